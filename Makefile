@@ -1,0 +1,68 @@
+# Two commands from a fresh clone:  `make lab`  and  `make test`.  See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8888
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.cnnlib-installed
+# Pass --allow-root only when we are root (containers, some CI runners).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# pytest-xdist workers for the notebooks: one per core, at most 2 (the machine we design for).
+JOBS ?= 2
+CHROMIUM ?= /usr/bin/chromium
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: help venv lab test unit notebooks-test outputs e2e bench clean
+
+help:
+	@echo "make lab      build the environment if needed, then open JupyterLab on notebooks/ (PORT=$(PORT))"
+	@echo "make test     build the environment if needed, run the unit tests and every notebook (strict nbval)"
+	@echo "make venv     build or refresh the environment in $(VENV)"
+	@echo "make outputs  re-execute every notebook in place to refresh its stored outputs"
+	@echo "make e2e      open every notebook in headless Chromium and run it (needs Debian's chromium)"
+	@echo "make bench    benchmark the reference layers against PyTorch"
+	@echo "make clean    remove the environment and caches"
+
+venv: $(STAMP)
+
+# Rebuilt when pyproject.toml (the one place dependencies are declared) changes.
+$(STAMP): pyproject.toml tools/check_python.py
+	@$(PYTHON) tools/check_python.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@touch $(STAMP)
+	@echo "Environment ready in $(VENV)."
+
+lab: venv
+	@echo "Starting JupyterLab on notebooks/ at http://127.0.0.1:$(PORT)/lab  (the full URL with its token follows; Ctrl-C stops it)"
+	@cd notebooks && exec ../$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.port_retries=0 --ServerApp.answer_yes=True $(ROOT_FLAG)
+
+unit: venv
+	$(BIN)/python -m pytest tests
+
+notebooks-test: venv
+	$(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+
+test: venv
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+	@if [ ! -d e2e ]; then echo "e2e: no browser tests in this checkout yet"; \
+	elif [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory e2e; \
+	else echo "e2e: SKIPPED, $(CHROMIUM) not found (apt-get install chromium); .ci/run installs it so CI runs them"; fi
+
+outputs: venv
+	$(BIN)/python tools/refresh_notebooks.py notebooks/*.ipynb
+
+e2e: venv
+	$(BIN)/python -m pytest -p no:cacheprovider e2e
+
+bench: venv
+	$(BIN)/python -m cnnlib.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

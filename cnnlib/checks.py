@@ -1,0 +1,124 @@
+"""Argument checks shared by the NumPy layers and their PyTorch counterparts.
+
+Every check works on plain Python values and shapes (tuples), so both `cnnlib.numpy_nn`
+and `cnnlib.torch_nn` call the same code and give a learner the same message: the name of
+the argument, what it was, and what would be right.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Sequence
+
+
+def check_int(value, name: str, minimum: int | None = None) -> int:
+    """`value` as an int, or a ValueError naming `name` (bools and floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        rule = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
+        raise ValueError(f"{name} must be {rule}, got {value}")
+    return value
+
+
+def pair(value, name: str, minimum: int | None = None) -> tuple[int, int]:
+    """An int or a pair of ints, as PyTorch accepts for kernel_size, stride and padding."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
+        return (check_int(value[0], name, minimum), check_int(value[1], name, minimum))
+    v = check_int(value, name, minimum)
+    return (v, v)
+
+
+def check_ndim(shape: Sequence[int], ndim: int, name: str, layout: str) -> None:
+    if len(shape) != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions {layout}, got shape {tuple(shape)}")
+
+
+def check_window(x_shape, kernel_size, stride, padding, what: str = "kernel_size"):
+    """Validate a sliding window over an NCHW input; return (kH, kW), (sH, sW), (pH, pW), (H_out, W_out)."""
+    check_ndim(x_shape, 4, "input", "(N, C, H, W)")
+    kh, kw = pair(kernel_size, "kernel_size", minimum=1)
+    sh, sw = pair(stride, "stride", minimum=1)
+    ph, pw = pair(padding, "padding", minimum=0)
+    H, W = x_shape[2], x_shape[3]
+    if kh > H + 2 * ph or kw > W + 2 * pw:
+        raise ValueError(
+            f"{what} {(kh, kw)} is larger than the padded input {(H + 2 * ph, W + 2 * pw)} "
+            f"(input {(H, W)} with padding {(ph, pw)}); use a smaller kernel or more padding"
+        )
+    h_out = (H + 2 * ph - kh) // sh + 1
+    w_out = (W + 2 * pw - kw) // sw + 1
+    return (kh, kw), (sh, sw), (ph, pw), (h_out, w_out)
+
+
+def check_pool_padding(kernel_hw, padding_hw) -> None:
+    """PyTorch's rule for pooling: padding at most half the kernel."""
+    for k, p in zip(kernel_hw, padding_hw):
+        if p > k // 2:
+            raise ValueError(
+                f"padding {tuple(padding_hw)} must be at most half of kernel_size {tuple(kernel_hw)} "
+                f"(PyTorch's rule for pooling)"
+            )
+
+
+def check_conv2d(x_shape, weight_shape, bias_shape, stride, padding):
+    """Validate conv2d arguments; return (stride pair, padding pair, (H_out, W_out))."""
+    check_ndim(weight_shape, 4, "weight", "(C_out, C_in, kH, kW)")
+    check_ndim(x_shape, 4, "input", "(N, C_in, H, W)")
+    c_out, c_in = weight_shape[0], weight_shape[1]
+    if x_shape[1] != c_in:
+        raise ValueError(
+            f"input has {x_shape[1]} channels but weight expects C_in={c_in} "
+            f"(weight shape {tuple(weight_shape)} is (C_out, C_in, kH, kW)); "
+            f"make in_channels={x_shape[1]} or feed an input with {c_in} channels"
+        )
+    if bias_shape is not None and tuple(bias_shape) != (c_out,):
+        raise ValueError(f"bias must have shape ({c_out},) = (C_out,), got {tuple(bias_shape)}")
+    _, s, p, out = check_window(x_shape, weight_shape[2:], stride, padding)
+    return s, p, out
+
+
+def check_linear(x_shape, weight_shape, bias_shape) -> None:
+    check_ndim(weight_shape, 2, "weight", "(out_features, in_features)")
+    if len(x_shape) < 1 or x_shape[-1] != weight_shape[1]:
+        raise ValueError(
+            f"input has {x_shape[-1] if len(x_shape) else 0} features in its last dimension, but weight "
+            f"{tuple(weight_shape)} expects in_features={weight_shape[1]}; "
+            f"flatten the input or build Linear({x_shape[-1] if len(x_shape) else '?'}, {weight_shape[0]})"
+        )
+    if bias_shape is not None and tuple(bias_shape) != (weight_shape[0],):
+        raise ValueError(f"bias must have shape ({weight_shape[0]},) = (out_features,), got {tuple(bias_shape)}")
+
+
+def check_reduction(reduction: str) -> str:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def check_same_shape(input_shape, target_shape) -> None:
+    if tuple(input_shape) != tuple(target_shape):
+        raise ValueError(
+            f"input and target must have the same shape, got input {tuple(input_shape)} and target "
+            f"{tuple(target_shape)}"
+        )
+
+
+def check_class_targets(input_shape, target_shape, target_min, target_max, integer: bool) -> None:
+    """Class-index targets for (N, C) scores: shape (N,), integers in [0, C)."""
+    check_ndim(input_shape, 2, "input", "(N, C) of class scores")
+    n, c = input_shape
+    if tuple(target_shape) != (n,):
+        raise ValueError(f"target must have shape ({n},), one class index per row of input, got {tuple(target_shape)}")
+    if not integer:
+        raise ValueError("target must hold integer class indices (e.g. int64), not floats")
+    if n and (target_min < 0 or target_max >= c):
+        bad = target_min if target_min < 0 else target_max
+        raise ValueError(f"target holds class {bad}, out of range: input has C={c} classes, so labels must be in [0, {c - 1}]")
+
+
+def check_sign_targets(all_plus_minus_one: bool) -> None:
+    if not all_plus_minus_one:
+        raise ValueError("target of the binary hinge loss must hold only -1 and +1")

@@ -1,0 +1,162 @@
+"""The module machinery of the NumPy reference: Parameter, Module, Sequential, Flatten.
+
+The vocabulary is PyTorch's (``parameters()``, ``zero_grad()``, ``state_dict()``), but nothing
+is automatic: each layer's ``forward`` keeps what its ``backward`` will need, and
+``backward(grad_output)`` returns the gradient with respect to the layer's input while
+*adding* the gradients of its parameters into ``param.grad`` (as PyTorch accumulates them).
+Introduced in 01_activations (the fully connected layer) and used in every notebook after it.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+
+class Parameter:
+    """A trainable array: ``data`` (the values) and ``grad`` (same shape, accumulated by backward)."""
+
+    def __init__(self, data: np.ndarray):
+        self.data = np.asarray(data)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class: children and parameters are found among the instance's attributes, in order."""
+
+    training: bool = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward")
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement backward")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- parameters and children ------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child.named_parameters(prefix + name + ".")
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = np.zeros_like(p.data)
+
+    def train(self, mode: bool = True) -> "Module":
+        self.training = mode
+        for _, child in self.named_children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    # -- saving and loading, with PyTorch's dotted keys ---------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Copy arrays into the parameters; every key and shape must match exactly."""
+        own = dict(self.named_parameters())
+        missing = sorted(set(own) - set(state_dict))
+        unexpected = sorted(set(state_dict) - set(own))
+        if missing or unexpected:
+            raise ValueError(
+                f"state_dict keys do not match {type(self).__name__}: missing {missing}, unexpected {unexpected}"
+            )
+        for name, p in own.items():
+            value = np.asarray(state_dict[name])
+            if value.shape != p.data.shape:
+                raise ValueError(
+                    f"state_dict[{name!r}] has shape {value.shape}, but the parameter has shape {p.data.shape}"
+                )
+        for name, p in own.items():
+            p.data = np.array(state_dict[name], dtype=p.data.dtype)
+            p.grad = np.zeros_like(p.data)
+
+    def _saved(self, cache):
+        """The cache from the last forward, or a clear error if backward comes first."""
+        if cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return cache
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in children:
+            lines += [f"  ({name}): " + repr(child).replace("\n", "\n  ")]
+        return "\n".join(lines + [")"])
+
+
+class Sequential(Module):
+    """Layers applied in order; backward runs them in reverse (the chain rule).
+
+    Children are named "0", "1", ... so keys look like PyTorch's: ``"0.weight"``.
+    """
+
+    def __init__(self, *layers: Module):
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise ValueError(f"Sequential takes Module instances; argument {i} is {type(layer).__name__}")
+        self.layers = list(layers)
+
+    def named_children(self):
+        for i, layer in enumerate(self.layers):
+            yield str(i), layer
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        for layer in reversed(self.layers):
+            grad_output = layer.backward(grad_output)
+        return grad_output
+
+
+class Flatten(Module):
+    """Keep dimension 0 (the batch) and flatten the rest: (N, C, H, W) -> (N, C*H*W)."""
+
+    def __init__(self, start_dim: int = 1):
+        if start_dim != 1:
+            raise ValueError(f"start_dim must be 1 (flatten everything after the batch), got {start_dim}")
+        self._shape = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)  # (N, C*H*W)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output.reshape(self._saved(self._shape))  # (N, C, H, W)

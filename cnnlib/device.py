@@ -46,6 +46,18 @@ def get_device(prefer: str | None = None):
     return device
 
 
+def available_devices() -> list[str]:
+    """'cpu' always, then 'cuda' and 'mps' where PyTorch can use them (tests parametrize over this)."""
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if _mps_available():
+        devices.append("mps")
+    return devices
+
+
 def _mps_available() -> bool:
     import torch
 

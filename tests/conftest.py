@@ -1,4 +1,4 @@
-"""Shared test settings: hypothesis profiles and the devices the PyTorch tests run on."""
+"""Shared test settings: hypothesis profiles (devices for PyTorch tests: cnnlib.device.available_devices)."""
 from __future__ import annotations
 
 import os
@@ -13,12 +13,3 @@ settings.register_profile("dev", max_examples=15, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-
-def available_devices() -> list[str]:
-    """CPU always; CUDA when PyTorch sees a GPU. Tests parametrize over this list."""
-    import torch
-
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    return devices

@@ -1,0 +1,1 @@
+"""NumPy reference layers (re-exports are added once the topic modules land)."""

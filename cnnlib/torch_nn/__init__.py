@@ -1,0 +1,1 @@
+"""PyTorch counterparts of cnnlib.numpy_nn."""

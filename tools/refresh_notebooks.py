@@ -40,19 +40,20 @@ def build(source: Path) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
-        cell.pop("id", None)
+        cell.id = f"cell-{i:03d}"  # stable ids keep diffs small
     return nb
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata.pop("widgets", None)
+    nb.metadata["language_info"] = {"name": "python"}
     for cell in nb.cells:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
         for out in cell.get("outputs", []):
             out.get("metadata", {}).pop("execution", None)
-    nbformat.validator.normalize(nb)
+    nbformat.validate(nb)
     return nb
 
 

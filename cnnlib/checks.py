@@ -6,6 +6,7 @@ the argument, what it was, and what would be right.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Sequence
 
@@ -122,3 +123,38 @@ def check_class_targets(input_shape, target_shape, target_min, target_max, integ
 def check_sign_targets(all_plus_minus_one: bool) -> None:
     if not all_plus_minus_one:
         raise ValueError("target of the binary hinge loss must hold only -1 and +1")
+
+
+def check_float(value, name: str, minimum: float | None = None, maximum: float | None = None,
+                strict_minimum: bool = False, strict_maximum: bool = False) -> float:
+    """`value` as a finite float in the given range, or a ValueError naming `name`.
+
+    Used for hyper-parameters (``lr``, ``momentum``, ``betas``, ``eps``, ``negative_slope``, ``beta``).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    value = float(value)
+    low_ok = minimum is None or (value > minimum if strict_minimum else value >= minimum)
+    high_ok = maximum is None or (value < maximum if strict_maximum else value <= maximum)
+    if not (low_ok and high_ok):
+        if maximum is None:
+            rule = f"{'>' if strict_minimum else '>='} {minimum:g}"
+        elif minimum is None:
+            rule = f"{'<' if strict_maximum else '<='} {maximum:g}"
+        else:
+            rule = (f"in {'(' if strict_minimum else '['}{minimum:g}, {maximum:g}"
+                    f"{')' if strict_maximum else ']'}")
+        raise ValueError(f"{name} must be {rule}, got {value:g}")
+    return value
+
+
+def check_maxout(x_shape, weight_shape, bias_shape, pieces) -> int:
+    """Validate maxout arguments; return out_features = weight rows / pieces."""
+    pieces = check_int(pieces, "pieces", minimum=1)
+    check_linear(x_shape, weight_shape, bias_shape)
+    if weight_shape[0] % pieces:
+        raise ValueError(
+            f"weight has {weight_shape[0]} rows, not a multiple of pieces={pieces}; Maxout's weight is "
+            f"(out_features*pieces, in_features)"
+        )
+    return weight_shape[0] // pieces

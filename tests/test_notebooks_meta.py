@@ -1,0 +1,84 @@
+"""House rules for the notebooks, checked without running them (nbval runs them).
+
+Each notebook is written as notebooks/src/NAME.py (jupytext) and committed executed as
+notebooks/NAME.ipynb; these tests keep the two in step and the stored outputs checkable.
+"""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from pathlib import Path
+
+import jupytext
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOURCES = sorted((ROOT / "notebooks" / "src").glob("*.py"))
+IGNORE_MARK = "# NBVAL_IGNORE_OUTPUT"
+
+
+def code_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def text(cell) -> str:
+    return "".join(cell["source"])
+
+
+def test_every_source_has_its_notebook_and_back():
+    assert {p.stem for p in NOTEBOOKS} == {p.stem for p in SOURCES}
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_matches_its_source(nb):
+    stored = [(c["cell_type"], text(c).strip()) for c in json.loads(nb.read_text())["cells"]]
+    built = [(c.cell_type, c.source.strip()) for c in jupytext.read(ROOT / "notebooks/src" / (nb.stem + ".py")).cells]
+    assert stored == built, f"{nb.name} is out of date with notebooks/src/{nb.stem}.py: run `make outputs`"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_outputs_are_checkable(nb):
+    cells = code_cells(nb)
+    counts = [c["execution_count"] for c in cells if text(c).strip()]
+    assert all(counts), f"{nb.name}: a code cell has no stored execution count (run `make outputs`)"
+    assert counts == sorted(counts), f"{nb.name}: cells were executed out of order (run `make outputs`)"
+    for c in cells:
+        for out in c["outputs"]:
+            assert "image/svg+xml" not in out.get("data", {}), f"{nb.name}: SVG output (use PNG)"
+            assert out.get("output_type") != "error", f"{nb.name}: a stored error output"
+            blob = json.dumps(out.get("text", "")) + json.dumps(out.get("data", {}).get("text/plain", ""))
+            assert not re.search(r"0x[0-9a-f]{6,}", blob), f"{nb.name}: an output shows a memory address"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_house_style(nb):
+    cells = code_cells(nb)
+    first = text(cells[0])
+    assert all(line.startswith(("import ", "from ", "%", "#")) or not line.strip()
+               for line in first.splitlines()), f"{nb.name}: the first code cell should hold imports only"
+    assert "default_rng(" in text(cells[1]), f"{nb.name}: the second code cell should create the seeded generator"
+    sources = "\n".join(text(c) for c in cells)
+    assert "sys.path" not in sources and "import *" not in sources
+    lengths = [len(text(c).strip().splitlines()) for c in cells]
+    assert statistics.median(lengths) <= 6, f"{nb.name}: code cells are long (median {statistics.median(lengths)})"
+    assert max(lengths) <= 20, f"{nb.name}: a code cell has {max(lengths)} lines; split it or move code into cnnlib"
+    for c in cells:
+        if any("image/png" in o.get("data", {}) for o in c["outputs"]):
+            assert "plt.show()" in text(c) or IGNORE_MARK in text(c) or "explorer(" in text(c), \
+                f"{nb.name}: a figure cell should end with plt.show()"
+    ignored = [text(c) for c in cells if IGNORE_MARK in text(c)]
+    for src in ignored:
+        assert re.search(r"explorer\(|time|bench", src), \
+            f"{nb.name}: outputs may only be ignored for explorers and timings, not:\n{src}"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_with_collapsed_worked_solutions(nb):
+    cells = json.loads(nb.read_text())["cells"]
+    solutions = [c for c in cells if "solution" in c["metadata"].get("tags", [])]
+    assert 2 <= len(solutions) <= 4, f"{nb.name}: wants 2-4 exercises with worked solutions, has {len(solutions)}"
+    for c in solutions:
+        assert c["metadata"].get("jupyter", {}).get("source_hidden"), f"{nb.name}: a solution is not collapsed"
+        assert "assert " in text(c), f"{nb.name}: a worked solution should assert its checker's verdict"

@@ -42,13 +42,13 @@ lab: venv
 		--ServerApp.port_retries=0 --ServerApp.answer_yes=True $(ROOT_FLAG)
 
 unit: venv
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(JOBS) tests
 
 notebooks-test: venv
 	$(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
 
 test: venv
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(JOBS) tests
 	$(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
 	@if [ ! -d e2e ]; then echo "e2e: no browser tests in this checkout yet"; \
 	elif [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory e2e; \

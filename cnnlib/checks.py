@@ -125,6 +125,17 @@ def check_sign_targets(all_plus_minus_one: bool) -> None:
         raise ValueError("target of the binary hinge loss must hold only -1 and +1")
 
 
+def check_same_dtype(input_dtype, weight_dtype, bias_dtype=None) -> None:
+    """float32 and float64 are not mixed silently (PyTorch refuses too): an upcast would hide a bug."""
+    if str(input_dtype) != str(weight_dtype):
+        raise ValueError(
+            f"input has dtype {input_dtype} but weight has dtype {weight_dtype}; convert one of them "
+            f"(e.g. x.astype(np.float32) or build the layer with dtype=np.float64)"
+        )
+    if bias_dtype is not None and str(bias_dtype) != str(weight_dtype):
+        raise ValueError(f"bias has dtype {bias_dtype} but weight has dtype {weight_dtype}; convert bias")
+
+
 def check_float(value, name: str, minimum: float | None = None, maximum: float | None = None,
                 strict_minimum: bool = False, strict_maximum: bool = False) -> float:
     """`value` as a finite float in the given range, or a ValueError naming `name`.

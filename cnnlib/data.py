@@ -1,0 +1,225 @@
+"""Data for the notebooks: real images that ship with the libraries, so nothing is downloaded.
+
+- ``load_digits(size=32)``: scikit-learn's 1,797 real handwritten digits (8x8 scans), resized for
+  LeNet-5 and split into train and test sets. The default data of every training notebook.
+- ``load_sample_image("camera")``: scikit-image's sample photographs, for 02_convolution.
+- ``load_mnist`` / ``load_cifar10``: the classic data sets through torchvision, for readers who are
+  online. They are never needed on the default path; ``data/README.md`` says how to fetch them.
+
+Every loader returns NumPy arrays in the layout the layers expect: images ``(N, C, H, W)`` float32
+in [0, 1], labels ``(N,)`` int64. ``to_tensors`` and ``make_loader`` hand them to PyTorch.
+Introduced in 06_case_studies_lenet_alexnet_vgg (digits) and 02_convolution (photographs).
+
+    >>> (x_train, y_train), (x_test, y_test) = load_digits()
+    >>> x_train.shape, x_test.shape
+    ((1437, 1, 32, 32), (360, 1, 32, 32))
+"""
+from __future__ import annotations
+
+import codecs
+import importlib
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from cnnlib.checks import check_int
+
+SAMPLE_IMAGES = ("camera", "astronaut", "chelsea", "coffee")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+# -- the embedded default: scikit-learn's digits --------------------------------------------------
+def load_digits(size: int = 32, test_fraction: float = 0.2, seed: int = 0):
+    """scikit-learn's real handwritten digits, resized to ``size`` x ``size``, split train/test.
+
+    The 1,797 scans are 8x8 with 17 grey levels (0..16); each is divided by 16 and resized
+    bilinearly (deterministic, no randomness). The split is stratified: every digit is
+    ``test_fraction`` of the test set, so the ten classes stay balanced. Same seed, same split.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: images float32 in [0, 1], labels int64 in 0..9.
+
+    Shape:
+        - x_train: (N_train, 1, size, size), y_train: (N_train,); N_train + N_test = 1797
+        - x_test: (N_test, 1, size, size), y_test: (N_test,); N_test = ceil(1797 * test_fraction)
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    size = check_int(size, "size")
+    if size < 8:
+        raise ValueError(f"size must be >= 8 (the digits are 8x8 scans, only enlarged), got {size}")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be a number strictly between 0 and 1 (e.g. 0.2), got {test_fraction!r}")
+    seed = check_int(seed, "seed", minimum=0)
+
+    bunch = sklearn_digits()
+    images = bunch.images / 16.0  # (1797, 8, 8), in [0, 1]
+    if size != 8:
+        images = _resize(images, (len(images), size, size))  # (1797, size, size)
+    x = images[:, None].astype(np.float32)  # (1797, 1, size, size)
+    y = bunch.target.astype(np.int64)  # (1797,)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, random_state=seed, stratify=y
+    )
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _resize(images: np.ndarray, shape: tuple[int, ...], anti_aliasing: bool = False) -> np.ndarray:
+    """Bilinear resize (scikit-image, order=1); values clipped to [0, 1]."""
+    from skimage.transform import resize
+
+    out = resize(images, shape, order=1, mode="edge", anti_aliasing=anti_aliasing, preserve_range=True)
+    return np.clip(out, 0.0, 1.0)
+
+
+# -- sample photographs from scikit-image --------------------------------------------------------
+def load_sample_image(name: str = "camera", size=None, as_gray: bool = False) -> np.ndarray:
+    """One of scikit-image's bundled photographs as floats in [0, 1] (for 02_convolution).
+
+    ``"camera"`` is greyscale (a man with a camera); ``"astronaut"``, ``"chelsea"`` (a cat) and
+    ``"coffee"`` are RGB unless ``as_gray=True`` (luminance, 0.2125 R + 0.7154 G + 0.0721 B).
+    ``size`` as in ``torchvision.transforms.Resize``: an int scales the shorter side to ``size``
+    and keeps the aspect ratio; a pair ``(height, width)`` is exact; ``None`` keeps the original.
+
+    Shape:
+        - greyscale: (H, W); colour: (H, W, 3) -- the layout of ``plt.imshow``, not NCHW.
+          camera and astronaut are 512 x 512, chelsea 300 x 451, coffee 400 x 600.
+    """
+    import skimage.data
+
+    if name not in SAMPLE_IMAGES:
+        raise ValueError(f"name must be one of {', '.join(map(repr, SAMPLE_IMAGES))}, got {name!r}")
+    image = getattr(skimage.data, name)().astype(np.float64) / 255.0  # uint8 -> [0, 1]
+    if as_gray and image.ndim == 3:
+        from skimage.color import rgb2gray
+
+        image = rgb2gray(image)
+    if size is not None:
+        height, width = image.shape[:2]
+        if isinstance(size, (tuple, list)):
+            if len(size) != 2:
+                raise ValueError(f"size must be an int or a pair (height, width), got {size!r}")
+            new = (check_int(size[0], "size", minimum=1), check_int(size[1], "size", minimum=1))
+        else:
+            short = check_int(size, "size", minimum=1)
+            scale = short / min(height, width)
+            new = (max(1, round(height * scale)), max(1, round(width * scale)))
+        image = _resize(image, new + image.shape[2:], anti_aliasing=new[0] < height or new[1] < width)
+    return image.astype(np.float32)
+
+
+# -- handing arrays to PyTorch --------------------------------------------------------------------
+def to_tensors(x: np.ndarray, y: np.ndarray, device=None):
+    """``(images, labels)`` as torch tensors (float32, int64), on ``device`` if given."""
+    import torch
+
+    x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    y = torch.as_tensor(np.asarray(y, dtype=np.int64))
+    if device is not None:
+        x, y = x.to(device), y.to(device)
+    return x, y
+
+
+def make_loader(x: np.ndarray, y: np.ndarray, batch_size: int = 64, shuffle: bool = False, seed: int = 0):
+    """A ``torch.utils.data.DataLoader`` over the arrays; shuffling is seeded (same seed, same order)."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0)) if shuffle else None
+    return DataLoader(TensorDataset(*to_tensors(x, y)), batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+# -- the classic data sets, for readers who are online -------------------------------------------
+def load_mnist(root="data", train: bool = True, download: bool = False):
+    """MNIST's 28x28 handwritten digits via torchvision, cached under ``root/MNIST/raw``.
+
+    Never used on the default path (``load_digits`` needs no download). With ``download=False``
+    the four IDX files must already be in ``root/MNIST/raw``; otherwise a ``FileNotFoundError``
+    says how to get them.
+
+    Returns:
+        ``(x, y)``: the training set (60,000 images) or, with ``train=False``, the test set (10,000).
+
+    Shape:
+        - x: (N, 1, 28, 28) float32 in [0, 1]; y: (N,) int64 in 0..9
+    """
+    from torchvision.datasets import MNIST
+
+    raw = Path(root) / "MNIST" / "raw"
+    files = [f"{split}-{kind}" for split in ("train", "t10k") for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")]
+    if not download and not all((raw / f).is_file() for f in files):
+        raise FileNotFoundError(_missing("MNIST", raw, files, f"load_mnist(root={str(root)!r}, download=True)"))
+    dataset = MNIST(root, train=train, download=download)
+    x = dataset.data.numpy()[:, None].astype(np.float32) / 255.0  # (N, 1, 28, 28)
+    return x, dataset.targets.numpy().astype(np.int64)
+
+
+def load_cifar10(root="data", train: bool = True, download: bool = False):
+    """CIFAR-10's 32x32 colour photographs (ten classes, ``CIFAR10_CLASSES``), cached under ``root``.
+
+    torchvision fetches the archive (``download=True``) and checks its checksum; the batches in
+    ``root/cifar-10-batches-py`` are then read here with a restricted unpickler that builds only
+    NumPy arrays, lists and strings -- a pickle can run code, and a data file should not.
+
+    Returns:
+        ``(x, y)``: the five training batches (50,000 images) or, with ``train=False``, the test batch (10,000).
+
+    Shape:
+        - x: (N, 3, 32, 32) float32 in [0, 1]; y: (N,) int64 in 0..9
+    """
+    folder = Path(root) / "cifar-10-batches-py"
+    files = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
+    if download:
+        from torchvision.datasets import CIFAR10
+
+        CIFAR10(root, train=train, download=True)
+    if not all((folder / f).is_file() for f in files):
+        raise FileNotFoundError(_missing("CIFAR-10", folder, files, f"load_cifar10(root={str(root)!r}, download=True)"))
+    xs, ys = [], []
+    for name in files:
+        batch = _read_cifar_batch(folder / name)
+        xs.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))  # rows are R, G, B planes
+        ys.append(np.asarray(batch["labels"], dtype=np.int64))
+    return np.concatenate(xs).astype(np.float32) / 255.0, np.concatenate(ys)
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, strings, numbers and NumPy arrays; refuses every other class."""
+
+    def find_class(self, module, name):
+        # Arrays are rebuilt by these few functions; old files (like CIFAR's) name numpy.core.
+        if (module, name) in (("numpy", "ndarray"), ("numpy", "dtype")):
+            return getattr(np, name)
+        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "_reconstruct":
+            return _numpy_core("multiarray")._reconstruct
+        if module in ("numpy.core.numeric", "numpy._core.numeric") and name == "_frombuffer":
+            return _numpy_core("numeric")._frombuffer
+        if (module, name) == ("_codecs", "encode"):  # how Python 3's protocol 2 stores bytes
+            return codecs.encode
+        raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}: a CIFAR batch holds only arrays")
+
+
+def _numpy_core(submodule: str):
+    try:  # NumPy 2
+        return importlib.import_module(f"numpy._core.{submodule}")
+    except ImportError:  # NumPy 1.26
+        return importlib.import_module(f"numpy.core.{submodule}")
+
+
+def _read_cifar_batch(path: Path) -> dict:
+    """One CIFAR-10 python batch: a dict with "data" (N, 3072) uint8 and "labels" (N ints)."""
+    with open(path, "rb") as f:
+        batch = _ArraysOnlyUnpickler(f, encoding="latin1").load()
+    # The official files were pickled by Python 2, so keys arrive as bytes or str.
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
+
+
+def _missing(what: str, folder: Path, files: list[str], call: str) -> str:
+    return (
+        f"{what} is not in {folder} (expected {', '.join(files)}). Fetch it once with {call} "
+        f"(needs the internet; see data/README.md). "
+        f"The notebooks' default data, load_digits(), ships with scikit-learn and needs no download."
+    )

@@ -1,0 +1,266 @@
+"""cnnlib.data: the offline digits and photographs, and the MNIST/CIFAR-10 loaders on tiny files in their real formats."""
+from __future__ import annotations
+
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from cnnlib.data import (
+    CIFAR10_CLASSES,
+    load_cifar10,
+    load_digits,
+    load_mnist,
+    load_sample_image,
+    make_loader,
+    to_tensors,
+)
+
+
+# -- load_digits ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+def test_digits_shapes_dtypes_and_range(digits):
+    (x_train, y_train), (x_test, y_test) = digits
+    assert x_train.shape == (1437, 1, 32, 32) and x_test.shape == (360, 1, 32, 32)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int64
+    assert y_train.shape == (1437,) and y_test.shape == (360,)
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    assert set(np.unique(y_test)) == set(range(10))
+
+
+def test_digits_are_the_real_scikit_learn_digits_at_size_8():
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    (x_train, y_train), (x_test, y_test) = load_digits(size=8)
+    ours = np.concatenate([x_train, x_test])[:, 0]  # (1797, 8, 8)
+    labels = np.concatenate([y_train, y_test])
+    bunch = sklearn_digits()
+    # The same 1,797 scans divided by 16, only reordered by the split: match them up by content.
+    order_ours = np.lexsort(ours.reshape(1797, -1).T)
+    order_ref = np.lexsort((bunch.images / 16).reshape(1797, -1).T)
+    np.testing.assert_array_equal(ours[order_ours], (bunch.images / 16).astype(np.float32)[order_ref])
+    np.testing.assert_array_equal(labels[order_ours], bunch.target[order_ref])
+
+
+def test_digits_resize_is_bilinear_and_keeps_the_image():
+    (x8, _), _ = load_digits(size=8, seed=3)
+    (x16, _), _ = load_digits(size=16, seed=3)  # same seed: same images in the same order
+    # Bilinear 8 -> 16 (half-pixel centres): interior output pixel 2k+1 lies between inputs k and k+1, 1/4 from k.
+    a, b = x8[5, 0, 3, 3], x8[5, 0, 3, 4]
+    assert x16[5, 0, 7, 7] == pytest.approx(0.75 * (0.75 * a + 0.25 * b)
+                                            + 0.25 * (0.75 * x8[5, 0, 4, 3] + 0.25 * x8[5, 0, 4, 4]), abs=1e-6)
+    # Enlarging keeps each image's mean brightness, and 2x2 block averages follow the 8x8 scan closely.
+    np.testing.assert_allclose(x16.mean(axis=(1, 2, 3)), x8.mean(axis=(1, 2, 3)), atol=1e-6)
+    pooled = x16.reshape(-1, 1, 8, 2, 8, 2).mean(axis=(3, 5))
+    assert np.corrcoef(pooled.ravel(), x8.ravel())[0, 1] > 0.95
+
+
+def test_digits_split_is_stratified_and_seeded(digits):
+    (_, y_train), (_, y_test) = digits
+    counts = np.bincount(y_test, minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 37  # 20% of 174..183 per digit
+    (x_again, y_again), _ = load_digits()
+    np.testing.assert_array_equal(y_again, y_train)
+    np.testing.assert_array_equal(x_again, digits[0][0])
+    (_, y_other), _ = load_digits(seed=1)
+    assert not np.array_equal(y_other, y_train)
+
+
+def test_digits_test_fraction():
+    (x_train, _), (x_test, _) = load_digits(size=8, test_fraction=0.5)
+    assert len(x_test) == 899 and len(x_train) == 898
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"size": 7}, "size must be >= 8"),
+        ({"size": 32.0}, "size must be an integer"),
+        ({"test_fraction": 0}, "strictly between 0 and 1"),
+        ({"test_fraction": 1.0}, "strictly between 0 and 1"),
+        ({"test_fraction": "0.2"}, "strictly between 0 and 1"),
+        ({"seed": -1}, "seed must be non-negative"),
+    ],
+)
+def test_digits_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        load_digits(**kwargs)
+
+
+# -- sample photographs ------------------------------------------------------------------------------
+def test_sample_image_camera_is_grey_in_unit_range():
+    import skimage.data
+
+    image = load_sample_image("camera")
+    assert image.shape == (512, 512) and image.dtype == np.float32
+    np.testing.assert_allclose(image, skimage.data.camera() / 255.0, atol=1e-7)
+
+
+def test_sample_image_colour_grey_and_sizes():
+    cat = load_sample_image("chelsea")
+    assert cat.shape == (300, 451, 3) and 0 <= cat.min() and cat.max() <= 1
+    grey = load_sample_image("chelsea", as_gray=True)
+    assert grey.shape == (300, 451)
+    np.testing.assert_allclose(grey, cat @ np.array([0.2125, 0.7154, 0.0721]), atol=1e-6)
+    small = load_sample_image("chelsea", size=100)  # shorter side 100, aspect kept
+    assert small.shape == (100, 150, 3)
+    assert load_sample_image("coffee", size=(64, 48), as_gray=True).shape == (64, 48)
+    assert load_sample_image("astronaut", size=64).shape == (64, 64, 3)
+    # Down-scaling averages: the mean brightness hardly moves.
+    assert abs(float(small.mean()) - float(cat.mean())) < 0.01
+
+
+def test_sample_image_bad_arguments():
+    with pytest.raises(ValueError, match="name must be one of 'camera', 'astronaut'"):
+        load_sample_image("lena")
+    with pytest.raises(ValueError, match="size must be positive"):
+        load_sample_image("camera", size=0)
+    with pytest.raises(ValueError, match=r"size must be an int or a pair \(height, width\)"):
+        load_sample_image("camera", size=(1, 2, 3))
+
+
+# -- handing arrays to PyTorch -----------------------------------------------------------------------
+def test_to_tensors_and_make_loader():
+    x = np.arange(10 * 4, dtype=np.float64).reshape(10, 1, 2, 2)
+    y = np.arange(10) % 3
+    xt, yt = to_tensors(x, y)
+    assert xt.dtype == torch.float32 and yt.dtype == torch.int64 and xt.shape == (10, 1, 2, 2)
+    loader = make_loader(x, y, batch_size=4, shuffle=True, seed=0)
+    batches = [yb.tolist() for _, yb in loader]
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(sum(batches, [])) == sorted(y.tolist())
+    assert [yb.tolist() for _, yb in make_loader(x, y, batch_size=4, shuffle=True, seed=0)] == batches
+    assert [yb.tolist() for _, yb in make_loader(x, y, batch_size=10)] == [y.tolist()]
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        make_loader(x, y, batch_size=0)
+
+
+# -- MNIST: tiny files in the real IDX format ----------------------------------------------------------
+def write_idx(path, array: np.ndarray) -> None:
+    """IDX: magic (0, 0, type 0x08 = unsigned byte, number of dimensions), sizes as big-endian int32, bytes."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"  # the layout torchvision.datasets.MNIST reads
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    sets = {}
+    for split, n in (("train", 5), ("t10k", 3)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        write_idx(raw / f"{split}-images-idx3-ubyte", images)
+        write_idx(raw / f"{split}-labels-idx1-ubyte", labels)
+        sets[split] = images, labels
+    return tmp_path, sets
+
+
+@pytest.mark.parametrize("train, split", [(True, "train"), (False, "t10k")])
+def test_load_mnist_reads_idx_files(tiny_mnist, train, split):
+    root, sets = tiny_mnist
+    x, y = load_mnist(root=root, train=train)
+    images, labels = sets[split]
+    assert x.shape == (len(images), 1, 28, 28) and x.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_array_equal(x[:, 0], images / np.float32(255))
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_load_mnist_missing_data_says_how_to_download(tmp_path):
+    with pytest.raises(FileNotFoundError, match="download=True") as info:
+        load_mnist(root=tmp_path)
+    assert "train-images-idx3-ubyte" in str(info.value)
+    assert "load_digits()" in str(info.value) and "needs no download" in str(info.value)
+
+
+# -- CIFAR-10: tiny pickled batches in the real format ------------------------------------------------
+def write_cifar_batch(path, data: np.ndarray, labels: list[int], numpy_core: str = "numpy._core") -> None:
+    """A batch as the "python version" stores it: a pickled dict, data (N, 3072) uint8 rows of R, G, B planes."""
+    batch = {"batch_label": "tiny batch", "labels": labels, "data": data,
+             "filenames": [f"img_{i}.png" for i in range(len(labels))]}
+    blob = pickle.dumps(batch, protocol=2)
+    # The official files were written by NumPy 1.x and name numpy.core; the test covers both spellings.
+    path.write_bytes(blob.replace(b"numpy._core.multiarray", f"{numpy_core}.multiarray".encode()))
+
+
+@pytest.fixture
+def tiny_cifar(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    sets = {}
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for i, name in enumerate(names):
+        data = rng.integers(0, 256, size=(2, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, size=2)]
+        write_cifar_batch(folder / name, data, labels, numpy_core="numpy.core" if i % 2 else "numpy._core")
+        sets[name] = data, labels
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": 2, "num_vis": 3072}, f, protocol=2)
+    return tmp_path, sets
+
+
+def test_load_cifar10_reads_pickled_batches(tiny_cifar):
+    root, sets = tiny_cifar
+    x, y = load_cifar10(root=root, train=True)
+    assert x.shape == (10, 3, 32, 32) and x.dtype == np.float32 and y.dtype == np.int64
+    first, labels = sets["data_batch_1"]
+    # Row layout: 1024 red values, 1024 green, 1024 blue, each plane row-major.
+    assert x[0, 1, 0, 5] == pytest.approx(first[0, 1024 + 5] / 255)
+    assert x[1, 2, 31, 31] == pytest.approx(first[1, 3071] / 255)
+    assert y.tolist() == sum((sets[f"data_batch_{i}"][1] for i in range(1, 6)), [])
+    x_test, y_test = load_cifar10(root=root, train=False)
+    assert x_test.shape == (2, 3, 32, 32) and y_test.tolist() == sets["test_batch"][1]
+
+
+def test_load_cifar10_agrees_with_torchvision(tiny_cifar, monkeypatch):
+    from torchvision.datasets import CIFAR10
+
+    root, _ = tiny_cifar
+    # torchvision checks the official MD5 sums; switch that off for the tiny files (the format is what we test).
+    monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", None] for i in range(1, 6)])
+    monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", None]])
+    monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": None})
+    ref = CIFAR10(root, train=True)
+    x, y = load_cifar10(root=root, train=True)
+    np.testing.assert_array_equal((x * 255).round().astype(np.uint8), ref.data.transpose(0, 3, 1, 2))
+    assert y.tolist() == ref.targets
+    assert ref.classes == list(CIFAR10_CLASSES)
+
+
+def test_load_cifar10_refuses_a_pickle_that_would_run_code(tiny_cifar, tmp_path):
+    root, _ = tiny_cifar
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))  # would create the marker file when unpickled
+
+    (root / "cifar-10-batches-py" / "test_batch").write_bytes(pickle.dumps({"data": Payload(), "labels": [0]}))
+    with pytest.raises(pickle.UnpicklingError, match="refusing to unpickle .*open"):
+        load_cifar10(root=root, train=False)
+    assert not marker.exists()
+
+
+def test_load_cifar10_download_goes_through_torchvision(tiny_cifar, monkeypatch):
+    import torchvision.datasets
+
+    root, _ = tiny_cifar
+    calls = []
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", lambda *args, **kwargs: calls.append((args, kwargs)))
+    x, _ = load_cifar10(root=root, train=False, download=True)
+    assert calls == [((root,), {"train": False, "download": True})]
+    assert x.shape == (2, 3, 32, 32)
+
+
+def test_load_cifar10_missing_data_says_how_to_download(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"load_cifar10\(root=.*, download=True\)") as info:
+        load_cifar10(root=tmp_path, train=False)
+    assert "test_batch" in str(info.value) and "needs no download" in str(info.value)

@@ -120,10 +120,10 @@ def assert_same_results(actual, expected, names: Sequence[str] | None = None, to
             raise AssertionError(f"{label}{what}: dtype {a.dtype}, PyTorch gives {e.dtype}")
         err = scaled_rel_error(a, e)
         if not err <= tol:
-            worst = np.unravel_index(int(np.argmax(np.abs(a - e))), a.shape) if a.ndim else ()
+            worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(a - e))), a.shape))
             raise AssertionError(
                 f"{label}{what}: relative error {err:.3g} > {tol:g}; worst at index {worst}: "
-                f"got {a[worst]!r}, PyTorch gives {e[worst]!r}"
+                f"got {float(a[worst]):.17g}, PyTorch gives {float(e[worst]):.17g}"
             )
 
 

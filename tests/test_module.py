@@ -1,0 +1,131 @@
+"""cnnlib.numpy_nn.module: Parameter, Module, Sequential, Flatten behave like their torch.nn namesakes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from strategies import make_array
+
+from cnnlib.numpy_nn.conv import Conv2d
+from cnnlib.numpy_nn.linear import Linear
+from cnnlib.numpy_nn.module import Flatten, Module, Parameter, Sequential
+from cnnlib.numpy_nn.pooling import MaxPool2d
+from cnnlib.testing import rel_error
+
+
+def _small_cnn():
+    return Sequential(Conv2d(1, 2, 3, padding=1, rng=0), MaxPool2d(2), Flatten(), Linear(2 * 3 * 3, 4, rng=1))
+
+
+def _torch_small_cnn():
+    return torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                               torch.nn.Linear(2 * 3 * 3, 4)).double()
+
+
+def _copy_from_torch(model, ref):
+    model.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
+
+
+def test_parameter_holds_data_and_a_zero_grad_of_the_same_shape():
+    p = Parameter(np.ones((2, 3), dtype=np.float32))
+    assert p.shape == (2, 3) and p.grad.shape == (2, 3)
+    assert p.grad.dtype == np.float32 and not p.grad.any()
+    assert repr(p) == "Parameter(shape=(2, 3), dtype=float32)"
+
+
+def test_parameters_are_found_in_attribute_order_with_dotted_names():
+    class Block(Module):
+        def __init__(self):
+            self.conv = Conv2d(1, 2, 3)
+            self.scale = Parameter(np.ones(2))
+            self.fc = Linear(4, 2, bias=False)
+
+    names = [name for name, _ in Block().named_parameters()]
+    assert names == ["scale", "conv.weight", "conv.bias", "fc.weight"]  # own parameters first, then children
+    assert len(Block().parameters()) == 4
+
+
+def test_sequential_state_dict_keys_match_torch():
+    model, ref = _small_cnn(), _torch_small_cnn()
+    assert list(model.state_dict()) == list(ref.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    for name, value in model.state_dict().items():
+        assert value.shape == tuple(ref.state_dict()[name].shape)
+    state = model.state_dict()
+    state["0.bias"][:] = 100.0  # a copy: changing it leaves the model alone
+    assert not np.any(model[0].bias.data == 100.0)
+    assert len(model) == 4 and isinstance(model[2], Flatten)
+
+
+def test_load_state_dict_from_torch_gives_identical_outputs_and_grads_accumulate_like_torch():
+    torch.manual_seed(0)
+    model, ref = _small_cnn(), _torch_small_cnn()
+    _copy_from_torch(model, ref)
+    g = make_array((2, 4), 0)
+    for seed in (1, 2):  # two backward calls without zero_grad: gradients add up in both libraries
+        x = make_array((2, 1, 6, 6), seed)
+        xt = torch.from_numpy(x).requires_grad_()
+        out_t = ref(xt)
+        out_t.backward(torch.from_numpy(g))
+        assert rel_error(model(x), out_t.detach().numpy()) < 1e-12
+        assert rel_error(model.backward(g), xt.grad.numpy()) < 1e-12
+    for (name, p), (ref_name, ref_p) in zip(model.named_parameters(), ref.named_parameters()):
+        assert name == ref_name
+        assert rel_error(p.grad, ref_p.grad.numpy()) < 1e-12, name
+    model.zero_grad()
+    assert all(not p.grad.any() for p in model.parameters())
+
+
+def test_load_state_dict_refuses_wrong_keys_and_shapes():
+    model = _small_cnn()
+    state = model.state_dict()
+    with pytest.raises(ValueError, match=r"missing \['3.bias'\], unexpected \[\]"):
+        model.load_state_dict({k: v for k, v in state.items() if k != "3.bias"})
+    with pytest.raises(ValueError, match=r"unexpected \['4.weight'\]"):
+        model.load_state_dict({**state, "4.weight": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"state_dict\['0.weight'\] has shape \(2, 1, 5, 5\), but the parameter "
+                                         r"has shape \(2, 1, 3, 3\)"):
+        model.load_state_dict({**state, "0.weight": np.zeros((2, 1, 5, 5))})
+    np.testing.assert_array_equal(model[0].weight.data, state["0.weight"])  # nothing was half-loaded
+
+
+def test_load_state_dict_keeps_the_parameter_dtype_and_resets_grads():
+    layer = Linear(3, 2, dtype=np.float32)
+    layer.weight.grad += 1.0
+    layer.load_state_dict({"weight": np.ones((2, 3)), "bias": np.zeros(2)})
+    assert layer.weight.data.dtype == np.float32
+    assert not layer.weight.grad.any()
+
+
+def test_flatten_keeps_the_batch_dimension_and_restores_the_shape():
+    flat = Flatten()
+    x = make_array((2, 3, 4, 5), 0)
+    out = flat(x)
+    assert out.shape == (2, 60)
+    np.testing.assert_array_equal(out[1], x[1].ravel())
+    assert flat.backward(out).shape == (2, 3, 4, 5)
+    with pytest.raises(ValueError, match="start_dim must be 1"):
+        Flatten(start_dim=0)
+    with pytest.raises(RuntimeError, match="Flatten.backward called before forward"):
+        Flatten().backward(out)
+
+
+def test_sequential_refuses_non_modules_and_reprs_its_children():
+    with pytest.raises(ValueError, match="argument 1 is function"):
+        Sequential(Linear(2, 2), lambda x: x)
+    assert repr(Sequential(Linear(2, 3), Flatten())) == (
+        "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): Flatten()\n)")
+
+
+def test_train_and_eval_reach_every_child():
+    model = _small_cnn()
+    assert model.eval() is model
+    assert not model.training and not any(layer.training for layer in model.layers)
+    model.train()
+    assert model.training and all(layer.training for layer in model.layers)
+
+
+def test_base_module_says_what_to_implement():
+    with pytest.raises(NotImplementedError, match="Module must implement forward"):
+        Module()(np.zeros(1))
+    with pytest.raises(NotImplementedError, match="Module must implement backward"):
+        Module().backward(np.zeros(1))

@@ -1,0 +1,122 @@
+"""The fully connected layer in PyTorch tensor operations, backward by hand (taught in 01_neural_nets_activations).
+
+The same algorithm, step for step, as ``cnnlib.numpy_nn.linear``, on tensors of any device and dtype:
+
+    out = x @ weight.T + bias      backward:  dL/dx = G @ W,  dL/dW = G^T @ X,  dL/db = sum of G over rows
+
+`LinearFunction` hands the pair to autograd, so ``loss.backward()`` runs *our* `linear_backward`.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from cnnlib.checks import check_int, check_linear, check_same_dtype
+
+
+def _prepare(x, weight, bias):
+    check_linear(x.shape, weight.shape, None if bias is None else bias.shape)
+    check_same_dtype(x.dtype, weight.dtype, None if bias is None else bias.dtype)
+
+
+def linear_forward(x, weight, bias=None):
+    """``out = x @ weight.T + bias``; returns ``(out, cache)`` for `linear_backward`.
+
+    Math: out[..., o] = sum_i x[..., i] * weight[o, i] + bias[o].
+
+    Shape:
+        x: (*, in_features); weight: (out_features, in_features); bias: (out_features,) or None;
+        out: (*, out_features).
+
+    Taught in 01_neural_nets_activations.
+    """
+    _prepare(x, weight, bias)
+    out = x @ weight.t()                  # (*, out_features)
+    if bias is not None:
+        out += bias
+    return out, (x, weight, bias is not None)
+
+
+def linear_backward(grad_output, cache):
+    """Gradients of `linear_forward`: ``(grad_input, grad_weight, grad_bias_or_None)``.
+
+    Math: grad_input = G @ W,  grad_weight = G^T @ X,  grad_bias = sum of G over rows
+    (G and X flattened to 2-D: one row per sample).
+
+    Shape:
+        grad_output: (*, out_features); grad_input: (*, in_features);
+        grad_weight: (out_features, in_features); grad_bias: (out_features,).
+
+    Taught in 01_neural_nets_activations.
+    """
+    x, weight, has_bias = cache
+    expected = (*x.shape[:-1], weight.shape[0])
+    if tuple(grad_output.shape) != expected:
+        raise ValueError(f"grad_output must have the output's shape {expected}, got {tuple(grad_output.shape)}")
+    g = grad_output.reshape(-1, weight.shape[0])                 # (rows, out_features)
+    x2 = x.reshape(-1, weight.shape[1])                          # (rows, in_features)
+    grad_input = (g @ weight).reshape(x.shape)                   # (*, in_features)
+    grad_weight = g.t() @ x2                                     # (out_features, in_features)
+    grad_bias = g.sum(dim=0) if has_bias else None               # (out_features,)
+    return grad_input, grad_weight, grad_bias
+
+
+class LinearFunction(torch.autograd.Function):
+    """linear as an autograd node: backward calls ``linear_backward``."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        out, ctx.cache = linear_forward(x, weight, bias)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        return linear_backward(grad_output, ctx.cache)
+
+
+def linear(x, weight, bias=None):
+    """``torch.nn.functional.linear``, differentiable through the hand-written `linear_backward`.
+
+    Shape: x (*, in_features), weight (out_features, in_features) -> (*, out_features).
+    """
+    return LinearFunction.apply(x, weight, bias)
+
+
+class Linear(torch.nn.Module):
+    """Fully connected layer: every output is a weighted sum of all inputs plus a bias.
+
+    ``y = x W^T + b``; the same arguments, parameter names and default initialisation
+    (uniform in ±1/sqrt(in_features)) as ``torch.nn.Linear``.
+
+    Shape: input (*, in_features) -> output (*, out_features);
+    weight (out_features, in_features), bias (out_features,).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", minimum=1)
+        self.out_features = check_int(out_features, "out_features", minimum=1)
+        factory = {"device": device, "dtype": dtype}
+        self.weight = torch.nn.Parameter(torch.empty(out_features, in_features, **factory))
+        if bias:
+            self.bias = torch.nn.Parameter(torch.empty(out_features, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: weight and bias uniform in [-1/sqrt(in_features), 1/sqrt(in_features)]."""
+        bound = 1.0 / math.sqrt(self.in_features)
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound)
+
+    def forward(self, x):
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

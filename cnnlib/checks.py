@@ -169,3 +169,26 @@ def check_maxout(x_shape, weight_shape, bias_shape, pieces) -> int:
             f"(out_features*pieces, in_features)"
         )
     return weight_shape[0] // pieces
+
+
+def check_not_empty(shape, name: str = "input") -> None:
+    """A loss needs at least one value to average (PyTorch would return nan)."""
+    if math.prod(shape) == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(shape)}); a loss needs at least one value")
+
+
+def check_multiclass_scores(input_shape) -> None:
+    """Margin losses compare the true class with the others: (N, C) scores with C >= 2."""
+    check_ndim(input_shape, 2, "input", "(N, C) of class scores")
+    if input_shape[1] < 2:
+        raise ValueError(f"input must score at least 2 classes for a margin loss, got C={input_shape[1]}")
+
+
+def check_probability_targets(input_shape, target_shape) -> None:
+    """Class-probability targets for (N, C) scores: the same shape as input, floating point."""
+    check_ndim(input_shape, 2, "input", "(N, C) of class scores")
+    if tuple(target_shape) != tuple(input_shape):
+        raise ValueError(
+            f"target of class probabilities must have input's shape {tuple(input_shape)}, got "
+            f"{tuple(target_shape)}; for class indices pass an integer array of shape ({input_shape[0]},)"
+        )

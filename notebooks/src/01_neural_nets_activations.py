@@ -1,0 +1,390 @@
+# %% [markdown]
+# # 01 · Neural networks and activation functions
+#
+# Nobody can write down the function that takes the pixels of a photograph and answers
+# "dog" (+1) or "not a dog" (−1). A neural network does not try to: it chains many simple
+# functions and lets training choose their numbers. This notebook builds that chain from
+# the bottom.
+#
+# **What you will learn**
+#
+# - the linear score $f = Wx$ and the two-layer network $f = W_2\max(0, W_1x)$, computed with `cnnlib`;
+# - why a non-linearity is needed: without one, any stack of linear layers is a single matrix;
+# - six activation functions (sigmoid, tanh, ReLU, leaky ReLU, maxout, ELU), each drawn with its
+#   derivative *as the backward pass computes it*;
+# - saturation (the gradient of sigmoid and tanh fading away) and dead ReLU units;
+# - the fully connected layer $y = Wx$, its shapes, and why it is far too big for images.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from cnnlib.device import env_report
+from cnnlib.exercises.nb01 import check_collapsed_matrix, check_fc_parameters, check_sigmoid_depth
+from cnnlib.exercises.nb01 import collapse_exercise_weights
+from cnnlib.numpy_nn.activation import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Tanh, sigmoid, tanh
+from cnnlib.numpy_nn.linear import Linear
+from cnnlib.numpy_nn.module import Sequential
+from cnnlib.testing import assert_close
+from cnnlib.viz.activations import curve_and_slope, dead_unit_fraction, plot_activations
+from cnnlib.viz.activations import plot_gradient_by_depth, plot_unit_activity
+from cnnlib.widgets import activation_explorer
+# %config InlineBackend.figure_formats = ['png']
+
+# %%
+rng = np.random.default_rng(0)
+_ = torch.manual_seed(0)
+print(env_report())
+
+# %% [markdown]
+# ## 1. A network is a chain of simple functions
+#
+# The simplest useful function of an input vector $x$ (its $n$ numbers in a column) is a
+# **linear score**: $f = Wx$. Each row of the $m \times n$ matrix $W$ weighs the $n$ inputs
+# and adds them up, giving one score per class, $m$ in all.
+#
+# `cnnlib.numpy_nn.Linear` holds such a $W$ in `weight`, stored like PyTorch's as
+# `(out_features, in_features)` $= (m, n)$. Like PyTorch it takes a *batch* of inputs as
+# rows, `(N, n)`, rather than one column; one column $x$ is the batch $x^T$ with $N = 1$.
+
+# %%
+x = rng.normal(size=(4, 1))                   # one input, a column: n x 1 with n = 4
+score = Linear(4, 3, bias=False, rng=rng)     # W is m x n = 3 x 4
+f = score.weight.data @ x                     # the formula f = Wx: 3 x 1
+assert_close(score(x.T), f.T)                 # the layer on the row x^T gives the same scores
+print("x:", x.shape, " W:", score.weight.shape, " f:", f.shape, " scores:", np.round(f.ravel(), 4))
+
+# %% [markdown]
+# A **two-layer network** puts a second linear map after the first, with a simple
+# non-linear function in between, the rectified linear unit $\max(0, \cdot)$ applied to every
+# entry:
+#
+# $$f = f_2(f_1(x)) = W_2 \max(0, W_1 x).$$
+#
+# Here $W_1$ takes the 4 inputs to 5 hidden numbers and $W_2$ takes those to 3 scores.
+# `Sequential` applies its layers in order, so the code reads like the formula from right to left.
+
+# %%
+net = Sequential(Linear(4, 5, bias=False, rng=rng), ReLU(), Linear(5, 3, bias=False, rng=rng))
+W1, W2 = net[0].weight.data, net[2].weight.data
+by_hand = W2 @ np.maximum(0, W1 @ x)          # W2 max(0, W1 x), a 3 x 1 column
+assert_close(net(x.T), by_hand.T)
+print(net)
+
+# %% [markdown]
+# ## 2. Why the non-linearity?
+#
+# Take the $\max(0,\cdot)$ out and the chain collapses: $W_3(W_2(W_1x)) = (W_3W_2W_1)\,x$.
+# Three linear layers compute exactly what one $3 \times 4$ matrix computes, so depth buys
+# nothing. (With biases it is the same story: the result is still one $Wx + b$.)
+
+# %%
+linear_stack = Sequential(*[Linear(i, o, bias=False, rng=rng) for i, o in [(4, 8), (8, 8), (8, 3)]])
+W = linear_stack[2].weight.data @ linear_stack[1].weight.data @ linear_stack[0].weight.data
+batch = rng.normal(size=(100, 4))             # 100 inputs as rows
+assert_close(linear_stack(batch), batch @ W.T)
+print("three layers, (8, 4) (8, 8) (3, 8), are one matrix of shape", W.shape)
+
+# %% [markdown]
+# A linear function also has to respect sums: $f(a + b) = f(a) + f(b)$. The stack does; the
+# network with a ReLU inside does not, and that freedom is what lets it bend its decision
+# boundaries around the data.
+
+# %%
+a, b = rng.normal(size=(2, 1, 4))
+additive = {"linear stack": np.allclose(linear_stack(a + b), linear_stack(a) + linear_stack(b)),
+            "with ReLU": np.allclose(net(a + b), net(a) + net(b))}
+assert additive == {"linear stack": True, "with ReLU": False}
+print(additive)
+
+# %% [markdown]
+# ## 3. Six activation functions
+#
+# ReLU is one choice of non-linearity among many. The ones to know:
+#
+# | name | formula |
+# | --- | --- |
+# | sigmoid | $\sigma(x) = 1/(1 + e^{-x})$ |
+# | tanh | $\tanh(x) = (e^{2x} - 1)/(e^{2x} + 1)$ |
+# | ReLU | $\max(0, x)$ |
+# | leaky ReLU | $\max(0.1x, x)$ in the lecture; PyTorch's default slope is 0.01 |
+# | maxout | $\max(w_1^Tx + b_1,\ w_2^Tx + b_2)$ |
+# | ELU | $x$ for $x > 0$, $\alpha(e^x - 1)$ for $x \le 0$ |
+#
+# Each is a `cnnlib` module with a `forward` and a `backward`. The dashed curves below are
+# not derived by hand: `curve_and_slope` runs the layer's **backward pass** with an upstream
+# gradient of 1, which for an element-wise function returns exactly $f'(x)$.
+#
+# Maxout has weights of its own. With one input and two pieces it is the larger of two lines;
+# here $\max(x,\ -0.5x - 1)$, a bent line whose shape training would choose.
+
+# %%
+maxout = Maxout(1, 1, pieces=2)
+maxout.weight.data[:] = [[1.0], [-0.5]]      # w1 = 1, w2 = -0.5
+maxout.bias.data[:] = [0.0, -1.0]            # b1 = 0, b2 = -1
+activations = {"sigmoid": Sigmoid(), "tanh": Tanh(), "ReLU": ReLU(),
+               "leaky ReLU, slope 0.1": LeakyReLU(0.1), "maxout max(x, -0.5x - 1)": maxout,
+               "ELU, alpha = 1": ELU(alpha=1.0)}
+fig = plot_activations(activations)
+plt.show()
+
+# %% [markdown]
+# What to look at: sigmoid squashes everything into $(0, 1)$ and its slope never exceeds
+# $1/4$; tanh squashes into $(-1, 1)$ with slope 1 at the origin; both slopes die away on the
+# flat tails. ReLU's slope is exactly 1 or exactly 0. Leaky ReLU keeps a small slope for
+# $x < 0$; ELU curves smoothly down to $-\alpha$.
+#
+# The lecture writes tanh with exponentials. That form and `np.tanh` agree, and tanh is
+# nothing but a sigmoid stretched to $(-1, 1)$: $\tanh(x) = 2\sigma(2x) - 1$.
+
+# %%
+xs = np.linspace(-5, 5, 101)
+e2x = np.exp(2 * xs)
+assert_close(tanh(xs), (e2x - 1) / (e2x + 1))
+assert_close(tanh(xs), 2 * sigmoid(2 * xs) - 1)
+print("tanh(1) =", round(float(tanh(1.0)), 4), " (e^2 - 1)/(e^2 + 1) =", round((np.e**2 - 1) / (np.e**2 + 1), 4))
+
+# %% [markdown]
+# ### Leaky ReLU: the lecture's 0.1 and PyTorch's 0.01
+#
+# The lecture's leaky ReLU is $\max(0.1x, x)$. `torch.nn.LeakyReLU()` (and `cnnlib`, which
+# follows PyTorch) defaults to `negative_slope=0.01`, ten times smaller. Both are the same
+# family; pass `negative_slope=0.1` to get the lecture's.
+
+# %%
+pts = np.array([-3.0, -1.0, 0.0, 2.0])
+lecture, pytorch_default = LeakyReLU(negative_slope=0.1), LeakyReLU()
+assert_close(lecture(pts), np.maximum(0.1 * pts, pts))
+assert torch.nn.LeakyReLU().negative_slope == pytorch_default.negative_slope == 0.01
+assert_close(pytorch_default(pts), torch.nn.functional.leaky_relu(torch.tensor(pts)).numpy())
+print("x:                 ", pts)
+print("lecture, slope 0.1: ", np.round(lecture(pts), 4))
+print("PyTorch, slope 0.01:", np.round(pytorch_default(pts), 4))
+
+# %%
+fig = plot_activations({"lecture: negative_slope = 0.1": LeakyReLU(0.1),
+                        "PyTorch default: negative_slope = 0.01": LeakyReLU()},
+                       x=np.linspace(-4, 2, 301), ncols=2, panel_size=(4.2, 2.8))
+plt.show()
+
+# %% [markdown]
+# ### Maxout contains ReLU and leaky ReLU
+#
+# With the second line fixed at $0$ maxout *is* ReLU; with the second line $0.1x$ it is the
+# lecture's leaky ReLU. Maxout learns which bend to use, at the price of twice the weights.
+
+# %%
+for w2, same_as in [(0.0, ReLU()), (0.1, LeakyReLU(0.1))]:
+    m = Maxout(1, 1, pieces=2)
+    m.weight.data[:], m.bias.data[:] = [[1.0], [w2]], 0.0
+    assert_close(m(xs[:, None]), same_as(xs[:, None]))
+    print(f"max(x, {w2:g}x) equals {type(same_as).__name__}: checked on {xs.size} points")
+
+# %% [markdown]
+# ### ELU's slope on the negative side
+#
+# For $x \le 0$, $f(x) = \alpha(e^x - 1)$ and $f'(x) = \alpha e^x = f(x) + \alpha$: the slope
+# shrinks towards 0 as the output approaches its floor $-\alpha$. The backward pass agrees.
+
+# %%
+neg = np.linspace(-4, 0, 9)
+y_elu, slope_elu = curve_and_slope(ELU(alpha=1.0), neg)
+assert_close(slope_elu, y_elu + 1.0)
+print("f(-4) =", round(float(y_elu[0]), 4), " f'(-4) =", round(float(slope_elu[0]), 4))
+
+# %% [markdown]
+# ## 4. Saturation: when the gradient vanishes
+#
+# Back-propagation multiplies the gradient by each layer's local slope. On the flat tails of
+# sigmoid and tanh that slope is tiny, so almost nothing flows back: the unit is
+# **saturated**. The numbers, from the backward pass:
+
+# %%
+points = np.array([0.0, 2.0, 5.0, 10.0])
+_, s_slope = curve_and_slope(Sigmoid(), points)
+_, t_slope = curve_and_slope(Tanh(), points)
+for p, s, t in zip(points, s_slope, t_slope):
+    print(f"x = {p:4.0f}:   sigmoid'(x) = {s:.2e}   tanh'(x) = {t:.2e}")
+assert s_slope[0] == 0.25 and t_slope[0] == 1.0 and s_slope[-1] < 1e-4 and t_slope[-1] < 1e-8
+
+# %% [markdown]
+# Even at its best, $x = 0$, sigmoid passes on only a quarter of the gradient. Through ten
+# sigmoid layers that is at most $0.25^{10} \approx 10^{-6}$ of it, before the weights have
+# any say:
+
+# %%
+print(f"0.25**10 = {0.25 ** 10:.2e}")
+assert 0.25 ** 10 < 1e-6
+
+# %% [markdown]
+# To see it in a real stack, we build ten `Linear(64, 64)` layers, each followed by the same
+# activation, send a batch forward, send a gradient of ones backward, and record the mean
+# size of the gradient reaching each layer's input. The weights are PyTorch's default
+# initialisation scaled by $\sqrt 6$ (standard deviation $\sqrt{2/64}$, He's choice, a topic
+# for later notebooks), identical for the three activations, so the differences below come from the
+# activation's slope alone.
+
+# %%
+batch64, grad_sizes = rng.normal(size=(32, 64)), {}
+for name, act in {"sigmoid": Sigmoid, "tanh": Tanh, "ReLU": ReLU}.items():
+    same_weights = np.random.default_rng(1)
+    deep = Sequential(*[m for _ in range(10) for m in (Linear(64, 64, rng=same_weights), act())])
+    for lin in deep.layers[::2]:
+        lin.weight.data *= np.sqrt(6)
+    g, grad_sizes[name] = np.ones_like(deep(batch64)), []
+    for layer in reversed(deep.layers):
+        g = layer.backward(g)
+        if isinstance(layer, Linear):
+            grad_sizes[name].append(float(np.abs(g).mean()))
+print({name: f"{sizes[-1]:.1e}" for name, sizes in grad_sizes.items()})
+
+# %%
+fig = plot_gradient_by_depth(grad_sizes)
+plt.show()
+
+# %%
+assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["ReLU"][-1]
+assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["tanh"][-1]
+
+# %% [markdown]
+# The sigmoid stack loses roughly a factor of 3–4 per layer; ten layers down the gradient is
+# a few millionths of ReLU's, so the first layers would barely learn. Tanh, centred on 0 with slope 1
+# there, fares much better; ReLU passes the gradient through unchanged wherever a unit is on.
+#
+# ## 5. Dead ReLU units
+#
+# ReLU has its own failure. A unit whose input is negative for *every* example outputs 0 and
+# has slope 0 everywhere it is used, so no gradient ever reaches its weights and it can never
+# recover. A bias pushed too far down (by a large update, say) is enough. Below: a
+# `Linear(20, 100)` layer on a batch of 256 inputs, first as initialised, then with every
+# bias lowered by 1.5.
+
+# %%
+inputs = rng.normal(size=(256, 20))
+layer = Linear(20, 100, rng=rng)
+healthy = ReLU()(layer(inputs))
+layer.bias.data -= 1.5                       # a bad bias
+relu = ReLU()
+bad = relu(layer(inputs))
+print(f"dead units: {dead_unit_fraction(healthy):.0%} as initialised, {dead_unit_fraction(bad):.0%} with the bad bias")
+
+# %%
+fig = plot_unit_activity({"as initialised": healthy, "every bias lowered by 1.5": bad})
+plt.show()
+
+# %% [markdown]
+# Each column is one unit, each row one example: white where the unit fired, black where it
+# did not. Red columns are units that fired for none of the 256 examples.
+# The backward pass confirms that such a unit gets no gradient at all, for its weights or its bias:
+
+# %%
+layer.zero_grad()
+layer.backward(relu.backward(rng.normal(size=bad.shape)))
+dead = np.all(bad <= 0, axis=0)
+assert np.all(layer.weight.grad[dead] == 0) and np.all(layer.bias.grad[dead] == 0)
+assert np.all(np.abs(layer.weight.grad[~dead]).sum(axis=1) > 0)
+print(f"{dead.sum()} dead units: weight and bias gradients exactly 0; the other {(~dead).sum()} all get some")
+
+# %% [markdown]
+# Leaky ReLU and ELU were designed against this: their slope for $x < 0$ is small but never 0.
+#
+# ## 6. The fully connected layer, and why it does not scale to images
+#
+# `Linear` is the **fully connected layer**: every output is connected to every input,
+# $y = Wx$ with
+#
+# $$x: n \times 1, \qquad W: m \times n, \qquad y: m \times 1.$$
+
+# %%
+n, m = 6, 4
+fc = Linear(n, m, bias=False, rng=rng)
+x_col = rng.normal(size=(n, 1))
+y_col = fc.weight.data @ x_col
+assert x_col.shape == (n, 1) and fc.weight.shape == (m, n) and y_col.shape == (m, 1)
+print("x:", x_col.shape, " W:", fc.weight.shape, " y:", y_col.shape)
+
+# %% [markdown]
+# Now feed it a photograph. A $640 \times 480$ grey-scale image flattened into $x$ has
+# 307,200 entries. A fully connected layer with 1,000 outputs needs one weight per
+# (input, output) pair:
+
+# %%
+n_pixels = 640 * 480
+n_weights = n_pixels * 1000
+assert n_pixels == 307_200
+print(f"inputs {n_pixels:,}   weights {n_weights:,}   float32 bytes {n_weights * 4:,} "
+      f"(= {n_weights * 4 / 1e9:.2f} GB; {n_weights * 4 * 3 / 1e9:.2f} GB for a colour image)")
+
+# %% [markdown]
+# That arithmetic is not hypothetical. A real `Linear(307_200, 10)` in float32 holds a tenth
+# of a percent of those weights; scaled to 1,000 outputs it is the 1.23 GB above, for a
+# single layer that has looked at a single, small photograph.
+
+# %%
+small = Linear(n_pixels, 10, dtype=np.float32, rng=rng)
+assert small.weight.data.nbytes * 100 == n_weights * 4
+print(f"Linear(307_200, 10): {small.weight.data.nbytes:,} bytes of weights")
+
+# %% [markdown]
+# Every one of those weights is learned separately, so the layer also needs enormous amounts
+# of data, and it has no idea that neighbouring pixels belong together or that a cat in the
+# corner is still a cat. The next notebook, **02 · Convolution**, fixes both problems by
+# sharing a small set of weights across all image positions.
+#
+# ## Interactive explorer
+#
+# Sliders for each activation's parameters, drawing $f$ and $f'$ as you move them.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+activation_explorer()
+
+# %% [markdown]
+# ## Summary
+#
+# - A network is a chain of simple functions: linear maps $Wx$ with activations between them.
+# - Without activations the chain is one matrix; the non-linearity is what depth is for.
+# - Sigmoid and tanh saturate: their slopes (at most 0.25 and 1) vanish on the tails, and the
+#   gradient fades layer by layer. ReLU passes it unchanged, but a unit stuck below 0 is dead;
+#   leaky ReLU (lecture 0.1, PyTorch 0.01), ELU and maxout keep a slope on the negative side.
+# - A fully connected layer on a 640×480 image with 1,000 outputs has 307.2 million weights
+#   (1.23 GB in float32): the reason for convolution.
+#
+# ## Exercises
+#
+# **Exercise 1.** How many parameters (weights *and* biases) has a fully connected layer that
+# maps a flattened $320 \times 240$ **colour** image to 100 outputs?
+
+# %%
+answer = None  # your code here
+_ = check_fc_parameters(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = 320 * 240 * 3 * 100 + 100           # one weight per (input, output) pair, one bias per output
+assert check_fc_parameters(answer)
+
+# %% [markdown]
+# **Exercise 2.** `collapse_exercise_weights()` returns $W_1$ (4×3), $W_2$ (5×4) and $W_3$ (2×5).
+# Find the single matrix $W$ with $Wx = W_3(W_2(W_1x))$ for every $x$.
+
+# %%
+W1_ex, W2_ex, W3_ex = collapse_exercise_weights()
+answer = None  # your code here
+_ = check_collapsed_matrix(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = W3_ex @ W2_ex @ W1_ex               # the first layer applied sits on the right
+assert check_collapsed_matrix(answer)
+
+# %% [markdown]
+# **Exercise 3.** Each sigmoid layer multiplies the gradient by at most 0.25. What is the fewest
+# number of sigmoid layers after which the gradient is certain to be below $10^{-6}$ of its size?
+
+# %%
+answer = None  # your code here
+_ = check_sigmoid_depth(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = int(np.ceil(np.log(1e-6) / np.log(0.25)))    # 0.25**n < 1e-6  <=>  n > log(1e-6) / log(0.25)
+assert check_sigmoid_depth(answer)

@@ -12,7 +12,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-import cnnlib.torch_nn
 from cnnlib import models
 from cnnlib.arch import tables
 from cnnlib.device import available_devices
@@ -92,15 +91,33 @@ def test_layers_namespace_supplies_the_layers_and_torch_nn_the_containers():
         models.alexnet(layers=namespace)
 
 
-@pytest.mark.skipif(not all(hasattr(cnnlib.torch_nn, n) for n in ("Conv2d", "Linear", "Tanh", "AvgPool2d")),
-                    reason="cnnlib.torch_nn does not export its layers yet")
 def test_lenet5_from_cnnlib_torch_nn_matches_torch_nn():
+    from cnnlib.torch_nn import activation, conv, linear, pooling
+
+    namespace = types.SimpleNamespace(Conv2d=conv.Conv2d, Linear=linear.Linear, Tanh=activation.Tanh,
+                                      AvgPool2d=pooling.AvgPool2d)
     torch.manual_seed(0)
     reference = models.lenet5().double()
-    ours = models.lenet5(layers=cnnlib.torch_nn).double()
+    ours = models.lenet5(layers=namespace).double()
+    assert isinstance(ours[0], conv.Conv2d) and isinstance(ours, nn.Sequential)
     ours.load_state_dict(reference.state_dict())
     x = torch.randn(3, 1, 32, 32, dtype=torch.float64)
     torch.testing.assert_close(ours(x), reference(x), rtol=1e-10, atol=1e-12)
+
+
+def test_lenet5_from_cnnlib_numpy_nn_matches_torch_nn():
+    from cnnlib.numpy_nn import activation, conv, linear, module, pooling
+
+    namespace = types.SimpleNamespace(Conv2d=conv.Conv2d, Linear=linear.Linear, Tanh=activation.Tanh,
+                                      AvgPool2d=pooling.AvgPool2d, Sequential=module.Sequential,
+                                      Flatten=module.Flatten)
+    torch.manual_seed(0)
+    reference = models.lenet5().double()
+    ours = models.lenet5(layers=namespace)
+    assert isinstance(ours, module.Sequential)
+    ours.load_state_dict({k: v.numpy() for k, v in reference.state_dict().items()})
+    x = torch.randn(3, 1, 32, 32, dtype=torch.float64)
+    torch.testing.assert_close(torch.from_numpy(ours(x.numpy())), reference(x), rtol=1e-10, atol=1e-12)
 
 
 # ---------------------------------------------------------------- AlexNet

@@ -27,6 +27,9 @@ at most ``tol`` (1e-10 by default): ``|a - b| / (|a| + |b|)`` entry by entry, wh
 smaller than 1e-3 of the array's largest magnitude are measured against that size instead (a
 sum that cancels to nearly zero would otherwise turn round-off of 1e-17 into a large ratio).
 
+The second oracle, `assert_matches_finite_differences`, checks analytic gradients against
+centred differences (`cnnlib.testing.numerical_gradient`).
+
 For comparing two PyTorch functions (e.g. ``cnnlib.torch_nn`` against ``torch.nn.functional``),
 possibly on a GPU, use `assert_torch_fns_match`; `torch_forward_backward` is the building block.
 """
@@ -37,17 +40,21 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from cnnlib.testing import rel_error
+from cnnlib.testing import numerical_gradient, rel_error
 
 TOL = 1e-10
 
 
-def scaled_rel_error(actual, expected) -> float:
-    """`cnnlib.testing.rel_error` with a floor of 1e-3 of the arrays' largest magnitude."""
+def scaled_rel_error(actual, expected, floor_fraction: float = 1e-3) -> float:
+    """`cnnlib.testing.rel_error` with a floor of ``floor_fraction`` times the arrays' largest magnitude.
+
+    With ``floor_fraction=1`` it is the error relative to the whole array's size, the right measure
+    for finite differences, whose error (about 1e-10) is absolute, not relative to each entry.
+    """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(e), initial=0.0)))
-    return rel_error(a, e, floor=max(1e-3 * scale, 1e-12))
+    return rel_error(a, e, floor=max(floor_fraction * scale, 1e-12))
 
 
 def _as_float64(inputs: Sequence) -> list:
@@ -153,3 +160,27 @@ def assert_torch_fns_match(fn: Callable, reference_fn: Callable, inputs: Sequenc
     actual = torch_forward_backward(fn, inputs, grad_output, device)
     expected = torch_forward_backward(reference_fn, inputs, grad_output, device)
     assert_same_results(actual, expected, names, tol, label=f"on {device}: ", none_means_skip=False)
+
+
+def assert_matches_finite_differences(f: Callable, checks: Sequence, grad_output=None, h: float = 1e-6,
+                                      tol: float = 1e-6) -> None:
+    """Assert that analytic gradients agree with centred differences of ``sum(f() * grad_output)``.
+
+    ``checks`` is a list of ``(name, array, analytic_grad)``; each array is perturbed in place,
+    one entry at a time, so ``f`` (no arguments) must read the arrays themselves. The error is
+    measured relative to the size of the whole gradient (``scaled_rel_error(..., floor_fraction=1)``):
+    centred differences carry an absolute round-off of about eps * |f| / h, so an entry-by-entry
+    ratio would fail on entries that are merely small.
+
+        assert_matches_finite_differences(lambda: conv2d(x, w, b), [("input", x, gx), ("weight", w, gw)], g)
+    """
+    for name, x, analytic in checks:
+        numeric = numerical_gradient(f, x, grad_output, h)
+        err = scaled_rel_error(analytic, numeric, floor_fraction=1.0)
+        if not err <= tol:
+            worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), numeric.shape))
+            raise AssertionError(
+                f"grad of {name}: analytic and numerical gradients differ by {err:.3g} (relative to the gradient's "
+                f"size) > {tol:g}; worst at index {worst}: analytic {float(analytic[worst]):.10g}, "
+                f"numerical {float(numeric[worst]):.10g}"
+            )

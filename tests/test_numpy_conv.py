@@ -6,12 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import example, given
-from parity import assert_matches_torch
+from parity import assert_matches_finite_differences, assert_matches_torch
 from strategies import as_pair, conv2d_configs, make_array, seeds
 
 from cnnlib.numpy_nn.conv import (Conv2d, conv2d, conv2d_backward, conv2d_backward_naive, conv2d_forward,
                                   conv2d_naive)
-from cnnlib.testing import check_gradient, rel_error
+from cnnlib.testing import rel_error
 
 SMALL_CASE = dict(batch=1, in_channels=1, out_channels=1, height=5, width=4, kernel_size=(3, 2),
                   stride=(2, 1), padding=(1, 0), bias=True, input_shape=(1, 1, 5, 4), weight_shape=(1, 1, 3, 2))
@@ -51,10 +51,8 @@ def test_conv2d_backward_matches_finite_differences(cfg, seed):
     g = make_array(out.shape, seed + 3)
     grad_x, grad_w, grad_b = conv2d_backward(g, cache)
     f = lambda: conv2d(x, w, b, s, p)  # noqa: E731  (reads x, w, b as they are perturbed)
-    assert check_gradient(f, x, grad_x, g, name="grad_input") < 1e-7
-    assert check_gradient(f, w, grad_w, g, name="grad_weight") < 1e-7
-    if b is not None:
-        assert check_gradient(f, b, grad_b, g, name="grad_bias") < 1e-7
+    checks = [("input", x, grad_x), ("weight", w, grad_w)] + ([("bias", b, grad_b)] if b is not None else [])
+    assert_matches_finite_differences(f, checks, g)
 
 
 # -- naive loops ----------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
-from parity import assert_matches_torch
+from parity import assert_matches_finite_differences, assert_matches_torch
 from strategies import linear_configs, make_array, seeds
 
 from cnnlib.numpy_nn.linear import Linear, linear, linear_backward, linear_forward
-from cnnlib.testing import check_gradient, rel_error
+from cnnlib.testing import rel_error
 
 
 def _arrays(cfg, seed, dtype=np.float64):
@@ -46,12 +46,9 @@ def test_linear_backward_matches_finite_differences(cfg, seed):
     g = make_array(out.shape, seed + 3)
     grad_x, grad_w, grad_b = linear_backward(g, cache)
     f = lambda: linear(x, w, b)  # noqa: E731
-    assert check_gradient(f, x, grad_x, g, name="grad_input") < 1e-7
-    assert check_gradient(f, w, grad_w, g, name="grad_weight") < 1e-7
-    if b is not None:
-        assert check_gradient(f, b, grad_b, g, name="grad_bias") < 1e-7
-    else:
-        assert grad_b is None
+    checks = [("input", x, grad_x), ("weight", w, grad_w)] + ([("bias", b, grad_b)] if b is not None else [])
+    assert_matches_finite_differences(f, checks, g)
+    assert (grad_b is None) == (b is None)
 
 
 def test_linear_known_values():

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from parity import assert_matches_torch, assert_torch_fns_match, scaled_rel_error
+from parity import (assert_matches_finite_differences, assert_matches_torch, assert_torch_fns_match,
+                    scaled_rel_error)
 
 from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel_error
 
@@ -128,3 +129,15 @@ def test_scaled_rel_error_ignores_round_off_at_entries_that_cancel_to_zero():
     assert rel_error(big, np.array([1.0, 0.0])) == pytest.approx(1e-5)  # plain rel_error: 1e-17 / 1e-12
     assert scaled_rel_error(big, np.array([1.0, 0.0])) < 1e-13
     assert scaled_rel_error(np.array([1.0, 1e-4]), np.array([1.0, 0.0])) == pytest.approx(0.1)  # real errors show
+
+
+def test_finite_difference_helper_accepts_right_and_rejects_wrong_gradients():
+    x = np.array([0.5, -1.5, 2.0, 1e-4])
+    g = np.array([1.0, 2.0, -1.0, 3.0])
+    f = lambda: np.tanh(x)  # noqa: E731
+    right = (1 - np.tanh(x) ** 2) * g
+    assert_matches_finite_differences(f, [("x", x, right)], g)
+    wrong = right.copy()
+    wrong[2] *= 1.01
+    with pytest.raises(AssertionError, match=r"grad of x: .* worst at index \(2,\)"):
+        assert_matches_finite_differences(f, [("x", x, wrong)], g)

@@ -70,7 +70,7 @@ def im2col(x_pad: np.ndarray, kernel_hw, stride, out_hw) -> np.ndarray:
     kh, kw = kernel_hw
     h_out, w_out = out_hw
     view = windows(x_pad, kernel_hw, stride, out_hw).transpose(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, H_out, W_out)
-    return np.ascontiguousarray(view).reshape(c * kh * kw, n * h_out * w_out)
+    return view.copy().reshape(c * kh * kw, n * h_out * w_out)  # always a fresh, writable array
 
 
 def col2im(cols: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw) -> np.ndarray:
@@ -153,8 +153,9 @@ def conv2d_backward(grad_output, cache):
 
     cols = im2col(x_pad, (kh, kw), stride, out_hw)                # (C_in*kH*kW, N*H_out*W_out)
     grad_weight = (g @ cols.T).reshape(weight.shape)              # (C_out, C_in, kH, kW)
-    del cols                                                      # free it before the next unfolded copy
-    grad_cols = weight.reshape(c_out, -1).T @ g                   # (C_in*kH*kW, N*H_out*W_out)
+    # cols is no longer needed: its memory receives grad_cols (one unfolded copy at a time, no new allocation)
+    grad_cols = np.matmul(weight.reshape(c_out, -1).T, g, out=cols)  # (C_in*kH*kW, N*H_out*W_out)
+    del cols
     grad_pad = col2im(grad_cols, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
     del grad_cols
     ph, pw = padding

@@ -33,8 +33,9 @@ def test_plot_loss_and_gradient_rejects_mismatched_curves():
 def test_plot_hinge_shades_three_regions():
     m = np.linspace(-2, 3, 11)
     hinge = np.maximum(0, 1 - m)
-    fig = plot_hinge(m, hinge, zero_one=(m < 0).astype(float))
+    fig = plot_hinge(m, hinge, zero_one=(m < 0).astype(float), examples=([-1.0, 0.5], [2.0, 0.5]))
     ax = fig.axes[0]
+    assert ax.collections[0].get_offsets().tolist() == [[-1.0, 2.0], [0.5, 0.5]]
     labels = [ln.get_label() for ln in ax.get_lines()]
     assert labels == ["hinge max(0, 1 − t·y)", "0-1 error"]
     assert np.array_equal(ax.get_lines()[0].get_ydata(), hinge)
@@ -51,6 +52,13 @@ def test_plot_fits_draws_each_line_and_marks_outliers():
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
     assert np.array_equal(lines["L2"].get_ydata(), [9.2, 9.2])
     assert np.array_equal(lines["L1"].get_ydata(), [0.0, 4.0])
+    assert (lines["L2"].get_linestyle(), lines["L1"].get_linestyle()) == ("-", "--")
     data, outlier = ax.collections
     assert len(data.get_offsets()) == 4 and outlier.get_offsets().tolist() == [[4.0, 40.0]]
     plt.close(fig)
+
+
+def test_plot_hinge_checks_the_examples():
+    m = np.linspace(-1, 2, 4)
+    with pytest.raises(ValueError, match="the examples' losses has shape \\(1,\\); it must match x, shape \\(2,\\)"):
+        plot_hinge(m, np.maximum(0, 1 - m), examples=([0.0, 1.0], [1.0]))

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 LOSS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
+FIT_STYLES = ("-", "--", "-.", ":")  # fitted lines may coincide: a dash keeps each one visible
 
 
 def _curve(x: np.ndarray, values, name: str) -> np.ndarray:
@@ -48,12 +49,13 @@ def plot_loss_and_gradient(x, curves: Mapping[str, tuple[np.ndarray, np.ndarray]
     return fig
 
 
-def plot_hinge(margin, hinge, zero_one=None):
+def plot_hinge(margin, hinge, zero_one=None, examples=None):
     """The binary hinge max(0, 1 - t*y) against the margin t*y, with the three regions shaded.
 
     t*y < 0: wrong side of the decision boundary; 0 <= t*y < 1: right but inside the margin
     (still a loss); t*y >= 1: right with room to spare (loss 0). ``zero_one`` (optional) is the
-    0-1 error drawn for comparison.
+    0-1 error drawn for comparison; ``examples`` (optional) is a pair (margins, losses) of
+    individual examples, drawn as points on the curve.
     """
     margin = np.asarray(margin, dtype=np.float64)
     if margin.ndim != 1:
@@ -68,6 +70,10 @@ def plot_hinge(margin, hinge, zero_one=None):
     if zero_one is not None:
         ax.plot(margin, _curve(margin, zero_one, "zero_one"), color="black", lw=1.5, ls="--",
                 label="0-1 error")
+    if examples is not None:
+        m_ex = np.asarray(examples[0], dtype=np.float64)
+        ax.scatter(m_ex, _curve(m_ex, examples[1], "the examples' losses"), color="black", s=40, zorder=3,
+                   label="examples")
     ax.set_xlim(lo, hi)
     ax.set_xlabel("margin t·y  (label times score)")
     ax.set_ylabel("loss")
@@ -97,7 +103,8 @@ def plot_fits(x, y, fits: Mapping[str, tuple[float, float]], outliers=(), ax=Non
         ax.scatter(x[mask], y[mask], color="#d62728", marker="x", s=60, lw=2, label="outlier", zorder=3)
     grid = np.linspace(x.min(), x.max(), 2)
     for k, (label, (slope, intercept)) in enumerate(fits.items()):
-        ax.plot(grid, slope * grid + intercept, color=LOSS_COLORS[k % len(LOSS_COLORS)], lw=2, label=label)
+        ax.plot(grid, slope * grid + intercept, color=LOSS_COLORS[k % len(LOSS_COLORS)],
+                ls=FIT_STYLES[k % len(FIT_STYLES)], lw=2, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

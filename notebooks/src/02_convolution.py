@@ -1,0 +1,434 @@
+# %% [markdown]
+# # 02 · Convolution, stride and padding
+#
+# Notebook 01 ended with a fully connected layer that needed 307 million weights to look at
+# one small photograph. A convolutional layer looks at the same photograph with a few hundred.
+#
+# **What you will learn**
+#
+# - weight sharing: one small filter slid over every position of the image;
+# - hand-made filters (a Gaussian blur, edge detectors) applied to a real photograph;
+# - the shapes of a convolutional layer: a 5×5×3 filter on a 32×32×3 image gives 28×28×1,
+#   six filters give 28×28×6;
+# - stride, the output size $(N - F)/\text{stride} + 1$, filters that "don't fit", and zero
+#   padding with $(F-1)/2$ to keep the size;
+# - how many parameters a convolutional layer has;
+# - the naive loops against the vectorized version, and parity with PyTorch;
+# - a ConvNet as convolutions interspersed with activations.
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnlib.data import load_sample_image
+from cnnlib.device import env_report
+from cnnlib.exercises.nb02 import check_conv_parameters, check_output_shape, check_stride_padding
+from cnnlib.numpy_nn.activation import ReLU
+from cnnlib.numpy_nn.conv import Conv2d, conv2d, conv2d_naive
+from cnnlib.numpy_nn.module import Sequential
+from cnnlib.shapes import conv_output_size, floor_output_size
+from cnnlib.testing import assert_close
+from cnnlib.viz.convolution import plot_filter_positions, plot_kernel, show_images
+from cnnlib.widgets import conv_arithmetic_explorer, filter_explorer
+# %config InlineBackend.figure_formats = ['png']
+
+# %%
+rng = np.random.default_rng(0)
+_ = torch.manual_seed(0)
+print(env_report())
+
+# %% [markdown]
+# ## 1. Weight sharing
+#
+# A fully connected layer gives every (input, output) pair its own weight. A convolutional
+# layer instead owns a few small **filters** and applies each of them at every position of
+# the image: the same numbers are *shared* by all locations. A feature that is worth
+# detecting in one corner (an edge, a spot) is worth detecting everywhere.
+#
+# Take a 32×32 colour image (32×32×3) and ask for a 28×28×6 output. A convolutional layer
+# with six 5×5×3 filters produces exactly that; a fully connected layer producing the same
+# number of outputs needs a weight for every input–output pair:
+
+# %%
+conv6 = Conv2d(3, 6, kernel_size=5, rng=rng)
+conv_params = sum(p.data.size for p in conv6.parameters())
+n_in, n_out = 32 * 32 * 3, 28 * 28 * 6
+fc_params = n_in * n_out + n_out              # weights + one bias per output
+assert conv_params == 6 * (5 * 5 * 3) + 6 == 456
+print(f"convolution: {conv_params:,} parameters   fully connected: {fc_params:,} parameters "
+      f"({fc_params // conv_params:,} times more)")
+
+# %% [markdown]
+# ## 2. Filters you can design by hand
+#
+# Before filters were learned, they were designed. The **Gaussian filter** weighs each
+# neighbour by its distance from the centre,
+#
+# $$g(x, y) = \frac{1}{2\pi\sigma^2}\, e^{-\frac{x^2 + y^2}{2\sigma^2}},$$
+#
+# and blurs the image (larger $\sigma$, more blur). Here it is built straight from the formula
+# on a 13×13 grid of offsets $x, y \in \{-6, \dots, 6\}$ with $\sigma = 2$. Its weights add up to
+# (almost) 1, so it keeps the overall brightness.
+
+# %%
+sigma, radius = 2.0, 6
+offsets = np.arange(-radius, radius + 1)      # -6 ... 6
+xx, yy = np.meshgrid(offsets, offsets)        # (13, 13) each
+gauss = np.exp(-(xx**2 + yy**2) / (2 * sigma**2)) / (2 * np.pi * sigma**2)
+assert gauss.shape == (13, 13) and abs(gauss.sum() - 1) < 0.01
+print("sum of the weights:", round(float(gauss.sum()), 4), "  centre weight:", round(float(gauss[6, 6]), 4))
+
+# %% [markdown]
+# **Edge filters** take differences instead of averages. The Sobel filter below subtracts the
+# column on the left from the column on the right (with the middle row counted twice), so it
+# answers strongly where brightness changes from left to right, i.e. on *vertical* edges; its
+# transpose finds horizontal edges.
+
+# %%
+sobel_x = np.array([[-1.0, 0.0, 1.0],
+                    [-2.0, 0.0, 2.0],
+                    [-1.0, 0.0, 1.0]])
+sobel_y = sobel_x.T
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+plot_kernel(gauss, ax=axes[0], title="Gaussian, 13x13, sigma = 2", fmt=None)
+plot_kernel(sobel_x, ax=axes[1], title="Sobel x (vertical edges)", fmt=".0f")
+plot_kernel(sobel_y, ax=axes[2], title="Sobel y (horizontal edges)", fmt=".0f")
+plt.show()
+
+# %% [markdown]
+# Now apply them to a real photograph: scikit-image's "camera" picture (shipped with the
+# library, nothing is downloaded), scaled to 256×256. The layers use the **NCHW** layout,
+# (batch, channels, height, width), so one grey image is an array of shape (1, 1, 256, 256) and
+# one filter is a weight of shape (C_out, C_in, F, F) = (1, 1, F, F).
+
+# %%
+photo = load_sample_image("camera", size=256).astype(np.float64)   # (256, 256), values in [0, 1]
+x_photo = photo[None, None]                                          # (1, 1, 256, 256)
+blurred = conv2d(x_photo, gauss[None, None])[0, 0]
+edges_x = conv2d(x_photo, sobel_x[None, None])[0, 0]
+edges_y = conv2d(x_photo, sobel_y[None, None])[0, 0]
+print("photo", photo.shape, "-> blurred", blurred.shape, " edges", edges_x.shape)
+assert blurred.shape == (244, 244) and edges_x.shape == (254, 254)
+
+# %% [markdown]
+# Without padding the output is smaller than the input by $F - 1$: 256 − 12 = 244 for the
+# 13×13 Gaussian, 256 − 2 = 254 for the 3×3 Sobel filters. (Section 5 fixes that.)
+#
+# In the edge maps below, red is a positive response (getting brighter to the right, or
+# downwards) and blue a negative one; white is no change.
+
+# %%
+fig = show_images({"photograph": photo, "Gaussian blur": blurred, "Sobel x": edges_x,
+                   "Sobel y": edges_y, "edge strength": np.hypot(edges_x, edges_y)}, size=2.3)
+plt.show()
+
+# %% [markdown]
+# Each output pixel is one **dot product**: the filter's weights times the pixels under it,
+# summed. The check below recomputes one pixel of the vertical-edge map by hand.
+
+# %%
+i, j = 120, 100
+patch = photo[i:i + 3, j:j + 3]               # the 3x3 pixels under the filter at (i, j)
+assert_close(edges_x[i, j], np.sum(patch * sobel_x))
+print(f"edges_x[{i}, {j}] = {edges_x[i, j]:.4f} = sum(patch * sobel_x)")
+
+# %% [markdown]
+# A ConvNet does the same thing with one difference: nobody designs its filters. They start
+# random and **training learns the weights**, and the first layers of a trained network
+# end up with blob and edge detectors much like these.
+#
+# ## 3. The convolutional layer: 32×32×3 in, 28×28×1 out
+#
+# A filter always covers the **full depth** of its input. On a 32×32×3 image a 5×5 filter is
+# really 5×5×3: 75 weights (plus one bias). Slid over every position where it fits, it
+# produces one number per position: an **activation map** of 28×28×1.
+#
+# The lecture writes shapes as height × width × depth; the layers here use NCHW, so the image
+# is (1, 3, 32, 32) and the map is (1, 1, 28, 28).
+
+# %%
+image = rng.normal(size=(1, 3, 32, 32))       # one 32x32x3 image, NCHW
+one_filter = Conv2d(3, 1, kernel_size=5, rng=rng)
+activation_map = one_filter(image)
+assert one_filter.weight.shape == (1, 3, 5, 5) and activation_map.shape == (1, 1, 28, 28)
+print("image", image.shape, " filter", one_filter.weight.shape, " activation map", activation_map.shape)
+
+# %% [markdown]
+# One entry of the map is the dot product of the 75 filter weights with the 5×5×3 chunk of the
+# image under it, plus the bias:
+
+# %%
+i, j = 10, 7
+chunk = image[0, :, i:i + 5, j:j + 5]         # (3, 5, 5): 75 numbers
+by_hand = np.sum(chunk * one_filter.weight.data[0]) + one_filter.bias.data[0]
+assert_close(activation_map[0, 0, i, j], by_hand)
+print(f"map[{i}, {j}] = {by_hand:.4f}, a dot product of {chunk.size} numbers plus a bias")
+
+# %% [markdown]
+# A second filter gives a second map, and so on: six 5×5×3 filters give six separate
+# activation maps, stacked into a new "image" of 28×28×6. That is `conv6` from section 1.
+
+# %%
+maps = conv6(image)
+assert conv6.weight.shape == (6, 3, 5, 5) and maps.shape == (1, 6, 28, 28)
+print("six filters", conv6.weight.shape, "-> activation maps", maps.shape)
+
+# %% [markdown]
+# To see what six (still random, untrained) filters make of a real picture, feed them the
+# astronaut photograph at 32×32×3. Each filter mixes the three colour channels with its own
+# weights, so each map brings out something different.
+
+# %%
+astronaut = load_sample_image("astronaut", size=32).astype(np.float64)   # (32, 32, 3), H x W x C
+x_rgb = astronaut.transpose(2, 0, 1)[None]                               # (1, 3, 32, 32), NCHW
+rgb_maps = conv6(x_rgb)[0]                                               # (6, 28, 28)
+fig = show_images({"input 32x32x3": astronaut,
+                   **{f"map {k}": rgb_maps[k] for k in range(6)}}, ncols=7, size=1.6, cmap="gray")
+plt.show()
+
+# %% [markdown]
+# ## 4. Stride and the output size
+#
+# The filter need not move one pixel at a time. The **stride** is its step. Take the lecture's
+# 7×7 input and a 3×3 filter:
+#
+# - stride 1: the filter fits at 5 positions per row, so the output is 5×5;
+# - stride 2: positions 0, 2, 4, so the output is 3×3;
+# - stride 3: positions 0 and 3, and the next one, 6, would need columns 6–8 of a 7-wide
+#   input. It **doesn't fit**.
+#
+# In the figure each green dot is one output pixel (the centre of a filter position); the blue
+# square is the first position and the dashed orange one the next. At stride 3 the dotted red
+# square is where the filter would have to go next, hanging over the edge; the shaded column
+# is never covered.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.8))
+for ax, stride in zip(axes, (1, 2, 3)):
+    plot_filter_positions(7, 3, stride=stride, ax=ax, width=9)
+plt.show()
+
+# %% [markdown]
+# In general, for an $N \times N$ input and an $F \times F$ filter,
+#
+# $$\text{output size} = \frac{N - F}{\text{stride}} + 1.$$
+#
+# For $N = 7$, $F = 3$:
+
+# %%
+for stride in (1, 2, 3):
+    print(f"stride {stride}:  (7 - 3) / {stride} + 1 = {(7 - 3) / stride + 1:.3g}")
+assert conv_output_size(7, 3, stride=1) == 5 and conv_output_size(7, 3, stride=2) == 3
+
+# %% [markdown]
+# `cnnlib.shapes.conv_output_size` computes it and refuses a filter that doesn't fit, saying
+# what would:
+
+# %%
+try:
+    conv_output_size(7, 3, stride=3)
+except ValueError as err:
+    print("ValueError:", err)
+
+# %% [markdown]
+# The layers themselves, like PyTorch's, do not refuse: they round down and silently ignore
+# the last column and row. Good to know when an output is one pixel smaller than expected.
+
+# %%
+x7 = rng.normal(size=(1, 1, 7, 7))
+w3 = rng.normal(size=(1, 1, 3, 3))
+shapes = {s: conv2d(x7, w3, stride=s).shape for s in (1, 2, 3)}
+torch_shape = tuple(F.conv2d(torch.from_numpy(x7), torch.from_numpy(w3), stride=3).shape)
+assert shapes == {1: (1, 1, 5, 5), 2: (1, 1, 3, 3), 3: (1, 1, 2, 2)} and torch_shape == (1, 1, 2, 2)
+print(shapes, " PyTorch, stride 3:", torch_shape, " floor rule:", floor_output_size(7, 3, stride=3))
+
+# %% [markdown]
+# ## 5. Zero padding
+#
+# Every convolution without padding shrinks the image by $F - 1$; a deep stack would shrink
+# it to nothing, and pixels at the border are covered by fewer filter positions than those in
+# the middle. The common fix is to surround the input with a border of zeros. With $P$ pixels
+# of padding on each side, $N$ becomes $N + 2P$:
+#
+# $$\text{output size} = \frac{N - F + 2P}{\text{stride}} + 1.$$
+#
+# The lecture's example: 7×7 input, 3×3 filter, stride 1, a 1-pixel border of zeros. The
+# output is 7×7, the same size as the input.
+
+# %%
+assert conv_output_size(7, 3, stride=1, padding=1) == 7
+padded_out = Conv2d(1, 1, 3, stride=1, padding=1, rng=rng)(x7)
+assert padded_out.shape == (1, 1, 7, 7)
+fig = plot_filter_positions(7, 3, stride=1, padding=1)
+plt.show()
+
+# %% [markdown]
+# With stride 1, a padding of $(F - 1)/2$ always keeps the size, because then $-F + 2P = -1$
+# and the output is $N - 1 + 1 = N$. That is why filters usually have odd sizes:
+
+# %%
+for f in (3, 5, 7):
+    p = (f - 1) // 2
+    out = Conv2d(1, 1, f, padding=p, rng=rng)(x7).shape[-1]
+    print(f"F = {f}: padding (F - 1)/2 = {p} -> output {out}x{out}")
+    assert out == 7 == conv_output_size(7, f, stride=1, padding=p)
+
+# %% [markdown]
+# ## 6. How many parameters?
+#
+# A filter has $F \times F \times C_\text{in}$ weights and one bias, and a layer has one filter
+# per output channel. The lecture's example: ten 5×5×3 filters have $10 \times (75 + 1) = 760$
+# parameters, whether the image is 32×32 or 640×480.
+
+# %%
+conv10 = Conv2d(3, 10, kernel_size=5, rng=rng)
+n_params = sum(p.data.size for p in conv10.parameters())
+assert n_params == 10 * (5 * 5 * 3 + 1) == 760
+print({name: p.shape for name, p in conv10.named_parameters()}, "->", n_params, "parameters")
+
+# %% [markdown]
+# ## 7. Naive loops and the vectorized convolution
+#
+# `conv2d_naive` is the formula written as loops: for every image, filter and output position,
+# take the patch and sum patch × filter. `conv2d` gives the same numbers with one big matrix
+# multiply ("im2col": every patch becomes one column of a matrix, so all the dot products are
+# computed at once). Same answer, first:
+
+# %%
+x_batch = rng.normal(size=(8, 3, 32, 32))
+w, b = conv6.weight.data, conv6.bias.data
+slow, fast = conv2d_naive(x_batch, w, b), conv2d(x_batch, w, b)
+assert_close(fast, slow, rtol=1e-12, atol=1e-12)
+print("naive and vectorized agree on", slow.shape)
+
+# %% [markdown]
+# And how much faster (the numbers depend on the machine, so this cell's output is not checked):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+start = time.perf_counter()
+conv2d_naive(x_batch, w, b)
+t_naive = time.perf_counter() - start
+start = time.perf_counter()
+for _ in range(10):
+    conv2d(x_batch, w, b)
+t_fast = (time.perf_counter() - start) / 10
+print(f"naive loops {1e3 * t_naive:.0f} ms, vectorized {1e3 * t_fast:.2f} ms: {t_naive / t_fast:.0f}x faster")
+
+# %% [markdown]
+# ## 8. The same numbers as PyTorch
+#
+# `torch.nn.functional.conv2d` computes the same function (like ours, it does not flip the
+# filter: strictly speaking it is a cross-correlation). With stride 2 and padding 1, in float64:
+
+# %%
+xt, wt, bt = rng.normal(size=(2, 3, 9, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+ours = conv2d(xt, wt, bt, stride=2, padding=1)
+theirs = F.conv2d(torch.from_numpy(xt), torch.from_numpy(wt), torch.from_numpy(bt), stride=2, padding=1)
+assert_close(ours, theirs.numpy(), rtol=1e-12, atol=1e-12)
+print("cnnlib and PyTorch agree:", ours.shape)
+
+# %% [markdown]
+# The parameters even carry the same names and shapes, so a `torch.nn.Conv2d`'s weights load
+# straight into `cnnlib`'s `Conv2d`:
+
+# %%
+torch_conv = torch.nn.Conv2d(3, 6, kernel_size=5, dtype=torch.float64)
+ours6 = Conv2d(3, 6, kernel_size=5)
+ours6.load_state_dict({k: v.detach().numpy() for k, v in torch_conv.state_dict().items()})
+assert_close(ours6(image), torch_conv(torch.from_numpy(image)).detach().numpy(), rtol=1e-12, atol=1e-12)
+print(sorted(torch_conv.state_dict()), "->", ours6(image).shape)
+
+# %% [markdown]
+# ## 9. A ConvNet: convolutions interspersed with activations
+#
+# Stack convolutional layers with an activation after each and you have a ConvNet. Each layer's
+# filters span the full depth of the maps below it: the second layer's ten filters are 5×5×**6**.
+
+# %%
+convnet = Sequential(Conv2d(3, 6, 5, rng=rng), ReLU(), Conv2d(6, 10, 5, rng=rng), ReLU())
+h = image
+print(f"{'input':8s} {h.shape}")
+for layer in convnet.layers:
+    h = layer(h)
+    print(f"{type(layer).__name__:8s} {h.shape}")
+assert h.shape == (1, 10, 24, 24) and convnet[2].weight.shape == (10, 6, 5, 5)
+
+# %% [markdown]
+# 32×32×3 → 28×28×6 → 24×24×10. Later notebooks add pooling (03) and, at the end, fully
+# connected layers that turn the last maps into class scores (06).
+#
+# ## Interactive explorers
+#
+# Choose the input size, filter size, stride and padding, and see where the filter lands and
+# whether it fits:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+conv_arithmetic_explorer()
+
+# %% [markdown]
+# Choose a hand-made filter (Gaussian with its $\sigma$, box blur, edges, sharpen) and its size, and
+# see what it does to the photograph:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+filter_explorer()
+
+# %% [markdown]
+# ## How fast? A small benchmark
+#
+# *Placeholder:* a table from `cnnlib.bench` (naive loops, the vectorized NumPy version and
+# PyTorch, on the CPU and on a GPU where there is one) will go here.
+#
+# ## Summary
+#
+# - A convolutional layer slides a few small filters over the image and shares their weights
+#   across all positions: 456 parameters instead of 14 million for 32×32×3 → 28×28×6.
+# - Each output pixel is a dot product between a filter (full input depth) and the patch under it.
+# - Output size $(N - F + 2P)/\text{stride} + 1$: 7×7 with a 3×3 filter gives 5×5 at stride 1,
+#   3×3 at stride 2, and does not fit at stride 3; padding $(F-1)/2$ keeps the size at stride 1.
+# - A layer of $K$ filters of size $F \times F \times C$ has $K(F^2C + 1)$ parameters (760 for ten 5×5×3).
+# - The vectorized convolution equals the naive loops and PyTorch, and is much faster than the loops.
+# - A ConvNet is convolutions interspersed with activations.
+#
+# ## Exercises
+#
+# **Exercise 1.** What is the output shape (NCHW) of `Conv2d(3, 10, 5, stride=1, padding=2)`
+# on a batch of four 32×32 colour images, shape (4, 3, 32, 32)? Work it out first, then check with the layer.
+
+# %%
+answer = None  # your code here
+_ = check_output_shape(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = Conv2d(3, 10, 5, stride=1, padding=2)(np.zeros((4, 3, 32, 32))).shape
+assert check_output_shape(answer)
+
+# %% [markdown]
+# **Exercise 2.** How many parameters (weights and biases) has a convolutional layer with 64
+# filters of size 3×3 applied to a 16-channel input?
+
+# %%
+answer = None  # your code here
+_ = check_conv_parameters(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = 64 * (3 * 3 * 16 + 1)               # each filter: 3x3x16 weights and one bias
+assert check_conv_parameters(answer)
+
+# %% [markdown]
+# **Exercise 3.** Find a `(stride, padding)` for which a 3×3 filter on a 7×7 input gives
+# exactly a 4×4 output (use the formula, or try values with `conv_output_size`).
+
+# %%
+answer = None  # your code here
+_ = check_stride_padding(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = next((s, p) for s in range(1, 4) for p in range(3) if (7 - 3 + 2 * p) / s + 1 == 4)
+assert check_stride_padding(answer)

@@ -192,3 +192,10 @@ def check_probability_targets(input_shape, target_shape) -> None:
             f"target of class probabilities must have input's shape {tuple(input_shape)}, got "
             f"{tuple(target_shape)}; for class indices pass an integer array of shape ({input_shape[0]},)"
         )
+
+
+def check_betas(betas) -> tuple[float, float]:
+    """Adam's (beta1, beta2): a pair of numbers in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
+    return tuple(check_float(b, f"betas[{i}]", 0.0, 1.0, strict_maximum=True) for i, b in enumerate(betas))

@@ -1,0 +1,381 @@
+"""Loss functions in PyTorch tensor operations, backward by hand (taught in 04_losses).
+
+The same formulas, step for step and name for name, as ``cnnlib.numpy_nn.loss``, on tensors of
+any device and dtype. Each loss ``name`` has ``name(input, target, reduction="mean")`` and the
+pure pair ``name_forward(...) -> (loss, cache)`` / ``name_backward(grad_output, cache) -> grad_input``.
+`LossFunction` hands any such pair to autograd, so ``loss.backward()`` runs *our* backward.
+The target is treated as a constant: it receives no gradient.
+
+The modules (``CrossEntropyLoss``, ...) are ``torch.nn.Module``s called as ``loss(input, target)``;
+the returned tensor's ``.backward()`` is PyTorch's, which calls the hand-written backward.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from cnnlib.checks import (check_class_targets, check_float, check_multiclass_scores, check_not_empty,
+                           check_probability_targets, check_reduction, check_same_shape, check_sign_targets)
+from cnnlib.torch_nn.softmax import (log_softmax, log_softmax_backward, log_softmax_forward,  # noqa: F401
+                                     softmax, softmax_backward, softmax_forward)
+
+
+class LossFunction(torch.autograd.Function):
+    """Any loss pair as an autograd node: ``LossFunction.apply((forward, backward), input, *rest)``.
+
+    forward keeps the cache; backward returns ``backward(grad_output, cache)`` for ``input`` and
+    nothing for the target and the options.
+    """
+
+    @staticmethod
+    def forward(ctx, pair, input, *rest):
+        forward, ctx.backward_fn = pair
+        loss, ctx.cache = forward(input, *rest)
+        ctx.n_rest = len(rest)
+        return loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        return (None, ctx.backward_fn(grad_output, ctx.cache), *[None] * ctx.n_rest)
+
+
+# -- reductions, shared by every loss ------------------------------------------------------------------
+def _reduce(losses, reduction):
+    """Apply the reduction to per-sample (or per-element) losses."""
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _unreduce(grad_output, reduction, shape, like):
+    """d(result)/d(each per-sample loss), times grad_output: the backward of `_reduce`, shaped `shape`."""
+    grad_output = torch.as_tensor(grad_output, dtype=like.dtype, device=like.device)  # 1.0 is fine too
+    if reduction == "none":
+        if tuple(grad_output.shape) != tuple(shape):
+            raise ValueError(f"grad_output must have the loss's shape {tuple(shape)} for reduction='none', "
+                             f"got {tuple(grad_output.shape)}")
+        return grad_output
+    if grad_output.ndim != 0:
+        raise ValueError(f"grad_output must be a scalar for reduction={reduction!r}, got shape {tuple(grad_output.shape)}")
+    if reduction == "mean":
+        grad_output = grad_output / math.prod(shape)
+    return grad_output.expand(shape)
+
+
+def _check_input(input):
+    check_not_empty(input.shape)
+    return input
+
+
+def _class_indices(input, target):
+    """Check (N, C) scores against integer class indices (N,) in [0, C)."""
+    integer = not (target.is_floating_point() or target.is_complex() or target.dtype == torch.bool)
+    lo, hi = (target.min().item(), target.max().item()) if target.numel() else (0, 0)
+    check_class_targets(input.shape, target.shape, lo, hi, integer)
+    return target
+
+
+def _as_input_dtype(target, input):
+    return target.to(dtype=input.dtype, device=input.device)
+
+
+# -- cross-entropy -------------------------------------------------------------------------------------
+def cross_entropy_forward(input, target, reduction="mean"):
+    """L_i = -sum_c t_ic log softmax(y_i)_c: the lecture's L_CE, on logits ``input``.
+
+    ``target`` is either class indices, shape (N,) integers in [0, C) (then t_i is one-hot), or
+    class probabilities, shape (N, C) floats. "mean" divides by N in both cases, as PyTorch does.
+
+    Shape: input (N, C), target (N,) or (N, C) -> loss () or (N,) for reduction="none".
+    """
+    reduction = check_reduction(reduction)
+    input = _check_input(input)
+    if target.ndim == 2 and target.is_floating_point():
+        check_probability_targets(input.shape, target.shape)
+        probs = _as_input_dtype(target, input)                         # (N, C)
+        losses = -(probs * log_softmax(input, dim=1)).sum(dim=1)       # (N,)
+    else:
+        target = _class_indices(input, target)
+        rows = torch.arange(len(target), device=input.device)
+        probs = torch.zeros_like(input)
+        probs[rows, target] = 1                                        # one-hot (N, C)
+        losses = -log_softmax(input, dim=1)[rows, target]              # (N,)
+    return _reduce(losses, reduction), (softmax(input, dim=1), probs, reduction)
+
+
+def cross_entropy_backward(grad_output, cache):
+    """dL_i/dy_i = softmax(y_i) * sum_c t_ic - t_i (= softmax(y_i) - t_i when t_i sums to 1)."""
+    p, probs, reduction = cache
+    g = _unreduce(grad_output, reduction, p.shape[:1], p)              # (N,)
+    return (p * probs.sum(dim=1, keepdim=True) - probs) * g[:, None]
+
+
+def cross_entropy(input, target, reduction="mean"):
+    """Cross-entropy of logits against class indices or class probabilities (see `cross_entropy_forward`)."""
+    return LossFunction.apply((cross_entropy_forward, cross_entropy_backward), input, target, reduction)
+
+
+# -- regression losses ---------------------------------------------------------------------------------
+def _regression_pair(input, target, reduction):
+    reduction = check_reduction(reduction)
+    input = _check_input(input)
+    check_same_shape(input.shape, target.shape)
+    return input - _as_input_dtype(target, input), reduction
+
+
+def mse_loss_forward(input, target, reduction="mean"):
+    """L = (y - t)^2 per element (the lecture's L2 loss); "mean" averages over all elements.
+
+    Shape: input (*), target (*) the same -> loss () or (*) for reduction="none".
+    """
+    diff, reduction = _regression_pair(input, target, reduction)
+    return _reduce(diff * diff, reduction), (diff, reduction)
+
+
+def mse_loss_backward(grad_output, cache):
+    """dL/dy = 2 (y - t)."""
+    diff, reduction = cache
+    return 2 * diff * _unreduce(grad_output, reduction, diff.shape, diff)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error (y - t)^2."""
+    return LossFunction.apply((mse_loss_forward, mse_loss_backward), input, target, reduction)
+
+
+def l1_loss_forward(input, target, reduction="mean"):
+    """L = |y - t| per element (the lecture's L1 loss).
+
+    Shape: input (*), target (*) the same -> loss () or (*) for reduction="none".
+    """
+    diff, reduction = _regression_pair(input, target, reduction)
+    return _reduce(diff.abs(), reduction), (diff, reduction)
+
+
+def l1_loss_backward(grad_output, cache):
+    """dL/dy = sign(y - t) (0 where y = t, as in PyTorch)."""
+    diff, reduction = cache
+    return torch.sign(diff) * _unreduce(grad_output, reduction, diff.shape, diff)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error |y - t|."""
+    return LossFunction.apply((l1_loss_forward, l1_loss_backward), input, target, reduction)
+
+
+def smooth_l1_loss_forward(input, target, reduction="mean", beta=1.0):
+    """L = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta, with d = y - t.
+
+    With beta=1 this is the lecture's smooth L1; beta=0 is the L1 loss.
+    Shape: input (*), target (*) the same -> loss () or (*) for reduction="none".
+    """
+    beta = check_float(beta, "beta", minimum=0)
+    diff, reduction = _regression_pair(input, target, reduction)
+    a = diff.abs()
+    if beta == 0:
+        losses = a
+    else:
+        losses = torch.where(a < beta, 0.5 * diff * diff / beta, a - 0.5 * beta)
+    return _reduce(losses, reduction), (diff, beta, reduction)
+
+
+def smooth_l1_loss_backward(grad_output, cache):
+    """dL/dy = d / beta if |d| < beta else sign(d)."""
+    diff, beta, reduction = cache
+    local = torch.sign(diff) if beta == 0 else torch.where(diff.abs() < beta, diff / beta, torch.sign(diff))
+    return local * _unreduce(grad_output, reduction, diff.shape, diff)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """Smooth L1 (Huber-like) loss, quadratic for |y - t| < beta and linear beyond."""
+    return LossFunction.apply((smooth_l1_loss_forward, smooth_l1_loss_backward), input, target, reduction, beta)
+
+
+# -- hinge losses --------------------------------------------------------------------------------------
+def hinge_loss_forward(input, target, reduction="mean"):
+    """L = max(0, 1 - t*y), t in {-1, +1}: the lecture's binary hinge (max-margin) loss.
+
+    PyTorch has no function of this exact form; it is ``relu(1 - t * y)``.
+    Shape: input (*), target (*) the same, holding -1 and +1 -> loss () or (*).
+    """
+    reduction = check_reduction(reduction)
+    input = _check_input(input)
+    check_same_shape(input.shape, target.shape)
+    target = _as_input_dtype(target, input)
+    check_sign_targets(bool((target.abs() == 1).all()))
+    margins = 1 - target * input
+    return _reduce(torch.clamp_min(margins, 0), reduction), (target, margins > 0, reduction)
+
+
+def hinge_loss_backward(grad_output, cache):
+    """dL/dy = -t where the margin is violated (1 - t*y > 0), else 0."""
+    target, active, reduction = cache
+    return torch.where(active, -target, 0) * _unreduce(grad_output, reduction, target.shape, target)
+
+
+def hinge_loss(input, target, reduction="mean"):
+    """Binary hinge loss max(0, 1 - t*y) with targets -1 and +1."""
+    return LossFunction.apply((hinge_loss_forward, hinge_loss_backward), input, target, reduction)
+
+
+def _true_and_wrong_scores(input, target):
+    """s_t (N,) and every score with the true class masked out (N, C)."""
+    check_multiclass_scores(input.shape)
+    target = _class_indices(input, target)
+    rows = torch.arange(len(target), device=input.device)
+    wrong = input.clone()
+    wrong[rows, target] = float("-inf")  # (N, C): never the max, never counted
+    return target, rows, input[rows, target], wrong
+
+
+def multiclass_hinge_loss_forward(input, target, reduction="mean", margin=1.0):
+    """L_i = max(0, margin + max_{j != t} s_j - s_t): the lecture's multi-class hinge loss.
+
+    Only the most offending wrong class counts. PyTorch's ``MultiMarginLoss`` (here
+    `multi_margin_loss`) instead sums max(0, margin + s_j - s_t) over all wrong classes and divides by C.
+
+    Shape: input (N, C) scores with C >= 2, target (N,) class indices -> loss () or (N,).
+    """
+    reduction = check_reduction(reduction)
+    margin = check_float(margin, "margin")
+    input = _check_input(input)
+    target, rows, true, wrong = _true_and_wrong_scores(input, target)
+    rival = wrong.argmax(dim=1)                                        # (N,) the most offending wrong class
+    margins = margin + input[rows, rival] - true                       # (N,)
+    cache = (input, target, rival, margins > 0, reduction)
+    return _reduce(torch.clamp_min(margins, 0), reduction), cache
+
+
+def multiclass_hinge_loss_backward(grad_output, cache):
+    """dL_i/ds = +1 at the most offending wrong class and -1 at the true class, if L_i > 0."""
+    input, target, rival, active, reduction = cache
+    g = _unreduce(grad_output, reduction, input.shape[:1], input) * active  # (N,)
+    grad = torch.zeros_like(input)
+    rows = torch.arange(input.shape[0], device=input.device)
+    grad[rows, rival] += g
+    grad[rows, target] -= g
+    return grad
+
+
+def multiclass_hinge_loss(input, target, reduction="mean", margin=1.0):
+    """The lecture's multi-class hinge loss max(0, 1 + max_{j != t} s_j - s_t)."""
+    return LossFunction.apply((multiclass_hinge_loss_forward, multiclass_hinge_loss_backward),
+                              input, target, reduction, margin)
+
+
+def multi_margin_loss_forward(input, target, margin=1.0, reduction="mean"):
+    """L_i = sum_{j != t} max(0, margin + s_j - s_t) / C: PyTorch's ``F.multi_margin_loss`` (p=1).
+
+    Arguments in PyTorch's order. Shape: input (N, C) with C >= 2, target (N,) -> loss () or (N,).
+    """
+    reduction = check_reduction(reduction)
+    margin = check_float(margin, "margin")
+    input = _check_input(input)
+    target, rows, true, wrong = _true_and_wrong_scores(input, target)
+    margins = margin + wrong - true[:, None]                           # (N, C); -inf at the true class
+    c = input.shape[1]
+    losses = torch.clamp_min(margins, 0).sum(dim=1) / c                # (N,)
+    return _reduce(losses, reduction), (target, margins > 0, input, reduction)
+
+
+def multi_margin_loss_backward(grad_output, cache):
+    """dL_i/ds_j = 1/C for each wrong class j inside the margin; dL_i/ds_t = -(their count)/C."""
+    target, active, input, reduction = cache
+    n, c = active.shape
+    g = _unreduce(grad_output, reduction, (n,), input) / c             # (N,)
+    grad = active * g[:, None]                                         # (N, C)
+    grad[torch.arange(n, device=input.device), target] = -active.sum(dim=1) * g
+    return grad
+
+
+def multi_margin_loss(input, target, margin=1.0, reduction="mean"):
+    """PyTorch's multi-class margin loss: the sum over wrong classes, divided by C."""
+    return LossFunction.apply((multi_margin_loss_forward, multi_margin_loss_backward),
+                              input, target, margin, reduction)
+
+
+# -- modules -------------------------------------------------------------------------------------------
+class _Loss(torch.nn.Module):
+    """A loss module: ``loss(input, target)`` returns the loss tensor (call ``.backward()`` on it)."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = check_reduction(reduction)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """L_i = -log softmax(y_i)_{t_i} (or -sum_c t_ic log softmax(y_i)_c for probabilities) (04_losses).
+
+    Shape: input (N, C) logits, target (N,) class indices or (N, C) probabilities -> () or (N,).
+    """
+
+    def forward(self, input, target):
+        return cross_entropy(input, target, self.reduction)
+
+
+class MSELoss(_Loss):
+    """L = (y - t)^2 per element, averaged by default (04_losses).
+
+    Shape: input (*), target (*) the same shape -> () or (*) for reduction="none".
+    """
+
+    def forward(self, input, target):
+        return mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """L = |y - t| per element, averaged by default (04_losses).
+
+    Shape: input (*), target (*) the same shape -> () or (*) for reduction="none".
+    """
+
+    def forward(self, input, target):
+        return l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """L = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta, d = y - t (04_losses).
+
+    Shape: input (*), target (*) the same shape -> () or (*) for reduction="none".
+    """
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction)
+        self.beta = check_float(beta, "beta", minimum=0)
+
+    def forward(self, input, target):
+        return smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HingeLoss(_Loss):
+    """L = max(0, 1 - t*y) with t in {-1, +1}: the binary hinge loss (04_losses).
+
+    Shape: input (*) scores, target (*) of -1 and +1 -> () or (*) for reduction="none".
+    """
+
+    def forward(self, input, target):
+        return hinge_loss(input, target, self.reduction)
+
+
+class MultiClassHingeLoss(_Loss):
+    """L_i = max(0, margin + max_{j != t} s_j - s_t): the lecture's multi-class hinge (04_losses).
+
+    Not PyTorch's ``MultiMarginLoss`` (sum over wrong classes / C); see `multiclass_hinge_loss_forward`.
+
+    Shape: input (N, C) scores, target (N,) class indices -> () or (N,) for reduction="none".
+    """
+
+    def __init__(self, reduction="mean", margin=1.0):
+        super().__init__(reduction)
+        self.margin = check_float(margin, "margin")
+
+    def forward(self, input, target):
+        return multiclass_hinge_loss(input, target, self.reduction, self.margin)

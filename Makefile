@@ -57,8 +57,9 @@ test: venv
 outputs: venv
 	$(BIN)/python tools/refresh_notebooks.py notebooks/*.ipynb
 
+# Opens every notebook in headless Chromium via JupyterLab; screenshots go to e2e-screenshots/.
 e2e: venv
-	$(BIN)/python -m pytest -p no:cacheprovider e2e
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:cacheprovider -v -s e2e
 
 bench: venv
 	$(BIN)/python -m cnnlib.bench

@@ -1,0 +1,89 @@
+"""Fixtures for the browser tests: the JupyterLab server (see labsession.py) and headless Chromium."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from labsession import CHROMIUM, CHROMIUM_FLAGS, LAB_SETTINGS, ROOT, Lab, free_port, notebook_paths
+
+
+@pytest.fixture(scope="session")
+def notebooks() -> list[Path]:
+    return notebook_paths()
+
+
+@pytest.fixture(scope="session")
+def lab(notebooks):
+    if not notebooks:
+        pytest.skip("no notebooks to open (notebooks/*.ipynb is empty and E2E_NOTEBOOKS is unset)")
+    root_dir = Path(os.path.commonpath([ROOT, *notebooks])) if all(ROOT in p.parents for p in notebooks) \
+        else Path(os.path.commonpath([p.parent for p in notebooks]))
+    port, token = free_port(), secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="cnnlib-e2e-") as tmp:
+        settings = Path(tmp) / "settings"
+        for name, values in LAB_SETTINGS.items():
+            (settings / name).parent.mkdir(parents=True, exist_ok=True)
+            (settings / name).write_text(json.dumps(values))
+        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings),
+                   JUPYTERLAB_WORKSPACES_DIR=str(Path(tmp) / "workspaces"),
+                   JUPYTER_RUNTIME_DIR=str(Path(tmp) / "runtime"))
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={root_dir}"]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        log = open(Path(tmp) / "lab.log", "w")
+        server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root_dir)
+        lab = Lab(root_dir, port, token)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    lab.api("status")
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        log.flush()
+                        pytest.fail("JupyterLab did not start:\n" + (Path(tmp) / "lab.log").read_text()[-3000:])
+                    time.sleep(0.5)
+            yield lab
+        finally:
+            try:
+                lab.shutdown_kernels()
+            except OSError:
+                pass
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (never `playwright install`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+    lab.shutdown_kernels()

@@ -115,6 +115,8 @@ def test_pool_map_matches_pytorch(size, k, s, seed):
     res = pool_map(x, "max", k, s)
     rows, cols = res.argmax[..., 0], res.argmax[..., 1]
     np.testing.assert_array_equal(x[rows, cols], res.output)   # the shaded cell holds the maximum
+    _, index = torch.nn.functional.max_pool2d(t, k, s, return_indices=True)
+    np.testing.assert_array_equal(rows * size + cols, index[0, 0].numpy())   # the same winner as PyTorch
 
 
 def test_pool_map_errors_and_example_map():

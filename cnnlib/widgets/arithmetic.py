@@ -17,6 +17,7 @@ import numpy as np
 
 from cnnlib.checks import check_int
 from cnnlib.numpy_nn.conv import windows
+from cnnlib.numpy_nn.pooling import avg_pool2d, max_pool2d
 from cnnlib.shapes import conv_output_size, floor_output_size
 
 
@@ -148,6 +149,9 @@ class PoolingResult:
 def pool_map(x: np.ndarray, mode: str, kernel_size: int, stride: int | None = None) -> PoolingResult:
     """Max or average pooling of one 2-D map, keeping where each window sits (no padding).
 
+    The output is `cnnlib.numpy_nn.pooling`'s ``max_pool2d`` / ``avg_pool2d``; the windows and the
+    winning cells are worked out here only to draw them.
+
     Math: out[i, j] = max (or mean) of x[i*S : i*S+K, j*S : j*S+K].
 
     Shape: x (H, W) -> output (H_out, W_out) with H_out = floor((H - K) / S) + 1. Taught in 03_pooling.
@@ -167,12 +171,12 @@ def pool_map(x: np.ndarray, mode: str, kernel_size: int, stride: int | None = No
     flat = view.reshape(h_out, w_out, kernel_size * kernel_size)  # (H_out, W_out, K*K)
     rows, cols = np.meshgrid(np.arange(h_out) * stride, np.arange(w_out) * stride, indexing="ij")
     origins = np.stack([rows, cols], axis=-1)                     # (H_out, W_out, 2)
+    pool = max_pool2d if mode == "max" else avg_pool2d
+    output = pool(x[None, None], kernel_size, stride)[0, 0]     # (H_out, W_out): the layer's own numbers
     if mode == "max":
-        output = flat.max(axis=-1)
-        best = flat.argmax(axis=-1)                               # first maximum, row-major
+        best = flat.argmax(axis=-1)                               # first maximum, row-major, as the layer
         argmax = origins + np.stack([best // kernel_size, best % kernel_size], axis=-1)
     else:
-        output = flat.mean(axis=-1)
         argmax = None
     ignored = x.shape[0] - ((h_out - 1) * stride + kernel_size)
     return PoolingResult(mode, kernel_size, stride, output, origins, argmax, ignored)

@@ -99,31 +99,45 @@ def _annotate_values(ax, values: np.ndarray, fmt: str) -> None:
 
 
 def pooling_figure(x: np.ndarray, res: PoolingResult) -> Figure:
-    """Left: the map with every window outlined (and the max it picked); right: the pooled output."""
+    """Left: the map with its windows outlined (and the max each picked); right: the pooled output.
+
+    Windows that do not overlap (stride >= window) are all coloured; overlapping ones would hide
+    each other, so then only the first two of the first row and the first of the second are, and
+    the dashed ones show the stride.
+    """
     fig = Figure(figsize=(9, 4.4), layout="constrained")
     ax_in, ax_out = fig.subplots(1, 2, width_ratios=[1.5, 1])
     h_out, w_out = res.output.shape
-    colors = [f"C{k % 10}" for k in range(h_out * w_out)]
-    ax_in.imshow(x, cmap="Blues", vmin=0, vmax=2 * x.max() + 1e-9)
+    k, s = res.kernel_size, res.stride
+    cells = list(np.ndindex(h_out, w_out))
+    if s >= k:
+        shown = {cell: f"C{idx % 10}" for idx, cell in enumerate(cells)}
+    else:
+        shown = {cell: color for cell, color in zip([(0, 0), (0, 1), (1, 0)], (FIRST, SECOND, "tab:green"))
+                 if cell[0] < h_out and cell[1] < w_out}
+    vmax = 2 * x.max() + 1e-9
+    ax_in.imshow(x, cmap="Blues", vmin=0, vmax=vmax)
     _grid(ax_in, *x.shape)
-    _annotate_values(ax_in, x, ".0f")
+    _annotate_values(ax_in, x, ".0f" if np.all(x == np.round(x)) else ".1f")
     _hatch_ignored(ax_in, x.shape[0], res.ignored)
-    k = res.kernel_size
-    for idx, (i, j) in enumerate(np.ndindex(h_out, w_out)):
-        inset = 0.08 + 0.06 * (idx % 3) if res.stride < k else 0.06   # keep overlapping windows apart
+    for (i, j), color in shown.items():
         r0, c0 = res.window_origins[i, j]
+        inset = 0.07
         ax_in.add_patch(Rectangle((c0 - 0.5 + inset, r0 - 0.5 + inset), k - 2 * inset, k - 2 * inset,
-                                  fill=False, edgecolor=colors[idx], linewidth=2))
+                                  fill=False, edgecolor=color, linewidth=2.5, zorder=4,
+                                  linestyle="-" if (i, j) == (0, 0) or s >= k else "--"))
         if res.argmax is not None:
             ar, ac = res.argmax[i, j]
-            ax_in.add_patch(Rectangle((ac - 0.4, ar - 0.4), 0.8, 0.8, color=colors[idx], alpha=0.35))
-    ax_in.set_xlabel(f"input {x.shape[0]}×{x.shape[1]}: {h_out * w_out} windows of {k}×{k}, stride {res.stride}"
-                     + (f"; hatched: never pooled" if res.ignored > 0 else ""))
-    ax_out.imshow(res.output, cmap="Blues", vmin=0, vmax=2 * x.max() + 1e-9)
+            ax_in.add_patch(Rectangle((ac - 0.4, ar - 0.4), 0.8, 0.8, color=color, alpha=0.35, zorder=2))
+    notes = [] if s >= k else ["windows overlap: 3 shown"]
+    notes += ["hatched: never pooled"] if res.ignored > 0 else []
+    ax_in.set_xlabel(f"input {x.shape[0]}×{x.shape[1]}: {h_out * w_out} windows of {k}×{k}, stride {s}"
+                     + ("\n" + "; ".join(notes) if notes else ""))
+    ax_out.imshow(res.output, cmap="Blues", vmin=0, vmax=vmax)
     _grid(ax_out, h_out, w_out)
-    _annotate_values(ax_out, res.output, ".0f" if res.mode == "max" else ".2f")
-    for idx, (i, j) in enumerate(np.ndindex(h_out, w_out)):
-        _square(ax_out, i, j, 1, colors[idx], linewidth=3)
+    _annotate_values(ax_out, res.output, ".0f" if res.mode == "max" and np.all(x == np.round(x)) else ".2f")
+    for (i, j), color in shown.items():
+        _square(ax_out, i, j, 1, color, linewidth=3, zorder=4)
     ax_out.set_xlabel(f"{res.mode} pooling → output {h_out}×{w_out}")
     what = "largest value (shaded)" if res.mode == "max" else "mean"
     fig.suptitle(f"each output cell is the {what} of the window with the same colour", fontsize=12)

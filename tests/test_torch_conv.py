@@ -9,6 +9,7 @@ from hypothesis import example, given
 from strategies import conv2d_configs, make_array, seeds
 from torch_support import DEVICES, DTYPES, F32, assert_runs_close, assert_three_way, needs_cuda, run, \
     skip_unsupported, tensor
+from torch_support import full_float32_precision  # noqa: F401  (a fixture, used by pytestmark)
 
 import cnnlib.numpy_nn.conv as np_conv
 from cnnlib.torch_nn.conv import (Conv2d, conv2d, conv2d_backward, conv2d_backward_naive, conv2d_forward,
@@ -16,6 +17,8 @@ from cnnlib.torch_nn.conv import (Conv2d, conv2d, conv2d_backward, conv2d_backwa
 
 SMALL_CASE = dict(batch=1, in_channels=1, out_channels=1, height=5, width=4, kernel_size=(3, 2),
                   stride=(2, 1), padding=(1, 0), bias=True, input_shape=(1, 1, 5, 4), weight_shape=(1, 1, 3, 2))
+
+pytestmark = pytest.mark.usefixtures("full_float32_precision")  # compare with exact float32, not TF32
 
 
 def _arrays(cfg, seed):

@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 import torch
 from torch_support import DEVICES, F32, needs_cuda, skip_unsupported
+from torch_support import full_float32_precision  # noqa: F401  (a fixture, used by pytestmark)
 
 import cnnlib.numpy_nn as N
 import cnnlib.torch_nn as T
 from cnnlib.torch_nn.convert import to_numpy_state_dict, to_torch_state_dict
+
+pytestmark = pytest.mark.usefixtures("full_float32_precision")  # compare with exact float32, not TF32
 
 
 def small_cnn(nn, **factory):

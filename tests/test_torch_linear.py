@@ -9,9 +9,12 @@ from hypothesis import given
 from strategies import linear_configs, make_array, seeds
 from torch_support import DEVICES, DTYPES, F32, assert_runs_close, assert_three_way, needs_cuda, run, \
     skip_unsupported, tensor
+from torch_support import full_float32_precision  # noqa: F401  (a fixture, used by pytestmark)
 
 import cnnlib.numpy_nn.linear as np_linear
 from cnnlib.torch_nn.linear import Linear, linear, linear_backward, linear_forward
+
+pytestmark = pytest.mark.usefixtures("full_float32_precision")  # compare with exact float32, not TF32
 
 
 def _arrays(cfg, seed):

@@ -26,6 +26,19 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 F32 = dict(rtol=1e-4, atol=1e-5)
 
 
+@pytest.fixture
+def full_float32_precision():
+    """Make torch's own float32 convolutions and matmuls on a GPU exact float32, not TensorFloat-32.
+
+    cuDNN may use TF32 (10-bit mantissa) for float32 convolutions by default; our im2col matmul
+    does not, so the two would differ by ~1e-3 and the float32 comparisons would measure TF32.
+    """
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
 def skip_unsupported(device: str, dtype) -> None:
     if device == "mps" and dtype == torch.float64:
         pytest.skip("Apple's MPS has no float64")

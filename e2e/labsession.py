@@ -51,7 +51,8 @@ class Lab:
         self.base = f"http://127.0.0.1:{port}"
 
     def url_for(self, notebook: Path) -> str:
-        return f"{self.base}/lab/tree/{notebook.relative_to(self.root_dir).as_posix()}?token={self.token}"
+        """The notebook alone in JupyterLab's single-document mode (/doc: no file browser)."""
+        return f"{self.base}/doc/tree/{notebook.relative_to(self.root_dir).as_posix()}?token={self.token}"
 
     def api(self, path: str, method: str = "GET"):
         req = urllib.request.Request(f"{self.base}/api/{path}", method=method,

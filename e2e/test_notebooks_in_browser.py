@@ -6,7 +6,7 @@ For each notebook: Run All Cells, wait until every code cell has run, then check
 - moving a control of each explorer (a slider; a drop-down when every slider is disabled) makes
   it draw a new figure (the PNG's blob URL changes), and no explorer shows an error message;
 - the figures of the cells that call ``plt.show()`` appear.
-A screenshot of the page and one of each explorer go to e2e-screenshots/ (git-ignored): look at them.
+A screenshot of the whole notebook and one of each explorer go to e2e-screenshots/ (git-ignored): look at them.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ RUN_TIMEOUT_S = 240          # one notebook, all cells (each must run in < 2 min
 REDRAW_TIMEOUT_S = 20        # one explorer, one control change
 EXPLORER_CALL = re.compile(r"^[^#\n]*?\b(\w+_explorer)\(", re.MULTILINE)
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+MAX_SCREENSHOT_HEIGHT = 16_000  # Chromium's limit for one image is about 16,384 pixels
 
 ALL_CELLS_RAN = """() => {
   const cells = [...document.querySelectorAll('%(panel)s .jp-CodeCell')]
@@ -121,6 +122,18 @@ def move_a_control(page, explorer) -> str:
     return "drop-down" if wait_for_new_src(page, explorer, before) else ""
 
 
+def screenshot_whole_notebook(page, path: Path) -> None:
+    """Grow the window to the notebook's height (the notebook scrolls inside its own panel), then shoot."""
+    height = page.evaluate(f"""() => {{
+        const panel = document.querySelector('{PANEL} .jp-WindowedPanel-outer');
+        panel.scrollTop = 0;
+        return panel.scrollHeight; }}""")
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(height + 200, MAX_SCREENSHOT_HEIGHT)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+
+
 @pytest.mark.parametrize("path", notebook_paths() or [None], ids=lambda p: p.stem if p else "no-notebooks")
 def test_notebook_runs_in_jupyterlab(path, request):
     if path is None:
@@ -168,8 +181,7 @@ def test_notebook_runs_in_jupyterlab(path, request):
     assert figures.count() >= figure_cells and loaded == figures.count(), (
         f"{path.name}: {loaded} of {figures.count()} figures loaded; {figure_cells} cells call plt.show()")
 
-    page.locator(f"{PANEL} .jp-Cell").first.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
+    screenshot_whole_notebook(page, SCREENSHOTS / f"{path.stem}.png")
     assert path.read_bytes() == before, f"{path.name} was modified on disk by the browser session"
     print(f"{path.name}: ran in {ran_s:.0f} s; {figures.count()} figures; explorers moved: {moved or 'none'}; "
           f"{len(console)} page errors {console[:3]}")

@@ -43,6 +43,13 @@ def test_every_explorer_is_a_tagged_box_with_a_png():
         assert image.format == "png" and image.value[:4] == b"\x89PNG"
 
 
+def test_text_form_names_the_explorer():
+    box = W.pooling_explorer()
+    text = "pooling_explorer: an interactive explorer (run this cell in Jupyter to use it)"
+    assert repr(box) == text
+    assert box._repr_mimebundle_()["text/plain"] == text     # what a saved notebook shows
+
+
 def test_conv_arithmetic_explorer_fits_then_doesnt_then_fixes():
     box = W.conv_arithmetic_explorer()
     controls, status, _ = parts(box)

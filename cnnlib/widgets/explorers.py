@@ -28,7 +28,21 @@ def _message(text: str, ok: bool = True) -> str:
     return f'<span style="color:{color}; font-size:1.05em">{html.escape(text)}</span>'
 
 
-def _explorer(controls: dict[str, widgets.ValueWidget], render: Callable[..., tuple], extra=()) -> widgets.VBox:
+class Explorer(widgets.VBox):
+    """The box an explorer returns: controls, message, figure. Its text form names it, because that is
+    what a notebook shows where widgets cannot run (a saved notebook opened before running, GitHub)."""
+
+    def __init__(self, title: str, children):
+        super().__init__(children)
+        self._title = title
+        self.add_class(EXPLORER_CLASS)
+
+    def __repr__(self) -> str:
+        return f"{self._title}: an interactive explorer (run this cell in Jupyter to use it)"
+
+
+def _explorer(controls: dict[str, widgets.ValueWidget], render: Callable[..., tuple], extra=(),
+              title: str = "explorer") -> Explorer:
     """Wire ``controls`` to ``render(**values) -> (figure, message_html)`` and lay them out.
 
     The figure is redrawn on every change of any control's value; an exception is shown in red
@@ -53,9 +67,7 @@ def _explorer(controls: dict[str, widgets.ValueWidget], render: Callable[..., tu
         control.observe(update, names="value")
     update()
     row = widgets.HBox([*controls.values(), *extra], layout=widgets.Layout(flex_flow="row wrap"))
-    box = widgets.VBox([row, status, image])
-    box.add_class(EXPLORER_CLASS)
-    return box
+    return Explorer(title, [row, status, image])
 
 
 def _int_slider(description, value, low, high, step=1):
@@ -69,7 +81,7 @@ def _float_slider(description, value, low, high, step, fmt=".2f"):
 
 
 # -- 02_convolution -------------------------------------------------------------------------------
-def conv_arithmetic_explorer(n: int = 7, kernel_size: int = 3, stride: int = 2, padding: int = 0) -> widgets.VBox:
+def conv_arithmetic_explorer(n: int = 7, kernel_size: int = 3, stride: int = 2, padding: int = 0) -> Explorer:
     """Input size N, filter size F, stride S and padding P -> where the filter lands and the output size.
 
     Shows the padded input with every filter position, the output grid, the lecture's formula
@@ -97,10 +109,10 @@ def conv_arithmetic_explorer(n: int = 7, kernel_size: int = 3, stride: int = 2, 
             controls["padding"].value = min(suggestion, controls["padding"].max)
 
     fix.on_click(apply_suggestion)
-    return _explorer(controls, render, extra=[fix])
+    return _explorer(controls, render, extra=[fix], title="conv_arithmetic_explorer")
 
 
-def filter_explorer(image: np.ndarray | None = None) -> widgets.VBox:
+def filter_explorer(image: np.ndarray | None = None) -> Explorer:
     """A hand-made filter (Gaussian with σ, box, edges, sharpen) and its size -> the kernel and the filtered photo.
 
     ``image``: a grey-scale (H, W) or colour (H, W, 3) array; by default scikit-image's ``camera``
@@ -125,11 +137,11 @@ def filter_explorer(image: np.ndarray | None = None) -> widgets.VBox:
         return fig, _message(f"conv2d of a {photo.shape[0]}×{photo.shape[1]} photograph with a "
                              f"{size}×{size} kernel, zero padding {size // 2} (same size out)")
 
-    return _explorer(controls, render)
+    return _explorer(controls, render, title="filter_explorer")
 
 
 # -- 01_neural_nets_activations -------------------------------------------------------------------
-def activation_explorer() -> widgets.VBox:
+def activation_explorer() -> Explorer:
     """Sigmoid, tanh, ReLU, leaky ReLU (negative slope) or ELU (α) -> f(x) and f′(x) on [-5, 5].
 
     Both curves come from `cnnlib.numpy_nn.activation`'s forward and backward passes.
@@ -152,11 +164,11 @@ def activation_explorer() -> widgets.VBox:
         return figures.activation_figure(x, y, dy, formula), _message(
             f"{formula};  largest slope f′ on [-5, 5]: {peak:.3f}")
 
-    return _explorer(controls, render)
+    return _explorer(controls, render, title="activation_explorer")
 
 
 # -- 03_pooling -----------------------------------------------------------------------------------
-def pooling_explorer(activation_map: np.ndarray | None = None) -> widgets.VBox:
+def pooling_explorer(activation_map: np.ndarray | None = None) -> Explorer:
     """Max or average pooling, window and stride on a small activation map -> the windows and the output.
 
     ``activation_map``: a 2-D array (by default an 8 × 8 map of whole numbers 0..9).
@@ -180,11 +192,11 @@ def pooling_explorer(activation_map: np.ndarray | None = None) -> widgets.VBox:
             f"{x.shape[0]}×{x.shape[1]} → {h_out}×{w_out} with floor(({x.shape[0]} − {kernel_size}) / {stride}) + 1"
             f" = {h_out}{note}", ok=res.ignored == 0)
 
-    return _explorer(controls, render)
+    return _explorer(controls, render, title="pooling_explorer")
 
 
 # -- 05_backprop_optimizers -----------------------------------------------------------------------
-def optimizer_explorer() -> widgets.VBox:
+def optimizer_explorer() -> Explorer:
     """Learning rate, momentum, β₁, β₂ and steps -> the paths of SGD, momentum and Adam across a ravine.
 
     The paths come from `cnnlib.surfaces.optimizer_path`, i.e. from the optimizers in
@@ -206,4 +218,4 @@ def optimizer_explorer() -> widgets.VBox:
         finals = ", ".join(f"{name} {loss:.3g}" for name, loss in result.final_losses.items())
         return fig, _message(f"loss after {steps} steps: {finals}")
 
-    return _explorer(controls, render)
+    return _explorer(controls, render, title="optimizer_explorer")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.checks import check_float
+from cnnlib.checks import check_betas, check_float
 from cnnlib.numpy_nn.module import Module, Parameter
 
 
@@ -67,12 +67,6 @@ class Optimizer:
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("params", "state"))
         return f"{type(self).__name__}({hyper})"
-
-
-def _check_betas(betas):
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
-    return tuple(check_float(b, f"betas[{i}]", 0.0, 1.0, strict_maximum=True) for i, b in enumerate(betas))
 
 
 class SGD(Optimizer):
@@ -125,7 +119,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params)
         self.lr = check_float(lr, "lr", minimum=0)
-        self.betas = _check_betas(betas)
+        self.betas = check_betas(betas)
         self.eps = check_float(eps, "eps", minimum=0, strict_minimum=True)
         self.weight_decay = check_float(weight_decay, "weight_decay", minimum=0)
 

@@ -1,1 +1,34 @@
-"""torch.nn.functional-style forward functions on NumPy arrays (re-exports land with the topic modules)."""
+"""Forward functions with ``torch.nn.functional``'s names and arguments, on NumPy arrays (NCHW).
+
+    from cnnlib.numpy_nn import functional as F
+    y = F.conv2d(x, weight, bias, stride=2, padding=1)
+
+Each has a pure pair beside it in its topic module (``conv2d_forward`` returning a cache and
+``conv2d_backward`` taking it), re-exported here too, and convolution and pooling have naive
+loop versions (``conv2d_naive``) for reading.
+"""
+from cnnlib.numpy_nn.activation import (
+    elu, elu_backward, elu_forward, leaky_relu, leaky_relu_backward, leaky_relu_forward, maxout,
+    maxout_backward, maxout_forward, relu, relu_backward, relu_forward, sigmoid, sigmoid_backward,
+    sigmoid_forward, tanh, tanh_backward, tanh_forward,
+)
+from cnnlib.numpy_nn.conv import (
+    conv2d, conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_naive,
+)
+from cnnlib.numpy_nn.linear import linear, linear_backward, linear_forward
+from cnnlib.numpy_nn.loss import (
+    cross_entropy, cross_entropy_backward, cross_entropy_forward, hinge_loss, hinge_loss_backward,
+    hinge_loss_forward, l1_loss, l1_loss_backward, l1_loss_forward, mse_loss, mse_loss_backward,
+    mse_loss_forward, multi_margin_loss, multi_margin_loss_backward, multi_margin_loss_forward,
+    multiclass_hinge_loss, multiclass_hinge_loss_backward, multiclass_hinge_loss_forward,
+    smooth_l1_loss, smooth_l1_loss_backward, smooth_l1_loss_forward,
+)
+from cnnlib.numpy_nn.pooling import (
+    avg_pool2d, avg_pool2d_backward, avg_pool2d_backward_naive, avg_pool2d_forward, avg_pool2d_naive,
+    max_pool2d, max_pool2d_backward, max_pool2d_backward_naive, max_pool2d_forward, max_pool2d_naive,
+)
+from cnnlib.numpy_nn.softmax import (
+    log_softmax, log_softmax_backward, log_softmax_forward, softmax, softmax_backward, softmax_forward,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

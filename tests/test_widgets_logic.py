@@ -14,7 +14,8 @@ from cnnlib.widgets.arithmetic import (conv_arithmetic, example_activation_map, 
                                        nearest_fitting_padding, pool_map)
 from cnnlib.widgets.curves import activation_curves, activation_formula
 from cnnlib.widgets.kernels import apply_filter, as_grey_image, filter_kernel, sample_photograph
-from cnnlib.widgets.paths import optimizer_paths
+from cnnlib.surfaces import bowl, optimizer_path, ravine
+from cnnlib.widgets.paths import describe_final_losses, optimizer_paths
 
 
 # -- convolution arithmetic -----------------------------------------------------------------------
@@ -211,13 +212,26 @@ def test_activation_formula_and_errors():
 
 
 # -- optimizers -----------------------------------------------------------------------------------
-def test_optimizer_paths_shapes_and_progress():
-    res = optimizer_paths(lr=0.05, momentum=0.9, betas=(0.9, 0.999), steps=30)
-    assert list(res.paths)[0] == "SGD" and list(res.paths)[-1] == "Adam" and len(res.paths) == 3
-    start_loss = float(res.surface(*next(iter(res.paths.values()))[0]))
+def test_optimizer_paths_are_the_surfaces_module_runs():
+    res = optimizer_paths(lr=0.05, momentum=0.8, betas=(0.9, 0.99), steps=30)
+    assert list(res.paths) == ["SGD", "momentum 0.80", "Adam"]
+    expected = {"SGD": optimizer_path("sgd", None, 30, surface=ravine, lr=0.05),
+                "momentum 0.80": optimizer_path("momentum", None, 30, surface=ravine, lr=0.05, momentum=0.8),
+                "Adam": optimizer_path("adam", None, 30, surface=ravine, lr=0.05, betas=(0.9, 0.99))}
+    start_loss = float(ravine(*ravine.start))
     for name, path in res.paths.items():
         assert path.shape == (31, 2)
-        np.testing.assert_array_equal(path[0], next(iter(res.paths.values()))[0])
-        assert res.final_losses[name] < start_loss                  # every optimizer went downhill
+        np.testing.assert_array_equal(path, expected[name])
+        assert res.final_losses[name] == float(ravine(*path[-1])) < start_loss   # all went downhill
+    assert optimizer_paths(steps=5, surface="bowl").surface is bowl
+
+
+def test_optimizer_paths_report_divergence_and_bad_arguments():
+    res = optimizer_paths(lr=1.5, steps=40)          # lr·curvature = 1.5·2 > 2: SGD blows up across the ravine
+    assert math.isnan(res.final_losses["SGD"]) and np.isnan(res.paths["SGD"][-1]).all()
+    assert res.final_losses["Adam"] < 1.0               # Adam's steps are at most about lr in size
     with pytest.raises(ValueError, match="momentum must be in"):
         optimizer_paths(momentum=1.0)
+    with pytest.raises(ValueError, match="surface must be one of ravine, bowl"):
+        optimizer_paths(surface="saddle")
+    assert describe_final_losses({"SGD": 0.29312, "Adam": float("nan")}) == "SGD 0.293, Adam diverged"

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from cnnlib import widgets as W
 from cnnlib.widgets.explorers import ERROR_CLASS, EXPLORER_CLASS, _explorer
+from cnnlib.widgets.figures import BAD
 
 
 def parts(explorer):
@@ -108,6 +109,9 @@ def test_optimizer_explorer_redraws_on_every_hyperparameter():
     for description, value in (("lr", 0.01), ("momentum", 0.5), ("β₁", 0.8), ("β₂", 0.99), ("steps", 20)):
         assert_redraws(box, description, value)
     assert "loss after 20 steps" in parts(box)[1].value
+    message = assert_redraws(box, "lr", 1.5)               # too large for SGD across the ravine
+    assert "SGD diverged" in message and BAD in message    # shown in red
+    assert_redraws(box, "surface", "bowl")
 
 
 def test_an_error_in_drawing_is_shown_not_lost():

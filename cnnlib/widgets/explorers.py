@@ -203,7 +203,9 @@ def optimizer_explorer() -> Explorer:
     `cnnlib.numpy_nn.optim` run on a 2-D loss surface. Taught in 05_backprop_optimizers.
     """
     controls = {
-        "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.1, description="lr",
+        "surface": widgets.Dropdown(options=[("ravine x²/20 + y²", "ravine"), ("bowl (x² + y²)/2", "bowl")],
+                                    value="ravine", description="surface", style=_STYLE),
+        "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0.3, step=0.1, description="lr",
                                      continuous_update=False, readout_format=".3f", style=_STYLE),
         "momentum": _float_slider("momentum", 0.9, 0.0, 0.99, 0.01),
         "beta1": _float_slider("β₁", 0.9, 0.0, 0.99, 0.01),
@@ -211,11 +213,12 @@ def optimizer_explorer() -> Explorer:
         "steps": _int_slider("steps", 50, 1, 200),
     }
 
-    def render(lr, momentum, beta1, beta2, steps):
-        result = paths.optimizer_paths(lr=lr, momentum=momentum, betas=(beta1, beta2), steps=steps)
+    def render(surface, lr, momentum, beta1, beta2, steps):
+        result = paths.optimizer_paths(lr=lr, momentum=momentum, betas=(beta1, beta2), steps=steps,
+                                       surface=surface)
         title = f"lr = {lr:.3g}, momentum = {momentum:.2f}, β = ({beta1:.2f}, {beta2:.4f}), {steps} steps"
-        fig = figures.optimizer_figure(result.surface, result.paths, result.xlim, result.ylim, title)
-        finals = ", ".join(f"{name} {loss:.3g}" for name, loss in result.final_losses.items())
-        return fig, _message(f"loss after {steps} steps: {finals}")
+        fig = figures.optimizer_figure(result.surface, result.paths, title)
+        ok = not any(np.isnan(list(result.final_losses.values())))
+        return fig, _message(f"loss after {steps} steps: {paths.describe_final_losses(result.final_losses)}", ok)
 
     return _explorer(controls, render, title="optimizer_explorer")

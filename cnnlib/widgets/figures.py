@@ -192,27 +192,32 @@ def activation_figure(x: np.ndarray, y: np.ndarray, dy: np.ndarray, formula: str
 
 
 # -- optimizers -----------------------------------------------------------------------------------
-def optimizer_figure(surface, paths: dict[str, np.ndarray], xlim, ylim, title: str) -> Figure:
-    """Left: the paths over the contour lines of ``surface(x, y)``; right: the loss at every step."""
+def optimizer_figure(surface, paths: dict[str, np.ndarray], title: str) -> Figure:
+    """Left: the paths over the contour lines of a `cnnlib.surfaces.Surface`; right: the loss at every step.
+
+    A path that diverged (nan rows) is drawn up to where it left, and labelled "diverged".
+    """
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax_map, ax_loss = fig.subplots(1, 2, width_ratios=[1.7, 1])
-    gx, gy = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 120))
-    z = surface(gx, gy)
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    gx, gy, z = surface.grid(161)
     ax_map.contour(gx, gy, z, levels=np.geomspace(max(z.min(), 1e-3), z.max(), 14), colors="0.6",
                    linewidths=0.8)
     for (name, path), color in zip(paths.items(), ("tab:blue", "tab:orange", "tab:green", "tab:red")):
-        shown = np.clip(path, [xlim[0], ylim[0]], [xlim[1], ylim[1]])   # a diverging path stays on the map
+        shown = np.clip(path, [x0, y0], [x1, y1])            # a path that flies off stays on the map's edge
         ax_map.plot(shown[:, 0], shown[:, 1], "o-", color=color, markersize=2.5, linewidth=1.5, label=name)
         loss = surface(path[:, 0], path[:, 1])
+        final = "diverged" if np.isnan(loss[-1]) else f"{loss[-1]:.3g}"
         ax_loss.plot(np.arange(len(loss)), np.maximum(loss, 1e-12), color=color, linewidth=2,
-                     label=f"{name}: {loss[-1]:.3g}")
+                     label=f"{name}: {final}")
     start = next(iter(paths.values()))[0]
     ax_map.plot(*start, "ks", markersize=7, label="start")
-    ax_map.set_xlim(*xlim)
-    ax_map.set_ylim(*ylim)
-    ax_map.set_xlabel("θ₁")
-    ax_map.set_ylabel("θ₂")
-    ax_map.legend(loc="upper right", fontsize=9)
+    ax_map.plot(*surface.minimum, "k*", markersize=12, label="minimum")
+    ax_map.set_xlim(x0, x1)
+    ax_map.set_ylim(y0, y1)
+    ax_map.set_xlabel("x")
+    ax_map.set_ylabel("y")
+    ax_map.legend(loc="lower left", fontsize=8)
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("step")
     ax_loss.set_title("loss (final value)")

@@ -7,12 +7,13 @@ Each output pixel is a dot product between one filter and the patch of the input
 (like PyTorch, this is cross-correlation: the filter is not flipped). Two versions live here:
 
 - `conv2d_naive` / `conv2d_backward_naive`: the formula above as nested loops, for reading;
-- `conv2d_forward` / `conv2d_backward`: the same numbers with "im2col". Every patch is laid out
-  as one column of a matrix, so the whole convolution becomes ONE matrix multiply,
-  ``weight (C_out, C_in*kH*kW) @ cols (C_in*kH*kW, N*H_out*W_out)``, which BLAS does fast.
-  The columns are read through a strided *view* of the padded input (no Python loop over
-  pixels); the backward pass multiplies by the transposed matrices and folds the columns back
-  onto the input by looping only over the kH*kW kernel offsets.
+- `conv2d_forward` / `conv2d_backward`: the same numbers with "im2col". Every patch is
+  unrolled into one row of a matrix, so the convolution becomes ONE matrix multiply, a linear
+  layer applied to every patch at once:
+  ``patches (N*H_out*W_out, C_in*kH*kW) @ weight.T (C_in*kH*kW, C_out)``, which BLAS does fast.
+  The patches are read through a strided *view* of the padded input (no Python loop over
+  pixels). The backward pass is the linear layer's backward, and the patch gradients are folded
+  back onto the input by looping only over the kH*kW kernel offsets.
 
 `Conv2d` is the module that holds ``weight`` (C_out, C_in, kH, kW) and ``bias`` (C_out,) as
 PyTorch's ``torch.nn.Conv2d`` does, initialised the same way.
@@ -62,28 +63,32 @@ def windows(x_pad: np.ndarray, kernel_hw: tuple[int, int], stride: tuple[int, in
 
 
 def im2col(x_pad: np.ndarray, kernel_hw, stride, out_hw) -> np.ndarray:
-    """The column matrix: one row per (c, a, b) filter entry, one column per (n, i, j) output pixel.
+    """The patch matrix: one row per output pixel (n, i, j), one column per filter entry (c, a, b).
 
-    Shape: (C*kH*kW, N*H_out*W_out), C-contiguous (this is the one copy of the unfolded input).
+    Shape: (N*H_out*W_out, C*kH*kW). This is the one unfolded copy of the input; it is stored
+    column by column (the transpose of a C-contiguous (C*kH*kW, N*H_out*W_out) array), because
+    that order makes the strided copy read and write long runs of pixels, and `col2im` too.
     """
     n, c = x_pad.shape[:2]
     kh, kw = kernel_hw
     h_out, w_out = out_hw
     view = windows(x_pad, kernel_hw, stride, out_hw).transpose(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, H_out, W_out)
-    return view.copy().reshape(c * kh * kw, n * h_out * w_out)  # always a fresh, writable array
+    cols = view.copy().reshape(c * kh * kw, n * h_out * w_out)  # a fresh, writable copy
+    return cols.T                                               # (N*H_out*W_out, C*kH*kW)
 
 
-def col2im(cols: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw) -> np.ndarray:
-    """The adjoint of `im2col`: add every column entry back onto the pixel it was read from.
+def col2im(grad_patches: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw) -> np.ndarray:
+    """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
 
     Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
     over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block.
-    Returns the (N, C, Hp, Wp) gradient of the padded input.
+    ``grad_patches`` is laid out like `im2col`'s result. Returns the (N, C, Hp, Wp) gradient
+    of the padded input.
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out) = kernel_hw, stride, out_hw
-    cols = cols.reshape(c, kh, kw, n, h_out, w_out)
-    grad = np.zeros((c, n, hp, wp), dtype=cols.dtype)  # channel-first, like cols: contiguous adds
+    cols = grad_patches.T.reshape(c, kh, kw, n, h_out, w_out)  # a view when laid out like im2col's result
+    grad = np.zeros((c, n, hp, wp), dtype=cols.dtype)          # channel-first, like cols: long contiguous adds
     for a in range(kh):
         for b in range(kw):
             grad[:, :, a:a + (h_out - 1) * sh + 1:sh, b:b + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
@@ -111,19 +116,19 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
         out: (N, C_out, H_out, W_out) with H_out = floor((H + 2*pH - kH) / sH) + 1 (likewise W_out).
 
     ``stride`` and ``padding`` are an int or a pair (h, w), as in ``torch.nn.functional.conv2d``.
-    The cache keeps the padded input, not the column matrix: backward unfolds it again, so at
+    The cache keeps the padded input, not the patch matrix: backward unfolds it again, so at
     most one unfolded copy of the input is alive at a time. Taught in 02_convolution.
     """
     x, weight, bias, stride, padding, out_hw = _prepare(x, weight, bias, stride, padding)
     c_out, c_in, kh, kw = weight.shape
     n = x.shape[0]
-    x_pad = pad2d(x, padding)                                   # (N, C_in, Hp, Wp)
-    cols = im2col(x_pad, (kh, kw), stride, out_hw)              # (C_in*kH*kW, N*H_out*W_out)
-    out = weight.reshape(c_out, -1) @ cols                      # (C_out, N*H_out*W_out)
-    del cols
+    x_pad = pad2d(x, padding)                              # (N, C_in, Hp, Wp)
+    patches = im2col(x_pad, (kh, kw), stride, out_hw)      # (N*H_out*W_out, C_in*kH*kW)
+    out = patches @ weight.reshape(c_out, -1).T            # (N*H_out*W_out, C_out): one GEMM
+    del patches
     if bias is not None:
-        out += bias[:, None]
-    out = out.reshape(c_out, n, *out_hw).transpose(1, 0, 2, 3)  # (N, C_out, H_out, W_out)
+        out += bias
+    out = out.reshape(n, *out_hw, c_out).transpose(0, 3, 1, 2)  # (N, C_out, H_out, W_out)
     cache = (x_pad, x.shape, weight, bias is not None, stride, padding, out_hw)
     return np.ascontiguousarray(out), cache
 
@@ -131,8 +136,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
 def conv2d_backward(grad_output, cache):
     """Gradients of the convolution from `conv2d_forward`'s cache: ``(grad_input, grad_weight, grad_bias)``.
 
-    Math: with G = grad_output as (C_out, N*H_out*W_out) and X = im2col(x):
-    grad_weight = G @ X^T, grad_cols = W^T @ G folded back onto the input, grad_bias = sum of G over pixels.
+    Math: with G = grad_output as (N*H_out*W_out, C_out), P = im2col(x) and W = weight as (C_out, C_in*kH*kW),
+    grad_weight = G^T @ P, grad_patches = G @ W (folded back onto the input), grad_bias = sum of G's rows.
 
     Shape:
         grad_output: (N, C_out, H_out, W_out); grad_input: (N, C_in, H, W);
@@ -148,16 +153,17 @@ def conv2d_backward(grad_output, cache):
     if grad_output.shape != expected:
         raise ValueError(f"grad_output must have the output's shape {expected}, got {grad_output.shape}")
     grad_output = grad_output.astype(weight.dtype, copy=False)
-    g = np.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(c_out, -1)  # (C_out, N*H_out*W_out)
-    grad_bias = g.sum(axis=1) if has_bias else None                                 # (C_out,)
+    g = np.ascontiguousarray(grad_output.transpose(0, 2, 3, 1)).reshape(-1, c_out)  # (N*H_out*W_out, C_out)
+    grad_bias = g.sum(axis=0) if has_bias else None                                 # (C_out,)
 
-    cols = im2col(x_pad, (kh, kw), stride, out_hw)                # (C_in*kH*kW, N*H_out*W_out)
-    grad_weight = (g @ cols.T).reshape(weight.shape)              # (C_out, C_in, kH, kW)
-    # cols is no longer needed: its memory receives grad_cols (one unfolded copy at a time, no new allocation)
-    grad_cols = np.matmul(weight.reshape(c_out, -1).T, g, out=cols)  # (C_in*kH*kW, N*H_out*W_out)
-    del cols
-    grad_pad = col2im(grad_cols, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
-    del grad_cols
+    patches = im2col(x_pad, (kh, kw), stride, out_hw)          # (N*H_out*W_out, C_in*kH*kW), unfolded again
+    grad_weight = (g.T @ patches).reshape(weight.shape)        # (C_out, C_in, kH, kW): one GEMM
+    # the patches are no longer needed: their memory receives the patch gradients (one GEMM),
+    # so only one unfolded copy is ever alive and no new large array is allocated
+    grad_patches = np.matmul(g, weight.reshape(c_out, -1), out=patches)  # (N*H_out*W_out, C_in*kH*kW)
+    del patches
+    grad_pad = col2im(grad_patches, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
+    del grad_patches
     ph, pw = padding
     h, w = x_shape[2:]
     grad_input = np.ascontiguousarray(grad_pad[:, :, ph:ph + h, pw:pw + w])  # (N, C_in, H, W)

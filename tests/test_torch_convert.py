@@ -160,3 +160,10 @@ def test_parameters_have_numpy_nn_names_and_shapes(name):
     ours, theirs = getattr(T, name)(*args), getattr(N, name)(*args)
     assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
         [(k, v.shape) for k, v in theirs.state_dict().items()]
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_module_docstrings_give_math_shape_and_notebook(name):
+    doc = getattr(T, name).__doc__
+    assert ("=" in doc.splitlines()[0] or "Math: out" in doc) and "Shape:" in doc
+    assert any(nb in doc for nb in ("01_neural_nets_activations", "02_convolution", "03_pooling", "04_losses"))

@@ -242,28 +242,37 @@ def maxout(x, weight, bias=None, pieces=2):
 
 # -- modules ---------------------------------------------------------------------------------------------
 class ReLU(torch.nn.Module):
-    """ReLU(x) = max(0, x). Shape: input (*), any shape -> output (*), the same shape."""
+    """ReLU(x) = max(0, x) (01_neural_nets_activations).
+
+    Shape: input (*), any shape -> output (*), the same shape.
+    """
 
     def forward(self, x):
         return relu(x)
 
 
 class Sigmoid(torch.nn.Module):
-    """Sigmoid(x) = 1 / (1 + exp(-x)). Shape: input (*) -> output (*), the same shape."""
+    """Sigmoid(x) = 1 / (1 + exp(-x)) (01_neural_nets_activations).
+
+    Shape: input (*) -> output (*), the same shape.
+    """
 
     def forward(self, x):
         return sigmoid(x)
 
 
 class Tanh(torch.nn.Module):
-    """Tanh(x) = (e^{2x} - 1) / (e^{2x} + 1). Shape: input (*) -> output (*), the same shape."""
+    """Tanh(x) = (e^{2x} - 1) / (e^{2x} + 1) (01_neural_nets_activations).
+
+    Shape: input (*) -> output (*), the same shape.
+    """
 
     def forward(self, x):
         return tanh(x)
 
 
 class LeakyReLU(torch.nn.Module):
-    """LeakyReLU(x) = max(negative_slope * x, x).
+    """LeakyReLU(x) = max(negative_slope * x, x) (01_neural_nets_activations).
 
     The lecture writes max(0.1x, x), i.e. ``LeakyReLU(0.1)``; PyTorch's default, used here, is 0.01.
 
@@ -282,7 +291,10 @@ class LeakyReLU(torch.nn.Module):
 
 
 class ELU(torch.nn.Module):
-    """ELU(x) = x if x > 0 else alpha * (exp(x) - 1). Shape: input (*) -> output (*), the same shape."""
+    """ELU(x) = x if x > 0 else alpha * (exp(x) - 1) (01_neural_nets_activations).
+
+    Shape: input (*) -> output (*), the same shape.
+    """
 
     def __init__(self, alpha=1.0):
         super().__init__()
@@ -296,7 +308,7 @@ class ELU(torch.nn.Module):
 
 
 class Maxout(torch.nn.Module):
-    """Maxout(x)_o = max_k (w_{o,k} . x + b_{o,k}) over ``pieces`` linear maps.
+    """Maxout(x)_o = max_k (w_{o,k} . x + b_{o,k}) over ``pieces`` linear maps (01_neural_nets_activations).
 
     ``weight`` is (out_features*pieces, in_features) and ``bias`` (out_features*pieces,), row
     ``o*pieces + k`` being piece k of output o, initialised as ``torch.nn.Linear(in_features,

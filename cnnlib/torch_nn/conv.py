@@ -209,15 +209,16 @@ def conv2d_backward_naive(grad_output, x, weight, bias=None, stride=1, padding=0
 
 # -- the module -------------------------------------------------------------------------------------------
 class Conv2d(torch.nn.Module):
-    """A bank of ``out_channels`` learned filters, each spanning all input channels.
+    """out = conv2d(x, weight, bias, stride, padding): ``out_channels`` learned filters over all input channels.
 
-    ``out = conv2d(x, weight, bias, stride, padding)``; the same arguments, parameter names and
-    default initialisation (uniform in ±1/sqrt(C_in*kH*kW)) as ``torch.nn.Conv2d``, so
-    ``load_state_dict`` works both ways.
+    The same arguments, parameter names and default initialisation (uniform in
+    ±1/sqrt(C_in*kH*kW)) as ``torch.nn.Conv2d``, so ``load_state_dict`` works both ways.
 
     Shape:
         input (N, C_in, H, W) -> output (N, C_out, H_out, W_out);
         weight (C_out, C_in, kH, kW), bias (C_out,).
+
+    Autograd runs the hand-written `conv2d_backward`. Taught in 02_convolution.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,

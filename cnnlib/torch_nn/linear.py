@@ -86,13 +86,15 @@ def linear(x, weight, bias=None):
 
 
 class Linear(torch.nn.Module):
-    """Fully connected layer: every output is a weighted sum of all inputs plus a bias.
+    """y = x W^T + b: every output is a weighted sum of all inputs plus a bias.
 
-    ``y = x W^T + b``; the same arguments, parameter names and default initialisation
+    The same arguments, parameter names and default initialisation
     (uniform in ±1/sqrt(in_features)) as ``torch.nn.Linear``.
 
     Shape: input (*, in_features) -> output (*, out_features);
     weight (out_features, in_features), bias (out_features,).
+
+    Autograd runs the hand-written `linear_backward`. Taught in 01_neural_nets_activations.
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):

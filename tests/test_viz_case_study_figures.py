@@ -1,0 +1,80 @@
+"""cnnlib.viz.case_study_figures: each figure draws what its numbers say."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from cnnlib import models  # noqa: E402
+from cnnlib.arch import summary  # noqa: E402
+from cnnlib.viz import case_study_figures as figs  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def heights(ax):
+    return [round(p.get_height()) for p in ax.patches]
+
+
+def test_layer_profile_bars_are_the_rows():
+    s = summary(models.lenet5(), (1, 32, 32), depth=None)
+    fig = figs.plot_layer_profile(s)
+    top, bottom = fig.axes
+    assert heights(top) == [row.activations for row in s.rows]
+    assert heights(bottom) == [row.params for row in s.rows]
+    assert [t.get_text() for t in bottom.get_xticklabels()] == [row.name for row in s.rows]
+    assert top.get_title() == "Sequential: 14.7K activations, 61.7K parameters"
+
+
+def test_inception_macs_stacks_the_branches():
+    fig = figs.plot_inception_macs({"naive": {"1x1": 10, "3x3": 30}, "reduced": {"1x1": 10, "3x3 reduce": 2, "3x3": 8}})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1x1", "3x3", "3x3 reduce"]
+    widths = [round(p.get_width()) for p in ax.patches]
+    assert widths == [10, 10, 30, 8, 0, 2]  # by branch, then by design
+    assert [t.get_text().strip() for t in ax.texts] == ["40", "20"]
+
+
+def test_depth_history_skips_what_is_unknown():
+    fig = figs.plot_depth_history()
+    left, right = fig.axes
+    assert heights(left) == [5, 8, 19, 22, 152]
+    assert [p.get_height() for p in right.patches] == [16.4, 11.2, 7.3, 6.7, 3.6]
+    assert len(left.get_xticklabels()) == len(figs.ILSVRC_HISTORY) == 6
+
+
+def test_compute_vs_depth_marks_each_network():
+    fig = figs.plot_compute_vs_depth({"VGG-19": (19, 19.6e9), "ResNet-152": (152, 11.3e9)},
+                                     paper={"ResNet-152": (152, 11.3e9)})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["VGG-19", "ResNet-152"]
+    assert len(ax.collections) == 3 and ax.get_legend() is not None
+    assert ax.yaxis.get_major_formatter()(2e10, 0) == "20G"
+
+
+def test_gradient_norms_on_a_log_scale():
+    fig = figs.plot_gradient_norms({"plain": np.array([1e-6, 1e-3, 1.0]), "residual": np.ones(3)})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and [line.get_label() for line in ax.get_lines()] == ["plain", "residual"]
+    assert list(ax.get_lines()[0].get_ydata()) == [1e-6, 1e-3, 1.0]
+
+
+def test_row_times_stacks_rows_and_writes_totals():
+    fig = figs.plot_row_times({"A": {"r1": 0.2, "r2": 0.3}, "B": {"s1": 0.1}}, macs={"A": 2e9, "B": 1e9})
+    ax = fig.axes[0]
+    assert [round(p.get_width(), 2) for p in ax.patches] == [0.2, 0.3, 0.1]
+    assert [t.get_text().strip() for t in ax.texts] == ["500 ms, 2.0G multiply-adds", "100 ms, 1.0G multiply-adds"]
+
+
+def test_layer_profile_of_a_meta_model():
+    with torch.device("meta"):
+        model = models.vgg16()
+    fig = figs.plot_layer_profile(summary(model, (3, 224, 224), depth=1), title="VGG16")
+    assert fig.axes[0].get_title() == "VGG16" and len(fig.axes[1].patches) == 21

@@ -75,7 +75,6 @@ def run_all_cells(page) -> None:
     """Clear the stored outputs, then Run All Cells (retried if no cell starts: a command sent too early
     can be dropped). The committed notebooks are executed, so without clearing, their stored prompts
     and figures would pass for fresh ones; the cleared notebook is never saved (autosave is off)."""
-    wait_for_idle_kernel(page, 90)
     menu(page, "Edit", "editmenu:clear-all")
     page.wait_for_function(f"() => !document.querySelector('{PANEL} .jp-OutputArea-output')", timeout=10_000)
     for _attempt in range(3):
@@ -131,7 +130,40 @@ def screenshot_whole_notebook(page, path: Path) -> None:
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": min(height + 200, MAX_SCREENSHOT_HEIGHT)})
     page.wait_for_timeout(500)
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), type="jpeg", quality=85)   # JPEG: a 10,000-pixel PNG is slow to encode
+
+
+@pytest.mark.parametrize("path", notebook_paths() or [None], ids=lambda p: p.stem if p else "no-notebooks")
+def check_explorers(page, name: str, expected: list[str]) -> list[str]:
+    """Every explorer the code calls is on the page and redraws when a control moves."""
+    explorers = page.locator(f"{PANEL} .cnnlib-explorer")
+    if expected:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('{PANEL} .cnnlib-explorer img.cnnlib-explorer-figure').length "
+            f">= {len(expected)}", timeout=30_000)
+    assert explorers.count() == len(expected), (
+        f"{name}: {explorers.count()} explorers rendered, the code calls {expected}")
+    assert not page.get_by_text("Error displaying widget").count(), f"{name}: a widget failed to display"
+    moved = []
+    for i, title in enumerate(expected):
+        explorer = explorers.nth(i)
+        how = move_a_control(page, explorer)
+        assert how, f"{name}: {title} did not redraw when a control moved"
+        assert not explorer.locator(".cnnlib-explorer-error").count(), (
+            f"{name}: {title} shows an error: {explorer.inner_text()[:500]}")
+        explorer.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}-{i}-{title}.png"))
+        moved.append(f"{title} ({how})")
+    return moved
+
+
+def check_figures(page, name: str, figure_cells: int) -> int:
+    """At least one figure per cell that calls plt.show(), and every figure's image loaded."""
+    figures = page.locator(f"{PANEL} .jp-RenderedImage img")
+    loaded = page.evaluate(f"""() => [...document.querySelectorAll('{PANEL} .jp-RenderedImage img')]
+        .filter(img => img.complete && img.naturalWidth > 0).length""")
+    assert figures.count() >= figure_cells and loaded == figures.count(), (
+        f"{name}: {loaded} of {figures.count()} figures loaded; {figure_cells} cells call plt.show()")
+    return loaded
 
 
 @pytest.mark.parametrize("path", notebook_paths() or [None], ids=lambda p: p.stem if p else "no-notebooks")
@@ -141,47 +173,31 @@ def test_notebook_runs_in_jupyterlab(path, request):
     lab, page = request.getfixturevalue("lab"), request.getfixturevalue("page")
     explorers_expected, figure_cells = expected_from_source(path)
     before = path.read_bytes()
-    console = []
-    page.on("pageerror", lambda exc: console.append(f"page error: {exc}"))
+    page_errors = []
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     SCREENSHOTS.mkdir(exist_ok=True)
-    start = time.monotonic()
+    clock = [time.monotonic()]
+
+    def lap() -> float:
+        clock.append(time.monotonic())
+        return clock[-1] - clock[-2]
 
     page.goto(lab.url_for(path))
     page.wait_for_selector(f"{PANEL} .jp-CodeCell", timeout=90_000)
+    wait_for_idle_kernel(page, 90)
+    load_s = lap()
     run_all_cells(page)
-    ran_s = time.monotonic() - start
-
+    run_s = lap()
     errors = page.locator(f'{PANEL} [data-mime-type="application/vnd.jupyter.error"]')
     if errors.count():
-        page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
+        screenshot_whole_notebook(page, SCREENSHOTS / f"{path.stem}.jpg")
         pytest.fail(f"{path.name}: error output in the browser:\n" + "\n---\n".join(errors.all_inner_texts())[:4000])
-
-    explorers = page.locator(f"{PANEL} .cnnlib-explorer")
-    if explorers_expected:
-        page.wait_for_function(
-            f"() => document.querySelectorAll('{PANEL} .cnnlib-explorer img.cnnlib-explorer-figure').length "
-            f">= {len(explorers_expected)}", timeout=30_000)
-    assert explorers.count() == len(explorers_expected), (
-        f"{path.name}: {explorers.count()} explorers rendered, the code calls {explorers_expected}")
-    assert not page.get_by_text("Error displaying widget").count(), f"{path.name}: a widget failed to display"
-
-    moved = []
-    for i in range(explorers.count()):
-        explorer = explorers.nth(i)
-        how = move_a_control(page, explorer)
-        assert how, f"{path.name}: {explorers_expected[i]} did not redraw when a control moved"
-        assert not explorer.locator(".cnnlib-explorer-error").count(), (
-            f"{path.name}: {explorers_expected[i]} shows an error: {explorer.inner_text()[:500]}")
-        explorer.screenshot(path=str(SCREENSHOTS / f"{path.stem}-{i}-{explorers_expected[i]}.png"))
-        moved.append(f"{explorers_expected[i]} ({how})")
-
-    figures = page.locator(f"{PANEL} .jp-RenderedImage img")
-    loaded = page.evaluate(f"""() => [...document.querySelectorAll('{PANEL} .jp-RenderedImage img')]
-        .filter(img => img.complete && img.naturalWidth > 0).length""")
-    assert figures.count() >= figure_cells and loaded == figures.count(), (
-        f"{path.name}: {loaded} of {figures.count()} figures loaded; {figure_cells} cells call plt.show()")
-
-    screenshot_whole_notebook(page, SCREENSHOTS / f"{path.stem}.png")
+    moved = check_explorers(page, path.name, explorers_expected)
+    explore_s = lap()
+    figures = check_figures(page, path.name, figure_cells)
+    screenshot_whole_notebook(page, SCREENSHOTS / f"{path.stem}.jpg")
+    shot_s = lap()
     assert path.read_bytes() == before, f"{path.name} was modified on disk by the browser session"
-    print(f"{path.name}: ran in {ran_s:.0f} s; {figures.count()} figures; explorers moved: {moved or 'none'}; "
-          f"{len(console)} page errors {console[:3]}")
+    print(f"\n{path.name}: load {load_s:.0f} s, run all {run_s:.0f} s, explorers {explore_s:.0f} s, "
+          f"screenshot {shot_s:.0f} s; {figures} figures; explorers moved: {', '.join(moved) or 'none'}; "
+          f"page errors: {page_errors[:3] or 'none'}")

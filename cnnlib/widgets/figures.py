@@ -20,7 +20,7 @@ FIRST, SECOND = "tab:blue", "tab:orange"   # the first window and the next one a
 GOOD, BAD = "#1a7f37", "#cf222e"           # "fits" / "doesn't fit"
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     """The figure as PNG bytes (what an ``ipywidgets.Image`` shows)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)

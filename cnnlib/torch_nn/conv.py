@@ -6,8 +6,10 @@ of any device (CPU, CUDA, MPS) and dtype:
     out[n, co, i, j] = bias[co] + sum_{c, a, b} weight[co, c, a, b] * x_pad[n, c, i*sH + a, j*sW + b]
 
 `im2col` reads every window of the padded input through a strided view (``Tensor.unfold``) and
-lays it out as a column, so the convolution is ONE matrix multiply; `col2im` is its adjoint, used
-by the backward pass. ``torch.nn.functional.conv2d`` is never called. `Conv2dFunction` hands the
+unrolls it into one row of a matrix, so the convolution is ONE matrix multiply, a linear layer
+applied to every patch at once: ``patches (N*H_out*W_out, C_in*kH*kW) @ weight.T``. The backward
+pass is the linear layer's backward; `col2im`, the adjoint of `im2col`, folds the patch gradients
+back onto the input. ``torch.nn.functional.conv2d`` is never called. `Conv2dFunction` hands the
 pair to autograd, so ``loss.backward()`` runs *our* `conv2d_backward`.
 """
 from __future__ import annotations
@@ -45,27 +47,31 @@ def windows(x_pad, kernel_hw, stride, out_hw):
 
 
 def im2col(x_pad, kernel_hw, stride, out_hw):
-    """The column matrix: one row per (c, a, b) filter entry, one column per (n, i, j) output pixel.
+    """The patch matrix: one row per output pixel (n, i, j), one column per filter entry (c, a, b).
 
-    Shape: (C*kH*kW, N*H_out*W_out), contiguous (this is the one copy of the unfolded input).
+    Shape: (N*H_out*W_out, C*kH*kW). This is the one unfolded copy of the input, stored column by
+    column (the transpose of a contiguous (C*kH*kW, N*H_out*W_out) tensor), as in the NumPy reference:
+    the strided copy then reads and writes long runs of pixels, and so does `col2im`.
     """
     n, c = x_pad.shape[:2]
     (kh, kw), (h_out, w_out) = kernel_hw, out_hw
     view = windows(x_pad, kernel_hw, stride, out_hw).permute(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, H_out, W_out)
-    return view.reshape(c * kh * kw, n * h_out * w_out)
+    cols = view.reshape(c * kh * kw, n * h_out * w_out)  # the copy (a view only when no copy is needed)
+    return cols.t()                                      # (N*H_out*W_out, C*kH*kW)
 
 
-def col2im(cols, x_pad_shape, kernel_hw, stride, out_hw):
-    """The adjoint of `im2col`: add every column entry back onto the pixel it was read from.
+def col2im(grad_patches, x_pad_shape, kernel_hw, stride, out_hw):
+    """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
 
     Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
     over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block.
-    Returns the (N, C, Hp, Wp) gradient of the padded input.
+    ``grad_patches`` is laid out like `im2col`'s result. Returns the (N, C, Hp, Wp) gradient
+    of the padded input.
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out) = kernel_hw, stride, out_hw
-    cols = cols.reshape(c, kh, kw, n, h_out, w_out)
-    grad = cols.new_zeros(c, n, hp, wp)  # channel-first, like cols; on cols' device, in its dtype
+    cols = grad_patches.t().reshape(c, kh, kw, n, h_out, w_out)  # a view when laid out like im2col's result
+    grad = cols.new_zeros(c, n, hp, wp)  # channel-first, like cols: long contiguous adds; cols' device and dtype
     for a in range(kh):
         for b in range(kw):
             grad[:, :, a:a + (h_out - 1) * sh + 1:sh, b:b + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
@@ -94,13 +100,13 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
     stride, padding, out_hw = _prepare(x, weight, bias, stride, padding)
     c_out, c_in, kh, kw = weight.shape
     n = x.shape[0]
-    x_pad = pad2d(x, padding)                                   # (N, C_in, Hp, Wp)
-    cols = im2col(x_pad, (kh, kw), stride, out_hw)              # (C_in*kH*kW, N*H_out*W_out)
-    out = weight.reshape(c_out, -1) @ cols                      # (C_out, N*H_out*W_out)
-    del cols
+    x_pad = pad2d(x, padding)                              # (N, C_in, Hp, Wp)
+    patches = im2col(x_pad, (kh, kw), stride, out_hw)      # (N*H_out*W_out, C_in*kH*kW)
+    out = patches @ weight.reshape(c_out, -1).t()          # (N*H_out*W_out, C_out): one GEMM
+    del patches
     if bias is not None:
-        out += bias[:, None]
-    out = out.reshape(c_out, n, *out_hw).permute(1, 0, 2, 3)   # (N, C_out, H_out, W_out)
+        out += bias
+    out = out.reshape(n, *out_hw, c_out).permute(0, 3, 1, 2)  # (N, C_out, H_out, W_out)
     cache = (x_pad, x.shape, weight, bias is not None, stride, padding, out_hw)
     return out.contiguous(), cache
 
@@ -108,8 +114,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
 def conv2d_backward(grad_output, cache):
     """Gradients of the convolution from `conv2d_forward`'s cache: ``(grad_input, grad_weight, grad_bias)``.
 
-    Math: with G = grad_output as (C_out, N*H_out*W_out) and X = im2col(x):
-    grad_weight = G @ X^T, grad_cols = W^T @ G folded back onto the input, grad_bias = sum of G over pixels.
+    Math: with G = grad_output as (N*H_out*W_out, C_out), P = im2col(x) and W = weight as (C_out, C_in*kH*kW),
+    grad_weight = G^T @ P, grad_patches = G @ W (folded back onto the input), grad_bias = sum of G's rows.
 
     Shape:
         grad_output: (N, C_out, H_out, W_out); grad_input: (N, C_in, H, W);
@@ -123,15 +129,16 @@ def conv2d_backward(grad_output, cache):
     expected = (n, c_out, *out_hw)
     if tuple(grad_output.shape) != expected:
         raise ValueError(f"grad_output must have the output's shape {expected}, got {tuple(grad_output.shape)}")
-    g = grad_output.permute(1, 0, 2, 3).reshape(c_out, -1)      # (C_out, N*H_out*W_out)
-    grad_bias = g.sum(dim=1) if has_bias else None              # (C_out,)
+    g = grad_output.permute(0, 2, 3, 1).reshape(-1, c_out)     # (N*H_out*W_out, C_out)
+    grad_bias = g.sum(dim=0) if has_bias else None              # (C_out,)
 
-    cols = im2col(x_pad, (kh, kw), stride, out_hw)              # (C_in*kH*kW, N*H_out*W_out)
-    grad_weight = (g @ cols.t()).reshape(weight.shape)          # (C_out, C_in, kH, kW)
-    del cols                                                    # free it before the next unfolded copy
-    grad_cols = weight.reshape(c_out, -1).t() @ g               # (C_in*kH*kW, N*H_out*W_out)
-    grad_pad = col2im(grad_cols, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
-    del grad_cols
+    patches = im2col(x_pad, (kh, kw), stride, out_hw)           # (N*H_out*W_out, C_in*kH*kW), unfolded again
+    grad_weight = (g.t() @ patches).reshape(weight.shape)       # (C_out, C_in, kH, kW): one GEMM
+    del patches                                                 # free it before the next unfolded tensor
+    # G @ W, computed as (W^T @ G^T)^T so that it is laid out like im2col's result (col2im reads it as a view)
+    grad_patches = (weight.reshape(c_out, -1).t() @ g.t()).t()  # (N*H_out*W_out, C_in*kH*kW)
+    grad_pad = col2im(grad_patches, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
+    del grad_patches
     ph, pw = padding
     h, w = x_shape[2:]
     grad_input = grad_pad[:, :, ph:ph + h, pw:pw + w].contiguous()  # (N, C_in, H, W)

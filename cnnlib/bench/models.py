@@ -1,0 +1,223 @@
+"""Whole networks: LeNet-5 training steps per second, and inference images per second at ImageNet size.
+
+Training (06_case_studies_lenet_alexnet_vgg): LeNet-5 on scikit-learn's digits, batches of 64,
+plain SGD, built three ways from the same initial weights: from ``cnnlib.numpy_nn`` layers (every
+backward written out, float32), from ``cnnlib.torch_nn`` layers, and from ``torch.nn``.
+
+Inference: AlexNet (227x227, its native size), VGG16, ResNet-18 and ResNet-50 (224x224) from
+``cnnlib.models``, in evaluation mode without autograd. The ``cnnlib.torch_nn`` variant swaps in
+the learner's convolution, pooling, linear and ReLU layers; the layers it does not have
+(BatchNorm2d, LocalResponseNorm, Dropout, AdaptiveAvgPool2d) stay ``torch.nn``'s.
+On a GPU a third variant runs with float16 autocast and channels-last memory, where tensor cores help.
+
+FLOPs of a forward pass are counted by ``torch.utils.flop_counter`` on the ``torch.nn`` model;
+a training step is counted as three forward passes (forward, and a backward twice as costly).
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from cnnlib.bench.cases import MODEL_CASES
+from cnnlib.bench.layers import NUMPY, REFERENCE, TORCH_NN
+from cnnlib.bench.results import Measurement
+from cnnlib.bench.timing import Task, interleaved, peak_memory
+
+AMP = "torch.nn fp16 channels-last"
+
+
+def numpy_layers() -> SimpleNamespace:
+    """The ``cnnlib.numpy_nn`` classes a model builder asks for, by their ``torch.nn`` names."""
+    from cnnlib.numpy_nn import activation, conv, linear, module, pooling
+
+    return SimpleNamespace(Conv2d=conv.Conv2d, Linear=linear.Linear, ReLU=activation.ReLU, Tanh=activation.Tanh,
+                           MaxPool2d=pooling.MaxPool2d, AvgPool2d=pooling.AvgPool2d,
+                           Sequential=module.Sequential, Flatten=module.Flatten)
+
+
+def torch_layers() -> SimpleNamespace:
+    """``cnnlib.torch_nn``'s layers, completed by ``torch.nn``'s for the ones it does not define."""
+    import torch.nn as nn
+
+    from cnnlib.torch_nn import activation, conv, linear, pooling
+
+    return SimpleNamespace(Conv2d=conv.Conv2d, Linear=linear.Linear, ReLU=activation.ReLU, Tanh=activation.Tanh,
+                           MaxPool2d=pooling.MaxPool2d, AvgPool2d=pooling.AvgPool2d,
+                           BatchNorm2d=nn.BatchNorm2d, LocalResponseNorm=nn.LocalResponseNorm, Dropout=nn.Dropout,
+                           AdaptiveAvgPool2d=nn.AdaptiveAvgPool2d, Sequential=nn.Sequential, Flatten=nn.Flatten)
+
+
+def forward_flops(model, input_shape) -> int:
+    """FLOPs of one forward pass (2 per multiply-add), counted on a copy of ``model`` on the meta device."""
+    import copy
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    meta = copy.deepcopy(model).to("meta").eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        meta(torch.empty(input_shape, device="meta"))
+    return int(counter.get_total_flops())
+
+
+def _float32_numpy_copy(reference):
+    """LeNet-5 from ``cnnlib.numpy_nn`` layers with ``reference``'s weights, in float32."""
+    from cnnlib.models import lenet5
+
+    model = lenet5(layers=numpy_layers())
+    model.load_state_dict({k: v.detach().cpu().numpy() for k, v in reference.state_dict().items()})
+    for p in model.parameters():
+        p.data = p.data.astype(np.float32)
+        p.grad = np.zeros_like(p.data)
+    return model
+
+
+def _numpy_step(model, lr):
+    from cnnlib.numpy_nn.loss import CrossEntropyLoss
+
+    loss_fn = CrossEntropyLoss()
+
+    def step(x, y):
+        model.zero_grad()
+        loss = loss_fn(model(x), y)
+        model.backward(loss_fn.backward())
+        for p in model.parameters():  # plain SGD, as torch.optim.SGD with momentum=0
+            p.data -= lr * p.grad
+        return loss
+
+    return step
+
+
+def _torch_step(model, lr):
+    import torch
+    import torch.nn.functional as F
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def step(x, y):
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(NUMPY, TORCH_NN, REFERENCE), seed=0):
+    """LeNet-5 training steps per second on the digits; one timed call is ``steps`` SGD steps.
+
+    Returns Measurements (section "train", ``items`` = steps, with the memory peak of the first call).
+    """
+    import torch
+
+    from cnnlib.data import load_digits
+    from cnnlib.models import lenet5
+
+    if str(device) != "cpu":
+        impls = tuple(impl for impl in impls if impl != NUMPY)
+    (x_train, y_train), _ = load_digits()
+    batches = [(x_train[i:i + batch], y_train[i:i + batch]) for i in range(0, len(x_train) - batch + 1, batch)]
+    torch.manual_seed(seed)
+    reference = lenet5()
+    steppers = {}
+    for impl in impls:
+        if impl == NUMPY:
+            steppers[impl] = (_numpy_step(_float32_numpy_copy(reference), lr), batches)
+        else:
+            model = lenet5(layers=torch_layers()) if impl == TORCH_NN else lenet5()
+            model.load_state_dict(reference.state_dict())
+            on_device = [tuple(torch.from_numpy(a).to(device) for a in pair) for pair in batches]
+            steppers[impl] = (_torch_step(model.to(device), lr), on_device)
+
+    def run_steps(impl):
+        step, data = steppers[impl]
+        position = {"i": 0}
+
+        def run(_):
+            for _ in range(steps):
+                step(*data[position["i"] % len(data)])
+                position["i"] += 1
+        return run
+
+    tasks = {impl: Task(run=run_steps(impl), device=str(device), warmup=False) for impl in impls}
+    peaks = warm_up(tasks, device)
+    times = interleaved(tasks, repeats)
+    flops = 3 * forward_flops(reference, (batch, 1, 32, 32)) * steps
+    return [Measurement("train", "LeNet-5 on digits", impl, str(device), "train step", times[impl], batch=batch,
+                        items=steps, item="step", flops=flops, peak_bytes=peaks[impl],
+                        detail=f"batch {batch}, SGD, {steps} steps per call")
+            for impl in impls]
+
+
+def warm_up(tasks, device) -> dict:
+    """Call each task once, untimed, and return the memory peak of that first call by name."""
+    peaks = {}
+    for name, task in tasks.items():
+        with peak_memory(device) as peak:
+            task.call()
+        peaks[name] = peak["bytes"]
+    return peaks
+
+
+def bench_inference(cases=MODEL_CASES, device="cpu", repeats=3, impls=(REFERENCE,), batch=None, seed=0):
+    """Images per second of each model in evaluation mode, no autograd; ``batch`` overrides the case's.
+
+    ``impls`` may hold ``torch.nn``, ``cnnlib.torch_nn`` and, on a GPU, `AMP`. Returns Measurements
+    (section "infer", ``items`` = images, with the memory peak of the first call).
+    """
+    import torch
+
+    from cnnlib import models
+
+    results = []
+    for label, builder, cpu_batch, gpu_batch in cases:
+        n = batch or (cpu_batch if str(device) == "cpu" else gpu_batch)
+        size = 227 if builder == "alexnet" else 224
+        torch.manual_seed(seed)
+        reference = getattr(models, builder)().eval()
+        flops = forward_flops(reference, (n, 3, size, size))
+        x = torch.randn(n, 3, size, size, device=device)
+        runners = {}
+        for impl in impls:
+            if impl == AMP and not str(device).startswith("cuda"):
+                continue
+            model = getattr(models, builder)(layers=torch_layers()) if impl == TORCH_NN else getattr(models, builder)()
+            model.load_state_dict(reference.state_dict())
+            model = model.eval().to(device)
+            runners[impl] = _inference_runner(model, x, amp=impl == AMP)
+        tasks = {impl: Task(run=run, device=str(device), keep=True, warmup=False) for impl, run in runners.items()}
+        peaks = warm_up(tasks, device)
+        _check_logits(tasks)
+        times = interleaved(tasks, repeats)
+        results += [Measurement("infer", label, impl, str(device), "inference", times[impl], batch=n, items=n,
+                                item="image", flops=flops, peak_bytes=peaks[impl], detail=f"batch {n}, {size}x{size}")
+                    for impl in tasks]
+        del runners, tasks
+    return results
+
+
+def _inference_runner(model, x, amp=False):
+    import torch
+
+    if amp:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.to(memory_format=torch.channels_last)
+
+    def run(_):
+        with torch.inference_mode(), torch.autocast(x.device.type, dtype=torch.float16, enabled=amp):
+            return model(x)
+    return run
+
+
+def _check_logits(tasks):
+    """The variants must compute the same function: logits within 1e-2 of ``torch.nn``'s (5e-2 in float16), relative."""
+    if REFERENCE not in tasks:
+        return
+    reference = tasks[REFERENCE].result.float().cpu()
+    for impl, task in tasks.items():
+        out = task.result.float().cpu()
+        error = float((out - reference).abs().max() / reference.abs().max().clamp_min(1e-30))
+        if not error <= (5e-2 if impl == AMP else 1e-2):
+            raise RuntimeError(f"{impl}'s logits differ from torch.nn's by {error:.2e} (relative)")

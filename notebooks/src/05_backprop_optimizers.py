@@ -1,0 +1,802 @@
+# %% [markdown]
+# # 05 · Back-propagation and optimizers
+#
+# A network is trained by nudging every weight a little in the direction that lowers the loss.
+# Two questions make up this notebook: **how do we get the gradient** of the loss with respect to
+# millions of weights (back-propagation: local derivatives chained together), and **how do we
+# use it** (gradient descent and its refinements, momentum and Adam).
+#
+# In this notebook you will:
+#
+# - push a gradient back through a two-layer network f = W₂·max(0, W₁x) by hand, one local
+#   derivative at a time, and check it against `cnnlib`'s modules and PyTorch's autograd;
+# - compute the lecture's ∂L/∂W = ∂L/∂σ(y) · ∂σ(y)/∂y · ∂y/∂W for a sigmoid layer term by term,
+#   and see why no library ever builds those Jacobians;
+# - check the backward passes of our Linear, Conv2d, MaxPool2d and cross-entropy against finite
+#   differences;
+# - take gradient-descent steps W ← W − γ ∂L/∂W, get stuck in a local minimum, and measure how
+#   noisy a mini-batch gradient is as a function of the batch size;
+# - follow momentum and Adam step by step, including Adam's bias correction, and watch SGD,
+#   momentum and Adam walk down a ravine;
+# - put the lecture's momentum and Adam formulas beside PyTorch's and find out, numerically, when
+#   they agree and when they don't;
+# - train a small ConvNet written only with `cnnlib.numpy_nn` (NumPy, every backward by hand) on
+#   real handwritten digits with each optimizer.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from cnnlib.data import load_digits
+from cnnlib.device import env_report
+from cnnlib.exercises.nb05 import BETAS_2, GRADS_2, LR_3, MOMENTUM_3, T_1, THETA0_3, W1_1, W2_1, X_1
+from cnnlib.exercises.nb05 import check_adam_moments, check_chain_rule, check_momentum_steps
+from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, MSELoss, Parameter, ReLU, Sequential
+from cnnlib.numpy_nn.functional import cross_entropy, linear_backward, linear_forward, mse_loss_backward
+from cnnlib.numpy_nn.functional import mse_loss_forward, sigmoid, sigmoid_backward, sigmoid_forward
+from cnnlib.numpy_nn.optim import SGD, Adam, LectureAdam, LectureMomentum
+from cnnlib.plots import compare_histories
+from cnnlib.surfaces import optimizer_path, ravine
+from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel_error
+from cnnlib.train import fit_numpy
+from cnnlib.viz.optimizers import descent_path, minibatch_gradient_noise, plot_chain, plot_curves
+from cnnlib.viz.optimizers import plot_descent_1d, plot_gradient_noise, plot_paths, torch_descent_path
+from cnnlib.widgets import optimizer_explorer
+# %config InlineBackend.figure_formats = ['png']
+
+# %%
+rng = np.random.default_rng(0)
+torch.manual_seed(0)
+print(env_report())
+
+# %% [markdown]
+# ## 1. Local gradients and the chain rule on a small graph
+#
+# Take the two-layer network of notebook 01 with a squared-error loss, and write it as a chain of
+# simple steps, each with a name:
+#
+# $$h = W_1 x, \qquad a = \max(0, h), \qquad f = W_2 a, \qquad L = \lVert f - t \rVert^2 .$$
+#
+# Here x has 3 entries, there are 4 hidden units and 2 outputs, so W₁ is 4×3 and W₂ is 2×4.
+# The forward pass just evaluates the chain from left to right:
+
+# %%
+x = np.array([1.0, -2.0, 0.5])                   # input (n = 3)
+W1 = np.round(rng.normal(size=(4, 3)), 1)         # (4, 3)
+W2 = np.round(rng.normal(size=(2, 4)), 1)         # (2, 4)
+t = np.array([1.0, 0.0])                          # target (2,)
+print("W1 =\n", W1, "\nW2 =\n", W2)
+
+# %%
+h = W1 @ x                    # (4,)
+a = np.maximum(0, h)          # (4,)
+f = W2 @ a                    # (2,)
+L = np.sum((f - t) ** 2)      # a number
+print("h =", np.round(h, 3), " a =", np.round(a, 3), " f =", np.round(f, 3), f" L = {L:.4f}")
+
+# %% [markdown]
+# Back-propagation walks the same chain from right to left. Each step only needs its **local**
+# derivative, the derivative of its own output with respect to its own input, which is simple
+# because each step is simple:
+#
+# | step | local derivative | gradient passed back |
+# |---|---|---|
+# | L = ‖f − t‖² | ∂L/∂f = 2(f − t) | (the start) |
+# | f = W₂a | ∂f/∂a = W₂, ∂f_i/∂(W₂)_ij = a_j | ∂L/∂a = W₂ᵀ ∂L/∂f, ∂L/∂W₂ = ∂L/∂f · aᵀ |
+# | a = max(0, h) | ∂a_i/∂h_i = 1 if h_i > 0, else 0 | ∂L/∂h = ∂L/∂a ⊙ 1[h > 0] |
+# | h = W₁x | ∂h_i/∂(W₁)_ij = x_j | ∂L/∂W₁ = ∂L/∂h · xᵀ |
+#
+# The chain rule says: multiply the gradient arriving from the right by the local derivative.
+
+# %%
+plot_chain(["$x$", "$h = W_1x$", "$a = \\max(0, h)$", "$f = W_2a$", "$L = \\|f - t\\|^2$"],
+           ["$W_1^T \\partial L/\\partial h$", "$\\partial L/\\partial a \\odot 1[h>0]$",
+            "$W_2^T \\partial L/\\partial f$", "$2(f - t)$"],
+           below={1: "$\\partial L/\\partial W_1 = \\partial L/\\partial h\\; x^T$",
+                  3: "$\\partial L/\\partial W_2 = \\partial L/\\partial f\\; a^T$"})
+plt.show()
+
+# %%
+dL_df = 2 * (f - t)               # (2,)
+dL_dW2 = np.outer(dL_df, a)       # (2, 4)
+dL_da = W2.T @ dL_df              # (4,)
+dL_dh = dL_da * (h > 0)           # (4,): the ReLU is a gate
+dL_dW1 = np.outer(dL_dh, x)       # (4, 3)
+print("dL/dh =", np.round(dL_dh, 3) + 0.0, "\ndL/dW1 =\n", np.round(dL_dW1, 3) + 0.0)   # + 0.0: no "-0."
+
+# %% [markdown]
+# The hidden unit with h < 0 was switched off by the ReLU in the forward pass, so it passes no
+# gradient back: its row of ∂L/∂W₁ is exactly zero. Changing those three weights a little would
+# not change the loss at all.
+#
+# Now the same network from `cnnlib.numpy_nn` modules. Each module's `backward` does exactly one
+# row of the table; `Sequential.backward` calls them in reverse order. The modules work on
+# batches, so x becomes a batch of one, shape (1, 3).
+
+# %%
+net = Sequential(Linear(3, 4, bias=False), ReLU(), Linear(4, 2, bias=False))
+net[0].weight.data[...] = W1
+net[2].weight.data[...] = W2
+loss_fn = MSELoss(reduction="sum")                # L = sum of (f - t)^2
+loss = loss_fn(net(x[None]), t[None])
+net.backward(loss_fn.backward())                  # fills each weight's .grad
+assert_close(loss, L, rtol=1e-12)
+assert_close(net[0].weight.grad, dL_dW1, rtol=1e-12)
+assert_close(net[2].weight.grad, dL_dW2, rtol=1e-12)
+
+# %% [markdown]
+# And PyTorch's autograd, which records the operations during the forward pass and applies the
+# same local derivatives backwards:
+
+# %%
+W1_t = torch.tensor(W1, requires_grad=True)
+W2_t = torch.tensor(W2, requires_grad=True)
+L_t = ((W2_t @ torch.relu(W1_t @ torch.tensor(x)) - torch.tensor(t)) ** 2).sum()
+L_t.backward()
+assert_close(W1_t.grad.numpy(), dL_dW1, rtol=1e-12)
+assert_close(W2_t.grad.numpy(), dL_dW2, rtol=1e-12)
+print("by hand, cnnlib modules and torch autograd agree")
+
+# %% [markdown]
+# ## 2. The lecture's formula for a sigmoid layer, term by term
+#
+# The lecture writes the gradient of the loss with respect to a layer's weights, for a layer
+# y = Wx followed by a sigmoid σ, as a product of three factors:
+#
+# $$\frac{\partial L}{\partial W} = \frac{\partial L}{\partial \sigma(\mathbf y)}\;
+#   \frac{\partial \sigma(\mathbf y)}{\partial \mathbf y}\;\frac{\partial \mathbf y}{\partial W}.$$
+#
+# Let us build each factor as a full array, for m = 2 outputs, n = 3 inputs and
+# L = ‖σ(y) − t‖²:
+#
+# - ∂L/∂σ(y) = 2(σ(y) − t): one number per output, shape (m,);
+# - ∂σ(y)/∂y: an m×m Jacobian. σ acts on each entry separately, so it is **diagonal**, with
+#   σ(y_i)(1 − σ(y_i)) on the diagonal;
+# - ∂y/∂W: how each y_i changes with each W_jk. Since y_i = Σ_k W_ik x_k, the answer is x_k when
+#   i = j and 0 otherwise: an m×m×n array.
+
+# %%
+W = np.round(rng.normal(size=(2, 3)), 1)          # (m, n)
+y = W @ x                                         # (m,)
+s = sigmoid(y)                                    # (m,)
+dL_ds = 2 * (s - t)                               # (m,)         ∂L/∂σ(y)
+ds_dy = np.diag(s * (1 - s))                      # (m, m)       ∂σ(y)/∂y
+dy_dW = np.einsum("ij,k->ijk", np.eye(2), x)      # (m, m, n)    ∂y_i/∂W_jk = δ_ij x_k
+
+# %% [markdown]
+# The chain rule multiplies them, summing over the shared indices (σ's output i, then y's entry j):
+
+# %%
+dL_dW = np.einsum("i,ij,jkl->kl", dL_ds, ds_dy, dy_dW)   # (m, n)
+print("dL/dW =\n", np.round(dL_dW, 4))
+
+# %% [markdown]
+# Because two of the three factors are mostly zeros, the product collapses to something much
+# cheaper: multiply ∂L/∂σ entry by entry with σ(1 − σ) (the diagonal), then take the outer
+# product with x. That is what the backward functions compute; PyTorch agrees.
+
+# %%
+assert_close(dL_dW, np.outer(dL_ds * s * (1 - s), x), rtol=1e-12)
+y_b, lin_cache = linear_forward(x[None], W)             # the same layer on a batch of one
+s_b, sig_cache = sigmoid_forward(y_b)
+_, mse_cache = mse_loss_forward(s_b, t[None], reduction="sum")
+grad_W = linear_backward(sigmoid_backward(mse_loss_backward(1.0, mse_cache), sig_cache), lin_cache)[1]
+assert_close(grad_W, dL_dW, rtol=1e-12)
+
+# %%
+W_t = torch.tensor(W, requires_grad=True)
+((torch.sigmoid(W_t @ torch.tensor(x)) - torch.tensor(t)) ** 2).sum().backward()
+assert_close(W_t.grad.numpy(), dL_dW, rtol=1e-12)
+
+# %% [markdown]
+# Why not build the Jacobians? Their size. Notebook 01 met a fully connected layer on a 640×480
+# image: n = 307,200 inputs. With m = 1,000 outputs, ∂y/∂W alone would hold m·m·n numbers:
+
+# %%
+m, n = 1_000, 640 * 480
+print(f"dy/dW: {m * m * n:.3g} numbers = {m * m * n * 8 / 1e12:.2f} TB in float64")
+print(f"dL/dW: {m * n:.3g} numbers = {m * n * 8 / 1e9:.2f} GB")
+assert m * m * n == 307_200_000_000
+
+# %% [markdown]
+# A backward function never forms a Jacobian: it takes the gradient arriving from above
+# (one number per output) and returns the gradient for its inputs and weights directly, using
+# the structure of its operation. That is the whole trick behind back-propagation's speed: the
+# backward pass costs about as much as the forward pass.
+#
+# ## 3. Gradient checking: trust a backward pass only after a numerical check
+#
+# A hand-written backward pass is easy to get subtly wrong (a transpose, a missing factor 2).
+# The derivative's definition gives an independent check: nudge one input by h and watch the
+# output. The **centred difference** (f(x + h) − f(x − h)) / 2h has an error proportional to h²,
+# the one-sided (f(x + h) − f(x)) / h only to h. But h cannot be too small either: then the two
+# values of f agree in almost all their digits and round-off (about 10⁻¹⁶ of f) divided by h takes
+# over. On σ at x = 0.5, whose derivative σ(1 − σ) we know exactly:
+
+# %%
+hs = np.logspace(-1, -12, 23)
+x0, exact = 0.5, sigmoid(0.5) * (1 - sigmoid(0.5))
+one_sided = np.abs((sigmoid(x0 + hs) - sigmoid(x0)) / hs - exact) / exact
+centred = np.abs((sigmoid(x0 + hs) - sigmoid(x0 - hs)) / (2 * hs) - exact) / exact
+print(f"best one-sided: {one_sided.min():.0e} at h = {hs[one_sided.argmin()]:.0e}")
+print(f"best centred:   {centred.min():.0e} at h = {hs[centred.argmin()]:.0e}")
+
+# %%
+plot_curves(hs, {"one-sided (f(x+h) − f(x)) / h": one_sided, "centred (f(x+h) − f(x−h)) / 2h": centred},
+            xlabel="step h", ylabel="relative error", title="finite differences for σ'(0.5)", logx=True, logy=True)
+plt.show()
+
+# %%
+assert centred.min() < 1e-10 < one_sided.min()
+assert hs[centred.argmin()] > hs[one_sided.argmin()]
+
+# %% [markdown]
+# Two V shapes: on the right the truncation error (falling like h for one-sided, like h² for
+# centred), on the left round-off (growing like 1/h). The centred difference is best near
+# h = 10⁻⁵, hundreds of times more accurate than the best one-sided difference. We use
+# h = 10⁻⁵ below.
+#
+# `check_gradient(f, x, analytic, grad_output, h)` nudges every entry of x in turn, computes the
+# centred difference of Σ f()·grad_output, and compares it with our analytic gradient by the
+# **relative error** max |a − b| / (|a| + |b|), taken entry by entry (so the entries with the
+# smallest gradients, where round-off weighs most, set it). It raises if that is above 10⁻⁶. For
+# each layer we pick a random input and a random "gradient from above" g, run backward, and check
+# the gradient with respect to the input and to every parameter. Errors are shown to the nearest
+# power of ten.
+
+# %%
+order = lambda err: f"~1e{round(np.log10(max(err, 1e-18)))}"   # noqa: E731
+layers = {"Linear(6, 4)": (Linear(6, 4, rng=rng), rng.normal(size=(3, 6))),
+          "Conv2d(2, 3, 3, stride=2, padding=1)": (Conv2d(2, 3, 3, stride=2, padding=1, rng=rng),
+                                                   rng.normal(size=(2, 2, 7, 7))),
+          "MaxPool2d(2)": (MaxPool2d(2), rng.normal(size=(2, 3, 6, 6)))}
+
+# %%
+for name, (layer, x_in) in layers.items():
+    g = rng.normal(size=layer(x_in).shape)                 # a random d loss / d output
+    layer.zero_grad()
+    grad_in = layer.backward(g)
+    errors = {"input": check_gradient(lambda: layer(x_in), x_in, grad_in, grad_output=g, h=1e-5)}
+    for p_name, p in layer.named_parameters():
+        errors[p_name] = check_gradient(lambda: layer(x_in), p.data, p.grad, grad_output=g, h=1e-5)
+    print(f"{name:38s}", "  ".join(f"{k}: {order(e)}" for k, e in errors.items()))
+
+# %% [markdown]
+# And a loss, where the gradient starts: cross-entropy of 4 examples over 5 classes.
+
+# %%
+logits, labels = rng.normal(size=(4, 5)), np.array([0, 3, 1, 4])
+criterion = CrossEntropyLoss()
+criterion(logits, labels)
+err = check_gradient(lambda: cross_entropy(logits, labels), logits, criterion.backward(), h=1e-5)
+print(f"{'CrossEntropyLoss':38s} input: {order(err)}")
+
+# %% [markdown]
+# Every relative error is 10⁻⁷ or smaller, below the 10⁻⁶ at which `check_gradient` would have
+# raised. What does a bug look like? Forget the 1/N of the mean in the cross-entropy's
+# backward (N = 4 here), a classic:
+
+# %%
+numeric = numerical_gradient(lambda: cross_entropy(logits, labels), logits, h=1e-5)
+print(f"correct backward: {order(rel_error(criterion.backward(), numeric))}   "
+      f"forgot 1/N: {order(rel_error(4 * criterion.backward(), numeric))}")
+assert rel_error(4 * criterion.backward(), numeric) > 0.5
+#
+# ## 4. Gradient descent
+#
+# The gradient ∂L/∂W points in the direction in which L increases fastest. So we step the other
+# way, with a step size γ, the **learning rate**:
+#
+# $$W \leftarrow W - \gamma \frac{\partial L}{\partial W}.$$
+#
+# "Fastest" can be checked. Back on the network of section 1, take 500 random directions D of
+# length 1 (in the 12-dimensional space of W₁) and measure the slope of L along each one by a
+# centred difference. None is steeper than the slope along the gradient itself, which is its
+# length ‖∂L/∂W₁‖:
+
+# %%
+loss_at = lambda W: np.sum((W2 @ np.maximum(0, W @ x) - t) ** 2)   # noqa: E731
+directions = rng.normal(size=(500, 4, 3))
+directions /= np.linalg.norm(directions, axis=(1, 2), keepdims=True)
+slopes = np.array([(loss_at(W1 + 1e-6 * d) - loss_at(W1 - 1e-6 * d)) / 2e-6 for d in directions])
+along_gradient = (loss_at(W1 + 1e-6 * dL_dW1 / np.linalg.norm(dL_dW1)) - L) / 1e-6
+
+# %%
+print(f"steepest of 500 random directions: {slopes.max():.3f}")
+print(f"along the gradient: {along_gradient:.3f} = |dL/dW1| = {np.linalg.norm(dL_dW1):.3f}")
+assert slopes.max() < np.linalg.norm(dL_dW1) and abs(along_gradient - np.linalg.norm(dL_dW1)) < 1e-3
+
+# %% [markdown]
+# Gradient descent only ever looks at the slope where it stands, so it finds a **local**
+# minimum: the bottom of whichever valley it starts in. On the one-dimensional loss
+# f(w) = w⁴/4 − w² + w/2, two starts only 1 apart end in different valleys, and the one on the
+# right never learns that the left valley is deeper.
+
+# %%
+f1d = lambda w: w ** 4 / 4 - w ** 2 + w / 2          # noqa: E731
+df1d = lambda w: w ** 3 - 2 * w + 0.5                 # noqa: E731
+paths_1d = {f"start {w0}": descent_path(df1d, w0, lambda p: SGD(p, lr=0.1), steps=40) for w0 in (-0.5, 0.5)}
+print({name: round(float(path[-1]), 3) for name, path in paths_1d.items()})
+assert paths_1d["start -0.5"][-1] < -1.5 and paths_1d["start 0.5"][-1] > 1.2
+
+# %%
+grid = np.linspace(-2.2, 2.0, 200)
+plot_descent_1d(grid, f1d(grid), paths_1d, f1d, title="gradient descent (lr = 0.1, 40 steps) finds a local minimum")
+plt.show()
+
+# %% [markdown]
+# For a network the landscape has millions of dimensions, and in practice the minima gradient
+# descent finds are good ones; this is an observation, not a theorem.
+#
+# ## 5. Mini-batch gradient descent (SGD)
+#
+# The loss of a network is an average over the N training examples, and so is its gradient:
+# g = (1/N) Σᵢ gᵢ. Computing all N per-example gradients for every single step is wasteful.
+# **Stochastic gradient descent** (SGD) estimates g from a small random **mini-batch** of B
+# examples instead. The estimate is unbiased but noisy. How noisy?
+#
+# Take a linear classifier (64 pixels → 10 scores, softmax cross-entropy) on scikit-learn's real
+# 8×8 handwritten digits. For such a layer the chain rule gives each example's weight gradient in
+# closed form: (softmax(yᵢ) − tᵢ) xᵢᵀ, the gradient of the loss with respect to the scores times
+# the input (section 2's outer product). We compute all N of them once:
+
+# %%
+(x_digits, y_digits), _ = load_digits(size=8)
+X = x_digits.reshape(len(x_digits), -1).astype(np.float64)     # (N, 64)
+classifier = Linear(64, 10, rng=np.random.default_rng(1))
+per_example = CrossEntropyLoss(reduction="none")
+per_example(classifier(X), y_digits)
+G = np.einsum("nc,nd->ncd", per_example.backward(), X)           # (N, 10, 64): one gradient per example
+
+# %% [markdown]
+# The gradient of a mini-batch is the mean of its examples' gradients. We check that against the
+# module on a batch of 32, then draw 400 random mini-batches for each batch size and measure the
+# mean squared distance to the full gradient g.
+
+# %%
+N, g_full = len(X), G.mean(axis=0)
+criterion = CrossEntropyLoss()
+criterion(classifier(X[:32]), y_digits[:32])
+classifier.zero_grad()
+classifier.backward(criterion.backward())
+assert_close(classifier.weight.grad, G[:32].mean(axis=0), rtol=1e-10)
+
+# %%
+batch_sizes = np.array([1, 4, 16, 64, 256, 1024])
+measured = minibatch_gradient_noise(lambda idx: G[idx].mean(axis=0), N, batch_sizes, trials=400, rng=rng)
+sigma2 = np.mean(np.sum((G - g_full) ** 2, axis=(1, 2)))          # spread of single examples
+expected = sigma2 / batch_sizes * (N - batch_sizes) / (N - 1)
+for b, got, want in zip(batch_sizes, measured, expected):
+    print(f"B = {b:5d}   measured {got:8.4f}   formula {want:8.4f}")
+
+# %% [markdown]
+# The noise falls like 1/B: each 4× larger batch makes the squared error 4× smaller, the error
+# itself only 2× smaller. (The factor (N − B)/(N − 1) is there because the mini-batch is drawn
+# without replacement: at B = N the estimate would be exact.)
+
+# %%
+plot_gradient_noise(batch_sizes, measured, expected)
+plt.show()
+
+# %%
+assert np.all(np.abs(measured / expected - 1) < 0.15)
+assert measured[0] / measured[2] > 12          # B = 1 -> 16: about 16 times less noise
+
+# %% [markdown]
+# So a mini-batch of 32 gives a gradient with about 1/32 of the variance of a single example, at
+# 1/45 of the cost of the full 1,437-example gradient. For the same amount of computation
+# (one pass over the data, an **epoch**), SGD with B = 32 takes 45 noisy steps where full-batch
+# gradient descent takes one exact step, and it wins by far:
+
+# %%
+runs = {}
+for name, batch in (("full batch: 1 step per epoch", N), ("mini-batch B = 32: 45 steps per epoch", 32)):
+    model = Sequential(Flatten(), Linear(64, 10, rng=np.random.default_rng(1)))
+    runs[name] = fit_numpy(model, (x_digits, y_digits), None, SGD(model.parameters(), lr=0.5), epochs=15,
+                           batch_size=batch, progress=False).train_loss
+
+# %%
+plot_curves(np.arange(1, 16), runs, xlabel="epoch (passes over the training set)", ylabel="training loss",
+            title="SGD (lr = 0.5) on the digits, linear classifier")
+plt.show()
+assert runs["mini-batch B = 32: 45 steps per epoch"][-1] < 0.5 * runs["full batch: 1 step per epoch"][-1]
+
+# %% [markdown]
+# ## 6. Momentum, step by step
+#
+# On a long narrow valley the gradient points mostly *across* the valley (where the walls are
+# steep) and only a little *along* it (towards the minimum). Plain gradient descent then
+# zig-zags between the walls and creeps forwards. **Momentum** adds a fraction γ of the previous
+# update to the current one; in the lecture's form
+#
+# $$v_t = \gamma v_{t-1} + \eta \nabla_\theta J(\theta), \qquad \theta \leftarrow \theta - v_t ,$$
+#
+# with v₀ = 0, γ the momentum (typically 0.9) and η the learning rate. Components of the gradient
+# that keep their sign pile up in v; components that flip sign cancel. Give a parameter with two
+# entries the gradient (1, ±1): the first entry always 1, the second flipping sign every step.
+
+# %%
+w = Parameter(np.zeros(2))
+momentum = LectureMomentum([w], lr=0.1, momentum=0.9)
+velocity = []
+for k in range(60):
+    w.grad = np.array([1.0, (-1.0) ** k])
+    momentum.step()
+    velocity.append(momentum.state[w]["velocity"].copy())
+velocity = np.array(velocity)                       # (60, 2)
+
+# %%
+for k in (0, 1, 2, 3, 4, 59):
+    print(f"step {k + 1:2d}: v = ({velocity[k, 0]:.4f}, {velocity[k, 1]:+.4f})")
+assert_close(velocity[:3, 0], [0.1, 0.19, 0.271])                     # 0.1, 0.1 + 0.9 * 0.1, ...
+assert abs(velocity[-1, 0] - 0.1 / (1 - 0.9)) < 0.002 and np.abs(velocity[:, 1]).max() <= 0.1
+
+# %% [markdown]
+# Along a steady gradient the velocity grows towards η/(1 − γ) = 0.1/0.1 = 1: **ten times** the
+# plain gradient-descent step. Along the flipping gradient it never exceeds the first step, 0.1,
+# and settles to ±η/(1 + γ) ≈ 0.053, about half a plain step. In a ravine that is exactly what we
+# want: faster along the floor, damped across it.
+
+# %%
+steps = np.arange(1, 61)
+plot_curves(steps, {"steady gradient +1": velocity[:, 0], "flipping gradient ±1": velocity[:, 1],
+                    "η/(1 − γ) = 1": np.full(60, 1.0), "+η/(1 + γ)": np.full(60, 0.1 / 1.9),
+                    "−η/(1 + γ)": np.full(60, -0.1 / 1.9)},
+            xlabel="step", ylabel="velocity v", title="lecture momentum, η = 0.1, γ = 0.9",
+            styles={"η/(1 − γ) = 1": "--", "+η/(1 + γ)": ":", "−η/(1 + γ)": ":"})
+plt.show()
+
+# %% [markdown]
+# ## 7. Adam, step by step
+#
+# Adam (adaptive moment estimation) keeps two running averages per parameter, both started at 0:
+#
+# $$m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2,$$
+#
+# an average of the gradients (the direction, like momentum) and of their squares (their typical
+# size), with β₁ = 0.9 and β₂ = 0.999. Because they start at 0, early on they are far too small:
+# after one step m₁ = 0.1·g₁ and v₁ = 0.001·g₁². The **bias correction** divides that out,
+#
+# $$\hat m_t = \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t},$$
+#
+# and the update is θ ← θ − η m̂_t / (√v̂_t + ε): each parameter's step is scaled by its own
+# typical gradient size. Watch `cnnlib`'s `Adam` (which is PyTorch's) on a constant gradient
+# g = 0.5, reading m and v from its state:
+
+# %%
+w = Parameter(np.zeros(1))
+adam = Adam([w], lr=0.1)
+history = []
+for _ in range(1000):
+    w.grad = np.array([0.5])
+    before = w.data.copy()
+    adam.step()
+    history.append((adam.state[w]["exp_avg"][0], adam.state[w]["exp_avg_sq"][0], (before - w.data)[0]))
+m_t, v_t, step = np.array(history).T             # (1000,) each
+
+# %%
+t_ = np.arange(1, 1001)
+m_hat, v_hat = m_t / (1 - 0.9 ** t_), v_t / (1 - 0.999 ** t_)
+print(" t      m_t      v_t     m̂_t     v̂_t   step / lr")
+for k in range(5):
+    print(f"{t_[k]:2d}  {m_t[k]:7.4f}  {v_t[k]:7.5f}  {m_hat[k]:6.3f}  {v_hat[k]:6.3f}  {step[k] / 0.1:9.6f}")
+
+# %% [markdown]
+# The raw averages m_t and v_t start at a tenth and a thousandth of their true values (0.5 and
+# 0.25); the corrected m̂_t and v̂_t are exactly right from the first step, and every step moves θ
+# by the learning rate (ε = 10⁻⁸ is negligible here). What would happen without the correction?
+
+# %%
+assert_close(m_hat, np.full(1000, 0.5), rtol=1e-12)
+assert_close(v_hat, np.full(1000, 0.25), rtol=1e-12)
+assert_close(step, np.full(1000, 0.1), rtol=1e-7)
+no_correction = m_t / np.sqrt(v_t)                   # step / lr without any correction
+m_uncorrected = m_t / np.sqrt(v_hat)                 # step / lr with only v corrected
+print(f"step 1 / lr: corrected 1.0, m uncorrected {m_uncorrected[0]:.2f}, neither {no_correction[0]:.2f}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+plot_curves(t_, {"m_t / g": m_t / 0.5, "m̂_t / g": m_hat / 0.5, "√v_t / |g|": np.sqrt(v_t) / 0.5,
+                 "√v̂_t / |g|": np.sqrt(v_hat) / 0.5}, xlabel="step t", ylabel="estimate / true value",
+            title="running averages, constant gradient g", logx=True, ax=axes[0],
+            styles={"m̂_t / g": "--", "√v̂_t / |g|": ":"})
+plot_curves(t_, {"Adam (both corrected)": step / 0.1, "m not corrected": m_uncorrected,
+                 "neither corrected": no_correction}, xlabel="step t", ylabel="step / lr",
+            title="size of the update", logx=True, logy=True, ax=axes[1])
+plt.show()
+
+# %% [markdown]
+# Without correcting m, the first steps are **tiny**: m₁ = 0.1·g, so the first step is a tenth of
+# the intended one, and it takes about 20 steps (until 0.9ᵗ is small) to get going. Correcting
+# neither does not cancel out, because v is shrunk even more than m (0.001 against 0.1), so
+# m/√v starts at 0.1/√0.001 ≈ 3.2 times the intended step and grows to about 6.6 before it slowly
+# comes back to 1, over thousands of steps (β₂ = 0.999 forgets slowly). Adam's correction makes the
+# very first step the intended size.
+
+# %%
+assert abs(m_uncorrected[0] - 0.1) < 1e-6 and abs(no_correction[0] - 0.1 / np.sqrt(0.001)) < 1e-9
+assert 6.5 < no_correction.max() < 6.6 and no_correction[-1] > 1.2
+
+# %% [markdown]
+# ## 8. SGD, momentum and Adam across a ravine
+#
+# `cnnlib.surfaces.ravine` is the loss f(θ₁, θ₂) = θ₁²/20 + θ₂², a valley twenty times more
+# curved across (θ₂) than along (θ₁), with its minimum at (0, 0). `optimizer_path` runs our
+# optimizers on it from (−4, 1.5) and returns every point visited. All three use lr = 0.1, and
+# plain SGD once more with a large lr = 0.95.
+
+# %%
+paths = {"SGD, lr 0.1": optimizer_path("sgd", steps=60, surface=ravine, lr=0.1),
+         "SGD, lr 0.95": optimizer_path("sgd", steps=60, surface=ravine, lr=0.95),
+         "momentum 0.9, lr 0.1": optimizer_path("momentum", steps=60, surface=ravine, lr=0.1, momentum=0.9),
+         "Adam, lr 0.1": optimizer_path("adam", steps=60, surface=ravine, lr=0.1)}
+finals = {name: float(ravine(*path[-1])) for name, path in paths.items()}
+print("loss after 60 steps:", " | ".join(f"{name}: {value:.1e}" for name, value in finals.items()))
+
+# %%
+plot_paths(ravine, paths, title="60 steps on the ravine f = θ₁²/20 + θ₂²")
+plt.show()
+
+# %% [markdown]
+# What the figure shows:
+#
+# - **SGD with lr 0.1** is stable across the valley (θ₂ shrinks by a factor 1 − 0.1·2 = 0.8 per
+#   step) but along it θ₁ shrinks only by 1 − 0.1/10 = 0.99 per step: after 60 steps it has
+#   covered less than half of the way.
+# - **SGD with lr 0.95** moves along faster (0.905 per step), but across the valley the factor is
+#   1 − 0.95·2 = −0.9: θ₂ changes sign at every step, bouncing from wall to wall while the bounces
+#   shrink slowly. On this valley it ends lowest of all, because 0.95 sits just below the cliff
+#   edge: at lr = 1 the factor is −1 and the bouncing never dies down, and above 1 it grows
+#   without limit. The steepest direction caps the learning rate, and in a network with millions
+#   of directions nobody knows in advance where that cap is.
+# - **Momentum** with the small lr also bounces across the valley at first (each move keeps 90%
+#   of the previous one, sideways parts included), but the bounces cancel out over time, while
+#   the steady pull along the floor builds up speed, up to 10 times. It overshoots the minimum and
+#   swings back: the bumps in its loss curve.
+# - **Adam** divides each coordinate's step by that coordinate's typical gradient size, so at
+#   first it moves by about lr per step in *both* coordinates, however different their
+#   curvatures: a diagonal line down to the floor, then along it.
+
+# %%
+assert finals["SGD, lr 0.1"] > 50 * max(finals["momentum 0.9, lr 0.1"], finals["Adam, lr 0.1"])
+assert np.all(np.diff(np.sign(paths["SGD, lr 0.95"][:20, 1])) != 0)   # θ₂ changes sign every step
+diverged = optimizer_path("sgd", steps=60, surface=ravine, lr=1.05)
+print(f"SGD with lr 1.05: |θ₂| after 60 steps = {abs(diverged[-1, 1]):.0f}")
+assert abs(diverged[-1, 1]) > 100 * abs(diverged[0, 1])
+
+# %% [markdown]
+# ## 9. The lecture's formulas beside PyTorch's
+#
+# ### Momentum: the same algorithm written two ways
+#
+# PyTorch's `torch.optim.SGD(momentum=γ)` (and `cnnlib`'s `SGD`) keeps a buffer b of gradients,
+# b_t = γ b_{t−1} + ∇J, and steps θ ← θ − η b_t. Multiply the buffer's rule by η: η b_t =
+# γ (η b_{t−1}) + η ∇J, which is the lecture's rule for v. So v_t = η b_t at every step, and
+# with a constant learning rate both produce the same parameters. On the ravine, 100 steps:
+
+# %%
+ravine_grad = lambda w: np.array(ravine.grad(*w))   # noqa: E731
+lecture = optimizer_path("lecture_momentum", steps=100, surface=ravine, lr=0.1, momentum=0.9)
+pytorch = torch_descent_path(ravine_grad, ravine.start, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), 100)
+print(f"largest difference over 100 steps: {np.abs(lecture - pytorch).max():.0e}")
+assert np.abs(lecture - pytorch).max() < 1e-12
+
+# %% [markdown]
+# The difference is round-off (the two multiply by η at different moments). They stop being the
+# same algorithm when the learning rate **changes** during training, as a learning-rate schedule
+# does. PyTorch multiplies its whole buffer by the new η at once; the lecture's velocity still
+# carries the old η in its past terms, so it slows down gradually. With a constant gradient and
+# η cut from 0.1 to 0.01 before step 11:
+
+# %%
+a, b = Parameter(np.zeros(1)), Parameter(np.zeros(1))
+ours, theirs = LectureMomentum([a], lr=0.1, momentum=0.9), SGD([b], lr=0.1, momentum=0.9)
+positions = [(0.0, 0.0)]
+for k in range(14):
+    ours.lr = theirs.lr = 0.1 if k < 10 else 0.01       # the schedule: lr / 10 from step 11 on
+    a.grad, b.grad = np.ones(1), np.ones(1)
+    ours.step()
+    theirs.step()
+    positions.append((a.data[0], b.data[0]))
+moves = -np.diff(np.array(positions), axis=0)           # (14, 2): how far each moved at each step
+
+# %%
+for k in range(8, 14):
+    lr = 0.1 if k < 10 else 0.01
+    print(f"step {k + 1:2d}  lr {lr:4}   lecture moves {moves[k, 0]:.4f}   PyTorch moves {moves[k, 1]:.4f}")
+assert_close(moves[:10, 0], moves[:10, 1], rtol=1e-12)
+assert moves[10, 0] > 5 * moves[10, 1]
+
+# %% [markdown]
+# ### Adam: where ε goes
+#
+# The lecture's update is θ ← θ − η m̂ / √(v̂ + ε), with ε **inside** the square root; PyTorch
+# (like the Adam paper) uses η m̂ / (√v̂ + ε), ε **outside**. `cnnlib` has both: `Adam` is
+# PyTorch's, `LectureAdam` the lecture's. With ε = 10⁻⁸ they agree as long as √v̂, the typical
+# gradient size, is much larger than √ε = 10⁻⁴. On the ravine, whose gradients are of order 0.1
+# to 1:
+
+# %%
+lecture_adam = optimizer_path("lecture_adam", steps=100, surface=ravine, lr=0.1)
+pytorch_adam = torch_descent_path(ravine_grad, ravine.start, lambda p: torch.optim.Adam(p, lr=0.1), 100)
+ours_adam = optimizer_path("adam", steps=100, surface=ravine, lr=0.1)
+print(f"cnnlib Adam vs PyTorch:      {np.abs(ours_adam - pytorch_adam).max():.0e}")
+print(f"lecture's Adam vs PyTorch:   {np.abs(lecture_adam - pytorch_adam).max():.0e}")
+
+# %%
+assert np.abs(ours_adam - pytorch_adam).max() < 1e-12
+assert 1e-10 < np.abs(lecture_adam - pytorch_adam).max() < 1e-4
+
+# %% [markdown]
+# A tiny but real difference. It becomes large when the gradients are tiny, of the order of
+# √ε = 10⁻⁴ or below: then √(v̂ + ε) ≈ √ε = 10⁻⁴ while √v̂ + ε ≈ |g|. The first step, for a
+# constant gradient of size |g|, as a fraction of the learning rate:
+
+# %%
+scales = np.logspace(-8, 0, 33)
+first_step = lambda make, g: -descent_path(lambda w: g, 0.0, make, steps=1)[1]   # noqa: E731
+torch_step = [-torch_descent_path(lambda w: g, 0.0, lambda p: torch.optim.Adam(p, lr=1.0), 1)[1] for g in scales]
+lecture_step = [first_step(lambda p: LectureAdam(p, lr=1.0), g) for g in scales]
+
+# %%
+plot_curves(scales, {"PyTorch: m̂ / (√v̂ + ε)": torch_step, "lecture: m̂ / √(v̂ + ε)": lecture_step},
+            xlabel="gradient size |g|", ylabel="first step / lr", logx=True, logy=True,
+            title="Adam's first step with ε = 1e-8 outside or inside the root")
+_ = plt.axvline(1e-4, color="0.5", ls=":")   # |g| = √ε
+plt.show()
+
+# %%
+ratio = np.array(lecture_step) / np.array(torch_step)
+for g, r in zip(scales[::8], ratio[::8]):
+    print(f"|g| = {g:.0e}: lecture step / PyTorch step = {r:.4f}")
+assert abs(ratio[-1] - 1) < 1e-7 and ratio[scales == 1e-6][0] < 0.011 and torch_step[0] > 0.49
+
+# %% [markdown]
+# For ordinary gradients the two are the same to seven digits. For gradients around 10⁻⁶ the
+# lecture's step is a hundred times smaller: ε inside the root acts as a floor on the
+# denominator, so parameters whose gradients are tiny barely move. PyTorch's form keeps moving
+# them by about lr whatever the gradient's scale (until the gradient itself is near ε = 10⁻⁸,
+# where its step halves). Tiny gradients do occur: weights of rarely active inputs, a loss that
+# is already very small, low-precision training. In either form ε is a hyper-parameter like the
+# others, and for some networks values far larger than 10⁻⁸ work better.
+#
+# ## 10. A small ConvNet in NumPy, trained with each optimizer
+#
+# Everything comes together: a ConvNet built only from `cnnlib.numpy_nn` (forward and backward
+# written in NumPy), trained on the digits resized to 12×12, with a mini-batch of 32, the
+# cross-entropy loss, and back-propagation through every layer:
+#
+# Conv2d(1 → 8, 3×3, padding 1) → ReLU → MaxPool2d(2) → Flatten → Linear(8·6·6 → 10).
+
+# %%
+(x_train, y_train), (x_test, y_test) = load_digits(size=12)
+print("train", x_train.shape, " test", x_test.shape)
+make_net = lambda: Sequential(Conv2d(1, 8, 3, padding=1, rng=np.random.default_rng(1)), ReLU(),   # noqa: E731
+                              MaxPool2d(2), Flatten(), Linear(8 * 6 * 6, 10, rng=np.random.default_rng(2)))
+print(make_net())
+
+# %% [markdown]
+# `fit_numpy` (in `cnnlib.train`) runs the loop of this notebook for every mini-batch: forward,
+# loss, `optimizer.zero_grad()`, `model.backward(criterion.backward())`, `optimizer.step()`.
+# Each network starts from the same weights. Momentum gets lr = 0.01 so that its long-run step
+# η/(1 − γ) = 0.1 matches plain SGD's lr = 0.1; Adam gets 0.003.
+
+# %%
+optimizers = {"SGD (lr 0.1)": lambda p: SGD(p, lr=0.1),
+              "momentum 0.9 (lr 0.01)": lambda p: SGD(p, lr=0.01, momentum=0.9),
+              "Adam (lr 0.003)": lambda p: Adam(p, lr=0.003)}
+histories = {}
+for name, make_optimizer in optimizers.items():
+    net = make_net()
+    histories[name] = fit_numpy(net, (x_train, y_train), (x_test, y_test), make_optimizer(net.parameters()),
+                                epochs=8, batch_size=32, seed=0, progress=False)
+
+# %%
+compare_histories(histories, split="test")
+plt.show()
+
+# %%
+for name, history in histories.items():
+    print(f"{name:24s} test accuracy {history.test_acc[-1]:.1%}   test loss {history.test_loss[-1]:.3f}")
+assert all(history.test_acc[-1] > 0.9 for history in histories.values())
+
+# %% [markdown]
+# All three reach more than 90% on digits the network never saw, with 8 filters and one
+# fully connected layer, in a few seconds of NumPy. The differences show in the first epochs.
+# Adam is ahead after one epoch. Momentum starts last: with lr = 0.01 its first steps are ten
+# times smaller than SGD's, and its velocity needs a few dozen steps to build up (section 6);
+# from the second epoch on it is ahead of SGD, whose curve is also the most jagged. After 8
+# epochs the three are close. On a problem this small (a shallow network, inputs in [0, 1]) the
+# ranking is not a law, and each learning rate could be tuned; on deep networks, SGD with
+# momentum and Adam are the two workhorses.
+
+# %%
+first, second = ({name: h.test_acc[k] for name, h in histories.items()} for k in (0, 1))
+assert max(first, key=first.get) == "Adam (lr 0.003)" and min(first, key=first.get) == "momentum 0.9 (lr 0.01)"
+assert second["momentum 0.9 (lr 0.01)"] > second["SGD (lr 0.1)"]
+#
+# ## Interactive explorer
+#
+# Change the learning rate, the momentum, Adam's β₁ and β₂ and the number of steps, and watch
+# SGD, momentum and Adam walk across the ravine of section 8.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+optimizer_explorer()
+
+# %% [markdown]
+# ## Summary
+#
+# - **Back-propagation** is the chain rule applied from the loss backwards: every layer
+#   multiplies the gradient arriving from above by its own local derivative. For y = Wx the
+#   weight gradient is (gradient of y)·xᵀ; ReLU lets the gradient through only where its input
+#   was positive; σ multiplies it by σ(1 − σ).
+# - The lecture's ∂L/∂W = ∂L/∂σ(y) · ∂σ(y)/∂y · ∂y/∂W is correct but its Jacobians are huge and
+#   mostly zeros (3·10¹¹ numbers for one layer on a 640×480 image); backward functions compute the
+#   product without forming them.
+# - A backward pass is checked against **centred differences** (error ∝ h², h ≈ 10⁻⁶); our
+#   Linear, Conv2d, MaxPool2d and cross-entropy agree to about 10⁻¹⁰.
+# - **Gradient descent** W ← W − γ ∂L/∂W steps against the steepest direction and finds a local
+#   minimum. **Mini-batch SGD** estimates the gradient from B examples; its noise falls like 1/B.
+# - **Momentum** (v = γv + η∇J, θ −= v) speeds up steady directions by up to 1/(1 − γ) = 10×
+#   and damps oscillating ones. **Adam** scales each parameter's step by its typical gradient
+#   size; its bias correction makes the first steps the intended size.
+# - The lecture's momentum is PyTorch's SGD momentum rewritten (v = η·b): identical for a
+#   constant learning rate. The lecture's Adam (ε inside the root) equals PyTorch's to about
+#   seven digits for ordinary gradients and takes much smaller steps for gradients below 10⁻⁴.
+#
+# ## Exercises
+
+# %% [markdown]
+# **Exercise 1.** For the network f = W₂·max(0, W₁x) with L = (f − t)², x = `X_1`,
+# W₁ = `W1_1` (2×3), W₂ = `W2_1` (1×2) and t = `T_1`, compute ∂L/∂W₁ by hand (or with a few
+# lines of NumPy): a 2×3 array. Go step by step: h, a, f, then ∂L/∂f, ∂L/∂a, ∂L/∂h, ∂L/∂W₁.
+
+# %%
+print("x =", X_1, " W1 =", W1_1.tolist(), " W2 =", W2_1.tolist(), " t =", T_1)
+answer = None  # your code here: dL/dW1, shape (2, 3)
+_ = check_chain_rule(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+h1 = W1_1 @ X_1                                    # (1, -2)
+dL_df1 = 2 * (W2_1 @ np.maximum(0, h1) - T_1)      # 2 (f - t) = 4
+dL_dh1 = (W2_1.T @ dL_df1) * (h1 > 0)              # (12, 0)
+answer = np.outer(dL_dh1, X_1)
+assert check_chain_rule(answer)
+
+# %% [markdown]
+# **Exercise 2.** Adam with β = `BETAS_2` = (0.9, 0.999) receives the gradients `GRADS_2` =
+# (1, −2, 0.5) on one scalar parameter. Give the bias-corrected moments (m̂₃, v̂₃) after the
+# third step.
+
+# %%
+print("gradients:", GRADS_2, " betas:", BETAS_2)
+answer = None  # your code here: (m_hat, v_hat)
+_ = check_adam_moments(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+p = Parameter(np.zeros(1))
+opt = Adam([p], lr=0.1, betas=BETAS_2)
+for g in GRADS_2:
+    p.grad = np.array([g])
+    opt.step()
+beta1, beta2 = BETAS_2
+answer = (opt.state[p]["exp_avg"][0] / (1 - beta1 ** 3), opt.state[p]["exp_avg_sq"][0] / (1 - beta2 ** 3))
+assert check_adam_moments(answer)
+
+# %% [markdown]
+# **Exercise 3.** Minimise f(θ) = θ² (gradient 2θ) with the lecture's momentum, starting from
+# θ₀ = `THETA0_3` = 1 with η = `LR_3` = 0.1 and γ = `MOMENTUM_3` = 0.9. Give θ₁, θ₂, θ₃.
+# Compare with plain gradient descent, which gives 0.8, 0.64, 0.512.
+
+# %%
+print("theta0 =", THETA0_3, " lr =", LR_3, " momentum =", MOMENTUM_3)
+answer = None  # your code here: [theta1, theta2, theta3]
+_ = check_momentum_steps(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+path = descent_path(lambda theta: 2 * theta, THETA0_3, lambda p: LectureMomentum(p, lr=LR_3, momentum=MOMENTUM_3), 3)
+answer = path[1:]
+print(np.round(answer, 4))
+assert check_momentum_steps(answer)

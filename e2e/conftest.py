@@ -23,7 +23,7 @@ def notebooks() -> list[Path]:
 @pytest.fixture(scope="session")
 def lab(notebooks):
     if not notebooks:
-        pytest.skip("no notebooks to open (notebooks/*.ipynb is empty and E2E_NOTEBOOKS is unset)")
+        pytest.skip("no notebooks to open: notebooks/*.ipynb (or $E2E_NOTEBOOKS, when set) matched nothing")
     root_dir = Path(os.path.commonpath([ROOT, *notebooks])) if all(ROOT in p.parents for p in notebooks) \
         else Path(os.path.commonpath([p.parent for p in notebooks]))
     port, token = free_port(), secrets.token_hex(16)

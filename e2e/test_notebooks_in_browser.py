@@ -169,8 +169,9 @@ def check_figures(page, name: str, figure_cells: int) -> int:
 @pytest.mark.parametrize("path", notebook_paths() or [None], ids=lambda p: p.stem if p else "no-notebooks")
 def test_notebook_runs_in_jupyterlab(path, request):
     if path is None:
-        pytest.skip("no notebooks to open: notebooks/*.ipynb is empty and E2E_NOTEBOOKS is unset")
-    lab, page = request.getfixturevalue("lab"), request.getfixturevalue("page")
+        pytest.skip("no notebooks to open: notebooks/*.ipynb (or $E2E_NOTEBOOKS, when set) matched nothing")
+    page = request.getfixturevalue("page")        # the browser first: it skips at once without Chromium
+    lab = request.getfixturevalue("lab")
     explorers_expected, figure_cells = expected_from_source(path)
     before = path.read_bytes()
     page_errors = []

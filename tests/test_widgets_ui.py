@@ -129,3 +129,25 @@ def test_an_error_in_drawing_is_shown_not_lost():
     assert "ValueError: k must be positive" in status.value and ERROR_CLASS in status._dom_classes
     slider.value = 2
     assert status.value == "ok" and ERROR_CLASS not in status._dom_classes
+
+
+def test_figures_are_freed_after_each_redraw(monkeypatch):
+    """Moving a slider many times leaves no figure alive: each one is garbage once its PNG is made."""
+    import gc
+    import weakref
+
+    from cnnlib.widgets import figures
+
+    made, real_png = [], figures.figure_png
+
+    def png_and_remember(fig):
+        made.append(weakref.ref(fig))
+        return real_png(fig)
+
+    monkeypatch.setattr(figures, "figure_png", png_and_remember)
+    box = W.conv_arithmetic_explorer()
+    controls, _, _ = parts(box)
+    for n in range(5, 15):
+        controls["input size N"].value = n
+    gc.collect()
+    assert len(made) == 11 and all(ref() is None for ref in made)

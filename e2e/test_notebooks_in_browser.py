@@ -103,22 +103,35 @@ def wait_for_new_src(page, explorer, before: str) -> bool:
     return False
 
 
+def move_slider(page, explorer) -> bool:
+    """Move the first enabled slider one step (right, or left at its maximum); True if the figure changed."""
+    handle = explorer.locator(".noUi-target:not([disabled]) .noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    for key in ("ArrowRight", "ArrowLeft"):
+        before = figure_src(explorer)
+        handle.focus()
+        handle.press(key)
+        if wait_for_new_src(page, explorer, before):
+            return True
+    return False
+
+
 def move_a_control(page, explorer) -> str:
-    """Move the first enabled slider one step (right, or left at its maximum); else pick another option."""
-    before = figure_src(explorer)
-    handles = explorer.locator(".noUi-target:not([disabled]) .noUi-handle")
-    if handles.count():
-        handle = handles.first
-        handle.scroll_into_view_if_needed()
-        for key in ("ArrowRight", "ArrowLeft"):
-            handle.focus()
-            handle.press(key)
-            if wait_for_new_src(page, explorer, before):
-                return "slider"
-        return ""
+    """Move a slider and see the figure change. When every slider is disabled (e.g. the activation
+    explorer's parameters until leaky ReLU or ELU is chosen), step through the drop-down's options,
+    each of which must redraw, until one enables a slider."""
+    enabled = explorer.locator(".noUi-target:not([disabled]) .noUi-handle")
+    if enabled.count():
+        return "slider" if move_slider(page, explorer) else ""
     select = explorer.locator("select").first
-    select.select_option(index=1)
-    return "drop-down" if wait_for_new_src(page, explorer, before) else ""
+    for index in range(1, select.locator("option").count()):
+        before = figure_src(explorer)
+        select.select_option(index=index)
+        if not wait_for_new_src(page, explorer, before):
+            return ""
+        if enabled.count():
+            return f"drop-down option {index + 1}, then slider" if move_slider(page, explorer) else ""
+    return "drop-down only"
 
 
 def screenshot_whole_notebook(page, path: Path) -> None:

@@ -70,14 +70,20 @@ def _explorer(controls: dict[str, widgets.ValueWidget], render: Callable[..., tu
     return Explorer(title, [row, status, image])
 
 
+def _width(description: str) -> widgets.Layout:
+    """Room for the description AND a usable track (a fixed width would squeeze the track)."""
+    return widgets.Layout(width=f"{max(300, 200 + 8 * len(description))}px")
+
+
 def _int_slider(description, value, low, high, step=1):
     return widgets.IntSlider(value=value, min=low, max=high, step=step, description=description,
-                             continuous_update=False, style=_STYLE)
+                             continuous_update=False, style=_STYLE, layout=_width(description))
 
 
 def _float_slider(description, value, low, high, step, fmt=".2f"):
     return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=False, readout_format=fmt, style=_STYLE)
+                               continuous_update=False, readout_format=fmt, style=_STYLE,
+                               layout=_width(description))
 
 
 # -- 02_convolution -------------------------------------------------------------------------------
@@ -149,8 +155,9 @@ def activation_explorer() -> Explorer:
     """
     x = np.linspace(-5, 5, 1001)
     controls = {
-        "name": widgets.Dropdown(options=list(curves.ACTIVATIONS), value="sigmoid", description="activation",
-                                 style=_STYLE),
+        "name": widgets.Dropdown(options=[("sigmoid", "sigmoid"), ("tanh", "tanh"), ("ReLU", "relu"),
+                                          ("leaky ReLU", "leaky_relu"), ("ELU", "elu")],
+                                 value="sigmoid", description="activation", style=_STYLE),
         "negative_slope": _float_slider("negative_slope (leaky ReLU)", 0.1, 0.0, 1.0, 0.01),
         "alpha": _float_slider("α (ELU)", 1.0, 0.1, 3.0, 0.1, ".1f"),
     }

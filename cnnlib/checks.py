@@ -129,8 +129,8 @@ def check_same_dtype(input_dtype, weight_dtype, bias_dtype=None) -> None:
     """float32 and float64 are not mixed silently (PyTorch refuses too): an upcast would hide a bug."""
     if str(input_dtype) != str(weight_dtype):
         raise ValueError(
-            f"input has dtype {input_dtype} but weight has dtype {weight_dtype}; convert one of them "
-            f"(e.g. x.astype(np.float32) or build the layer with dtype=np.float64)"
+            f"input has dtype {input_dtype} but weight has dtype {weight_dtype}; convert the input to "
+            f"{weight_dtype}, or build the layer with dtype={input_dtype} (mixing them is refused, as in PyTorch)"
         )
     if bias_dtype is not None and str(bias_dtype) != str(weight_dtype):
         raise ValueError(f"bias has dtype {bias_dtype} but weight has dtype {weight_dtype}; convert bias")

@@ -134,19 +134,28 @@ def move_a_control(page, explorer) -> str:
     return "drop-down only"
 
 
-def screenshot_whole_notebook(page, path: Path) -> None:
-    """Grow the window to the notebook's height (the notebook scrolls inside its own panel), then shoot."""
-    height = page.evaluate(f"""() => {{
-        const panel = document.querySelector('{PANEL} .jp-WindowedPanel-outer');
-        panel.scrollTop = 0;
-        return panel.scrollHeight; }}""")
-    width = page.viewport_size["width"]
-    page.set_viewport_size({"width": width, "height": min(height + 200, MAX_SCREENSHOT_HEIGHT)})
+def screenshot_whole_notebook(page, path: Path) -> list[Path]:
+    """Grow the window to the notebook's height (the notebook scrolls inside its own panel) and shoot;
+    a notebook taller than one image allows is shot in parts: NAME-1.jpg, NAME-2.jpg, ..."""
+    panel = f"document.querySelector('{PANEL} .jp-WindowedPanel-outer')"
+    # the content ends at the last cell (JupyterLab pads the end so the last cell can scroll to the top)
+    content_height = f"""() => {{ const p = {panel}; const cells = p.querySelectorAll('.jp-Cell');
+        return Math.ceil(cells[cells.length - 1].getBoundingClientRect().bottom
+                         - p.getBoundingClientRect().top + p.scrollTop) + 20; }}"""
+    height = page.evaluate(content_height)
+    page.set_viewport_size({"width": page.viewport_size["width"],
+                            "height": min(height + 200, MAX_SCREENSHOT_HEIGHT)})
     page.wait_for_timeout(500)
-    page.screenshot(path=str(path), type="jpeg", quality=85)   # JPEG: a 10,000-pixel PNG is slow to encode
+    visible = page.evaluate(f"() => {panel}.clientHeight")
+    count = -(-page.evaluate(content_height) // visible)
+    paths = [path] if count == 1 else [path.with_name(f"{path.stem}-{k + 1}{path.suffix}") for k in range(count)]
+    for k, part in enumerate(paths):
+        page.evaluate(f"() => {{ {panel}.scrollTop = {k * visible}; }}")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(part), type="jpeg", quality=85)   # JPEG: a 10,000-pixel PNG is slow to encode
+    return paths
 
 
-@pytest.mark.parametrize("path", notebook_paths() or [None], ids=lambda p: p.stem if p else "no-notebooks")
 def check_explorers(page, name: str, expected: list[str]) -> list[str]:
     """Every explorer the code calls is on the page and redraws when a control moves."""
     explorers = page.locator(f"{PANEL} .cnnlib-explorer")

@@ -235,3 +235,12 @@ def test_optimizer_paths_report_divergence_and_bad_arguments():
     with pytest.raises(ValueError, match="surface must be one of ravine, bowl"):
         optimizer_paths(surface="saddle")
     assert describe_final_losses({"SGD": 0.29312, "Adam": float("nan")}) == "SGD 0.293, Adam diverged"
+
+
+@pytest.mark.parametrize("module", ["arithmetic", "kernels", "curves", "paths"])
+def test_docstring_examples_hold(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"cnnlib.widgets.{module}"))
+    assert result.attempted > 0 and result.failed == 0

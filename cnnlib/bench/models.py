@@ -48,16 +48,19 @@ def torch_layers() -> SimpleNamespace:
                            AdaptiveAvgPool2d=nn.AdaptiveAvgPool2d, Sequential=nn.Sequential, Flatten=nn.Flatten)
 
 
-def forward_flops(model, input_shape) -> int:
-    """FLOPs of one forward pass (2 per multiply-add), counted on a copy of ``model`` on the meta device."""
-    import copy
+def forward_flops(build, input_shape) -> int:
+    """FLOPs of one forward pass (2 per multiply-add) of the model ``build()`` makes, counted on the meta device.
 
+    On the meta device tensors have shapes but no memory, so even VGG16 costs nothing to count.
+    """
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    meta = copy.deepcopy(model).to("meta").eval()
+    with torch.device("meta"):
+        model = build().eval()
+        x = torch.empty(input_shape)
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        meta(torch.empty(input_shape, device="meta"))
+        model(x)
     return int(counter.get_total_flops())
 
 
@@ -144,7 +147,7 @@ def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(
     tasks = {impl: Task(run=run_steps(impl), device=str(device), warmup=False) for impl in impls}
     peaks = warm_up(tasks, device)
     times = interleaved(tasks, repeats)
-    flops = 3 * forward_flops(reference, (batch, 1, 32, 32)) * steps
+    flops = 3 * forward_flops(lenet5, (batch, 1, 32, 32)) * steps
     return [Measurement("train", "LeNet-5 on digits", impl, str(device), "train step", times[impl], batch=batch,
                         items=steps, item="step", flops=flops, peak_bytes=peaks[impl],
                         detail=f"batch {batch}, SGD, {steps} steps per call")
@@ -175,26 +178,30 @@ def bench_inference(cases=MODEL_CASES, device="cpu", repeats=3, impls=(REFERENCE
     for label, builder, cpu_batch, gpu_batch in cases:
         n = batch or (cpu_batch if str(device) == "cpu" else gpu_batch)
         size = 227 if builder == "alexnet" else 224
+        build = getattr(models, builder)
         torch.manual_seed(seed)
-        reference = getattr(models, builder)().eval()
-        flops = forward_flops(reference, (n, 3, size, size))
+        reference = build().eval()
+        state = reference.state_dict()
         x = torch.randn(n, 3, size, size, device=device)
         runners = {}
         for impl in impls:
             if impl == AMP and not str(device).startswith("cuda"):
                 continue
-            model = getattr(models, builder)(layers=torch_layers()) if impl == TORCH_NN else getattr(models, builder)()
-            model.load_state_dict(reference.state_dict())
-            model = model.eval().to(device)
-            runners[impl] = _inference_runner(model, x, amp=impl == AMP)
+            if impl == REFERENCE:
+                model = reference
+            else:  # the same weights, in cnnlib.torch_nn's layers or in a second torch.nn copy for AMP
+                model = build(layers=torch_layers()) if impl == TORCH_NN else build()
+                model.load_state_dict(state)
+            runners[impl] = _inference_runner(model.eval().to(device), x, amp=impl == AMP)
         tasks = {impl: Task(run=run, device=str(device), keep=True, warmup=False) for impl, run in runners.items()}
         peaks = warm_up(tasks, device)
         _check_logits(tasks)
         times = interleaved(tasks, repeats)
+        flops = forward_flops(build, (n, 3, size, size))
         results += [Measurement("infer", label, impl, str(device), "inference", times[impl], batch=n, items=n,
                                 item="image", flops=flops, peak_bytes=peaks[impl], detail=f"batch {n}, {size}x{size}")
                     for impl in tasks]
-        del runners, tasks
+        del reference, state, runners, tasks
     return results
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import time
 
 from cnnlib.bench import cases as bench_cases
 from cnnlib.bench.ceiling import bench_copy, bench_gemm
@@ -76,8 +77,28 @@ def _load() -> float | None:
         return None
 
 
+def _sections(pick, repeats, quick):
+    """What each section measures, as {name: (log line, function of the device)}."""
+    models = bench_cases.find(bench_cases.MODEL_CASES, ["ResNet-18"]) if quick else bench_cases.MODEL_CASES
+    model_impls = (REFERENCE,) if quick else (REFERENCE, TORCH_NN, AMP)
+    return {
+        "ceiling": ("ceiling: GEMM and memory copy",
+                    lambda dev: bench_gemm(pick["gemm_n"], dev, repeats) + bench_copy(pick["copy_mb"], dev, repeats)),
+        "conv": (f"convolution: {len(bench_cases.CONV_CASES)} layers x {len(IMPLS)} implementations",
+                 lambda dev: bench_conv(bench_cases.CONV_CASES, IMPLS, dev, repeats)),
+        "pool": ("pooling", lambda dev: bench_pool(bench_cases.POOL_CASES, IMPLS, dev, repeats)),
+        "train": ("LeNet-5 training on the digits",
+                  lambda dev: bench_training(dev, repeats, steps=pick["train_steps"])),
+        "infer": ("inference at 224x224", lambda dev: bench_inference(models, dev, pick["infer_repeats"], model_impls,
+                                                                     batch=1 if quick else None)),
+    }
+
+
 def run(quick=False, device="auto", n_threads=2, sections=SECTIONS, repeats=None, log=print):
-    """Measure every section on every device; returns ``(results, meta)`` with ratios to torch.nn set."""
+    """Measure every section on every device; returns ``(results, meta)`` with ratios to torch.nn set.
+
+    ``meta["section_seconds"]`` says how long each section took, so a slow one is easy to spot.
+    """
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"sections must be chosen from {SECTIONS}, got {unknown[0]!r}")
@@ -85,26 +106,17 @@ def run(quick=False, device="auto", n_threads=2, sections=SECTIONS, repeats=None
     repeats = repeats or pick["repeats"]
     devices = devices_for(device)
     meta = machine_info(devices, n_threads, quick, repeats)
+    meta["section_seconds"] = {}
     results = []
     for dev in devices:
-        with threads(n_threads), strict_float32():
-            if "ceiling" in sections:
-                log(f"[{dev}] ceiling: GEMM and memory copy")
-                results += bench_gemm(pick["gemm_n"], dev, repeats) + bench_copy(pick["copy_mb"], dev, repeats)
-            if "conv" in sections:
-                log(f"[{dev}] convolution: {len(bench_cases.CONV_CASES)} layers x {len(IMPLS)} implementations")
-                results += bench_conv(bench_cases.CONV_CASES, IMPLS, dev, repeats)
-            if "pool" in sections:
-                log(f"[{dev}] pooling")
-                results += bench_pool(bench_cases.POOL_CASES, IMPLS, dev, repeats)
-            if "train" in sections:
-                log(f"[{dev}] LeNet-5 training on the digits")
-                results += bench_training(dev, repeats, steps=pick["train_steps"])
-            if "infer" in sections:
-                log(f"[{dev}] inference at 224x224")
-                models = bench_cases.find(bench_cases.MODEL_CASES, ["ResNet-18"]) if quick else bench_cases.MODEL_CASES
-                impls = (REFERENCE,) if quick else (REFERENCE, TORCH_NN, AMP)
-                results += bench_inference(models, dev, pick["infer_repeats"], impls, batch=1 if quick else None)
+        for name, (what, measure) in _sections(pick, repeats, quick).items():
+            if name not in sections:
+                continue
+            log(f"[{dev}] {what} (load average {_load()})")
+            start = time.perf_counter()
+            with threads(n_threads), strict_float32():
+                results += measure(dev)
+            meta["section_seconds"][f"{dev} {name}"] = round(time.perf_counter() - start, 1)
     meta["load_average"]["end"] = _load()
     return add_ratios(results), meta
 

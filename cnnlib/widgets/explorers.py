@@ -1,8 +1,8 @@
 """The five interactive explorers: ipywidgets controls around the pure functions of this package.
 
 Each explorer is a function that builds fresh widgets (no global state) and returns one
-displayable ``ipywidgets.VBox``: the controls, a one-line message, and the figure as a PNG in an
-``ipywidgets.Image``. Moving a control recomputes the result, draws a new figure and swaps the
+displayable `Explorer` (an ``ipywidgets.VBox``): the controls, a one-line message, and the figure
+as a PNG in an ``ipywidgets.Image``. Moving a control recomputes the result, draws a new figure and swaps the
 PNG; figures are made without pyplot (see `cnnlib.widgets.figures`), so nothing piles up.
 
     from cnnlib.widgets import conv_arithmetic_explorer

@@ -7,7 +7,8 @@
   online. They are never needed on the default path; ``data/README.md`` says how to fetch them.
 
 Every loader returns NumPy arrays in the layout the layers expect: images ``(N, C, H, W)`` float32
-in [0, 1], labels ``(N,)`` int64. ``to_tensors`` and ``make_loader`` hand them to PyTorch.
+in [0, 1], labels ``(N,)`` int64. ``to_tensors`` and ``make_loader`` hand them to PyTorch, and
+``random_affine`` makes randomly shifted, turned and zoomed copies of a batch (data augmentation).
 Introduced in 06_case_studies_lenet_alexnet_vgg (digits) and 02_convolution (photographs).
 
     >>> (x_train, y_train), (x_test, y_test) = load_digits()
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import importlib
+import math
 import pickle
 from pathlib import Path
 
@@ -130,6 +132,41 @@ def make_loader(x: np.ndarray, y: np.ndarray, batch_size: int = 64, shuffle: boo
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0)) if shuffle else None
     return DataLoader(TensorDataset(*to_tensors(x, y)), batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+# -- data augmentation ----------------------------------------------------------------------------
+def random_affine(x, degrees: float = 10.0, translate: float = 0.0625, scale=(0.9, 1.1), generator=None):
+    """Each image turned, shifted and zoomed by its own random amount: new training images for free.
+
+    Like ``torchvision.transforms.RandomAffine`` (same argument names), but with a fresh draw for
+    every image of the batch: an angle in [-degrees, degrees], a shift of up to ``translate`` of
+    the width and height (0.0625 of 32 pixels is 2 pixels), a zoom factor in ``scale``. Pixels are
+    read bilinearly; outside the image they are 0. Randomness comes from ``generator`` (default:
+    torch's global generator, which ``cnnlib.train.fit`` seeds).
+
+    Shape: x (N, C, H, W) tensor -> (N, C, H, W), on the same device.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if not 0 <= translate < 1:
+        raise ValueError(f"translate must be a fraction of the image size in [0, 1), e.g. 0.0625, got {translate}")
+    if not (isinstance(scale, (tuple, list)) and len(scale) == 2 and 0 < scale[0] <= scale[1]):
+        raise ValueError(f"scale must be a range (low, high) with 0 < low <= high, e.g. (0.9, 1.1), got {scale!r}")
+    n = x.shape[0]
+
+    def uniform(low, high, size):
+        return (low + (high - low) * torch.rand(size, generator=generator, dtype=torch.float64)).to(x)
+
+    angle = uniform(-degrees, degrees, n) * (math.pi / 180)  # (N,) radians
+    zoom = uniform(scale[0], scale[1], n)  # (N,)
+    shift = uniform(-2 * translate, 2 * translate, (n, 2))  # (N, 2); the image spans [-1, 1]
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    # For every output pixel, where to read in the input: [x_in, y_in] = theta @ [x_out, y_out, 1].
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], dim=1),
+                         torch.stack([sin, cos, shift[:, 1]], dim=1)], dim=1)  # (N, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, H, W, 2)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
 # -- the classic data sets, for readers who are online -------------------------------------------

@@ -15,6 +15,7 @@ from cnnlib.data import (
     load_mnist,
     load_sample_image,
     make_loader,
+    random_affine,
     to_tensors,
 )
 
@@ -139,6 +140,53 @@ def test_to_tensors_and_make_loader():
     assert [yb.tolist() for _, yb in make_loader(x, y, batch_size=10)] == [y.tolist()]
     with pytest.raises(ValueError, match="batch_size must be positive"):
         make_loader(x, y, batch_size=0)
+
+
+# -- data augmentation -------------------------------------------------------------------------------
+def test_random_affine_without_movement_is_the_identity():
+    x = torch.rand(4, 2, 9, 11)
+    out = random_affine(x, degrees=0, translate=0, scale=(1, 1))
+    torch.testing.assert_close(out, x, atol=1e-6, rtol=0)
+
+
+def test_random_affine_moves_each_image_by_its_own_amount():
+    x = torch.zeros(64, 1, 32, 32)
+    x[:, :, 14:18, 14:18] = 1.0  # a 4x4 square in the middle
+    g = torch.Generator().manual_seed(0)
+    out = random_affine(x, degrees=0, translate=0.0625, scale=(1, 1), generator=g)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    rows = torch.arange(32.0).view(1, 32, 1)
+    centre = (out[:, 0] * rows).sum(dim=(1, 2)) / out[:, 0].sum(dim=(1, 2))  # (64,) row of the centre of mass
+    shift = centre - 15.5
+    assert shift.abs().max() <= 2.0 + 1e-4  # translate 0.0625 of 32 pixels: at most 2 pixels
+    assert shift.abs().max() > 1.5 and len(set(shift.round(decimals=3).tolist())) > 50  # each image differs
+    torch.testing.assert_close(out.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)))  # a shift keeps the ink inside
+    again = random_affine(x, degrees=0, translate=0.0625, scale=(1, 1), generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(again, out)
+
+
+def test_random_affine_zoom_and_turn():
+    grid = torch.arange(33.0) - 16
+    blob = torch.exp(-(grid.view(-1, 1) ** 2 + grid.view(1, -1) ** 2) / 50).expand(16, 1, 33, 33)
+    turned = random_affine(blob, degrees=180, translate=0, scale=(1, 1), generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(turned, blob, atol=0.01, rtol=0)  # a round blob looks the same at any angle
+    line = torch.zeros(16, 1, 33, 33)
+    line[:, 0, 16, :] = 1.0  # a horizontal line through the centre
+    turned = random_affine(line, degrees=90, translate=0, scale=(1, 1), generator=torch.Generator().manual_seed(0))
+    assert (turned[:, 0, 16, 16] > 0.99).all()  # the centre stays where it is
+    assert (turned[:, 0, 16].sum(dim=1) < 0.5 * 33).sum() >= 12  # most lines now leave the centre row
+    half = random_affine(line, degrees=0, translate=0, scale=(0.5, 0.5))  # zoom out: the line is half as long
+    assert half[0, 0, 16].sum().item() == pytest.approx(33 / 2, abs=1)
+    double = random_affine(blob[:1], degrees=0, translate=0, scale=(2, 2))  # zoom in: the blob twice as wide
+    assert double[0, 0, 16, 16 + 6].item() == pytest.approx(blob[0, 0, 16, 16 + 3].item(), abs=1e-3)
+
+
+def test_random_affine_bad_arguments():
+    x = torch.zeros(1, 1, 8, 8)
+    with pytest.raises(ValueError, match="translate must be a fraction"):
+        random_affine(x, translate=2)
+    with pytest.raises(ValueError, match=r"scale must be a range \(low, high\)"):
+        random_affine(x, scale=1.1)
 
 
 # -- MNIST: tiny files in the real IDX format ----------------------------------------------------------

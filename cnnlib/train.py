@@ -1,0 +1,249 @@
+"""A small training loop for classifiers: ``fit`` for PyTorch models, ``fit_numpy`` for cnnlib.numpy_nn ones.
+
+Both loops do the same five steps per mini-batch, and reading them side by side is the point:
+
+    PyTorch (fit)                          NumPy reference (fit_numpy)
+    logits = model(xb)                     logits = model(xb)
+    loss = F.cross_entropy(logits, yb)     loss = criterion(logits, yb)
+    optimizer.zero_grad()                  optimizer.zero_grad()
+    loss.backward()                        model.backward(criterion.backward())
+    optimizer.step()                       optimizer.step()
+
+The loss is softmax cross-entropy and the accuracy is the fraction of arg-max predictions that
+equal the label. Shuffling uses ``np.random.default_rng(seed)``, so the same seed, model and data
+give the same history. Introduced in 05_backprop_optimizers; used in 06_case_studies_lenet_alexnet_vgg.
+
+    >>> train, test = load_digits()
+    >>> model = lenet5()
+    >>> history = fit(model, train, test, torch.optim.Adam(model.parameters()), epochs=10, batch_size=32)
+    >>> print(history)          # one rounded row per epoch; history.test_acc[-1] is the last accuracy
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnlib.checks import check_int
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of one training run; accuracies are fractions in [0, 1].
+
+    ``train_loss``/``train_acc`` average over the epoch's mini-batches as the model saw them
+    (augmented, if it was, and while the weights changed); ``test_loss``/``test_acc`` are
+    measured after the epoch. Printed rounded.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """Plain lists, e.g. to store in a checkpoint: ``save_checkpoint(path, model, history=h.as_dict())``."""
+        return {name: list(getattr(self, name)) for name in ("train_loss", "train_acc", "test_loss", "test_acc")}
+
+    def __str__(self) -> str:
+        lines = ["epoch  train loss  train acc  test loss  test acc"]
+        for i in range(self.epochs):
+            test = (f"{self.test_loss[i]:>9.3f}  {self.test_acc[i]:>8.1%}") if i < len(self.test_loss) else ""
+            lines.append(f"{i + 1:>5}  {self.train_loss[i]:>10.3f}  {self.train_acc[i]:>9.1%}  {test}".rstrip())
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def batch_indices(n: int, batch_size: int, rng: np.random.Generator | None = None):
+    """Yield index arrays covering 0..n-1 in chunks of ``batch_size`` (shuffled when ``rng`` is given)."""
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def _check_fit_args(train_data, epochs, batch_size, seed):
+    if not (isinstance(train_data, (tuple, list)) and len(train_data) == 2):
+        raise ValueError("train_data must be a pair (x, y) of images and labels, e.g. from cnnlib.data.load_digits()")
+    if len(train_data[0]) != len(train_data[1]):
+        raise ValueError(f"train_data has {len(train_data[0])} images but {len(train_data[1])} labels")
+    return check_int(epochs, "epochs", minimum=1), check_int(batch_size, "batch_size", minimum=1), check_int(seed, "seed", minimum=0)
+
+
+def _progress_bar(total: int, enabled: bool, desc: str):
+    """A ``tqdm.auto`` bar (a widget in a notebook, so nbval compares nothing it shows), or None."""
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="batch")
+
+
+def _epoch_done(bar, history: History) -> None:
+    if bar is not None:
+        test = f", test acc {history.test_acc[-1]:.1%}" if history.test_acc else ""
+        bar.set_postfix_str(f"epoch {history.epochs}: loss {history.train_loss[-1]:.3f}{test}")
+
+
+# -- PyTorch ---------------------------------------------------------------------------------------
+def fit(model, train_data, test_data, optimizer, epochs: int, batch_size: int, device=None, seed: int = 0,
+        progress: bool = True, scheduler=None, augment=None) -> History:
+    """Train a PyTorch classifier with mini-batch gradient descent; return its ``History``.
+
+    ``train_data`` and ``test_data`` (or None) are pairs ``(x, y)`` of NumPy arrays or tensors.
+    The model moves to ``device`` (default: ``cnnlib.device.get_device()``, which honours
+    $CNNLIB_DEVICE) and the data follow it, in the dtype of its parameters (float32 usually).
+    ``torch.manual_seed(seed)`` seeds dropout, ``augment`` and the like.
+
+    Two options for small data sets: ``scheduler`` (e.g. ``torch.optim.lr_scheduler.CosineAnnealingLR``)
+    is stepped after every epoch; ``augment`` (e.g. ``cnnlib.data.random_affine``) turns each
+    training batch into new random variants of its images; test data are never augmented.
+
+    Shape:
+        - x: (N, C, H, W) float32, y: (N,) int64 class indices; model(x): (N, num_classes)
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.device import get_device
+
+    epochs, batch_size, seed = _check_fit_args(train_data, epochs, batch_size, seed)
+    device = get_device(device)
+    model.to(device)
+    x_train, y_train = _tensors(train_data, model)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    history = History()
+    bar = _progress_bar(epochs * math.ceil(len(x_train) / batch_size), progress, "fit")
+    for _ in range(epochs):
+        model.train()
+        loss_sum = torch.zeros((), device=device, dtype=x_train.dtype)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for idx in batch_indices(len(x_train), batch_size, rng):
+            xb, yb = x_train[idx], y_train[idx]  # (B, C, H, W), (B,)
+            if augment is not None:
+                xb = augment(xb)  # new random variants of the same images, every epoch
+            logits = model(xb)  # (B, num_classes)
+            loss = F.cross_entropy(logits, yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * len(idx)  # kept on the device: no sync per batch
+            correct += (logits.argmax(dim=1) == yb).sum()
+            if bar is not None:
+                bar.update()
+        if scheduler is not None:
+            scheduler.step()
+        history.train_loss.append(loss_sum.item() / len(x_train))
+        history.train_acc.append(correct.item() / len(x_train))
+        if test_data is not None:
+            test_loss, test_acc = evaluate(model, test_data)
+            history.test_loss.append(test_loss)
+            history.test_acc.append(test_acc)
+        _epoch_done(bar, history)
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def evaluate(model, data, batch_size: int = 256) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of a PyTorch classifier on ``data = (x, y)``, in eval mode.
+
+    Runs on the device that holds the model's parameters; leaves the model in eval mode.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    x, y = _tensors(data, model)
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    with torch.no_grad():
+        for idx in batch_indices(len(x), batch_size):
+            logits = model(x[idx])  # (B, num_classes)
+            loss_sum += F.cross_entropy(logits, y[idx], reduction="sum").item()
+            correct += (logits.argmax(dim=1) == y[idx]).sum().item()
+    return loss_sum / len(x), correct / len(x)
+
+
+def _tensors(data, model):
+    """``(x, y)`` as tensors on the model's device, x in the dtype of its parameters (float32 usually)."""
+    import torch
+
+    x, y = data
+    param = next(model.parameters(), None)
+    device, dtype = (param.device, param.dtype) if param is not None else ("cpu", torch.float32)
+    return torch.as_tensor(x, dtype=dtype, device=device), torch.as_tensor(y, dtype=torch.long, device=device)
+
+
+# -- the NumPy reference ---------------------------------------------------------------------------
+def fit_numpy(model, train_data, test_data, optimizer, epochs: int, batch_size: int, seed: int = 0,
+              progress: bool = True) -> History:
+    """The loop of ``fit`` for a ``cnnlib.numpy_nn`` model, with every backward step written out.
+
+    ``optimizer`` comes from ``cnnlib.numpy_nn.optim`` (``SGD``, ``Adam``, ...). Images are cast to
+    the dtype of the model's parameters (float64 by default; build the layers with
+    ``dtype=np.float32`` for about twice the speed).
+
+    Shape:
+        - x: (N, C, H, W), y: (N,) int class indices; model(x): (N, num_classes)
+    """
+    from cnnlib.numpy_nn.loss import CrossEntropyLoss
+
+    epochs, batch_size, seed = _check_fit_args(train_data, epochs, batch_size, seed)
+    x_train, y_train = _arrays(train_data, model)
+    rng = np.random.default_rng(seed)
+    criterion = CrossEntropyLoss()
+    history = History()
+    bar = _progress_bar(epochs * math.ceil(len(x_train) / batch_size), progress, "fit_numpy")
+    for _ in range(epochs):
+        model.train()
+        loss_sum, correct = 0.0, 0
+        for idx in batch_indices(len(x_train), batch_size, rng):
+            xb, yb = x_train[idx], y_train[idx]  # (B, C, H, W), (B,)
+            logits = model(xb)  # (B, num_classes)
+            loss = criterion(logits, yb)
+            optimizer.zero_grad()
+            model.backward(criterion.backward())  # d loss / d logits, back through every layer
+            optimizer.step()
+            loss_sum += float(loss) * len(idx)
+            correct += int((logits.argmax(axis=1) == yb).sum())
+            if bar is not None:
+                bar.update()
+        history.train_loss.append(loss_sum / len(x_train))
+        history.train_acc.append(correct / len(x_train))
+        if test_data is not None:
+            test_loss, test_acc = evaluate_numpy(model, test_data)
+            history.test_loss.append(test_loss)
+            history.test_acc.append(test_acc)
+        _epoch_done(bar, history)
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def evaluate_numpy(model, data, batch_size: int = 256) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of a ``cnnlib.numpy_nn`` classifier on ``data = (x, y)``, in eval mode."""
+    from cnnlib.numpy_nn.loss import cross_entropy
+
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    x, y = _arrays(data, model)
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for idx in batch_indices(len(x), batch_size):
+        logits = model(x[idx])  # (B, num_classes)
+        loss_sum += float(cross_entropy(logits, y[idx], reduction="sum"))
+        correct += int((logits.argmax(axis=1) == y[idx]).sum())
+    return loss_sum / len(x), correct / len(x)
+
+
+def _arrays(data, model):
+    x, y = data
+    params = model.parameters()
+    dtype = params[0].data.dtype if params else np.float64
+    return np.asarray(x, dtype=dtype), np.asarray(y, dtype=np.int64)

@@ -1,0 +1,134 @@
+"""Figures the notebooks share: training curves, a grid of images, the filters of a layer.
+
+Each function draws with matplotlib and returns the ``Figure``; it shows nothing by itself, so a
+notebook cell ends with ``plt.show()`` (and a test closes the figure). Introduced in
+05_backprop_optimizers (curves) and 06_case_studies_lenet_alexnet_vgg (digits, learned filters).
+
+    >>> fig = plot_history(history)
+    >>> plt.show()
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_METRICS = (("loss", "train_loss", "test_loss", "cross-entropy"), ("accuracy", "train_acc", "test_acc", "accuracy"))
+
+
+def plot_history(history, title: str | None = None):
+    """Loss (left) and accuracy (right) per epoch, train solid and test dashed."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (name, train_key, test_key, ylabel) in zip(axes, _METRICS):
+        train, test = getattr(history, train_key), getattr(history, test_key)
+        ax.plot(_epochs(train), train, "-o", color="C0", markersize=3, label=f"train {name}")
+        if len(test):
+            ax.plot(_epochs(test), test, "--o", color="C1", markersize=3, label=f"test {name}")
+        ax.set(xlabel="epoch", ylabel=ylabel)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_histories(histories: dict, split: str = "train"):
+    """Several runs on one pair of axes each (loss, accuracy): ``{"SGD": h1, "Adam": h2}``.
+
+    ``split`` picks the curves: "train" or "test". Used to compare optimizers in 05_backprop_optimizers.
+    """
+    import matplotlib.pyplot as plt
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if not isinstance(histories, dict) or not histories:
+        raise ValueError("histories must be a non-empty dict {label: History}, e.g. {'SGD': h1, 'Adam': h2}")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (name, train_key, test_key, ylabel) in zip(axes, _METRICS):
+        key = train_key if split == "train" else test_key
+        for label, history in histories.items():
+            values = getattr(history, key)
+            ax.plot(_epochs(values), values, "-o", markersize=3, label=str(label))
+        ax.set(xlabel="epoch", ylabel=ylabel, title=f"{split} {name}")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _epochs(values) -> np.ndarray:
+    return np.arange(1, len(values) + 1)
+
+
+def show_images(images, titles=None, ncols: int = 8, cmap: str = "gray", size: float = 1.4):
+    """A grid of images, one per axis, without ticks; ``titles`` (e.g. labels) above each.
+
+    Shape:
+        - images: (N, H, W), (N, 1, H, W) greyscale, (N, 3, H, W) colour (NCHW as the layers use),
+          or (N, H, W, 3) as ``plt.imshow`` takes it. Values are shown as they are (no rescaling
+          for colour; greyscale spans its own min..max unless they lie in [0, 1]).
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
+        images = images.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]  # (N, H, W)
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
+        raise ValueError(
+            f"images must have shape (N, H, W), (N, 1|3, H, W) or (N, H, W, 3), got {images.shape}"
+        )
+    n = len(images)
+    if n == 0:
+        raise ValueError("images is empty; pass at least one image")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
+    ncols = max(1, min(int(ncols), n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.2), squeeze=False)
+    in_unit = images.min() >= 0 and images.max() <= 1
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        if images.ndim == 3:
+            ax.imshow(images[i], cmap=cmap, vmin=0 if in_unit else None, vmax=1 if in_unit else None)
+        else:
+            ax.imshow(np.clip(images[i], 0, 1) if in_unit else images[i])
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def show_kernels(weight, channel: int = 0, ncols: int = 8, size: float = 1.0):
+    """The filters of a convolution, input ``channel`` of each, as a grid of heat maps (no numbers).
+
+    Each panel is ``cnnlib.viz.convolution.plot_kernel`` (which draws one kernel, numbers included).
+
+    Shape: weight (C_out, C_in, kH, kW), as ``Conv2d.weight``; one panel per output channel.
+    """
+    import matplotlib.pyplot as plt
+
+    from cnnlib.viz.convolution import plot_kernel
+
+    weight = np.asarray(weight, dtype=float)
+    if weight.ndim != 4:
+        raise ValueError(f"weight must have shape (C_out, C_in, kH, kW), got {weight.shape}")
+    if not 0 <= channel < weight.shape[1]:
+        raise ValueError(f"channel must be in [0, {weight.shape[1] - 1}] (C_in={weight.shape[1]}), got {channel}")
+    n = weight.shape[0]
+    ncols = max(1, min(int(ncols), n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < n:
+            plot_kernel(weight[i, channel], ax=ax, fmt=None)
+        else:
+            ax.axis("off")
+    fig.tight_layout()
+    return fig

@@ -135,6 +135,8 @@ def test_measurement_extrapolates_and_derives_rates():
     assert m.scale == 4.0 and m.extrapolated
     assert m.seconds == 8.0  # median 2 s on 2 images -> 8 s for 8
     assert m.gflops == 2.0 and m.gbytes == 0.5 and m.per_second == 1.0
+    ceiling = Measurement("ceiling", "GEMM", "NumPy", "cpu", "forward", [2.0, 1.0, 4.0], flops=1, statistic="min")
+    assert ceiling.seconds == 1.0  # a ceiling is the best the machine reached
     full = Measurement("conv", "c", NUMPY, "cpu", "forward", [0.5], flops=3_000_000_000)
     assert not full.extrapolated and full.gflops == 6.0 and full.gbytes is None
     assert fraction_of(30.0, 120.0) == 0.25 and fraction_of(None, 1.0) is None and fraction_of(1.0, 0) is None

@@ -22,7 +22,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer rounds, a smaller set of models")
     parser.add_argument("--device", default="auto", help="auto (CPU, then CUDA if present), cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, default=2, help="threads for PyTorch and NumPy's BLAS (default 2)")
-    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 5, or 3 with --quick)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 7, or 3 with --quick)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run")
     parser.add_argument("--out", default="bench-results", help="folder for bench.json, bench.txt, bench.png")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")

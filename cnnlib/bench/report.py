@@ -166,7 +166,8 @@ def ceiling_table(results: list[Measurement]) -> list[Table]:
     rows = [[m.case, f"{m.impl} ({m.device})", fmt(m.seconds * 1e3),
              f"{fmt(m.gflops)} GFLOP/s" if m.flops is not None else f"{fmt(m.gbytes)} GB/s"]
             for m in results if m.section == "ceiling"]
-    return [Table("The machine's ceiling", ["measure", "library", "ms", "rate"], rows)] if rows else []
+    return [Table("The machine's ceiling: the fastest of the rounds", ["measure", "library", "ms", "rate"], rows)] \
+        if rows else []
 
 
 def report(results: list[Measurement], meta: dict | None = None) -> Report:

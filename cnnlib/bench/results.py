@@ -3,7 +3,8 @@
 A `Measurement` keeps the raw seconds of every timed call (they go to the JSON file as they
 are) and derives the rest:
 
-    seconds    = median(times_s) * batch / measured_batch     (the naive loops run on fewer images)
+    seconds    = median(times_s) * batch / measured_batch     (the naive loops run on fewer images;
+                                                              the ceiling takes the fastest call instead)
     GFLOP/s    = flops / seconds / 1e9
     x torch.nn = seconds of torch.nn / seconds                 (> 1: faster than torch.nn)
 
@@ -25,6 +26,7 @@ class Measurement:
     ``flops``, ``bytes`` and ``items`` describe the work at the full ``batch``; any may be None.
     ``item`` names what ``items`` counts ("image", "step"). ``peak_bytes`` is the memory peak of
     one call, where measured. ``note`` says anything a reader must know (an extrapolation).
+    ``statistic`` is "median" for every contender, "min" for the machine's ceiling (the best it reached).
     """
 
     section: str
@@ -42,6 +44,7 @@ class Measurement:
     peak_bytes: int | None = None
     detail: str = ""
     note: str = ""
+    statistic: str = "median"
     ratio: float | None = field(default=None)
 
     @property
@@ -55,8 +58,9 @@ class Measurement:
 
     @property
     def seconds(self) -> float:
-        """The median time of one call at the full batch (extrapolated if measured on fewer images)."""
-        return median(self.times_s) * self.scale
+        """The median (or for a ceiling the fastest) time of one call at the full batch, extrapolated if need be."""
+        typical = min(self.times_s) if self.statistic == "min" else median(self.times_s)
+        return typical * self.scale
 
     @property
     def gflops(self) -> float | None:

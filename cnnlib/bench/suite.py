@@ -25,7 +25,7 @@ SECTIONS = ("ceiling", "conv", "pool", "train", "infer")
 
 # Rounds and sizes: (quick, full).
 SETTINGS = {
-    "repeats": (3, 5),
+    "repeats": (3, 7),
     "gemm_n": (2048, 2048),
     "copy_mb": (64, 256),
     "train_steps": (5, 5),

@@ -318,6 +318,9 @@ def test_command_line_defaults_and_bad_values(capsys):
     assert "--threads must be at least 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse_args(["--only", "everything"])
+    with pytest.raises(SystemExit):
+        parse_args(["--device", "tpu"])
+    assert "--device: device must be 'cpu', 'cuda'" in capsys.readouterr().err
 
 
 def test_command_line_quick_run_writes_its_files(tmp_path, capsys):
@@ -335,7 +338,7 @@ def test_conv_table_for_the_notebook():
     table = conv_table(quick=True, cases=["LeNet-5 C1"], impls=(NUMPY, REFERENCE), n_threads=1, repeats=1)
     text = str(table)
     assert "LeNet-5 C1" in text and NUMPY in text and "GEMM" in text
-    assert "<table>" in table._repr_html_()
+    assert "<table>" in table._repr_html_() and repr(table) == text
 
 
 @pytest.mark.cuda

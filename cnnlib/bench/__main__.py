@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from cnnlib.bench.report import plot, report, summary_lines, write_json
-from cnnlib.bench.suite import SECTIONS, run
+from cnnlib.bench.suite import SECTIONS, devices_for, run
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,6 +31,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--threads must be at least 1, got {args.threads}")
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    try:
+        devices_for(args.device)
+    except ValueError as err:  # e.g. --device cuda on a machine without a GPU
+        parser.error(f"--device: {err}")
     return args
 
 

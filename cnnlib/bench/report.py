@@ -69,6 +69,8 @@ class Table:
         return (f"<p><b>{html.escape(self.title)}</b></p><table><thead><tr>{head}</tr></thead>"
                 f"<tbody>{body}</tbody></table>{notes}")
 
+    __repr__ = __str__  # Jupyter's plain-text view: the table itself, never an object address
+
 
 class Report:
     """Several tables one after another (what ``python -m cnnlib.bench`` prints)."""
@@ -82,6 +84,8 @@ class Report:
     def _repr_html_(self) -> str:
         top = "".join(f"<p>{html.escape(line)}</p>" for line in self.header)
         return top + "".join(t._repr_html_() for t in self.tables)
+
+    __repr__ = __str__
 
 
 def ceilings(results: list[Measurement]) -> dict[tuple[str, str, str], float]:

@@ -223,6 +223,34 @@ def test_reference_layers_keep_float32():
         assert getattr(np_pool, name + "_backward")(np.ones_like(pooled), cache).dtype == np.float32
 
 
+def _float32_pairs():
+    """(name, forward arguments, gradient of the output) for every forward/backward pair of the reference."""
+    from cnnlib.numpy_nn import functional as F
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 6), dtype=np.float32)
+    classes = np.array([0, 5, 2, 3])
+    cases = [(name, (x,)) for name in ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "softmax", "log_softmax")]
+    cases += [("linear", (x, rng.standard_normal((3, 6), dtype=np.float32), np.zeros(3, np.float32))),
+              ("maxout", (x, rng.standard_normal((6, 6), dtype=np.float32), np.zeros(6, np.float32))),
+              ("cross_entropy", (x, classes)), ("multiclass_hinge_loss", (x, classes)),
+              ("multi_margin_loss", (x, classes)), ("mse_loss", (x, np.zeros_like(x))),
+              ("l1_loss", (x, np.zeros_like(x))), ("smooth_l1_loss", (x, np.zeros_like(x))),
+              ("hinge_loss", (x[:, 0], np.sign(x[:, 1])))]
+    return [pytest.param(name, getattr(F, name + "_forward"), getattr(F, name + "_backward"), args, id=name)
+            for name, args in cases]
+
+
+@pytest.mark.parametrize("name, forward, backward, args", _float32_pairs())
+def test_every_reference_pair_keeps_float32(name, forward, backward, args):
+    out, cache = forward(*args)
+    grad_output = np.ones_like(out) if np.ndim(out) else np.float32(1.0)
+    grads = backward(grad_output, cache)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    assert np.asarray(out).dtype == np.float32, f"{name} forward upcast float32 to {np.asarray(out).dtype}"
+    assert [g.dtype for g in grads if g is not None] == [np.float32] * sum(g is not None for g in grads), name
+
+
 def test_convolution_keeps_at_most_one_unfolded_copy_alive():
     rng = np.random.default_rng(0)
     n, c, size, c_out, k, pad = 2, 8, 16, 4, 5, 2

@@ -10,6 +10,9 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # pytest-xdist workers for the notebooks: one per core, at most 2 (the machine we design for).
 JOBS ?= 2
 CHROMIUM ?= /usr/bin/chromium
+# Tests run $(JOBS) processes on $(JOBS) cores: one BLAS/OpenMP thread each, or they fight for the
+# cores (training ran 10x slower oversubscribed). Stored notebook outputs are made the same way.
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: help venv lab test unit notebooks-test outputs e2e bench clean
@@ -42,20 +45,20 @@ lab: venv
 		--ServerApp.port_retries=0 --ServerApp.answer_yes=True $(ROOT_FLAG)
 
 unit: venv
-	$(BIN)/python -m pytest -n $(JOBS) tests
+	$(ONE_THREAD) $(BIN)/python -m pytest -n $(JOBS) tests
 
 notebooks-test: venv
-	$(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
 
 test: venv
-	$(BIN)/python -m pytest -n $(JOBS) tests
-	$(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+	$(ONE_THREAD) $(BIN)/python -m pytest -n $(JOBS) tests
+	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
 	@if [ ! -d e2e ]; then echo "e2e: no browser tests in this checkout yet"; \
 	elif [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory e2e; \
 	else echo "e2e: SKIPPED, $(CHROMIUM) not found (apt-get install chromium); .ci/run installs it so CI runs them"; fi
 
 outputs: venv
-	$(BIN)/python tools/refresh_notebooks.py notebooks/*.ipynb
+	$(ONE_THREAD) $(BIN)/python tools/refresh_notebooks.py
 
 # Opens every notebook in headless Chromium via JupyterLab; screenshots go to e2e-screenshots/.
 e2e: venv

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cnnlib.viz.convolution import plot_filter_positions, plot_kernel, show_images, window_starts  # noqa: E402
+from cnnlib.viz.convolution import plot_filter_positions, plot_kernel, show_named_images, window_starts  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -58,15 +58,15 @@ def test_plot_kernel_writes_every_weight():
 
 
 def test_show_images_picks_a_colour_map_by_sign():
-    fig = show_images({"photo": np.ones((4, 4)), "edges": np.array([[-2.0, 1.0]]), "rgb": np.zeros((2, 2, 3))},
+    fig = show_named_images({"photo": np.ones((4, 4)), "edges": np.array([[-2.0, 1.0]]), "rgb": np.zeros((2, 2, 3))},
                       ncols=2)
     photo, edges, rgb, spare = fig.axes
     assert photo.get_images()[0].get_cmap().name == "gray"
     assert edges.get_images()[0].get_cmap().name == "RdBu_r"
     assert edges.get_images()[0].get_clim() == (-2.0, 2.0)  # 0 stays white
     assert rgb.get_title() == "rgb" and not spare.get_visible()
-    maps = show_images({"a": np.array([[-1.0, 3.0]]), "b": np.ones((2, 2))}, cmap="viridis").axes
+    maps = show_named_images({"a": np.array([[-1.0, 3.0]]), "b": np.ones((2, 2))}, cmap="viridis").axes
     assert [m.get_images()[0].get_cmap().name for m in maps] == ["viridis", "viridis"]
     assert maps[0].get_images()[0].get_clim() == (-1.0, 3.0)  # its own range, not symmetric
     with pytest.raises(ValueError, match=r"\(H, W\) or \(H, W, 3\)"):
-        show_images({"bad": np.zeros((2, 2, 2))})
+        show_named_images({"bad": np.zeros((2, 2, 2))})

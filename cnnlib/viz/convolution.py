@@ -3,7 +3,7 @@
 - `window_starts`: where a filter lands along one axis, and how many rows/columns it leaves uncovered;
 - `plot_filter_positions`: the lecture's 7x7 walk-through as a picture (padding, windows, output pixels);
 - `plot_kernel`: a small filter with its numbers written in;
-- `show_images`: photographs, filter responses and activation maps side by side.
+- `show_named_images`: photographs, filter responses and activation maps side by side.
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def plot_kernel(kernel, ax=None, title: str | None = None, fmt: str | None = ".2
     return ax.figure
 
 
-def show_images(images: Mapping[str, np.ndarray], ncols: int | None = None, size: float = 2.6,
+def show_named_images(images: Mapping[str, np.ndarray], ncols: int | None = None, size: float = 2.6,
                 cmap: str | None = None):
     """Images side by side with their titles.
 

@@ -32,7 +32,7 @@ from cnnlib.numpy_nn.conv import Conv2d, conv2d, conv2d_naive
 from cnnlib.numpy_nn.module import Sequential
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.testing import assert_close
-from cnnlib.viz.convolution import plot_filter_positions, plot_kernel, show_images
+from cnnlib.viz.convolution import plot_filter_positions, plot_kernel, show_named_images
 from cnnlib.widgets import conv_arithmetic_explorer, filter_explorer
 # %config InlineBackend.figure_formats = ['png']
 
@@ -122,7 +122,7 @@ assert blurred.shape == (244, 244) and edges_x.shape == (254, 254)
 # downwards) and blue a negative one; white is no change.
 
 # %%
-fig = show_images({"photograph": photo, "Gaussian blur": blurred, "Sobel x": edges_x,
+fig = show_named_images({"photograph": photo, "Gaussian blur": blurred, "Sobel x": edges_x,
                    "Sobel y": edges_y, "edge strength": np.hypot(edges_x, edges_y)}, size=2.3)
 plt.show()
 
@@ -186,7 +186,7 @@ print("six filters", conv6.weight.shape, "-> activation maps", maps.shape)
 astronaut = load_sample_image("astronaut", size=32).astype(np.float64)   # (32, 32, 3), H x W x C
 x_rgb = astronaut.transpose(2, 0, 1)[None]                               # (1, 3, 32, 32), NCHW
 rgb_maps = conv6(x_rgb)[0]                                               # (6, 28, 28)
-fig = show_images({"input 32x32x3": astronaut,
+fig = show_named_images({"input 32x32x3": astronaut,
                    **{f"map {k}": rgb_maps[k] for k in range(6)}}, ncols=7, size=1.6, cmap="gray")
 plt.show()
 

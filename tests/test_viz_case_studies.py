@@ -154,6 +154,26 @@ def test_time_by_rows_times_each_row_and_leaves_a_meta_model_on_meta():
     assert cs.time_forward(real, (5,), repeats=2) > 0
 
 
+def test_time_by_rows_splits_a_row_over_max_bytes_down_to_slices_of_a_linear_layer(monkeypatch):
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Sequential(nn.Flatten(), nn.Linear(2 * 4 * 4, 40), nn.ReLU()))
+    shapes = []
+    real_best_time = cs._best_time
+
+    def spy(run, repeats, warmup):
+        seconds, out = real_best_time(run, repeats, warmup)
+        shapes.append(tuple(out.shape))
+        return seconds, out
+
+    monkeypatch.setattr(cs, "_best_time", spy)
+    max_bytes = 4 * 32 * 16  # 16 output units of 32 float32 inputs
+    seconds = cs.time_by_rows(model, (1, 6, 6), repeats=1, warmup=0, max_bytes=max_bytes)
+    assert list(seconds) == ["0", "1"] and seconds["1"] > 0
+    # the conv whole; row "1" layer by layer, its linear layer (40 units) in slices of 16
+    assert shapes == [(1, 2, 4, 4), (1, 32), (1, 16), (1, 16), (1, 8), (1, 40)]
+    assert all(p.is_meta for p in model.parameters())
+
+
 def test_timing_arguments_are_checked():
     with pytest.raises(ValueError, match="model must be an nn.Sequential whose children are the rows, got Linear"):
         cs.time_by_rows(nn.Linear(2, 2), (2,))

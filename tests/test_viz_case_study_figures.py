@@ -51,12 +51,13 @@ def test_depth_history_skips_what_is_unknown():
 
 
 def test_compute_vs_depth_marks_each_network():
-    fig = figs.plot_compute_vs_depth({"VGG-19": (19, 19.6e9), "ResNet-152": (152, 11.3e9)},
+    fig = figs.plot_compute_vs_depth({"VGG-19": (19, 19.6e9), "ResNet-18": (18, 1.8e9), "ResNet-152": (152, 11.3e9)},
                                      paper={"ResNet-152": (152, 11.3e9)})
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.texts] == ["VGG-19", "ResNet-152"]
-    assert len(ax.collections) == 3 and ax.get_legend() is not None
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["VGG-19", "ResNet-18", "ResNet-152", "the paper's figure"]
+    assert len(ax.collections) == 4 and ax.get_xscale() == ax.get_yscale() == "log"
     assert ax.yaxis.get_major_formatter()(2e10, 0) == "20G"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["18", "152"]  # 19 would touch 18
 
 
 def test_gradient_norms_on_a_log_scale():
@@ -67,10 +68,11 @@ def test_gradient_norms_on_a_log_scale():
 
 
 def test_row_times_stacks_rows_and_writes_totals():
-    fig = figs.plot_row_times({"A": {"r1": 0.2, "r2": 0.3}, "B": {"s1": 0.1}}, macs={"A": 2e9, "B": 1e9})
+    fig = figs.plot_row_times({"A": {"r1": 0.2, "r2": 0.3, "r3": 0.01}, "B": {"s1": 0.1}}, macs={"A": 2e9, "B": 1e9})
     ax = fig.axes[0]
-    assert [round(p.get_width(), 2) for p in ax.patches] == [0.2, 0.3, 0.1]
-    assert [t.get_text().strip() for t in ax.texts] == ["500 ms, 2.0G multiply-adds", "100 ms, 1.0G multiply-adds"]
+    assert [round(p.get_width()) for p in ax.patches] == [200, 300, 10, 100]  # milliseconds
+    texts = [t.get_text().strip() for t in ax.texts]
+    assert texts == ["r1", "r2", "510 ms, 2.0G multiply-adds", "s1", "100 ms, 1.0G multiply-adds"]  # r3 too thin
 
 
 def test_layer_profile_of_a_meta_model():

@@ -312,36 +312,69 @@ def time_forward(model: nn.Module, input_size, repeats: int = 3, warmup: int = 1
         return _best_time(lambda: model(x), repeats, warmup)[0]
 
 
-def time_by_rows(model: nn.Sequential, input_size, repeats: int = 3, warmup: int = 1) -> dict[str, float]:
+def time_by_rows(model: nn.Sequential, input_size, repeats: int = 3, warmup: int = 1,
+                 max_bytes: int = 64 * 2**20) -> dict[str, float]:
     """Seconds per forward pass of one input, row by row (each top-level child), best of ``repeats``.
 
-    Only one row's weights are in memory at a time: a row on the meta device is given real,
-    freshly initialised weights on the CPU (``reset_parameters``), timed on the previous row's
-    output, and sent back to the meta device. So VGG-19 (548 MB of weights) is timed in the
-    memory of its largest layer (fc6, 411 MB). The rows of a ``Sequential`` run one after the
-    other, so the model's time is about the sum of the rows'.
+    For a model on the meta device, only one piece of it holds real weights at a time: each row
+    gets freshly initialised weights on the CPU (``reset_parameters``), is timed on the previous
+    row's output, and goes back to the meta device. A row over ``max_bytes`` is timed layer by
+    layer, and a linear layer over ``max_bytes`` in slices of its output units (the same
+    multiply-adds and the same bytes of weights read). So VGG-19, 548 MB of weights with 411 MB
+    in fc6 alone, is timed in pieces of at most 64 MB. The rows of a ``Sequential`` run one
+    after the other, so the model's time is about the sum of the rows'. A real (non-meta) model
+    is timed as it is, row by row.
     """
     repeats = check_int(repeats, "repeats", minimum=1)
     warmup = check_int(warmup, "warmup", minimum=0)
+    max_bytes = check_int(max_bytes, "max_bytes", minimum=1)
     if not isinstance(model, nn.Sequential):
         raise ValueError(f"model must be an nn.Sequential whose children are the rows, got {type(model).__name__}")
     x = torch.rand((1, *input_size))  # (1, C, H, W)
     seconds = {}
-    with torch.inference_mode():
+    with torch.no_grad():
         for name, row in model.named_children():
-            on_meta = any(t.is_meta for t in [*row.parameters(), *row.buffers()])
-            if on_meta:
-                row.to_empty(device="cpu")
-                for m in row.modules():
-                    if hasattr(m, "reset_parameters"):
-                        m.reset_parameters()
-            training = row.training
-            row.eval()
-            seconds[name], x = _best_time(lambda: row(x), repeats, warmup)  # noqa: B023 (called at once)
-            row.train(training)
-            if on_meta:
-                row.to("meta")
+            seconds[name], x = _time_piece(row, x, repeats, warmup, max_bytes)
     return seconds
+
+
+def _time_piece(module: nn.Module, x, repeats: int, warmup: int, max_bytes: int):
+    """(best seconds, output) of ``module(x)``; a meta module gets real weights only for the timing."""
+    tensors = [*module.parameters(), *module.buffers()]
+    on_meta = any(t.is_meta for t in tensors)
+    if on_meta and sum(t.numel() * t.element_size() for t in tensors) > max_bytes:
+        if isinstance(module, nn.Sequential):
+            total = 0.0
+            for child in module.children():
+                seconds, x = _time_piece(child, x, repeats, warmup, max_bytes)
+                total += seconds
+            return total, x
+        if isinstance(module, nn.Linear):
+            return _time_linear_in_slices(module, x, repeats, warmup, max_bytes)
+    if on_meta:
+        module.to_empty(device="cpu")
+        for m in module.modules():
+            if hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+    training = module.training
+    module.eval()
+    result = _best_time(lambda: module(x), repeats, warmup)
+    module.train(training)
+    if on_meta:
+        module.to("meta")
+    return result
+
+
+def _time_linear_in_slices(linear: nn.Linear, x, repeats: int, warmup: int, max_bytes: int):
+    step = max(1, max_bytes // (4 * linear.in_features))  # output units per slice, float32 weights
+    total, outs = 0.0, []
+    for start in range(0, linear.out_features, step):
+        part = nn.Linear(linear.in_features, min(step, linear.out_features - start), bias=linear.bias is not None)
+        seconds, out = _best_time(lambda: part(x), repeats, warmup)  # noqa: B023 (called at once)
+        total += seconds
+        outs.append(out)  # (1, units in this slice)
+        del part
+    return total, torch.cat(outs, dim=-1)  # (1, out_features)
 
 
 def residual_gradient_norms(depth: int, residual: bool, width: int = 32, gain: float = 0.5,

@@ -109,20 +109,32 @@ def plot_depth_history(history=ILSVRC_HISTORY):
 def plot_compute_vs_depth(points: dict, paper: dict | None = None):
     """Multiply-adds against weight layers, one point per network: ``{name: (layers, macs)}``.
 
-    ``paper`` adds the papers' own figures as open circles: ``{name: (layers, macs)}``.
+    Both axes are logarithmic (8 to 152 layers, 1G to 20G multiply-adds); each network has
+    its own colour, named in the legend. ``paper`` adds the papers' own figures as open
+    circles: ``{name: (layers, macs)}``.
     """
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     for i, (name, (layers, macs)) in enumerate(points.items()):
-        ax.scatter(layers, macs, color=f"C{i}", s=40, zorder=3)
-        ax.annotate(name, (layers, macs), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        ax.scatter(layers, macs, color=f"C{i}", s=45, zorder=3, label=name)
     if paper:
         xs, ys = zip(*paper.values())
-        ax.scatter(xs, ys, facecolors="none", edgecolors="black", s=110, zorder=2, label="the paper's figure")
-        ax.legend(loc="upper left", fontsize=8)
-    ax.yaxis.set_major_formatter(FuncFormatter(_si))
-    ax.set(xlabel="weight layers on the longest path", ylabel="multiply-adds per 224×224 image",
+        ax.scatter(xs, ys, facecolors="none", edgecolors="black", s=130, zorder=2, label="the paper's figure")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(_si))
+        axis.set_minor_formatter(FuncFormatter(lambda x, pos: ""))
+    ticks = []
+    for n in sorted({p[0] for p in points.values()}):
+        if not ticks or n / ticks[-1] > 1.15:  # leave out a tick that would touch its neighbour
+            ticks.append(n)
+    ax.set_xticks(ticks, [str(n) for n in ticks], fontsize=8)
+    ax.set_yticks([t for t in (1e9, 2e9, 5e9, 1e10, 2e10)])
+    ax.margins(x=0.08, y=0.15)
+    ax.set(xlabel="weight layers on the longest path", ylabel="multiply-adds per image",
            title="depth is not cost")
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -142,25 +154,30 @@ def plot_gradient_norms(curves: dict, title: str = "gradient reaching each layer
     return fig
 
 
-def plot_row_times(times: dict, macs: dict | None = None):
-    """Measured seconds per image of several networks, each split into its rows (stacked bars).
+def plot_row_times(times: dict, macs: dict | None = None, label_share: float = 0.05):
+    """Measured milliseconds per image of several networks, each split into its rows (stacked bars).
 
     ``times`` maps a network to ``{row: seconds}`` (from ``time_by_rows``); ``macs`` maps the same
-    names to total multiply-adds, written next to each bar.
+    names to total multiply-adds, written next to each bar. Rows that take more than
+    ``label_share`` of the longest bar are named inside their segment.
     """
-    fig, ax = plt.subplots(figsize=(9, 0.8 * len(times) + 1.6))
+    fig, ax = plt.subplots(figsize=(10, 0.9 * len(times) + 1.6))
     names = list(times)
+    longest = max(sum(t.values()) for t in times.values()) * 1000
     for y, name in enumerate(names):
         left = 0.0
         for j, (row, sec) in enumerate(times[name].items()):
-            ax.barh(y, sec, left=left, color=plt.cm.tab20(j % 20), edgecolor="white", linewidth=0.5)
-            left += sec
-        note = f"  {left * 1000:.0f} ms" + (f", {_short(macs[name])} multiply-adds" if macs else "")
+            ms = sec * 1000
+            ax.barh(y, ms, left=left, color=plt.cm.tab20(j % 20), edgecolor="white", linewidth=0.5)
+            if ms > label_share * longest:
+                ax.text(left + ms / 2, y, row, ha="center", va="center", fontsize=7, rotation=90)
+            left += ms
+        note = f"  {left:.0f} ms" + (f", {_short(macs[name])} multiply-adds" if macs else "")
         ax.text(left, y, note, va="center", fontsize=9)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
-    ax.set_xlim(0, max(sum(t.values()) for t in times.values()) * 1.6)
-    ax.set(xlabel="seconds per image (batch 1), one colour per row of the network",
+    ax.set_xlim(0, longest * 1.45)
+    ax.set(xlabel="milliseconds per image (batch 1); one colour per row of the network",
            title="measured forward time on this CPU")
     fig.tight_layout()
     return fig

@@ -1,0 +1,513 @@
+# %% [markdown]
+# # 07 · Case studies II: GoogLeNet and ResNet
+#
+# After VGG the winners of the ImageNet challenge (ILSVRC) kept getting deeper, but not by
+# stacking ever more 3×3 convolutions. GoogLeNet (2014) built its depth out of **inception
+# modules** that run several filter sizes side by side, made cheap by 1×1 convolutions. ResNet
+# (2015) went to 152 layers by letting every block learn only a correction that is **added to its
+# input**. This notebook takes both apart and checks the numbers the lecture quotes against code.
+#
+# In this notebook you will:
+#
+# - build one inception module, run it, and compute how much its 1×1 "reduce" convolutions save;
+# - check Table 1 of the GoogLeNet paper row by row against the code (three rows are wrong),
+#   and test the lecture's "5 million parameters", "12× fewer than AlexNet" and "2× more compute";
+# - see why GoogLeNet needs no big fully connected layers at the end;
+# - build ResNet's two residual blocks and watch a gradient pass through the shortcut unchanged;
+# - compare depth and compute for ResNet-18 … 152 with the paper's multiply-add counts;
+# - count the layers of every network in the "revolution of depth" from the models themselves;
+# - time ResNet-152 and VGG-19 on this CPU and weigh the claim "faster than VGG, with 8× more layers".
+#
+# The big networks are built on PyTorch's **meta device**: every tensor has a shape but no
+# memory, which is all `cnnlib.arch.summary` needs to count parameters and multiply-adds.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn as nn
+
+from cnnlib import models
+from cnnlib.arch import summary, tables
+from cnnlib.device import env_report
+from cnnlib.exercises.nb07 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
+from cnnlib.exercises.nb07 import check_bottleneck, check_macs_ratio, check_naive_inception
+from cnnlib.viz.case_studies import compare_googlenet, compare_resnets, count_weight_layers, weight_layer_depth
+from cnnlib.viz.case_studies import residual_gradient_norms, time_by_rows
+from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth, plot_depth_history
+from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs, plot_row_times
+# %config InlineBackend.figure_formats = ['png']
+
+# %%
+rng = np.random.default_rng(0)
+torch.manual_seed(0)
+torch.set_num_threads(1)  # one thread: repeatable, and fair on a shared or single-core machine
+print(env_report())
+
+
+# %% [markdown]
+# Two small helpers: build any of the models on the meta device, and count the weights of the
+# convolutions inside a module.
+
+# %%
+def on_meta(builder, **kwargs):
+    with torch.device("meta"):
+        return builder(**kwargs)
+
+
+def conv_weights(module):
+    return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
+
+
+# %% [markdown]
+# ## 1. The inception module
+#
+# Which filter size should a layer use: 1×1, 3×3 or 5×5? An inception module does not choose.
+# It runs four branches on the same input and stacks their outputs along the depth:
+#
+# | branch | what it does |
+# | --- | --- |
+# | 1×1 | a 1×1 convolution |
+# | 3×3 | a 1×1 convolution down to a few maps ("3×3 reduce"), then the 3×3 convolution |
+# | 5×5 | a 1×1 convolution down to a few maps ("5×5 reduce"), then the 5×5 convolution |
+# | pool | a 3×3 max pool at stride 1, then a 1×1 convolution ("pool proj") |
+#
+# Every branch pads so that it keeps the width and height, which is what makes stacking
+# possible. Here is the first module of GoogLeNet, **inception (3a)**, with the channel numbers
+# of Table 1 (64, 96→128, 16→32, 32) on its 28×28×192 input:
+
+# %%
+block = models.Inception(192, 64, 96, 128, 16, 32, 32)
+x = torch.randn(1, 192, 28, 28)                 # (N, C, H, W)
+with torch.no_grad():
+    y = block(x)
+print(tuple(x.shape), "->", tuple(y.shape))
+assert y.shape == (1, 64 + 128 + 32 + 32, 28, 28)
+
+# %% [markdown]
+# The output depth is the sum of the branches: 64 + 128 + 32 + 32 = 256. `summary` splits the
+# module into its branches, with the multiply-adds of each (one multiply-add per weight per
+# output position):
+
+# %%
+s3a = summary(block, (192, 28, 28), depth=2)
+s3a
+
+# %% [markdown]
+# ### Why the 1×1 reductions save compute
+#
+# Without the reductions (the paper calls this the naive module), the 3×3 and 5×5 filters would
+# each look at all 192 input maps. A K×K convolution with C_out filters on a H×W×C_in input
+# costs H·W·C_out·(K·K·C_in) multiply-adds, so by hand:
+
+# %%
+H = W = 28
+naive = {"1x1": H * W * 64 * (1 * 1 * 192),
+         "3x3": H * W * 128 * (3 * 3 * 192),
+         "5x5": H * W * 32 * (5 * 5 * 192)}
+print({k: f"{v / 1e6:.1f}M" for k, v in naive.items()}, f"total {sum(naive.values()) / 1e6:.1f}M")
+
+# %% [markdown]
+# With the reductions, the same module as built (the rows of `s3a`):
+
+# %%
+reduced = {"1x1": s3a["branch1x1.conv"].macs,
+           "3x3 reduce": s3a["branch3x3.reduce"].macs, "3x3": s3a["branch3x3.conv"].macs,
+           "5x5 reduce": s3a["branch5x5.reduce"].macs, "5x5": s3a["branch5x5.conv"].macs,
+           "pool proj": s3a["branch_pool.proj"].macs}
+assert sum(reduced.values()) == s3a.total_macs == 128_049_152  # Table 1: "128M"
+print(f"naive {sum(naive.values()) / 1e6:.1f}M, reduced {s3a.total_macs / 1e6:.1f}M: "
+      f"{sum(naive.values()) / s3a.total_macs:.2f}x fewer multiply-adds")
+
+# %%
+plot_inception_macs({"naive (no 1×1 reductions)": naive, "inception (3a) as built": reduced},
+                    title="inception (3a) on a 28×28×192 input: multiply-adds per image")
+plt.show()
+
+# %% [markdown]
+# The whole module costs 2.4× less, and the 5×5 branch alone drops from 120.4M to 12.4M
+# multiply-adds, almost ten times less: squeezing 192 maps to 16 before the 5×5 filters pays
+# for itself many times over. The 1×1 convolution is a small fully connected layer applied at
+# every pixel, mixing the depth without looking at neighbours.
+#
+# There is a second saving. In the naive module the pooling branch passes all 192 input maps
+# through, so the output is 64 + 128 + 32 + 192 = 416 maps deep, and the next module pays for
+# every one of them. The "pool proj" 1×1 convolution caps that branch at 32 maps.
+
+# %%
+assert sum(naive.values()) == 303_464_448 and round(sum(naive.values()) / s3a.total_macs, 2) == 2.37
+assert naive["5x5"] == 120_422_400 and reduced["5x5 reduce"] + reduced["5x5"] == 12_443_648
+assert 64 + 128 + 32 + 192 == 416
+
+# %% [markdown]
+# ## 2. GoogLeNet, Table 1 row by row
+#
+# `cnnlib.models.googlenet()` follows Table 1 of the paper: its top-level children are the rows
+# of the table (conv1, pool1, conv2, pool2, inception3a, …, avgpool, dropout, linear), so a
+# summary at depth 1 gives the table's columns. The paper counts "params" in K = 1024 weights
+# (biases left out) and "ops" as multiply-adds. It rounds loosely (inception 3b: 380K printed,
+# 379.0K counted), so below a number agrees when the code is within 2% of it or within one unit
+# of its last digit.
+
+# %%
+google = on_meta(models.googlenet)
+s_google = summary(google, (3, 224, 224), depth=1)
+table1 = compare_googlenet(google, s_google)
+table1
+
+# %% [markdown]
+# Every output size agrees, and so do most params and ops. Three rows do not:
+#
+# - **conv1**: 64 filters of 7×7×3 are 7·7·3·64 = 9,408 weights, 9.2K, not 2.7K. Its 34M ops are,
+#   to within a unit, 2.7K × 112·112 output positions, so the ops column inherited the wrong
+#   count; the real cost is 118M.
+# - **inception (4c)**: 497.5K weights, not 463K (7% fewer printed).
+# - **inception (5a)**: 1,018K weights and 51.1M ops, not 1,072K and 54M. Again the printed ops are
+#   (to within a unit) the printed params times the 7·7 positions.
+#
+# The code cannot be wrong in the same way: it counts the tensors it built.
+
+# %%
+assert table1.disagreements == [("conv1", "params (K)"), ("conv1", "ops (M)"), ("inception4c", "params (K)"),
+                                ("inception5a", "params (K)"), ("inception5a", "ops (M)")]
+assert 7 * 7 * 3 * 64 == 9_408 and round(9_408 / 1024, 1) == 9.2
+assert abs(2.7 * 1024 * 112 * 112 / 1e6 - 34) < 1 and abs(1072 * 1024 * 7 * 7 / 1e6 - 54) < 1  # ops = params x positions
+
+# %% [markdown]
+# ### No fully connected layers at the end
+#
+# After inception (5b) the maps are 7×7×1024. AlexNet and VGG would flatten that into a vector and
+# feed it to 4096-unit fully connected layers. GoogLeNet averages each 7×7 map into one number
+# (average pooling, 7×7, stride 1), keeps 1×1×1024, and ends with one linear layer to the 1000
+# classes. What a VGG-style first FC layer would cost here:
+
+# %%
+linear = s_google["linear"].params
+vgg_style_fc = 7 * 7 * 1024 * 4096
+print(f"GoogLeNet's last layer: {linear:,} parameters")
+print(f"a 4096-unit FC layer on 7x7x1024: {vgg_style_fc:,} weights = {vgg_style_fc / s_google.total_params:.0f}x all of GoogLeNet")
+assert linear == 1024 * 1000 + 1000 and s_google["avgpool"].params == 0
+
+# %% [markdown]
+# ### The lecture's claims about GoogLeNet
+#
+# "Only 5 million params", "12× less params" and "2× more compute" than AlexNet. The code counts
+# 7.0M parameters. Even Table 1's own column adds up to 6.96M, and dropping the final linear
+# layer still leaves 6.0M:
+
+# %%
+column = sum(row.params_k for row in tables.GOOGLENET_TABLE1 if row.params_k) * 1024
+print(f"GoogLeNet: {s_google.total_params:,} parameters; Table 1's column: {column / 1e6:.2f}M; "
+      f"without the linear layer: {(s_google.total_params - linear) / 1e6:.2f}M")
+assert round(s_google.total_params / 1e6, 1) == 7.0 and round(column / 1e6, 2) == 6.96
+assert (s_google.total_params - linear) / 1e6 > 5.9  # "only 5 million" does not hold
+
+# %% [markdown]
+# AlexNet as the paper built it, split over two GPUs (`two_towers=True`), has 61.0M parameters;
+# the lecture's single-tower drawing has 62.4M.
+
+# %%
+alex_paper = summary(on_meta(models.alexnet, two_towers=True), (3, 227, 227))
+alex_lecture = summary(on_meta(models.alexnet), (3, 227, 227))
+for name, s in (("two towers (paper)", alex_paper), ("one tower (lecture)", alex_lecture)):
+    print(f"AlexNet, {name}: {s.total_params / 1e6:.1f}M parameters = {s.total_params / s_google.total_params:.1f}x "
+          f"GoogLeNet's; {s.total_macs / 1e9:.2f}G multiply-adds, GoogLeNet needs {s_google.total_macs / s.total_macs:.1f}x that")
+
+# %% [markdown]
+# So GoogLeNet has **8.7× fewer parameters** than the paper's AlexNet, not 12×. The "12×" is
+# 60M / 5M: it stands or falls with the "5 million". The compute claim holds: 1.58G multiply-adds
+# against 0.72G is **2.2×** (against the single tower's 1.14G it would be 1.4×). For that price
+# the top-5 error went from 16.4% to 6.7% (6.67%), winning ILSVRC 2014.
+
+# %%
+assert round(alex_paper.total_params / s_google.total_params, 1) == 8.7
+assert round(alex_lecture.total_params / s_google.total_params, 1) == 8.9
+assert round(s_google.total_macs / alex_paper.total_macs, 1) == 2.2
+assert round(s_google.total_macs / alex_lecture.total_macs, 1) == 1.4
+assert 60e6 / 5e6 == tables.GOOGLENET_LECTURE_CLAIMS["fewer_params_than_alexnet"]
+
+# %% [markdown]
+# ## 3. ResNet: learn the residual
+#
+# Stack more and more plain layers and, past some depth, a network trains *worse*, even on its
+# training set: the signal and its gradient have to pass through every layer. ResNet changes what
+# a block computes. Its layers learn a function F(x), and the block outputs
+#
+# $$y = \mathrm{relu}\big(F(x) + x\big).$$
+#
+# The "+ x" is the **identity shortcut**: the input skips the block's layers and is added back. If
+# the best thing a block can do is nothing, it only has to drive F to zero.
+#
+# The **basic block** (ResNet-18 and 34) has F = two 3×3 convolutions, each followed by batch
+# normalization. Its output has the shape of its input:
+
+# %%
+basic = models.BasicBlock(64, 64).eval()
+x = torch.randn(1, 64, 56, 56)
+with torch.no_grad():
+    print(tuple(basic(x).shape), f"{sum(p.numel() for p in basic.parameters()):,} parameters")
+assert basic.shortcut is None  # same shape in and out: the shortcut is the identity
+
+# %% [markdown]
+# ### The gradient passes through the shortcut
+#
+# A tiny demonstration on a small block. Set the scale of the last batch norm to zero: the
+# residual branch F now outputs exactly 0, and for an input that is already non-negative (as
+# the output of a ReLU is) the block returns its input. The gradient then reaches x untouched:
+# dy/dx = I + dF/dx = I.
+
+# %%
+tiny = models.BasicBlock(8, 8).eval()
+nn.init.zeros_(tiny.bn2.weight)                  # F(x) = 0
+x = torch.rand(1, 8, 5, 5, requires_grad=True)   # non-negative, like a ReLU's output
+y = tiny(x)
+grad_y = torch.randn(y.shape, generator=torch.Generator().manual_seed(0))
+y.backward(grad_y)
+assert torch.equal(y, x) and torch.equal(x.grad, grad_y)
+print("y == x and dL/dx == dL/dy:", torch.equal(y, x) and torch.equal(x.grad, grad_y))
+
+# %% [markdown]
+# The residual branch on its own, without the "+ x", passes back nothing at all:
+
+# %%
+x2 = x.detach().requires_grad_()
+f = tiny.bn2(tiny.conv2(tiny.relu1(tiny.bn1(tiny.conv1(x2)))))   # F(x), no shortcut
+f.backward(grad_y)
+print("gradient reaching x without the shortcut: all zero =", bool((x2.grad == 0).all()))
+assert (x2.grad == 0).all()
+
+# %% [markdown]
+# Now a deep stack. `residual_gradient_norms` builds 30 blocks F(x) = W₂ relu(W₁ x) with small
+# random weights, once plain (x ← F(x)) and once residual (x ← x + F(x)), and measures the size
+# of the gradient arriving at each block's input:
+
+# %%
+plain = residual_gradient_norms(30, residual=False)
+resid = residual_gradient_norms(30, residual=True)
+print(f"gradient at the input: plain {plain[0]:.1e}, residual {resid[0]:.1f} (at the output: {plain[-1]:.1f})")
+assert plain[0] < 1e-15 < 1 < resid[0]
+
+# %%
+plot_gradient_norms({"plain: x ← F(x)": plain, "residual: x ← x + F(x)": resid},
+                    title="gradient reaching each of 30 blocks (small random weights)")
+plt.show()
+
+# %% [markdown]
+# In the plain stack every block multiplies the gradient by a small Jacobian and after 30 blocks
+# almost nothing is left for the first layers to learn from. In the residual stack each block
+# adds its small Jacobian to the identity, and the gradient keeps its size all the way back.
+#
+# ### The bottleneck block
+#
+# ResNet-50, 101 and 152 use a cheaper block. A 1×1 convolution reduces the depth to a quarter,
+# a 3×3 convolution works on the thin stack, and a second 1×1 restores the depth. On the
+# 256-deep maps of conv2_x, against a basic block of two 3×3 convolutions at the same depth:
+
+# %%
+bottleneck = models.Bottleneck(256, 64)
+basic256 = models.BasicBlock(256, 256)
+print(f"bottleneck 256 -> 64 -> 64 -> 256: {conv_weights(bottleneck):,} weights")
+print(f"two 3x3 convolutions on 256 maps: {conv_weights(basic256):,} weights")
+assert conv_weights(bottleneck) == 256 * 64 + 3 * 3 * 64 * 64 + 64 * 256 == 69_632
+assert round(conv_weights(basic256) / conv_weights(bottleneck)) == 17
+
+# %% [markdown]
+# Seventeen times fewer weights (and multiply-adds) per block: this is how ResNet-152 can have
+# 152 layers and still cost less than VGG.
+#
+# ## 4. Depth versus compute
+#
+# Table 1 of the ResNet paper gives the cost of each depth as "FLOPs", which are in fact
+# multiply-adds. The code's count agrees with every one within the last printed digit:
+
+# %%
+resnets = {d: summary(on_meta(models.resnet, depth=d), (3, 224, 224)) for d in (18, 34, 50, 101, 152)}
+resnet_table = compare_resnets(resnets)
+assert resnet_table.disagreements == []
+resnet_table
+
+# %% [markdown]
+# Going from 34 to 50 layers costs almost nothing (3.6G → 3.8G): ResNet-50 swaps the basic
+# blocks for bottlenecks. Going from 50 to 152 layers costs 2.9× more, and the parameters grow 2.4×.
+
+# %%
+assert round(resnets[152].total_macs / resnets[50].total_macs, 1) == 2.9
+assert round(resnets[152].total_params / resnets[50].total_params, 1) == 2.4
+
+# %% [markdown]
+#
+# What is a network's "depth"? Papers count the layers with weights (convolutions and fully
+# connected layers) along the longest path from input to output. `weight_layer_depth` traces a
+# model's forward pass and finds that path, so branches side by side count once:
+
+# %%
+builders = {"LeNet-5": models.lenet5, "AlexNet": models.alexnet, "VGG-16": models.vgg16,
+            "VGG-19": models.vgg19, "GoogLeNet": models.googlenet, "ResNet-18": models.resnet18,
+            "ResNet-34": models.resnet34, "ResNet-50": models.resnet50, "ResNet-152": models.resnet152}
+nets = {name: on_meta(build) for name, build in builders.items()}
+depth = {name: weight_layer_depth(net) for name, net in nets.items()}
+print(depth)
+assert list(depth.values()) == [5, 8, 16, 19, 22, 18, 34, 50, 152]
+
+# %% [markdown]
+# GoogLeNet is "22 layers deep", though it holds 58 weight layers: its inception modules put four
+# branches side by side, each at most two layers deep. ResNet-152's 4 projection shortcuts sit
+# beside their blocks and do not add to its depth either.
+
+# %%
+print({name: count_weight_layers(nets[name]) for name in ("GoogLeNet", "ResNet-152")})
+assert count_weight_layers(nets["GoogLeNet"]) == 58 and count_weight_layers(nets["ResNet-152"]) == 156
+
+# %% [markdown]
+# ### The revolution of depth
+#
+# The lecture lines the winners up: LeNet 5 layers, AlexNet 8, VGGNet 19, GoogLeNet 22,
+# ResNet 152, and the ImageNet top-5 error fell with each step. The layer counts come from the
+# models above, the errors are history as the lecture gives them (LeNet-5 predates ILSVRC; the
+# 2013 winner, at 11.2%, is not built here):
+
+# %%
+lecture_layers = {label.split()[0]: layers for label, layers, _ in ILSVRC_HISTORY if layers}
+print(lecture_layers)
+assert lecture_layers == {"LeNet-5": depth["LeNet-5"], "AlexNet": depth["AlexNet"], "VGG": depth["VGG-19"],
+                          "GoogLeNet": depth["GoogLeNet"], "ResNet": depth["ResNet-152"]}
+
+# %%
+plot_depth_history(ILSVRC_HISTORY)
+plt.show()
+
+# %% [markdown]
+# Depth is not cost, though. Each network's multiply-adds per 224×224 image (AlexNet: the
+# lecture's single tower at 227×227), with the ResNet paper's own figures circled:
+
+# %%
+macs = {name: summary(net, (3, 227, 227) if name == "AlexNet" else (3, 224, 224)).total_macs
+        for name, net in nets.items() if name != "LeNet-5"}
+paper = {f"ResNet-{d}": (d, tables.RESNET_TABLE1[d].flops) for d in (18, 34, 50, 152)}
+plot_compute_vs_depth({name: (depth[name], m) for name, m in macs.items()}, paper=paper)
+plt.show()
+
+# %% [markdown]
+# The two VGGs sit at the top: 15.5G and 19.6G multiply-adds for 16 and 19 layers. ResNet-152,
+# eight times deeper than VGG-19, needs 11.3G, and GoogLeNet's 22 layers cost less than ResNet-18. ResNet won ILSVRC 2015 with 3.6% top-5 error, after two to three weeks of
+# training on a machine with 8 GPUs.
+#
+# ## 5. "Faster than a VGGNet, even though it has 8× more layers"
+#
+# The arithmetic first:
+
+# %%
+vgg19, resnet152 = summary(nets["VGG-19"], (3, 224, 224)), resnets[152]
+print(f"layers: {depth['ResNet-152']} / {depth['VGG-19']} = {depth['ResNet-152'] / depth['VGG-19']:.1f}x")
+print(f"multiply-adds: VGG-19 {vgg19.total_macs / 1e9:.2f}G, ResNet-152 {resnet152.total_macs / 1e9:.2f}G")
+print(f"parameters: VGG-19 {vgg19.total_params / 1e6:.1f}M, ResNet-152 {resnet152.total_params / 1e6:.1f}M")
+assert depth["ResNet-152"] / depth["VGG-19"] == 8.0
+assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resnet152.total_params / vgg19.total_params, 2) == 0.42
+
+# %% [markdown]
+# ResNet-152 does 57% of VGG-19's arithmetic with 42% of its parameters. Whether that makes it
+# *faster* depends on the machine: 152 layers mean many small operations, each with its own
+# overhead, and batch normalization and the additions are not free. So measure.
+#
+# Both networks run one 224×224 image, in float32 on one CPU thread, best of 3 runs. Together
+# their weights take 790 MB (VGG-19 548 MB, 411 MB of it in fc6; ResNet-152 241 MB), too much
+# for a small machine next to everything else. So `time_by_rows` times them from the meta
+# device, one row of their table at a time: each piece gets real weights only while it is timed
+# (at most 64 MB; fc6 is timed in slices of its output units, the same arithmetic and the same
+# bytes of weights read), and the network's time is the sum of its rows. Times differ on every
+# machine and every run, so nbval does not compare this cell's output.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+times = {"ResNet-152": time_by_rows(nets["ResNet-152"], (3, 224, 224)),
+         "VGG-19": time_by_rows(nets["VGG-19"], (3, 224, 224))}
+total = {name: sum(t.values()) for name, t in times.items()}
+print({name: f"{t * 1000:.0f} ms" for name, t in total.items()})
+print(f"VGG-19 / ResNet-152: time {total['VGG-19'] / total['ResNet-152']:.2f}x, "
+      f"multiply-adds {vgg19.total_macs / resnet152.total_macs:.2f}x")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (the measured times of the cell above)
+plot_row_times(times, macs={"VGG-19": vgg19.total_macs, "ResNet-152": resnet152.total_macs})
+plt.show()
+
+# %% [markdown]
+# In our runs on a shared two-core machine ResNet-152 was the faster of the two, by 1.2× to 1.5×
+# (the numbers above are from the latest run), so the lecture's claim holds here. But the margin
+# is smaller than the 1.74× of the arithmetic: 150-odd thin layers, with a batch norm and an
+# addition in every block, spend more time per multiply-add than VGG's few wide convolutions.
+# The bars show where the time goes. ResNet-152 spends most of it in the 36 blocks of conv4_x.
+# VGG-19 spreads it over its 3×3 convolutions, which cost about the same each: halving the
+# width and height quarters the positions, and doubling the filters on twice as deep an input
+# multiplies the work per position by four.
+
+# %%
+vgg_rows = summary(nets["VGG-19"], (3, 224, 224), depth=1)
+print({name: f"{vgg_rows[name].macs / 1e9:.2f}G" for name in ("conv1_2", "conv2_2", "conv3_4", "conv4_4", "conv5_4")})
+assert vgg_rows["conv1_2"].macs == vgg_rows["conv2_2"].macs == vgg_rows["conv4_4"].macs == 224 * 224 * 64 * (3 * 3 * 64)
+
+# %% [markdown]
+# ResNet is not fast *because* it is deep; it is fast despite its depth, because its
+# bottleneck blocks keep every layer thin.
+#
+# ## Summary
+#
+# - An **inception module** runs 1×1, 3×3, 5×5 convolutions and a pool side by side and
+#   concatenates them; 1×1 convolutions that first shrink the depth cut inception (3a)'s cost from
+#   303M to 128M multiply-adds.
+# - GoogLeNet ends with **average pooling** and a single linear layer instead of large FC
+#   layers. It has **7.0M parameters** (not 5M), **8.7× fewer than AlexNet** (not 12×), at
+#   **2.2× the compute**. Table 1 of its paper has three wrong rows (conv1, 4c, 5a).
+# - A **residual block** outputs relu(F(x) + x). The identity shortcut hands the gradient straight
+#   back; without it, a deep stack of small layers starves its first layers of gradient.
+# - **Depth is not cost**: ResNet-152 (152 layers, 11.3G multiply-adds) needs less arithmetic than
+#   VGG-19 (19 layers, 19.6G), thanks to bottleneck blocks; the paper's multiply-add counts
+#   1.8/3.6/3.8/7.6/11.3G are reproduced by the code.
+#
+# ## Exercises
+#
+# **Exercise 1.** Inception (3b) takes a 28×28×256 input and has 128 1×1, 192 3×3 and 96 5×5
+# filters. Built the naive way (the 3×3 and 5×5 filters straight on the input, no 1×1 reductions,
+# and a 3×3 max pool beside them), how many multiply-adds does it need per image? Compare with the
+# 304M of the real module.
+
+# %%
+print("input (H, W, C):", INCEPTION_3B_INPUT, " filters:", INCEPTION_3B_FILTERS)
+answer = None  # your code here
+_ = check_naive_inception(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+h, w, c = INCEPTION_3B_INPUT
+answer = h * w * (128 * (1 * 1 * c) + 192 * (3 * 3 * c) + 96 * (5 * 5 * c))
+print(f"{answer:,} multiply-adds, {answer / s_google['inception3b'].macs:.1f}x the real module")
+assert check_naive_inception(answer)
+
+# %% [markdown]
+# **Exercise 2.** A bottleneck block of ResNet's conv5_x (any but the first) takes 2048 maps,
+# reduces them to 512 with a 1×1 convolution, applies a 3×3 convolution with 512 filters, and
+# expands back to 2048 with a 1×1 convolution. How many convolution weights does it have
+# (no biases; do not count batch norm)? Check your answer against `models.resnet152()` built on
+# the meta device.
+
+# %%
+answer = None  # your code here
+_ = check_bottleneck(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = 2048 * 512 + 3 * 3 * 512 * 512 + 512 * 2048
+assert answer == conv_weights(nets["ResNet-152"].conv5_x.block2)
+assert check_bottleneck(answer)
+
+# %% [markdown]
+# **Exercise 3.** How many times more multiply-adds does VGG-19 need than ResNet-152 for one
+# 224×224 image? Use `summary`.
+
+# %%
+answer = None  # your code here
+_ = check_macs_ratio(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = summary(nets["VGG-19"], (3, 224, 224)).total_macs / summary(nets["ResNet-152"], (3, 224, 224)).total_macs
+print(f"{answer:.2f}x")
+assert check_macs_ratio(answer)

@@ -1,0 +1,406 @@
+# %% [markdown]
+# # 06 · Case studies I: LeNet-5, AlexNet and VGG
+#
+# The lecture's case studies are tables of numbers: output sizes, parameters, memory. Each number
+# is the result of the formulas from the convolution and pooling notebooks, applied layer after
+# layer. This notebook recomputes them, first by hand and then with `cnnlib.arch.summary`, and
+# trains the oldest of the networks on real handwritten digits while you watch.
+#
+# In this notebook you will:
+#
+# - follow an image through **LeNet-5** (CONV-POOL-CONV-POOL-CONV-FC) and count its 61,706 parameters;
+# - **train LeNet-5** on 1,797 real handwritten digits, to at least 98% test accuracy in well under a
+#   minute on a laptop CPU;
+# - work out **AlexNet**'s output sizes and parameters by hand, from (227 − 11)/4 + 1 = 55 to FC8,
+#   and check every row against the code;
+# - see why **VGG** uses nothing but 3×3 convolutions, rebuild the lecture's VGG16 table of memory and
+#   parameters, and find that its widely copied "24M" memory total does not add up.
+#
+# AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
+# so the 138 million parameters of VGG16 take no memory, yet `summary` can still count them.
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from cnnlib import models
+from cnnlib.arch import summary, tables
+from cnnlib.data import load_digits, random_affine
+from cnnlib.device import env_report
+from cnnlib.exercises.nb06 import CONV2_INPUT, LENET5_LAYERS, check_alexnet_conv2, check_lenet5_params
+from cnnlib.exercises.nb06 import check_vgg16_fc_share
+from cnnlib.plots import plot_history, show_images
+from cnnlib.shapes import conv_output_size
+from cnnlib.train import fit
+from cnnlib.viz.case_studies import compare_alexnet, compare_vgg16, hwc, parse_count
+from cnnlib.viz.case_study_figures import plot_layer_profile
+# %config InlineBackend.figure_formats = ['png']
+
+# %%
+rng = np.random.default_rng(0)
+torch.manual_seed(0)
+torch.set_num_threads(1)  # one thread: repeatable results, and fair on a shared or single-core machine
+print(env_report())
+
+# %% [markdown]
+# ## 1. LeNet-5: the blueprint
+#
+# LeNet-5 [LeCun et al., 1998] read handwritten digits and bank cheques. Its convolutions are 5×5
+# at stride 1, its subsampling (pooling) layers 2×2 at stride 2, in the order
+# CONV-POOL-CONV-POOL-CONV-FC. The input is a 32×32 grey image, and the output-size formula
+# (N − F)/S + 1 takes it down to a single position:
+
+# %%
+size = 32
+for name, f, stride in [("C1", 5, 1), ("S2", 2, 2), ("C3", 5, 1), ("S4", 2, 2), ("C5", 5, 1)]:
+    size = conv_output_size(size, f, stride=stride)
+    print(f"{name}: ({size} x {size})")
+assert size == 1
+
+# %% [markdown]
+# C1 has 6 filters, C3 16 and C5 120; then come a fully connected layer of 84 units and the 10
+# class scores. `cnnlib.models.lenet5()` builds exactly that, with the paper's tanh and average
+# pooling, and `summary` runs one image through it and records every layer:
+
+# %%
+s_lenet = summary(models.lenet5(), (1, 32, 32), title="LeNet-5")
+s_lenet
+
+# %% [markdown]
+# Two things to notice. C5 is a 5×5 convolution on 5×5 maps, so each of its 120 filters sees the
+# whole input: it is a fully connected layer in convolutional clothing, and the paper draws its
+# output as 120 units. And the 61,706 parameters sit mostly in C5 (48,120), the layer with the
+# deepest input and the largest filters. The sizes agree with the paper's table:
+
+# %%
+ours = [hwc(row.output_shape) for row in s_lenet.rows if row.layer in ("Conv2d", "AvgPool2d", "Linear")]
+paper = [row.output_hwc for row in tables.LENET5_TABLE[1:]]
+print(ours, paper, sep="\n")
+assert ours[:4] == paper[:4] and ours[4] == (1, 1, 120) and paper[4] == (120,) and ours[5:] == paper[5:]
+assert s_lenet.total_params == 61_706 and s_lenet["6"].params == 48_120
+
+# %% [markdown]
+# ## 2. Training LeNet-5 on real handwritten digits
+#
+# scikit-learn ships 1,797 real handwritten digits, scanned at 8×8 pixels. `load_digits(32)`
+# enlarges them to LeNet's 32×32 and splits them, class by class, into 1,437 training and 360
+# test images. Nothing is downloaded.
+
+# %%
+(x_train, y_train), (x_test, y_test) = load_digits(32)
+print("train", x_train.shape, "test", x_test.shape, "test images per digit:", np.bincount(y_test))
+
+# %%
+show_images(x_train[:16], titles=y_train[:16], ncols=8)
+plt.show()
+
+# %% [markdown]
+# 1,437 images are few for 61,706 parameters. Two standard tricks help. **Data augmentation**:
+# every time an image is used it is turned, shifted and zoomed a little at random
+# (`random_affine`), so the network never sees exactly the same image twice. A **learning-rate
+# schedule**: the step size of Adam follows a half cosine from 0.003 down to 0 over the epochs
+# (`CosineAnnealingLR`), big steps first, fine adjustments last. Eight random variants of one
+# training digit:
+
+# %%
+one_digit = torch.from_numpy(x_train[:1]).repeat(8, 1, 1, 1)          # (8, 1, 32, 32), the same image
+variants = random_affine(one_digit, generator=torch.Generator().manual_seed(0))
+show_images(variants.numpy(), ncols=8)
+plt.show()
+
+# %% [markdown]
+# One more change from 1998: ReLU instead of tanh and max instead of average pooling, the
+# choices of every network since AlexNet. They train faster here, and the parameter count stays
+# 61,706. Now train: 20 epochs of mini-batches of 32, with `cnnlib.train.fit` (device-aware; a
+# progress bar shows the epochs). Training time depends on the machine, so this cell's output is
+# not compared by the notebook checks; the accuracy is checked in the cell after it.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+torch.manual_seed(0)
+lenet = models.lenet5(activation="relu", pooling="max")
+optimizer = torch.optim.Adam(lenet.parameters(), lr=3e-3)
+schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20)
+start = time.perf_counter()
+history = fit(lenet, (x_train, y_train), (x_test, y_test), optimizer, epochs=20, batch_size=32,
+              scheduler=schedule, augment=random_affine)
+print(f"trained in {time.perf_counter() - start:.1f} s; test accuracy {history.test_acc[-1]:.2%}")
+
+# %%
+print(f"test accuracy >= 98%: {history.test_acc[-1] >= 0.98}")
+assert history.test_acc[-1] >= 0.98
+
+# %%
+plot_history(history, title="LeNet-5 on the digits (train: augmented images)")
+plt.show()
+
+# %% [markdown]
+# The test accuracy climbs within a few epochs and settles as the learning rate goes to zero.
+# The training accuracy stays a little below it: it is measured on the turned and shifted
+# variants, which are harder than the plain test images. The test digits that the network still
+# gets wrong, with their true label and (after the arrow) the prediction:
+
+# %%
+device = next(lenet.parameters()).device
+with torch.no_grad():
+    predicted = lenet.eval()(torch.as_tensor(x_test, device=device)).argmax(dim=1).cpu().numpy()
+wrong = np.flatnonzero(predicted != y_test)[:8]
+show_images(x_test[wrong], titles=[f"{y_test[i]} → {predicted[i]}" for i in wrong], ncols=8)
+plt.show()
+
+# %% [markdown]
+# ## 3. AlexNet by hand
+#
+# AlexNet [Krizhevsky et al., 2012] won ImageNet 2012 and started the deep learning boom. The
+# lecture draws a simplified version on 227×227×3 images. Its first layer, CONV1, has 96 filters
+# of 11×11 at stride 4. The output size, with the lecture's formula and with `cnnlib.shapes`:
+
+# %%
+print((227 - 11) / 4 + 1, conv_output_size(227, 11, stride=4))
+assert conv_output_size(227, 11, stride=4) == 55
+
+# %% [markdown]
+# So CONV1's output is 55×55×96. Each filter spans the full depth of its input, 11×11×3, so the layer
+# has (11·11·3)·96 weights, the lecture's "35K" (plus one bias per filter, which the lecture leaves out):
+
+# %%
+conv1_weights = (11 * 11 * 3) * 96
+print(f"{conv1_weights:,} weights = {conv1_weights / 1000:.0f}K, and {conv1_weights + 96:,} with the biases")
+assert conv1_weights == 34_848 and f"{conv1_weights / 1000:.0f}K" == tables.ALEXNET_LECTURE_CONV1_PARAMS
+
+# %% [markdown]
+# POOL1 takes the maximum over 3×3 windows at stride 2: (55 − 3)/2 + 1 = 27, so 27×27×96. A max
+# has nothing to learn: **0 parameters**.
+
+# %%
+print((55 - 3) / 2 + 1, conv_output_size(55, 3, stride=2))
+assert conv_output_size(55, 3, stride=2) == 27
+
+# %% [markdown]
+# The rest of the column follows the same two rules. The lecture's table, as data: name,
+# filters, filter size F, stride, padding (`None` for "no filters" or "shape unchanged"):
+
+# %%
+lecture_column = [("CONV1", 96, 11, 4, 0), ("MAX POOL1", None, 3, 2, 0), ("NORM1", None, None, None, None),
+                  ("CONV2", 256, 5, 1, 2), ("MAX POOL2", None, 3, 2, 0), ("NORM2", None, None, None, None),
+                  ("CONV3", 384, 3, 1, 1), ("CONV4", 384, 3, 1, 1), ("CONV5", 256, 3, 1, 1),
+                  ("MAX POOL3", None, 3, 2, 0)]
+
+# %% [markdown]
+# A convolution or a pooling layer changes the size by (N − F + 2P)/S + 1; a convolution sets
+# the depth to its number of filters and has (F·F·depth_in + 1) parameters per filter;
+# normalization keeps the shape and learns nothing. Then three fully connected layers, each
+# unit with one weight per input value plus a bias:
+
+# %%
+size, depth, by_hand = 227, 3, {}
+for name, filters, f, stride, pad in lecture_column:
+    params = 0
+    if f is not None:                                            # CONV or POOL: the size formula
+        size = conv_output_size(size, f, stride=stride, padding=pad)
+    if filters is not None:                                      # CONV: F*F*depth weights + 1 bias, per filter
+        params, depth = (f * f * depth + 1) * filters, filters
+    by_hand[name] = ((size, size, depth), params)
+inputs = size * size * depth                                     # POOL3's 6x6x256 values, flattened
+for name, units in [("FC6", 4096), ("FC7", 4096), ("FC8", 1000)]:
+    by_hand[name], inputs = ((units,), (inputs + 1) * units), units
+for name, (shape, params) in by_hand.items():
+    print(f"{name:10s} {'x'.join(map(str, shape)):>10s} {params:>12,}")
+
+# %% [markdown]
+# Now the same network from `cnnlib.models.alexnet()`, summarized at depth 1 so that each row is
+# one row of the lecture's table, and compared with the lecture's output sizes:
+
+# %%
+with torch.device("meta"):
+    alexnet = models.alexnet()
+s_alex = summary(alexnet, (3, 227, 227), depth=1, title="AlexNet (the lecture's single tower)")
+compare_alexnet(s_alex)
+
+# %%
+assert [(hwc(row.output_shape), row.params) for row in s_alex.rows] == list(by_hand.values())
+assert compare_alexnet(s_alex).disagreements == []
+print(f"total: {s_alex.total_params:,} parameters; by hand: {sum(p for _, p in by_hand.values()):,}")
+
+# %% [markdown]
+# Every row agrees with the hand computation and with the lecture. The total is 62.4M parameters.
+# The paper's network was split over two GPUs, and CONV2, CONV4 and CONV5 only saw the half of
+# the maps on their own GPU; built that way (`two_towers=True`) it has just under 61M, the
+# paper's "60 million parameters":
+
+# %%
+with torch.device("meta"):
+    alexnet_two_towers = models.alexnet(two_towers=True)
+two_towers_params = summary(alexnet_two_towers, (3, 227, 227)).total_params
+print(f"{two_towers_params:,} parameters, {s_alex.total_params - two_towers_params:,} fewer than one tower")
+assert 60e6 < two_towers_params < 61e6
+
+# %% [markdown]
+# Where do the parameters live, and where the activations (the values each layer stores per image)?
+
+# %%
+plot_layer_profile(s_alex)
+plt.show()
+
+# %% [markdown]
+# Opposite ends of the network. CONV1 produces the most values (55·55·96 = 290,400) with
+# almost no parameters; FC6, FC7 and FC8 produce a few thousand values but hold 94% of the
+# parameters, FC6 alone 37.8M: 9,216 inputs times 4,096 units.
+
+# %%
+fc = sum(s_alex[name].params for name in ("fc6", "fc7", "fc8"))
+print(f"FC layers: {fc / s_alex.total_params:.0%} of the parameters")
+assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["conv1"].activations == 290_400
+
+# %% [markdown]
+# ## 4. VGG: only 3×3 convolutions
+#
+# VGG [Simonyan and Zisserman, 2014] strips the design down to two layer types: 3×3 convolutions
+# at stride 1 with padding 1, which keep the width and height, and 2×2 max pooling at stride 2,
+# which halves them. The filters double after each pooling, 64 → 128 → 256 → 512. With that, the
+# top-5 error went from the 11.2% that won ILSVRC 2013 to 7.3%.
+#
+# Why only 3×3? Three stacked 3×3 convolutions see a 7×7 patch of the input, as one 7×7
+# convolution would, with fewer weights and two extra nonlinearities. The 7×7 patch can be seen
+# directly: push a gradient back from one output pixel through three 3×3 convolutions and count
+# the input pixels it reaches.
+
+# %%
+stack = torch.nn.Sequential(*[torch.nn.Conv2d(1, 1, 3, padding=1) for _ in range(3)])
+x = torch.zeros(1, 1, 15, 15, requires_grad=True)
+stack(x)[0, 0, 7, 7].backward()                          # one output pixel, in the middle
+reached = (x.grad[0, 0] != 0).nonzero()
+print("input rows", reached[:, 0].unique().tolist(), "and columns", reached[:, 1].unique().tolist())
+assert len(reached) == 7 * 7
+
+# %%
+C = 256
+print(f"three 3x3 layers on {C} maps: {3 * (3 * 3 * C) * C:,} weights; one 7x7 layer: {(7 * 7 * C) * C:,}")
+assert 3 * (3 * 3 * C) * C == 27 * C * C < 49 * C * C == (7 * 7 * C) * C
+
+# %% [markdown]
+# ### The lecture's VGG16 table, paper vs code
+#
+# The lecture lists VGG16 layer by layer with two columns: **memory**, the number of values a layer
+# outputs per image (224·224·64 = 3.2M), and **params**, its weights without the biases. The code's
+# numbers next to them; a memory figure agrees when the code's count rounds to it:
+
+# %%
+with torch.device("meta"):
+    vgg = models.vgg16()
+s_vgg = summary(vgg, (3, 224, 224), depth=1, title="VGG16")
+table = compare_vgg16(s_vgg)
+table
+
+# %%
+weights = s_vgg.total_params - sum(row.output_shape[0] for row in s_vgg.rows if row.params)
+print(f"parameters: {s_vgg.total_params:,} ({weights:,} weights and {s_vgg.total_params - weights:,} biases)")
+assert table.disagreements == [] and s_vgg.total_params == 138_357_544 and round(s_vgg.total_params / 1e6) == 138
+
+# %% [markdown]
+# Every row agrees, and the total is the famous **138M parameters**.
+#
+# The slide this table comes from is copied widely with two totals underneath: 138M parameters,
+# and "TOTAL memory: 24M × 4 bytes ≈ 96MB / image". Our lecture prints only the rows. Add them up:
+
+# %%
+values = 3 * 224 * 224 + s_vgg.total_activations                  # the input row plus every layer row
+printed = sum(parse_count(row.memory) for row in tables.VGG16_LECTURE_TABLE)
+claimed = parse_count(tables.VGG16_WIDELY_COPIED_TOTALS["memory"])
+print(f"code: {values:,} values; the printed rows: {printed / 1e6:.1f}M; the copied total: {claimed / 1e6:.0f}M")
+assert round(values / 1e6, 1) == round(printed / 1e6, 1) == 15.2 and round(claimed / values, 2) == 1.58
+
+# %% [markdown]
+# The rows add up to **15.2M values per image, not 24M**: the copied total is 1.58 times too big.
+# The code and the rows agree with each other; only the total line is wrong.
+#
+# In float32 every value takes 4 bytes. A forward pass through VGG16 therefore stores about
+# 61 MB per image, not 96 MB. Training roughly doubles that, because the backward pass needs a
+# gradient of the same size for every stored value:
+
+# %%
+forward_mb = 4 * values / 1e6
+print(f"forward: {forward_mb:.0f} MB per image; with the backward pass: about {2 * forward_mb:.0f} MB")
+print(f"a batch of 64 images: about {64 * 2 * forward_mb / 1e3:.1f} GB just for activations and their gradients")
+assert round(forward_mb) == 61 and round(2 * forward_mb) == 122
+
+# %% [markdown]
+# And where VGG16 keeps its numbers (the title counts the layers' outputs, 15.1M; the input
+# image adds the other 0.15M):
+
+# %%
+plot_layer_profile(s_vgg)
+plt.show()
+
+# %% [markdown]
+# The same picture as AlexNet, sharper. Most of the memory is in the first convolutions at full
+# resolution (conv1_1 and conv1_2 hold 43% of all activations); most of the parameters are in
+# the fully connected layers (fc6 alone: 74%). The next notebook's networks, GoogLeNet and
+# ResNet, attack exactly that second point.
+
+# %%
+early = (s_vgg["conv1_1"].activations + s_vgg["conv1_2"].activations) / s_vgg.total_activations
+print(f"conv1_1 + conv1_2: {early:.0%} of the activations; fc6: {s_vgg['fc6'].params / s_vgg.total_params:.0%} of the parameters")
+assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_params, 2) == 0.74
+
+# %% [markdown]
+# ## Summary
+#
+# - **LeNet-5** is CONV-POOL-CONV-POOL-CONV-FC with 5×5 convolutions and 2×2 pooling: 61,706
+#   parameters, and with augmentation and a cosine learning-rate schedule it reaches at least
+#   98% test accuracy on real handwritten digits in seconds.
+# - **AlexNet**'s whole table follows from two rules, (N − F + 2P)/S + 1 for the size and
+#   (F·F·C_in + 1)·C_out for the parameters: CONV1 is 55×55×96 with 34,848 weights ("35K"),
+#   POOL1 27×27×96 with none, 62.4M parameters in all (61.0M as two towers), 94% of them in FC6–8.
+# - **VGG16** uses only 3×3 convolutions (stride 1, pad 1) and 2×2 max pooling (stride 2):
+#   138M parameters, 74% of them in fc6; 15.2M activations per image (61 MB forward, about
+#   122 MB with the backward pass), not the "24M" of the widely copied total.
+#
+# ## Exercises
+#
+# **Exercise 1.** Count LeNet-5's parameters by hand: C1, C3 and C5 are convolutions with 5×5
+# filters and (F·F·C_in + 1)·C_out parameters; F6 and the output layer are fully connected with
+# (inputs + 1)·outputs; the pooling layers have none. The layers are in `LENET5_LAYERS` as
+# (name, F, C_in, C_out), where a fully connected layer has F = 1.
+
+# %%
+print(LENET5_LAYERS)
+answer = None  # your code here
+_ = check_lenet5_params(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = sum((f * f * c_in + 1) * c_out for _, f, c_in, c_out in LENET5_LAYERS)
+assert answer == s_lenet.total_params
+assert check_lenet5_params(answer)
+
+# %% [markdown]
+# **Exercise 2.** AlexNet's CONV2 has 256 filters of 5×5 at stride 1 with padding 2, on the
+# 27×27×96 output of NORM1. Give its output (height, width, depth) and its number of parameters,
+# biases included, as a tuple of four numbers.
+
+# %%
+print("input (H, W, C):", CONV2_INPUT)
+answer = None  # your code here: (height, width, depth, parameters)
+_ = check_alexnet_conv2(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+h, w, c = CONV2_INPUT
+out = conv_output_size(h, 5, stride=1, padding=2)
+answer = (out, out, 256, (5 * 5 * c + 1) * 256)
+assert check_alexnet_conv2(answer)
+
+# %% [markdown]
+# **Exercise 3.** What fraction of VGG16's parameters sit in its three fully connected layers,
+# fc6, fc7 and fc8? Use `s_vgg` (give a number between 0 and 1).
+
+# %%
+answer = None  # your code here
+_ = check_vgg16_fc_share(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = sum(s_vgg[name].params for name in ("fc6", "fc7", "fc8")) / s_vgg.total_params
+print(f"{answer:.1%}")
+assert check_vgg16_fc_share(answer)

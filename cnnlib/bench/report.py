@@ -140,8 +140,10 @@ def layer_table(results: list[Measurement], section: str = "conv") -> list[Table
     what = "Convolution" if section == "conv" else "Pooling"
     headers = ["layer", "implementation", "fwd ms", "bwd ms", "f+b ms", f"f+b {unit}", f"% {ceiling_unit}",
                "x torch.nn fwd", "x torch.nn f+b"]
+    ceiling_note = ("% GEMM: of the large matrix multiply's rate (same library); oneDNN's direct convolutions in "
+                    "torch.nn can pass 100%" if section == "conv" else "% copy: of the memory-copy bandwidth")
     return [Table(f"{what}, float32, {device}: median times; rate of forward+backward; throughput vs torch.nn",
-                  headers, device_rows, sorted(notes.get(device, ())))
+                  headers, device_rows, sorted(notes.get(device, ())) + [ceiling_note])
             for device, device_rows in rows.items()]
 
 

@@ -24,6 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
 KEEP_CELL_METADATA = ("tags", "jupyter")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def merged_streams(outputs):
+    """Join consecutive prints to the same stream into one output (how they arrive is timing-dependent)."""
+    merged = []
+    for out in outputs:
+        if (out.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    return merged
 
 
 def source_for(path: Path) -> Path:
@@ -51,8 +64,13 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     for cell in nb.cells:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
         for out in cell.get("outputs", []):
             out.get("metadata", {}).pop("execution", None)
+            # A widget view points at a model that only exists in a live kernel (and gets a new
+            # random id each run); the stored text/plain says what to do instead.
+            out.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.validate(nb)
     return nb
 

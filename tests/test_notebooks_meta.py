@@ -63,7 +63,8 @@ def test_house_style(nb):
     assert "sys.path" not in sources and "import *" not in sources
     lengths = [len(text(c).strip().splitlines()) for c in cells]
     assert statistics.median(lengths) <= 6, f"{nb.name}: code cells are long (median {statistics.median(lengths)})"
-    assert max(lengths) <= 20, f"{nb.name}: a code cell has {max(lengths)} lines; split it or move code into cnnlib"
+    longest = max(lengths[1:])  # the imports cell may be as long as it needs
+    assert longest <= 20, f"{nb.name}: a code cell has {longest} lines; split it or move code into cnnlib"
     for c in cells:
         if any("image/png" in o.get("data", {}) for o in c["outputs"]):
             assert "plt.show()" in text(c) or IGNORE_MARK in text(c) or "explorer(" in text(c), \

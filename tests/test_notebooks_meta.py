@@ -71,7 +71,7 @@ def test_house_style(nb):
                 f"{nb.name}: a figure cell should end with plt.show()"
     ignored = [text(c) for c in cells if IGNORE_MARK in text(c)]
     for src in ignored:
-        assert re.search(r"explorer\(|time|bench", src), \
+        assert re.search(r"explorer\(|time|bench|conv_table\(", src), \
             f"{nb.name}: outputs may only be ignored for explorers and timings, not:\n{src}"
 
 

@@ -10,7 +10,7 @@ from parity import assert_matches_finite_differences, assert_matches_torch
 from strategies import as_pair, conv2d_configs, make_array, seeds
 
 from cnnlib.numpy_nn.conv import (Conv2d, conv2d, conv2d_backward, conv2d_backward_naive, conv2d_forward,
-                                  conv2d_naive, shifted_conv2d_backward, shifted_conv2d_forward, use_shifted)
+                                  conv2d_naive)
 from cnnlib.testing import rel_error
 
 SMALL_CASE = dict(batch=1, in_channels=1, out_channels=1, height=5, width=4, kernel_size=(3, 2),
@@ -69,45 +69,6 @@ def test_naive_loops_equal_vectorized(cfg, seed):
         assert (a is None) == (e is None), name
         if a is not None:
             assert rel_error(a, e) < 1e-12, name
-
-
-# -- stride 1: shifted matrix multiplies ----------------------------------------------------------
-@given(cfg=conv2d_configs(), seed=seeds)
-def test_shifted_matrix_multiplies_equal_naive_loops(cfg, seed):
-    cfg = {**cfg, "stride": 1}  # the sizes drawn fit any stride, so stride 1 fits too
-    x, w, b = _arrays(cfg, seed)
-    p = as_pair(cfg["padding"])
-    out, cache = shifted_conv2d_forward(x, w, b, p)
-    g = make_array(out.shape, seed + 3)
-    fast = shifted_conv2d_backward(g, cache)
-    assert rel_error(out, conv2d_naive(x, w, b, 1, p)) < 1e-10  # the same sums, added up in another order
-    for name, a, e in zip(["grad_input", "grad_weight", "grad_bias"], fast, conv2d_backward_naive(g, x, w, b, 1, p)):
-        assert (a is None) == (e is None), name
-        if a is not None:
-            assert rel_error(a, e) < 1e-10, name
-    # float32 in, float32 out, the same numbers to float32 precision
-    f32 = [None if v is None else v.astype(np.float32) for v in (x, w, b, g)]
-    out32, cache32 = shifted_conv2d_forward(*f32[:3], p)
-    fast32 = shifted_conv2d_backward(f32[3], cache32)
-    for a32, a in zip((out32,) + fast32, (out,) + fast):
-        assert a32 is None or (a32.dtype == np.float32 and np.allclose(a32, a, rtol=1e-4, atol=1e-4))
-
-
-def test_wide_stride_1_layers_take_the_shifted_road_with_the_same_results():
-    # the benchmark's layers: only VGG conv3-64 (64 channels, 56x56 padded to 58x58) goes the shifted road
-    assert use_shifted(64, (1, 1), (58, 58), (56, 56))
-    assert not use_shifted(256, (1, 1), (16, 16), (14, 14))  # ResNet 3x3-256: the padded grid is 31% larger
-    assert not use_shifted(1, (1, 1), (32, 32), (28, 28))    # LeNet-5 C1: one input channel
-    assert not use_shifted(3, (4, 4), (227, 227), (55, 55))  # AlexNet CONV1: stride 4
-    x, w, b = _arrays(dict(input_shape=(2, 32, 30, 30), weight_shape=(3, 32, 3, 3), out_channels=3, bias=True), 5)
-    out, cache = conv2d_forward(x, w, b, 1, 1)
-    assert cache[0] == "shifted" and out.shape == (2, 3, 30, 30)
-    g = make_array(out.shape, 8)
-    assert rel_error(out, conv2d_naive(x, w, b, 1, 1)) < 1e-12
-    for a, e in zip(conv2d_backward(g, cache), conv2d_backward_naive(g, x, w, b, 1, 1)):
-        assert rel_error(a, e) < 1e-10  # sums of 288 products, added in another order than the loops
-    with pytest.raises(ValueError, match="grad_output must have the output's shape"):
-        conv2d_backward(g[:, :, :-1], cache)
 
 
 # -- specific values --------------------------------------------------------------------------------

@@ -14,10 +14,6 @@ Each output pixel is a dot product between one filter and the patch of the input
   The patches are read through a strided *view* of the padded input (no Python loop over
   pixels). The backward pass is the linear layer's backward, and the patch gradients are folded
   back onto the input by looping only over the kH*kW kernel offsets.
-- `shifted_conv2d_forward` / `shifted_conv2d_backward` (stride 1 only): a convolution is a sum
-  of kH*kW 1x1 convolutions of shifted images. With the padded image stored as rows of channels,
-  each shift is a contiguous range of rows, so no unfolded copy is made at all. `conv2d_forward`
-  takes this road when it is the faster one (`use_shifted`).
 
 `Conv2d` is the module that holds ``weight`` (C_out, C_in, kH, kW) and ``bias`` (C_out,) as
 PyTorch's ``torch.nn.Conv2d`` does, initialised the same way.
@@ -99,13 +95,6 @@ def col2im(grad_patches: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw) -> 
     return grad.transpose(1, 0, 2, 3)  # (N, C, Hp, Wp)
 
 
-def _grad_output_as(grad_output, expected_shape, dtype) -> np.ndarray:
-    grad_output = np.asarray(grad_output)
-    if grad_output.shape != expected_shape:
-        raise ValueError(f"grad_output must have the output's shape {expected_shape}, got {grad_output.shape}")
-    return grad_output.astype(dtype, copy=False)
-
-
 def _prepare(x, weight, bias, stride, padding):
     weight = as_float_array(weight, "weight")
     x = as_float_array(x, "input", dtype=weight.dtype)  # integer images take the weight's dtype
@@ -114,87 +103,6 @@ def _prepare(x, weight, bias, stride, padding):
                                               stride, padding)
     check_same_dtype(x.dtype, weight.dtype, None if bias is None else bias.dtype)
     return x, weight, bias, (sh, sw), (ph, pw), out_hw
-
-
-# -- stride 1: a sum of shifted 1x1 convolutions ------------------------------------------------
-def use_shifted(in_channels: int, stride, padded_hw, out_hw) -> bool:
-    """Whether `conv2d_forward` uses the shifted matrix multiplies instead of im2col.
-
-    They need stride 1; they compute outputs on the whole padded Hp x Wp grid, so that grid must be
-    barely larger than the output (at most 15% wasted); and each of the kH*kW products has only
-    C_in as its inner dimension, which BLAS runs fast only when it is long (C_in >= 32). Measured
-    with ``python -m cnnlib.bench``: VGG conv3-64 takes this road, ResNet's 14x14 maps do not.
-    """
-    (hp, wp), (h_out, w_out) = padded_hw, out_hw
-    return tuple(stride) == (1, 1) and in_channels >= 32 and hp * wp <= 1.15 * h_out * w_out
-
-
-def shifted_conv2d_forward(x, weight, bias, padding):
-    """Stride-1 convolution as kH*kW matrix multiplies of shifted images; returns ``(out, cache)``.
-
-    Math: with the padded input stored as rows of channels, rows[(n*Hp + i)*Wp + j] = x_pad[n, :, i, j],
-    out_rows[r] = bias + sum_{a,b} rows[r + a*Wp + b] @ weight[:, :, a, b].T, since moving the filter
-    entry by (a, b) moves the pixel by a*Wp + b rows. For a fixed (a, b) this is a 1x1 convolution
-    (a linear layer on every pixel) of the image shifted by (a, b), and the shifted image is the
-    CONTIGUOUS row range starting at a*Wp + b: no copy. Outputs are computed for every (i, j) of
-    the padded grid; those whose window would run off the bottom or right edge are thrown away.
-
-    Shape:
-        x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); out: (N, C_out, Hp-kH+1, Wp-kW+1).
-    """
-    c_out, c_in, kh, kw = weight.shape
-    n, _, h, w = x.shape
-    (ph, pw), hp, wp = padding, h + 2 * padding[0], w + 2 * padding[1]
-    x_pad = np.zeros((n, hp, wp, c_in), dtype=x.dtype)       # (N, Hp, Wp, C_in): channels last
-    x_pad[:, ph:ph + h, pw:pw + w] = x.transpose(0, 2, 3, 1)
-    rows = x_pad.reshape(-1, c_in)                            # (N*Hp*Wp, C_in)
-    used = len(rows) - (kh - 1) * wp - (kw - 1)               # rows whose every shift stays inside
-    out = np.zeros((len(rows), c_out), dtype=x.dtype)         # (N*Hp*Wp, C_out)
-    product = np.empty((used, c_out), dtype=x.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            shift = a * wp + b
-            np.matmul(rows[shift:shift + used], weight[:, :, a, b].T, out=product)  # a 1x1 convolution
-            out[:used] += product
-    h_out, w_out = hp - kh + 1, wp - kw + 1
-    out = out.reshape(n, hp, wp, c_out)[:, :h_out, :w_out]   # (N, H_out, W_out, C_out): drop the edges
-    if bias is not None:
-        out += bias
-    cache = ("shifted", rows, x.shape, weight, bias is not None, padding)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), cache  # (N, C_out, H_out, W_out)
-
-
-def shifted_conv2d_backward(grad_output, cache):
-    """The backward pass of `shifted_conv2d_forward`: ``(grad_input, grad_weight, grad_bias)``.
-
-    Math: with G the output gradient on the padded grid as rows (zero on the thrown-away edges) and
-    S = the rows shifted by a*Wp + b: grad_weight[:, :, a, b] = G^T @ S and grad_S += G @ weight[:, :, a, b],
-    the backward of each 1x1 convolution, added up over the kH*kW shifts.
-
-    Shape: as `conv2d_backward`.
-    """
-    _, rows, x_shape, weight, has_bias, (ph, pw) = cache
-    c_out, c_in, kh, kw = weight.shape
-    n, _, h, w = x_shape
-    hp, wp = h + 2 * ph, w + 2 * pw
-    h_out, w_out = hp - kh + 1, wp - kw + 1
-    grad_output = _grad_output_as(grad_output, (n, c_out, h_out, w_out), weight.dtype)
-    grad_grid = np.zeros((n, hp, wp, c_out), dtype=weight.dtype)  # (N, Hp, Wp, C_out)
-    grad_grid[:, :h_out, :w_out] = grad_output.transpose(0, 2, 3, 1)
-    used = len(rows) - (kh - 1) * wp - (kw - 1)
-    g = grad_grid.reshape(-1, c_out)[:used]                        # (used rows, C_out)
-    grad_weight = np.empty_like(weight)                            # (C_out, C_in, kH, kW)
-    grad_rows = np.zeros_like(rows)                                # (N*Hp*Wp, C_in)
-    product = np.empty((used, c_in), dtype=weight.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            shifted = rows[a * wp + b:a * wp + b + used]           # (used rows, C_in), a view
-            grad_weight[:, :, a, b] = (shifted.T @ g).T            # orientation: see conv2d_backward
-            np.matmul(g, weight[:, :, a, b], out=product)
-            grad_rows[a * wp + b:a * wp + b + used] += product
-    grad_bias = grad_output.sum(axis=(0, 2, 3)) if has_bias else None
-    grad_input = grad_rows.reshape(n, hp, wp, c_in)[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(grad_input), grad_weight, grad_bias  # (N, C_in, H, W), ...
 
 
 # -- the vectorized pair --------------------------------------------------------------------------
@@ -209,14 +117,11 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
 
     ``stride`` and ``padding`` are an int or a pair (h, w), as in ``torch.nn.functional.conv2d``.
     The cache keeps the padded input, not the patch matrix: backward unfolds it again, so at
-    most one unfolded copy of the input is alive at a time. Wide stride-1 layers go the
-    shifted road instead (`use_shifted`), with the same results. Taught in 02_convolution.
+    most one unfolded copy of the input is alive at a time. Taught in 02_convolution.
     """
     x, weight, bias, stride, padding, out_hw = _prepare(x, weight, bias, stride, padding)
     c_out, c_in, kh, kw = weight.shape
-    n, _, h, w = x.shape
-    if use_shifted(c_in, stride, (h + 2 * padding[0], w + 2 * padding[1]), out_hw):
-        return shifted_conv2d_forward(x, weight, bias, padding)
+    n = x.shape[0]
     x_pad = pad2d(x, padding)                              # (N, C_in, Hp, Wp)
     patches = im2col(x_pad, (kh, kw), stride, out_hw)      # (N*H_out*W_out, C_in*kH*kW)
     out = patches @ weight.reshape(c_out, -1).T            # (N*H_out*W_out, C_out): one GEMM
@@ -240,12 +145,14 @@ def conv2d_backward(grad_output, cache):
 
     Taught in 02_convolution (and checked numerically in 05_backprop_optimizers).
     """
-    if isinstance(cache[0], str):  # ("shifted", ...) from shifted_conv2d_forward
-        return shifted_conv2d_backward(grad_output, cache)
     x_pad, x_shape, weight, has_bias, stride, padding, out_hw = cache
     c_out, c_in, kh, kw = weight.shape
     n = x_shape[0]
-    grad_output = _grad_output_as(grad_output, (n, c_out, *out_hw), weight.dtype)
+    expected = (n, c_out, *out_hw)
+    grad_output = np.asarray(grad_output)
+    if grad_output.shape != expected:
+        raise ValueError(f"grad_output must have the output's shape {expected}, got {grad_output.shape}")
+    grad_output = grad_output.astype(weight.dtype, copy=False)
     g = np.ascontiguousarray(grad_output.transpose(0, 2, 3, 1)).reshape(-1, c_out)  # (N*H_out*W_out, C_out)
     grad_bias = g.sum(axis=0) if has_bias else None                                 # (C_out,)
 

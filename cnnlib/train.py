@@ -46,6 +46,14 @@ class History:
     def epochs(self) -> int:
         return len(self.train_loss)
 
+    def record(self, train_loss: float, train_acc: float, test: tuple[float, float] | None = None) -> None:
+        """Append one epoch: the training averages and, if measured, ``test = (loss, accuracy)``."""
+        self.train_loss.append(train_loss)
+        self.train_acc.append(train_acc)
+        if test is not None:
+            self.test_loss.append(test[0])
+            self.test_acc.append(test[1])
+
     def as_dict(self) -> dict[str, list[float]]:
         """Plain lists, e.g. to store in a checkpoint: ``save_checkpoint(path, model, history=h.as_dict())``."""
         return {name: list(getattr(self, name)) for name in ("train_loss", "train_acc", "test_loss", "test_acc")}
@@ -139,12 +147,8 @@ def fit(model, train_data, test_data, optimizer, epochs: int, batch_size: int, d
                 bar.update()
         if scheduler is not None:
             scheduler.step()
-        history.train_loss.append(loss_sum.item() / len(x_train))
-        history.train_acc.append(correct.item() / len(x_train))
-        if test_data is not None:
-            test_loss, test_acc = evaluate(model, test_data)
-            history.test_loss.append(test_loss)
-            history.test_acc.append(test_acc)
+        history.record(loss_sum.item() / len(x_train), correct.item() / len(x_train),
+                       None if test_data is None else evaluate(model, test_data))
         _epoch_done(bar, history)
     if bar is not None:
         bar.close()
@@ -215,12 +219,8 @@ def fit_numpy(model, train_data, test_data, optimizer, epochs: int, batch_size: 
             correct += int((logits.argmax(axis=1) == yb).sum())
             if bar is not None:
                 bar.update()
-        history.train_loss.append(loss_sum / len(x_train))
-        history.train_acc.append(correct / len(x_train))
-        if test_data is not None:
-            test_loss, test_acc = evaluate_numpy(model, test_data)
-            history.test_loss.append(test_loss)
-            history.test_acc.append(test_acc)
+        history.record(loss_sum / len(x_train), correct / len(x_train),
+                       None if test_data is None else evaluate_numpy(model, test_data))
         _epoch_done(bar, history)
     if bar is not None:
         bar.close()

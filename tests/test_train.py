@@ -208,3 +208,11 @@ def test_numpy_lenet5_learns_the_digits(digits32):
     history = fit_numpy(model, *digits32, numpy_nn.optim.Adam(model.parameters(), lr=3e-3), epochs=6, batch_size=32,
                         progress=False)
     assert history.test_acc[-1] >= 0.95
+
+
+def test_history_record_appends_one_epoch():
+    h = History()
+    h.record(0.5, 0.8)
+    h.record(0.25, 0.9, test=(0.3, 0.85))
+    assert (h.train_loss, h.train_acc, h.test_loss, h.test_acc) == ([0.5, 0.25], [0.8, 0.9], [0.3], [0.85])
+    assert h.epochs == 2

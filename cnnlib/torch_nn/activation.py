@@ -13,12 +13,11 @@ Conventions at the kinks follow PyTorch: ReLU's derivative at 0 is 0, leaky ReLU
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_float, check_int, check_maxout, check_same_dtype
+from cnnlib.torch_nn.linear import add_linear_parameters, reset_linear_parameters
 
 
 def _check_grad_output(grad_output, shape):
@@ -323,22 +322,10 @@ class Maxout(torch.nn.Module):
         self.in_features = check_int(in_features, "in_features", minimum=1)
         self.out_features = check_int(out_features, "out_features", minimum=1)
         self.pieces = check_int(pieces, "pieces", minimum=1)
-        rows = self.out_features * self.pieces
-        factory = {"device": device, "dtype": dtype}
-        self.weight = torch.nn.Parameter(torch.empty(rows, self.in_features, **factory))
-        if bias:
-            self.bias = torch.nn.Parameter(torch.empty(rows, **factory))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_linear_parameters(self, self.in_features, self.out_features * self.pieces, bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        """As ``torch.nn.Linear``: weight and bias uniform in [-1/sqrt(in_features), 1/sqrt(in_features)]."""
-        bound = 1.0 / math.sqrt(self.in_features)
-        with torch.no_grad():
-            self.weight.uniform_(-bound, bound)
-            if self.bias is not None:
-                self.bias.uniform_(-bound, bound)
+        reset_linear_parameters(self)
 
     def forward(self, x):
         return maxout(x, self.weight, self.bias, self.pieces)

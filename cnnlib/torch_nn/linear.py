@@ -101,24 +101,34 @@ class Linear(torch.nn.Module):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", minimum=1)
         self.out_features = check_int(out_features, "out_features", minimum=1)
-        factory = {"device": device, "dtype": dtype}
-        self.weight = torch.nn.Parameter(torch.empty(out_features, in_features, **factory))
-        if bias:
-            self.bias = torch.nn.Parameter(torch.empty(out_features, **factory))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_linear_parameters(self, self.in_features, self.out_features, bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        """PyTorch's default: weight and bias uniform in [-1/sqrt(in_features), 1/sqrt(in_features)]."""
-        bound = 1.0 / math.sqrt(self.in_features)
-        with torch.no_grad():
-            self.weight.uniform_(-bound, bound)
-            if self.bias is not None:
-                self.bias.uniform_(-bound, bound)
+        reset_linear_parameters(self)
 
     def forward(self, x):
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def add_linear_parameters(module: torch.nn.Module, in_features: int, rows: int, bias: bool,
+                          device=None, dtype=None) -> None:
+    """Give ``module`` a ``weight`` (rows, in_features) and a ``bias`` (rows,) or None, initialised as Linear's."""
+    factory = {"device": device, "dtype": dtype}
+    module.weight = torch.nn.Parameter(torch.empty(rows, in_features, **factory))
+    if bias:
+        module.bias = torch.nn.Parameter(torch.empty(rows, **factory))
+    else:
+        module.register_parameter("bias", None)
+    reset_linear_parameters(module)
+
+
+def reset_linear_parameters(module: torch.nn.Module) -> None:
+    """PyTorch's default for Linear: weight and bias uniform in [-1/sqrt(in_features), 1/sqrt(in_features)]."""
+    bound = 1.0 / math.sqrt(module.weight.shape[1])
+    with torch.no_grad():
+        module.weight.uniform_(-bound, bound)
+        if module.bias is not None:
+            module.bias.uniform_(-bound, bound)

@@ -13,6 +13,12 @@ from __future__ import annotations
 from cnnlib.checks import check_int
 
 
+def check_sizes(n, kernel_size, stride=1, padding=0) -> tuple[int, int, int, int]:
+    """The four sizes of the output-size formula as ints, or a ValueError naming the bad one."""
+    return (check_int(n, "n", minimum=1), check_int(kernel_size, "kernel_size", minimum=1),
+            check_int(stride, "stride", minimum=1), check_int(padding, "padding", minimum=0))
+
+
 def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     """The lecture's ``(N - F + 2P) / stride + 1``, insisting that the filter fits exactly.
 
@@ -24,10 +30,7 @@ def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0
     Raises ``ValueError`` when the filter does not fit (7, 3, stride 3 gives 2.33), and names
     the smallest padding that would make it fit.
     """
-    n = check_int(n, "n", minimum=1)
-    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
-    padding = check_int(padding, "padding", minimum=0)
+    n, kernel_size, stride, padding = check_sizes(n, kernel_size, stride, padding)
     span = n + 2 * padding - kernel_size
     if span < 0:
         raise ValueError(
@@ -48,10 +51,32 @@ def floor_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 
     return (n + 2 * padding - kernel_size) // stride + 1
 
 
+def fitting_paddings(n: int, kernel_size: int, stride: int, max_padding: int) -> list[int]:
+    """Every padding in ``0 .. max_padding`` for which the filter fits exactly.
+
+    >>> fitting_paddings(7, 3, 2, 3)
+    [0, 1, 2, 3]
+    >>> fitting_paddings(8, 3, 2, 3)     # 8 - 3 + 2P is always odd: no padding helps stride 2
+    []
+    """
+    return [p for p in range(max_padding + 1)
+            if n + 2 * p - kernel_size >= 0 and (n + 2 * p - kernel_size) % stride == 0]
+
+
+def nearest_fitting_padding(n: int, kernel_size: int, stride: int, padding: int) -> int | None:
+    """The padding closest to ``padding`` that makes the filter fit (the smaller one on a tie), or None.
+
+    Adding 1 to P adds 2 to N - F + 2P, so searching ``stride`` paddings either side is enough.
+    """
+    candidates = fitting_paddings(n, kernel_size, stride, padding + stride + kernel_size)
+    if not candidates:
+        return None
+    return min(candidates, key=lambda p: (abs(p - padding), p))
+
+
 def _fitting_paddings_hint(n: int, kernel_size: int, stride: int, padding: int) -> str:
-    for extra in range(1, stride + 1):
-        if (n + 2 * (padding + extra) - kernel_size) % stride == 0:
-            p = padding + extra
-            out = (n + 2 * p - kernel_size) // stride + 1
-            return f"padding={p} fits (output {out}), or choose a stride that divides {n + 2 * padding - kernel_size}"
-    return f"choose a stride that divides {n + 2 * padding - kernel_size}"
+    p = nearest_fitting_padding(n, kernel_size, stride, padding)
+    if p is None:
+        return f"choose a stride that divides {n + 2 * padding - kernel_size}"
+    out = (n + 2 * p - kernel_size) // stride + 1
+    return f"padding={p} fits (output {out}), or choose a stride that divides {n + 2 * padding - kernel_size}"

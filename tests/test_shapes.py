@@ -70,3 +70,12 @@ def test_floor_rule_is_pytorchs_and_agrees_with_the_lecture_when_the_filter_fits
     else:
         with pytest.raises(ValueError, match="doesn't fit"):
             conv_output_size(n, kernel_size, stride, padding)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import cnnlib.shapes
+
+    result = doctest.testmod(cnnlib.shapes)
+    assert result.attempted >= 4 and result.failed == 0

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnlib.shapes import conv_output_size
-from cnnlib.widgets.arithmetic import (conv_arithmetic, example_activation_map, fitting_paddings, formula_text,
-                                       nearest_fitting_padding, pool_map)
+from cnnlib.shapes import fitting_paddings, nearest_fitting_padding
+from cnnlib.widgets.arithmetic import conv_arithmetic, example_activation_map, formula_text, pool_map
 from cnnlib.widgets.curves import activation_curves, activation_formula
 from cnnlib.widgets.kernels import apply_filter, as_grey_image, filter_kernel, sample_photograph
 from cnnlib.surfaces import bowl, optimizer_path, ravine

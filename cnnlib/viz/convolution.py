@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from cnnlib.checks import check_int
+from cnnlib.shapes import check_sizes
 
 
 def window_starts(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -> tuple[list[int], int]:
@@ -28,10 +28,7 @@ def window_starts(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -
     >>> window_starts(7, 3, stride=3)      # "doesn't fit": the last column is never covered
     ([0, 3], 1)
     """
-    n = check_int(n, "n", minimum=1)
-    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
-    padding = check_int(padding, "padding", minimum=0)
+    n, kernel_size, stride, padding = check_sizes(n, kernel_size, stride, padding)
     span = n + 2 * padding - kernel_size
     if span < 0:
         raise ValueError(f"kernel_size={kernel_size} is larger than the padded input ({n + 2 * padding} cells)")

@@ -18,7 +18,7 @@ import numpy as np
 from cnnlib.checks import check_int
 from cnnlib.numpy_nn.conv import windows
 from cnnlib.numpy_nn.pooling import avg_pool2d, max_pool2d
-from cnnlib.shapes import conv_output_size, floor_output_size
+from cnnlib.shapes import check_sizes, conv_output_size, floor_output_size, nearest_fitting_padding
 
 
 @dataclass(frozen=True)
@@ -54,29 +54,6 @@ def formula_text(n: int, kernel_size: int, stride: int, padding: int) -> str:
     return f"(N − F + 2P) / S + 1 = ({n} − {kernel_size} + 2·{padding}) / {stride} + 1 = {shown}"
 
 
-def fitting_paddings(n: int, kernel_size: int, stride: int, max_padding: int) -> list[int]:
-    """Every padding in ``0 .. max_padding`` for which the filter fits exactly.
-
-    >>> fitting_paddings(7, 3, 2, 3)
-    [0, 1, 2, 3]
-    >>> fitting_paddings(8, 3, 2, 3)     # 8 - 3 + 2P is always odd: no padding helps stride 2
-    []
-    """
-    return [p for p in range(max_padding + 1)
-            if n + 2 * p - kernel_size >= 0 and (n + 2 * p - kernel_size) % stride == 0]
-
-
-def nearest_fitting_padding(n: int, kernel_size: int, stride: int, padding: int) -> int | None:
-    """The padding closest to ``padding`` that makes the filter fit (the smaller one on a tie), or None.
-
-    Adding 1 to P adds 2 to N - F + 2P, so searching ``stride`` paddings either side is enough.
-    """
-    candidates = fitting_paddings(n, kernel_size, stride, padding + stride + kernel_size)
-    if not candidates:
-        return None
-    return min(candidates, key=lambda p: (abs(p - padding), p))
-
-
 def conv_arithmetic(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -> ConvArithmetic:
     """Where a ``kernel_size`` filter lands on an ``n``-wide input, and whether it fits.
 
@@ -87,10 +64,7 @@ def conv_arithmetic(n: int, kernel_size: int, stride: int = 1, padding: int = 0)
     >>> r.fits, r.output_size, r.ignored, r.suggestion
     (False, 2, 1, 1)
     """
-    n = check_int(n, "n", minimum=1)
-    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
-    padding = check_int(padding, "padding", minimum=0)
+    n, kernel_size, stride, padding = check_sizes(n, kernel_size, stride, padding)
     padded = n + 2 * padding
     formula = formula_text(n, kernel_size, stride, padding)
     try:

@@ -16,6 +16,7 @@ from typing import Callable
 import ipywidgets as widgets
 import numpy as np
 
+from cnnlib.shapes import nearest_fitting_padding
 from cnnlib.widgets import arithmetic, curves, figures, kernels, paths
 
 EXPLORER_CLASS = "cnnlib-explorer"        # CSS classes: the browser test finds explorers by them
@@ -110,7 +111,7 @@ def conv_arithmetic_explorer(n: int = 7, kernel_size: int = 3, stride: int = 2, 
 
     def apply_suggestion(_button):
         c = {name: control.value for name, control in controls.items()}
-        suggestion = arithmetic.nearest_fitting_padding(c["n"], c["kernel_size"], c["stride"], c["padding"])
+        suggestion = nearest_fitting_padding(c["n"], c["kernel_size"], c["stride"], c["padding"])
         if suggestion is not None:
             controls["padding"].value = min(suggestion, controls["padding"].max)
 

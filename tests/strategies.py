@@ -71,6 +71,21 @@ def conv2d_configs(draw, max_kernel: int = 5):
 
 
 @st.composite
+def winograd_configs(draw):
+    """A 3x3, stride-1 convolution (Winograd's case): odd and even output sizes, square and non-square padding.
+
+    Keys: ``input_shape`` (N, C_in, H, W), ``weight_shape`` (C_out, C_in, 3, 3), ``padding`` (int or pair), ``bias``.
+    """
+    padding = draw(int_or_pair(0, 2))
+    ph, pw = padding if isinstance(padding, tuple) else (padding, padding)
+    height = draw(st.integers(max(1, 3 - 2 * ph), MAX_SIZE))
+    width = draw(st.integers(max(1, 3 - 2 * pw), MAX_SIZE))
+    batch, c_in, c_out = (draw(st.integers(1, 4)) for _ in range(3))
+    return dict(input_shape=(batch, c_in, height, width), weight_shape=(c_out, c_in, 3, 3),
+                padding=padding, bias=draw(st.booleans()))
+
+
+@st.composite
 def pool2d_configs(draw, max_kernel: int = 4):
     """A valid max/avg pooling configuration.
 

@@ -18,7 +18,8 @@ from cnnlib.bench import cases, conv_table
 from cnnlib.bench.__main__ import main, parse_args
 from cnnlib.bench.cases import ConvCase, PoolCase, conv_flops, pool_bytes
 from cnnlib.bench.ceiling import bench_copy, bench_gemm, gemm_flops
-from cnnlib.bench.layers import IMPLS, NAIVE, NUMPY, REFERENCE, TORCH_NN, bench_conv, bench_pool, check_outputs
+from cnnlib.bench.layers import (IM2COL, IMPLS, NAIVE, NUMPY, REFERENCE, TORCH_NN, bench_conv, bench_pool,
+                                 check_outputs)
 from cnnlib.bench.models import _check_logits, bench_inference, bench_training
 from cnnlib.bench.report import Table, fmt, fmt_ratio, layer_table, plot, report, write_json
 from cnnlib.bench.results import Measurement, add_ratios, fraction_of
@@ -38,6 +39,23 @@ def test_interleaved_rotates_the_order_and_warms_up_once():
     assert calls == list("abc") + list("abc") + list("bca") + list("cab")  # warm-up, then rotated rounds
     assert {name: len(t) for name, t in times.items()} == {"a": 3, "b": 3, "c": 3}
     assert all(t >= 0 for ts in times.values() for t in ts)
+
+
+def test_interleaved_lets_the_other_librarys_threads_settle(monkeypatch):
+    from cnnlib.bench import timing
+
+    events = []
+    monkeypatch.setattr(timing.time, "sleep", lambda seconds: events.append(("sleep", seconds)))
+    tasks = {"a": Task(run=lambda _: events.append("a"), library="numpy"),
+             "b": Task(run=lambda _: events.append("b"), library="numpy"),
+             "c": Task(run=lambda _: events.append("c"), library="torch"),
+             "d": Task(run=lambda _: events.append("d"))}  # no library: never waits, never makes others wait
+    interleaved(tasks, repeats=2)
+    pause = ("sleep", timing.SETTLE_S)
+    assert events == ["a", "b", pause, "c", "d",            # warm-up
+                      pause, "a", "b", pause, "c", "d",     # round 1
+                      pause, "b", pause, "c", "d", pause, "a"]  # round 2, rotated
+    assert timing.SETTLE_S >= 0.15  # OpenBLAS spins for about 0.1 s
 
 
 def test_interleaved_caps_a_slow_task_and_skips_its_warmup():
@@ -173,6 +191,15 @@ def test_bench_conv_measures_every_implementation_and_pass(tiny_results):
     assert [m.ratio for m in conv if m.impl == REFERENCE] == [1.0, 1.0, 1.0]
 
 
+def test_the_im2col_row_appears_only_where_auto_picks_winograd():
+    five = cases.ConvCase("five", batch=2, in_channels=1, size=8, out_channels=2, kernel_size=5, naive_batch=1)
+    strided = cases.ConvCase("strided", batch=2, in_channels=1, size=8, out_channels=2, kernel_size=3, stride=2,
+                             naive_batch=1)
+    with threads(1):
+        results = bench_conv([five, strided], impls=[NUMPY, IM2COL, REFERENCE], repeats=1)
+    assert {m.impl for m in results} == {NUMPY, REFERENCE}
+
+
 def test_bench_pool_rates_bytes(tiny_results):
     pool = [m for m in tiny_results if m.section == "pool"]
     assert len(pool) == 12
@@ -256,7 +283,7 @@ def test_convolution_keeps_at_most_one_unfolded_copy_alive():
     n, c, size, c_out, k, pad = 2, 8, 16, 4, 5, 2
     x = rng.standard_normal((n, c, size, size), dtype=np.float32)
     w = rng.standard_normal((c_out, c, k, k), dtype=np.float32)
-    unfolded = n * size * size * c * k * k * 4  # (N*H_out*W_out, C*kH*kW) float32: 409,600 bytes
+    unfolded = n * size * size * c * k * k * 4  # (C*kH*kW, N*H_out*W_out) float32: 409,600 bytes
     output = n * c_out * size * size * 4        # 8,192 bytes
     bound = 1.3 * (unfolded + output)           # two unfolded copies would need 1.9x this
     tracemalloc.start()
@@ -269,7 +296,7 @@ def test_convolution_keeps_at_most_one_unfolded_copy_alive():
     finally:
         tracemalloc.stop()
     assert unfolded < forward_peak < bound
-    assert unfolded < backward_peak < bound + out.nbytes + cache[0].nbytes  # plus what forward left alive
+    assert unfolded < backward_peak < bound + out.nbytes + cache[1][0].nbytes  # plus what forward left alive
 
 
 # -- whole networks, smallest settings -------------------------------------------------------------
@@ -316,6 +343,7 @@ def test_layer_table_shows_times_rates_and_ratios(tiny_results):
     both = next(m for m in tiny_results if (m.section, m.impl, m.pass_) == ("conv", NUMPY, "forward+backward"))
     assert numpy_row[4] == fmt(both.seconds * 1e3) and numpy_row[5] == fmt(both.gflops)
     assert any("naive loops" in note for note in table.notes)
+    assert any(row[1] == IM2COL for row in table.rows) and any("Winograd" in note for note in table.notes)
     full = str(report(tiny_results, None))
     assert "The machine's ceiling" in full and "Pooling, float32, cpu" in full and "GB/s" in full
 

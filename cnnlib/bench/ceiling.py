@@ -32,9 +32,9 @@ def bench_gemm(n=2048, device="cpu", repeats=5, seed=0):
     rng = np.random.default_rng(seed)
     a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
     a_t, b_t = (torch.tensor(m, device=device) for m in (a, b))
-    tasks = {"PyTorch": Task(run=lambda _: a_t @ b_t, device=str(device))}
+    tasks = {"PyTorch": Task(run=lambda _: a_t @ b_t, device=str(device), library="torch")}
     if str(device) == "cpu":
-        tasks["NumPy"] = Task(run=lambda _: a @ b)
+        tasks["NumPy"] = Task(run=lambda _: a @ b, library="numpy")
     times = interleaved(tasks, repeats)
     return [Measurement("ceiling", f"GEMM {n}x{n} float32", library, str(device), "forward", seconds,
                         flops=gemm_flops(n), detail=f"({n}, {n}) @ ({n}, {n})", statistic="min")

@@ -4,7 +4,9 @@ For each layer, the same float32 input, weights and output gradient go to:
 
 - ``naive loops``: `cnnlib.numpy_nn.conv.conv2d_naive` and its backward, on ``naive_batch``
   images only; the time is multiplied up to the full batch and the row says so;
-- ``cnnlib.numpy_nn``: the im2col pair ``conv2d_forward`` / ``conv2d_backward``;
+- ``cnnlib.numpy_nn``: the pair ``conv2d_forward`` / ``conv2d_backward`` as a learner calls it
+  (``algorithm="auto"``: Winograd F(2x2, 3x3) on 3x3 stride-1 layers, im2col elsewhere);
+- ``cnnlib.numpy_nn im2col``: the same pair forced to im2col, on the layers where "auto" does not pick it;
 - ``cnnlib.torch_nn``: the same algorithm in tensor operations, backward through autograd;
 - ``torch.nn``: ``torch.nn.Conv2d`` (oneDNN on the CPU, cuDNN on a GPU), the reference.
 
@@ -21,9 +23,10 @@ from cnnlib.bench.cases import CONV_CASES, PASSES, POOL_CASES, conv_flops, pool_
 from cnnlib.bench.results import Measurement
 from cnnlib.bench.timing import Task, interleaved
 
-NAIVE, NUMPY, TORCH_NN, REFERENCE = "naive loops", "cnnlib.numpy_nn", "cnnlib.torch_nn", "torch.nn"
-IMPLS = (NAIVE, NUMPY, TORCH_NN, REFERENCE)
-CPU_ONLY = (NAIVE, NUMPY)
+NAIVE, NUMPY, IM2COL = "naive loops", "cnnlib.numpy_nn", "cnnlib.numpy_nn im2col"
+TORCH_NN, REFERENCE = "cnnlib.torch_nn", "torch.nn"
+IMPLS = (NAIVE, NUMPY, IM2COL, TORCH_NN, REFERENCE)
+CPU_ONLY = (NAIVE, NUMPY, IM2COL)
 
 
 def _check_impls(impls, device) -> tuple[str, ...]:
@@ -39,9 +42,9 @@ def _check_impls(impls, device) -> tuple[str, ...]:
 def _numpy_tasks(forward, backward, args, grad):
     """forward(*args) -> (out, cache); backward(grad, cache) -> grads."""
     return {
-        "forward": Task(run=lambda _: forward(*args)[0], keep=True),
-        "backward": Task(setup=lambda: forward(*args)[1], run=lambda cache: backward(grad, cache)),
-        "forward+backward": Task(run=lambda _: backward(grad, forward(*args)[1])),
+        "forward": Task(run=lambda _: forward(*args)[0], keep=True, library="numpy"),
+        "backward": Task(setup=lambda: forward(*args)[1], run=lambda cache: backward(grad, cache), library="numpy"),
+        "forward+backward": Task(run=lambda _: backward(grad, forward(*args)[1]), library="numpy"),
     }
 
 
@@ -53,17 +56,17 @@ def _torch_tasks(fn, inputs, grad, device):
         return torch.autograd.grad(out, inputs, grad)
 
     return {
-        "forward": Task(run=lambda _: fn(), device=device, keep=True),
-        "backward": Task(setup=fn, run=gradients, device=device),
-        "forward+backward": Task(run=lambda _: gradients(fn()), device=device),
+        "forward": Task(run=lambda _: fn(), device=device, keep=True, library="torch"),
+        "backward": Task(setup=fn, run=gradients, device=device, library="torch"),
+        "forward+backward": Task(run=lambda _: gradients(fn()), device=device, library="torch"),
     }
 
 
 def _naive_tasks(forward, backward, repeats):
     """The loops take seconds: no warm-up, ``repeats`` rounds, and forward+backward is the sum of the two."""
     return {
-        "forward": Task(run=lambda _: forward(), repeats=repeats, warmup=False, keep=True),
-        "backward": Task(run=lambda _: backward(), repeats=repeats, warmup=False),
+        "forward": Task(run=lambda _: forward(), repeats=repeats, warmup=False, keep=True, library="numpy"),
+        "backward": Task(run=lambda _: backward(), repeats=repeats, warmup=False, library="numpy"),
     }
 
 
@@ -89,10 +92,13 @@ def _conv_contenders(case, impls, device, rng):
         NAIVE: lambda: _naive_tasks(lambda: np_conv.conv2d_naive(x[:nb], w, b, s, p),
                                     lambda: np_conv.conv2d_backward_naive(g[:nb], x[:nb], w, b, s, p), None),
         NUMPY: lambda: _numpy_tasks(np_conv.conv2d_forward, np_conv.conv2d_backward, (x, w, b, s, p), g),
+        IM2COL: lambda: _numpy_tasks(np_conv.conv2d_forward, np_conv.conv2d_backward, (x, w, b, s, p, "im2col"), g),
         TORCH_NN: lambda: _torch_tasks(lambda: th_conv.conv2d(*tensors, s, p), tensors, g_t, device),
         REFERENCE: lambda: _torch_tasks(lambda: layer(x_t), [x_t, layer.weight, layer.bias], g_t, device),
     }
-    return {impl: makers[impl]() for impl in impls}
+    if np_conv.choose_algorithm("auto", case.weight_shape[2:], (s, s)) == "im2col":
+        del makers[IM2COL]  # "auto" is im2col here already
+    return {impl: makers[impl]() for impl in impls if impl in makers}
 
 
 def _pool_contenders(case, impls, device, rng):
@@ -121,7 +127,7 @@ def _pool_contenders(case, impls, device, rng):
         TORCH_NN: lambda: _torch_tasks(lambda: ours(x_t, *window), [x_t], g_t, device),
         REFERENCE: lambda: _torch_tasks(lambda: ref(x_t), [x_t], g_t, device),
     }
-    return {impl: makers[impl]() for impl in impls}
+    return {impl: makers[impl]() for impl in impls if impl in makers}  # no algorithm choice for pooling
 
 
 # -- running a section ----------------------------------------------------------------------------

@@ -144,7 +144,8 @@ def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(
                 position["i"] += 1
         return run
 
-    tasks = {impl: Task(run=run_steps(impl), device=str(device), warmup=False) for impl in impls}
+    tasks = {impl: Task(run=run_steps(impl), device=str(device), warmup=False,
+                      library="numpy" if impl == NUMPY else "torch") for impl in impls}
     peaks = warm_up(tasks, device)
     times = interleaved(tasks, repeats)
     flops = 3 * forward_flops(lenet5, (batch, 1, 32, 32)) * steps

@@ -11,7 +11,7 @@ import html
 import json
 from pathlib import Path
 
-from cnnlib.bench.layers import CPU_ONLY
+from cnnlib.bench.layers import CPU_ONLY, IM2COL
 from cnnlib.bench.results import Measurement, fraction_of
 
 
@@ -133,6 +133,10 @@ def layer_table(results: list[Measurement], section: str = "conv") -> list[Table
                 layer, impl + ("*" if both.extrapolated else ""),
                 *(fmt(passes[p].seconds * 1e3) for p in ("forward", "backward", "forward+backward")),
                 fmt(rate), fmt_percent(fraction_of(rate, limit)), fmt_ratio(fwd.ratio), fmt_ratio(both.ratio)])
+            if impl == IM2COL:
+                notes.setdefault(device, set()).add(
+                    "cnnlib.numpy_nn picks Winograd F(2x2, 3x3) for 3x3 stride-1 layers (algorithm=\"auto\"); "
+                    "the im2col row is the same code forced to im2col")
             if both.extrapolated:
                 notes.setdefault(device, set()).add(
                     "* naive loops: run on a few images of the batch and scaled up to the full batch; "

@@ -1,6 +1,6 @@
 """Timing that can be trusted on a shared machine: interleaved repeats, medians, a stated thread count.
 
-Three habits make a benchmark honest, and this module is where they live:
+Four habits make a benchmark honest, and this module is where they live:
 
 - **Interleave.** Every contender runs once per round, in a rotated order, for several rounds.
   When another process steals the CPU for a while, all contenders suffer alike instead of one.
@@ -8,6 +8,12 @@ Three habits make a benchmark honest, and this module is where they live:
   not the minimum (which flatters whoever got the one quiet moment).
 - **Fix and state the thread count.** NumPy's matrix multiply runs in its BLAS library's
   threads, PyTorch in its own; `threads(n)` sets both, `thread_info()` says what is in force.
+- **Let the other library's threads fall asleep.** After a call, OpenBLAS's worker threads keep
+  spinning on their cores for about 0.1 s, waiting for more work (OpenMP's, PyTorch's, for a
+  shorter while). On a 2-core machine the spinning threads of one library take the cores the
+  next contender needs: alternating a 1024x1024 NumPy matrix multiply with a VGG convolution
+  in torch.nn made each about 1.7x slower than running alone. `interleaved` therefore pauses
+  `SETTLE_S` whenever the next task's ``library`` differs from the last one's.
 
 On CUDA a kernel launch returns before the GPU has finished, so each timed call is wrapped in
 ``torch.cuda.synchronize()``. Peak memory: `peak_rss` (the process's resident memory on Linux,
@@ -25,6 +31,8 @@ from typing import Any, Callable
 
 from cnnlib.checks import check_int
 
+SETTLE_S = 0.2  # longer than OpenBLAS's idle spin (2**28 cycles, about 0.1 s) and OpenMP's
+
 
 @dataclass
 class Task:
@@ -33,6 +41,7 @@ class Task:
     ``repeats`` caps how many rounds this task joins (the naive loops take seconds, so they join
     only the first round or two). ``device`` is ``"cpu"`` or a CUDA device, for synchronisation.
     ``keep`` stores the value of the first call in ``Task.result``, for a correctness check.
+    ``library`` ("numpy", "torch" or "") names whose thread pool runs the call (see `interleaved`).
     """
 
     run: Callable[[Any], Any]
@@ -41,6 +50,7 @@ class Task:
     device: str = "cpu"
     warmup: bool = True
     keep: bool = False
+    library: str = ""
     result: Any = field(default=None, repr=False)
 
     def call(self) -> float:
@@ -67,16 +77,26 @@ def interleaved(tasks: dict[str, Task], repeats: int) -> dict[str, list[float]]:
     """Time every task once per round for ``repeats`` rounds, rotating the order each round.
 
     Each task is first called once untimed (its warm-up: caches, thread pools, cuDNN's choice of
-    algorithm) unless it says ``warmup=False``. Returns the seconds of every timed call, by name.
+    algorithm) unless it says ``warmup=False``. Between two tasks of different ``library``, it
+    waits `SETTLE_S` (untimed). Returns the seconds of every timed call, by name.
 
     >>> times = interleaved({"a": Task(run=lambda _: sum(range(100)))}, repeats=3)
     >>> len(times["a"])
     3
     """
     repeats = check_int(repeats, "repeats", minimum=1)
+    last_library = ""
+
+    def call(task: Task) -> float:
+        nonlocal last_library
+        if task.library and last_library and task.library != last_library:
+            time.sleep(SETTLE_S)  # the previous library's threads stop spinning first
+        last_library = task.library or last_library
+        return task.call()
+
     for task in tasks.values():
         if task.warmup:
-            task.call()
+            call(task)
     names = list(tasks)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
@@ -84,7 +104,7 @@ def interleaved(tasks: dict[str, Task], repeats: int) -> dict[str, list[float]]:
         for name in names[shift:] + names[:shift]:  # a different contender goes first each round
             task = tasks[name]
             if task.repeats is None or len(times[name]) < task.repeats:
-                times[name].append(task.call())
+                times[name].append(call(task))
     return times
 
 

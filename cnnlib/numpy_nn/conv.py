@@ -7,13 +7,18 @@ Each output pixel is a dot product between one filter and the patch of the input
 (like PyTorch, this is cross-correlation: the filter is not flipped). Two versions live here:
 
 - `conv2d_naive` / `conv2d_backward_naive`: the formula above as nested loops, for reading;
-- `conv2d_forward` / `conv2d_backward`: the same numbers with "im2col". Every patch is
-  unrolled into one row of a matrix, so the convolution becomes ONE matrix multiply, a linear
-  layer applied to every patch at once:
-  ``patches (N*H_out*W_out, C_in*kH*kW) @ weight.T (C_in*kH*kW, C_out)``, which BLAS does fast.
+- `conv2d_forward` / `conv2d_backward`: the same numbers with "im2col" (image to columns).
+  Every patch is unrolled into one column of a matrix, so the convolution becomes ONE matrix
+  multiply, a linear layer applied to every patch at once:
+  ``weight (C_out, C_in*kH*kW) @ columns (C_in*kH*kW, N*H_out*W_out)``, which BLAS does fast.
   The patches are read through a strided *view* of the padded input (no Python loop over
-  pixels). The backward pass is the linear layer's backward, and the patch gradients are folded
+  pixels). The backward pass is the linear layer's backward, and the column gradients are folded
   back onto the input by looping only over the kH*kW kernel offsets.
+
+A third way, for 3x3 filters at stride 1 only, lives in `cnnlib.numpy_nn.winograd`: Winograd's
+F(2x2, 3x3), the same convolution with 2.25x fewer multiplies. ``algorithm="auto"`` (the
+default) uses it where it applies, as cuDNN and oneDNN pick an algorithm per layer;
+``algorithm="im2col"`` always takes the path above.
 
 `Conv2d` is the module that holds ``weight`` (C_out, C_in, kH, kW) and ``bias`` (C_out,) as
 PyTorch's ``torch.nn.Conv2d`` does, initialised the same way.
@@ -26,7 +31,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlib.checks import check_conv2d, check_int, check_same_dtype, pair
+from cnnlib.numpy_nn import winograd
 from cnnlib.numpy_nn.module import Module, Parameter
+
+ALGORITHMS = ("auto", "im2col", "winograd")
 
 
 # -- helpers shared by the vectorized pair --------------------------------------------------------
@@ -63,31 +71,31 @@ def windows(x_pad: np.ndarray, kernel_hw: tuple[int, int], stride: tuple[int, in
 
 
 def im2col(x_pad: np.ndarray, kernel_hw, stride, out_hw) -> np.ndarray:
-    """The patch matrix: one row per output pixel (n, i, j), one column per filter entry (c, a, b).
+    """The column matrix: one column per output pixel (n, i, j), one row per filter entry (c, a, b).
 
-    Shape: (N*H_out*W_out, C*kH*kW). This is the one unfolded copy of the input; it is stored
-    column by column (the transpose of a C-contiguous (C*kH*kW, N*H_out*W_out) array), because
-    that order makes the strided copy read and write long runs of pixels, and `col2im` too.
+    Shape: (C*kH*kW, N*H_out*W_out), C-contiguous: column (n, i, j) is the patch under output
+    pixel (i, j) of image n, unrolled. This is the one unfolded copy of the input. Its rows run
+    along the output pixels, so the strided copy reads and writes long runs of pixels (and
+    `col2im` adds long runs back).
     """
     n, c = x_pad.shape[:2]
     kh, kw = kernel_hw
     h_out, w_out = out_hw
     view = windows(x_pad, kernel_hw, stride, out_hw).transpose(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, H_out, W_out)
-    cols = view.copy().reshape(c * kh * kw, n * h_out * w_out)  # a fresh, writable copy
-    return cols.T                                               # (N*H_out*W_out, C*kH*kW)
+    return view.copy().reshape(c * kh * kw, n * h_out * w_out)  # a fresh, writable copy
 
 
-def col2im(grad_patches: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw) -> np.ndarray:
+def col2im(grad_columns: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw) -> np.ndarray:
     """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
 
     Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
     over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block.
-    ``grad_patches`` is laid out like `im2col`'s result. Returns the (N, C, Hp, Wp) gradient
-    of the padded input.
+    ``grad_columns`` has `im2col`'s shape (C*kH*kW, N*H_out*W_out). Returns the (N, C, Hp, Wp)
+    gradient of the padded input.
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out) = kernel_hw, stride, out_hw
-    cols = grad_patches.T.reshape(c, kh, kw, n, h_out, w_out)  # a view when laid out like im2col's result
+    cols = grad_columns.reshape(c, kh, kw, n, h_out, w_out)   # a view
     grad = np.zeros((c, n, hp, wp), dtype=cols.dtype)          # channel-first, like cols: long contiguous adds
     for a in range(kh):
         for b in range(kw):
@@ -105,8 +113,28 @@ def _prepare(x, weight, bias, stride, padding):
     return x, weight, bias, (sh, sw), (ph, pw), out_hw
 
 
+def choose_algorithm(algorithm, kernel_hw, stride) -> str:
+    """Resolve ``algorithm``: "auto" is "winograd" for 3x3 filters at stride 1, "im2col" otherwise."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    fits = tuple(kernel_hw) == (3, 3) and tuple(stride) == (1, 1)
+    if algorithm == "winograd" and not fits:
+        raise ValueError(f"algorithm='winograd' needs a 3x3 kernel and stride 1, got kernel_size "
+                         f"{tuple(kernel_hw)} and stride {tuple(stride)}; use 'im2col' or 'auto'")
+    if algorithm == "auto":
+        return "winograd" if fits else "im2col"
+    return algorithm
+
+
+def _checked_grad(grad_output, expected, dtype):
+    grad_output = np.asarray(grad_output)
+    if grad_output.shape != expected:
+        raise ValueError(f"grad_output must have the output's shape {expected}, got {grad_output.shape}")
+    return grad_output.astype(dtype, copy=False)
+
+
 # -- the vectorized pair --------------------------------------------------------------------------
-def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, algorithm="auto"):
     """Convolution by im2col and one matrix multiply; returns ``(out, cache)`` for `conv2d_backward`.
 
     Math: out[n, co, i, j] = bias[co] + sum_{c,a,b} weight[co, c, a, b] * x_pad[n, c, i*sH+a, j*sW+b].
@@ -116,28 +144,33 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
         out: (N, C_out, H_out, W_out) with H_out = floor((H + 2*pH - kH) / sH) + 1 (likewise W_out).
 
     ``stride`` and ``padding`` are an int or a pair (h, w), as in ``torch.nn.functional.conv2d``.
-    The cache keeps the padded input, not the patch matrix: backward unfolds it again, so at
-    most one unfolded copy of the input is alive at a time. Taught in 02_convolution.
+    ``algorithm``: "im2col" (below), "winograd" (3x3 filters, stride 1; see `cnnlib.numpy_nn.winograd`)
+    or "auto", which takes Winograd where it applies. The cache keeps the padded input, not the
+    column matrix: backward unfolds it again, so at most one unfolded copy of the input is alive at
+    a time. Taught in 02_convolution.
     """
     x, weight, bias, stride, padding, out_hw = _prepare(x, weight, bias, stride, padding)
     c_out, c_in, kh, kw = weight.shape
+    if choose_algorithm(algorithm, (kh, kw), stride) == "winograd":
+        out, cache = winograd.winograd_forward(x, weight, bias, padding, out_hw)
+        return out, ("winograd", cache)
     n = x.shape[0]
     x_pad = pad2d(x, padding)                              # (N, C_in, Hp, Wp)
-    patches = im2col(x_pad, (kh, kw), stride, out_hw)      # (N*H_out*W_out, C_in*kH*kW)
-    out = patches @ weight.reshape(c_out, -1).T            # (N*H_out*W_out, C_out): one GEMM
-    del patches
+    columns = im2col(x_pad, (kh, kw), stride, out_hw)      # (C_in*kH*kW, N*H_out*W_out)
+    out = weight.reshape(c_out, -1) @ columns              # (C_out, N*H_out*W_out): one GEMM
+    del columns
     if bias is not None:
-        out += bias
-    out = out.reshape(n, *out_hw, c_out).transpose(0, 3, 1, 2)  # (N, C_out, H_out, W_out)
+        out += bias[:, None]
+    out = out.reshape(c_out, n, *out_hw).transpose(1, 0, 2, 3)  # (N, C_out, H_out, W_out)
     cache = (x_pad, x.shape, weight, bias is not None, stride, padding, out_hw)
-    return np.ascontiguousarray(out), cache
+    return np.ascontiguousarray(out), ("im2col", cache)
 
 
 def conv2d_backward(grad_output, cache):
     """Gradients of the convolution from `conv2d_forward`'s cache: ``(grad_input, grad_weight, grad_bias)``.
 
-    Math: with G = grad_output as (N*H_out*W_out, C_out), P = im2col(x) and W = weight as (C_out, C_in*kH*kW),
-    grad_weight = G^T @ P, grad_patches = G @ W (folded back onto the input), grad_bias = sum of G's rows.
+    Math: with G = grad_output as (C_out, N*H_out*W_out), X = im2col(x) and W = weight as (C_out, C_in*kH*kW),
+    grad_weight = G @ X^T, grad_columns = W^T @ G (folded back onto the input), grad_bias = G's row sums.
 
     Shape:
         grad_output: (N, C_out, H_out, W_out); grad_input: (N, C_in, H, W);
@@ -145,36 +178,36 @@ def conv2d_backward(grad_output, cache):
 
     Taught in 02_convolution (and checked numerically in 05_backprop_optimizers).
     """
-    x_pad, x_shape, weight, has_bias, stride, padding, out_hw = cache
+    algorithm, saved = cache
+    if algorithm == "winograd":
+        x, weight, out_hw = saved[0], saved[1], saved[-1]
+        return winograd.winograd_backward(_checked_grad(grad_output, (len(x), len(weight), *out_hw), weight.dtype),
+                                          saved)
+    x_pad, x_shape, weight, has_bias, stride, padding, out_hw = saved
+    grad_output = _checked_grad(grad_output, (x_shape[0], len(weight), *out_hw), weight.dtype)
     c_out, c_in, kh, kw = weight.shape
-    n = x_shape[0]
-    expected = (n, c_out, *out_hw)
-    grad_output = np.asarray(grad_output)
-    if grad_output.shape != expected:
-        raise ValueError(f"grad_output must have the output's shape {expected}, got {grad_output.shape}")
-    grad_output = grad_output.astype(weight.dtype, copy=False)
-    g = np.ascontiguousarray(grad_output.transpose(0, 2, 3, 1)).reshape(-1, c_out)  # (N*H_out*W_out, C_out)
-    grad_bias = g.sum(axis=0) if has_bias else None                                 # (C_out,)
+    g = np.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(c_out, -1)  # (C_out, N*H_out*W_out)
+    grad_bias = g.sum(axis=1) if has_bias else None                                 # (C_out,)
 
-    patches = im2col(x_pad, (kh, kw), stride, out_hw)          # (N*H_out*W_out, C_in*kH*kW), unfolded again
-    # G^T @ P computed as (P^T @ G)^T: the same GEMM, in the orientation OpenBLAS splits between threads
+    columns = im2col(x_pad, (kh, kw), stride, out_hw)          # (C_in*kH*kW, N*H_out*W_out), unfolded again
+    # G @ X^T computed as (X @ G^T)^T: the same GEMM, in the orientation OpenBLAS splits between threads
     # without stalling (python -m cnnlib.bench: VGG conv3-64 backward 3x faster at 2 threads, same at 1)
-    grad_weight = (patches.T @ g).T.reshape(weight.shape)      # (C_out, C_in, kH, kW): one GEMM
-    # the patches are no longer needed: their memory receives the patch gradients (one GEMM),
+    grad_weight = (columns @ g.T).T.reshape(weight.shape)      # (C_out, C_in, kH, kW): one GEMM
+    # the columns are no longer needed: their memory receives the column gradients (one GEMM),
     # so only one unfolded copy is ever alive and no new large array is allocated
-    grad_patches = np.matmul(g, weight.reshape(c_out, -1), out=patches)  # (N*H_out*W_out, C_in*kH*kW)
-    del patches
-    grad_pad = col2im(grad_patches, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
-    del grad_patches
+    grad_columns = np.matmul(weight.reshape(c_out, -1).T, g, out=columns)  # (C_in*kH*kW, N*H_out*W_out)
+    del columns
+    grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
+    del grad_columns
     ph, pw = padding
     h, w = x_shape[2:]
     grad_input = np.ascontiguousarray(grad_pad[:, :, ph:ph + h, pw:pw + w])  # (N, C_in, H, W)
     return grad_input, grad_weight, grad_bias
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
+def conv2d(x, weight, bias=None, stride=1, padding=0, algorithm="auto") -> np.ndarray:
     """``torch.nn.functional.conv2d`` in NumPy (forward only); see `conv2d_forward`. Taught in 02_convolution."""
-    return conv2d_forward(x, weight, bias, stride, padding)[0]
+    return conv2d_forward(x, weight, bias, stride, padding, algorithm)[0]
 
 
 # -- the naive loops, for reading -----------------------------------------------------------------
@@ -249,12 +282,14 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 bias: bool = True, dtype=np.float64, rng=None):
+                 bias: bool = True, dtype=np.float64, rng=None, algorithm="auto"):
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         self.out_channels = check_int(out_channels, "out_channels", minimum=1)
         self.kernel_size = pair(kernel_size, "kernel_size", minimum=1)
         self.stride = pair(stride, "stride", minimum=1)
         self.padding = pair(padding, "padding", minimum=0)
+        self.algorithm = algorithm
+        choose_algorithm(algorithm, self.kernel_size, self.stride)  # refuse a bad choice now, not at forward
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
             raise ValueError(f"dtype must be a floating-point type such as np.float32, got {dtype}")
@@ -268,7 +303,7 @@ class Conv2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         bias = None if self.bias is None else self.bias.data
-        out, self._cache = conv2d_forward(x, self.weight.data, bias, self.stride, self.padding)
+        out, self._cache = conv2d_forward(x, self.weight.data, bias, self.stride, self.padding, self.algorithm)
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
@@ -280,4 +315,5 @@ class Conv2d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
+                + ("" if self.algorithm == "auto" else f", algorithm={self.algorithm!r}"))

@@ -13,7 +13,9 @@ Four habits make a benchmark honest, and this module is where they live:
   shorter while). On a 2-core machine the spinning threads of one library take the cores the
   next contender needs: alternating a 1024x1024 NumPy matrix multiply with a VGG convolution
   in torch.nn made each about 1.7x slower than running alone. `interleaved` therefore pauses
-  `SETTLE_S` whenever the next task's ``library`` differs from the last one's.
+  `SETTLE_S` whenever the next task's ``library`` differs from the last one's, then calls the
+  task once untimed: after the pause its own threads have gone to sleep too, and waking them
+  cost a LeNet-sized layer about 15% on the first call.
 
 On CUDA a kernel launch returns before the GPU has finished, so each timed call is wrapped in
 ``torch.cuda.synchronize()``. Peak memory: `peak_rss` (the process's resident memory on Linux,
@@ -78,7 +80,8 @@ def interleaved(tasks: dict[str, Task], repeats: int) -> dict[str, list[float]]:
 
     Each task is first called once untimed (its warm-up: caches, thread pools, cuDNN's choice of
     algorithm) unless it says ``warmup=False``. Between two tasks of different ``library``, it
-    waits `SETTLE_S` (untimed). Returns the seconds of every timed call, by name.
+    waits `SETTLE_S` and calls the next task once more, untimed (unless ``warmup=False``).
+    Returns the seconds of every timed call, by name.
 
     >>> times = interleaved({"a": Task(run=lambda _: sum(range(100)))}, repeats=3)
     >>> len(times["a"])
@@ -90,7 +93,9 @@ def interleaved(tasks: dict[str, Task], repeats: int) -> dict[str, list[float]]:
     def call(task: Task) -> float:
         nonlocal last_library
         if task.library and last_library and task.library != last_library:
-            time.sleep(SETTLE_S)  # the previous library's threads stop spinning first
+            time.sleep(SETTLE_S)  # the previous library's threads stop spinning first ...
+            if task.warmup:
+                task.call()       # ... and this library's threads, asleep by now, are woken untimed
         last_library = task.library or last_library
         return task.call()
 

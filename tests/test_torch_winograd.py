@@ -108,6 +108,7 @@ def test_the_same_functions_as_the_numpy_module():
     public = [name for name in dir(np_winograd) if callable(getattr(np_winograd, name)) and not name.startswith("_")
               and getattr(getattr(np_winograd, name), "__module__", "") == np_winograd.__name__]
     assert sorted(public) == sorted(name for name in winograd.__all__ if name not in ("AT", "BT", "G", "CHUNK"))
+    assert winograd.parity_slices is np_winograd.parity_slices and winograd.tiles_for is np_winograd.tiles_for
 
 
 def test_transforming_a_channel_at_a_time_changes_nothing(monkeypatch):

@@ -95,7 +95,7 @@ def to_planes(x, padding, tiles, slack=0):
     grid = flat[..., :size].reshape(2, 2, c, n, tiles[0] + 1, tiles[1] + 1)
     for pr in (0, 1):
         for pc in (0, 1):
-            rows, cols = _parity_slices(pr, pc, padding, (h, w))
+            rows, cols = parity_slices(pr, pc, padding, (h, w))
             grid[pr, pc, :, :, rows[1], cols[1]] = x[:, :, rows[0], cols[0]].transpose(1, 0, 2, 3)
     return flat
 
@@ -107,12 +107,12 @@ def from_planes(flat, padding, tiles, out):
     grid = flat[..., :size].reshape(2, 2, c, n, tiles[0] + 1, tiles[1] + 1)
     for pr in (0, 1):
         for pc in (0, 1):
-            rows, cols = _parity_slices(pr, pc, padding, (h, w))
+            rows, cols = parity_slices(pr, pc, padding, (h, w))
             out[:, :, rows[0], cols[0]] = grid[pr, pc, :, :, rows[1], cols[1]].transpose(1, 0, 2, 3)
     return out
 
 
-def _parity_slices(pr, pc, padding, hw):
+def parity_slices(pr, pc, padding, hw):
     """For parity (pr, pc) of the padded grid: (image slice, grid slice) for rows, then for columns."""
     slices = []
     for parity, pad, size in ((pr, padding[0], hw[0]), (pc, padding[1], hw[1])):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import torch
 
-from cnnlib.numpy_nn.winograd import AT, BT, CHUNK, G, tiles_for  # the constant matrices, shared
+from cnnlib.numpy_nn.winograd import AT, BT, CHUNK, G, parity_slices, tiles_for  # shared: no arrays involved
 
-__all__ = ["AT", "BT", "G", "CHUNK", "tiles_for", "combine", "transform_tiles", "transform_tiles_adjoint",
-           "to_planes", "from_planes", "transform_filters", "transform_filters_adjoint", "transform_input",
-           "transform_output", "transform_grad_output", "transform_input_adjoint", "winograd_forward",
-           "winograd_backward", "in_chunks"]
+__all__ = ["AT", "BT", "G", "CHUNK", "tiles_for", "parity_slices", "combine", "transform_tiles",
+           "transform_tiles_adjoint", "to_planes", "from_planes", "transform_filters", "transform_filters_adjoint",
+           "transform_input", "transform_output", "transform_grad_output", "transform_input_adjoint",
+           "winograd_forward", "winograd_backward", "in_chunks"]
 
 
 # -- the transforms, as additions of whole tensors ------------------------------------------------
@@ -62,7 +62,7 @@ def to_planes(x, padding, tiles, slack=0):
     grid = flat[..., :size].view(2, 2, c, n, tiles[0] + 1, tiles[1] + 1)
     for pr in (0, 1):
         for pc in (0, 1):
-            rows, cols = _parity_slices(pr, pc, padding, (h, w))
+            rows, cols = parity_slices(pr, pc, padding, (h, w))
             grid[pr, pc, :, :, rows[1], cols[1]] = x[:, :, rows[0], cols[0]].permute(1, 0, 2, 3)
     return flat
 
@@ -74,20 +74,9 @@ def from_planes(flat, padding, tiles, out):
     grid = flat[..., :size].view(2, 2, c, n, tiles[0] + 1, tiles[1] + 1)
     for pr in (0, 1):
         for pc in (0, 1):
-            rows, cols = _parity_slices(pr, pc, padding, (h, w))
+            rows, cols = parity_slices(pr, pc, padding, (h, w))
             out[:, :, rows[0], cols[0]] = grid[pr, pc, :, :, rows[1], cols[1]].permute(1, 0, 2, 3)
     return out
-
-
-def _parity_slices(pr, pc, padding, hw):
-    """For parity (pr, pc) of the padded grid: (image slice, grid slice) for rows, then for columns."""
-    slices = []
-    for parity, pad, size in ((pr, padding[0], hw[0]), (pc, padding[1], hw[1])):
-        start = (parity - pad) % 2
-        count = len(range(start, size, 2))
-        first = (start + pad) // 2
-        slices.append((slice(start, None, 2), slice(first, first + count)))
-    return slices
 
 
 # -- filters --------------------------------------------------------------------------------------

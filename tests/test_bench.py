@@ -313,6 +313,22 @@ def test_bench_training_runs_lenet5_three_ways():
         assert m.flops == 3 * forward
 
 
+def test_the_mixed_precision_training_step_runs_on_the_cpu_in_bfloat16():
+    from cnnlib.bench.models import _torch_step
+    from cnnlib.models import lenet5
+    from cnnlib.train import Precision
+
+    torch.manual_seed(0)
+    model = lenet5()
+    before = model[0].weight.detach().clone()  # C1
+    step = _torch_step(model, 0.05, Precision("cpu", amp=True, channels_last=True))
+    x, y = torch.randn(8, 1, 32, 32), torch.randint(0, 10, (8,))
+    losses = [float(step(x, y).detach()) for _ in range(5)]
+    after = model[0].weight
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    assert not torch.equal(before, after.detach()) and after.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_bench_inference_counts_images_and_flops():
     case = cases.find(cases.MODEL_CASES, ["ResNet-18"])
     with threads(1):

@@ -216,3 +216,49 @@ def test_history_record_appends_one_epoch():
     h.record(0.25, 0.9, test=(0.3, 0.85))
     assert (h.train_loss, h.train_acc, h.test_loss, h.test_acc) == ([0.5, 0.25], [0.8, 0.9], [0.3], [0.85])
     assert h.epochs == 2
+
+
+# -- mixed precision and channels-last (float16 + GradScaler on CUDA; bfloat16 on the CPU here) ----------
+def _adam_run(digits16, device="cpu", **options):
+    torch.manual_seed(0)
+    model = small_cnn(nn)
+    history = fit(model, *digits16, torch.optim.Adam(model.parameters(), lr=1e-2), epochs=3, batch_size=30,
+                  device=device, progress=False, **options)
+    return history, model
+
+
+def test_channels_last_is_the_same_training(digits16):
+    plain, _ = _adam_run(digits16)
+    nhwc, model = _adam_run(digits16, channels_last=True)
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    np.testing.assert_allclose(nhwc.train_loss, plain.train_loss, rtol=1e-4)  # only the memory order differs
+    np.testing.assert_allclose(nhwc.test_acc, plain.test_acc, atol=1 / 120)
+
+
+def test_mixed_precision_trains_and_keeps_float32_weights(digits16):
+    plain, _ = _adam_run(digits16)
+    mixed, model = _adam_run(digits16, amp=True, channels_last=True)
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # autocast computes in half, stores float32
+    assert mixed.train_loss != plain.train_loss                         # bfloat16 really was used
+    np.testing.assert_allclose(mixed.train_loss, plain.train_loss, rtol=0.05)
+    assert mixed.train_loss[2] < mixed.train_loss[0] and mixed.test_acc[2] >= 0.75
+
+
+def test_precision_uses_float16_with_a_scaler_only_on_cuda():
+    from cnnlib.train import Precision
+
+    cpu = Precision("cpu", amp=True)
+    assert cpu.dtype == torch.bfloat16 and cpu.scaler is None
+    cuda = Precision("cuda", amp=False)
+    assert cuda.dtype == torch.float16 and cuda.scaler is None  # no scaler without amp
+    with pytest.raises(ValueError, match="amp must be True or False, got 'yes'"):
+        Precision("cpu", amp="yes")
+    with pytest.raises(ValueError, match="channels_last must be True or False, got 1"):
+        Precision("cpu", channels_last=1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_mixed_precision_on_cuda_scales_gradients_and_learns(digits16):
+    mixed, model = _adam_run(digits16, device="cuda", amp=True, channels_last=True)
+    assert next(model.parameters()).device.type == "cuda"
+    assert mixed.train_loss[2] < mixed.train_loss[0] and mixed.test_acc[2] >= 0.75

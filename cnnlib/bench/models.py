@@ -2,7 +2,8 @@
 
 Training (06_case_studies_lenet_alexnet_vgg): LeNet-5 on scikit-learn's digits, batches of 64,
 plain SGD, built three ways from the same initial weights: from ``cnnlib.numpy_nn`` layers (every
-backward written out, float32), from ``cnnlib.torch_nn`` layers, and from ``torch.nn``.
+backward written out, float32), from ``cnnlib.torch_nn`` layers, and from ``torch.nn``; on a GPU
+also ``torch.nn`` trained as ``cnnlib.train.fit(..., amp=True, channels_last=True)`` trains it.
 
 Inference: AlexNet (227x227, its native size), VGG16, ResNet-18 and ResNet-50 (224x224) from
 ``cnnlib.models``, in evaluation mode without autograd. The ``cnnlib.torch_nn`` variant swaps in
@@ -92,24 +93,31 @@ def _numpy_step(model, lr):
     return step
 
 
-def _torch_step(model, lr):
+def _torch_step(model, lr, precision=None):
+    """One SGD step of ``model``; ``precision`` (a `cnnlib.train.Precision`) adds autocast and channels-last."""
     import torch
     import torch.nn.functional as F
 
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    from cnnlib.train import Precision
+
+    precision = precision or Precision("cpu")
+    optimizer = torch.optim.SGD(precision.prepare(model).parameters(), lr=lr)
 
     def step(x, y):
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
+        with precision.autocast():
+            loss = F.cross_entropy(model(precision.inputs(x)), y)
+        precision.backward_and_step(loss, optimizer)
         return loss
 
     return step
 
 
-def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(NUMPY, TORCH_NN, REFERENCE), seed=0):
+def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(NUMPY, TORCH_NN, REFERENCE, AMP),
+                   seed=0):
     """LeNet-5 training steps per second on the digits; one timed call is ``steps`` SGD steps.
+
+    `AMP` (mixed precision and channels-last) runs on CUDA only, ``cnnlib.numpy_nn`` on the CPU only.
 
     Returns Measurements (section "train", ``items`` = steps, with the memory peak of the first call).
     """
@@ -118,8 +126,10 @@ def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(
     from cnnlib.data import load_digits
     from cnnlib.models import lenet5
 
-    if str(device) != "cpu":
-        impls = tuple(impl for impl in impls if impl != NUMPY)
+    from cnnlib.train import Precision
+
+    on_cpu, on_cuda = str(device) == "cpu", str(device).startswith("cuda")
+    impls = tuple(impl for impl in impls if (impl != NUMPY or on_cpu) and (impl != AMP or on_cuda))
     (x_train, y_train), _ = load_digits()
     batches = [(x_train[i:i + batch], y_train[i:i + batch]) for i in range(0, len(x_train) - batch + 1, batch)]
     torch.manual_seed(seed)
@@ -132,7 +142,8 @@ def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(
             model = lenet5(layers=torch_layers()) if impl == TORCH_NN else lenet5()
             model.load_state_dict(reference.state_dict())
             on_device = [tuple(torch.from_numpy(a).to(device) for a in pair) for pair in batches]
-            steppers[impl] = (_torch_step(model.to(device), lr), on_device)
+            precision = Precision(device, amp=impl == AMP, channels_last=impl == AMP)
+            steppers[impl] = (_torch_step(model.to(device), lr, precision), on_device)
 
     def run_steps(impl):
         step, data = steppers[impl]

@@ -121,3 +121,14 @@ def test_transforming_a_channel_at_a_time_changes_nothing(monkeypatch):
     g = torch.randn_like(whole)
     for a, e in zip(conv2d_backward(g, pieces_cache), conv2d_backward(g, whole_cache)):
         torch.testing.assert_close(a, e, rtol=1e-13, atol=1e-13)
+
+
+def test_auto_picks_winograd_on_the_cpu_only(monkeypatch):
+    x, w = torch.randn(1, 2, 6, 6), torch.randn(3, 2, 3, 3)
+    assert conv2d_forward(x, w, None, 1, 1)[1][0] == "winograd"
+    chunks = []
+    monkeypatch.setattr(winograd, "CHUNK", 1)
+    winograd.in_chunks(chunks.append, 5, 1, "cuda")  # a GPU gets every channel in one slice
+    assert chunks == [slice(0, 5)]
+    winograd.in_chunks(chunks.append, 2, 1)
+    assert chunks[1:] == [slice(0, 1), slice(1, 2)]

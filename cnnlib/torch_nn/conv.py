@@ -9,8 +9,8 @@ of any device (CPU, CUDA, MPS) and dtype:
 unrolls it into one column of a matrix, so the convolution is ONE matrix multiply, a linear layer
 applied to every patch at once: ``weight (C_out, C_in*kH*kW) @ columns (C_in*kH*kW, N*H_out*W_out)``.
 The backward pass is the linear layer's backward; `col2im`, the adjoint of `im2col`, folds the
-column gradients back onto the input. For 3x3 filters at stride 1, ``algorithm="auto"`` takes Winograd's
-F(2x2, 3x3) instead (`cnnlib.torch_nn.winograd`), as the NumPy reference does.
+column gradients back onto the input. For 3x3 filters at stride 1 on the CPU, ``algorithm="auto"`` takes
+Winograd's F(2x2, 3x3) instead (`cnnlib.torch_nn.winograd`), as the NumPy reference does.
 ``torch.nn.functional.conv2d`` is never called. `Conv2dFunction` hands the
 pair to autograd, so ``loss.backward()`` runs *our* `conv2d_backward`.
 """
@@ -100,13 +100,17 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, algorithm="auto"):
         x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); bias: (C_out,) or None;
         out: (N, C_out, H_out, W_out) with H_out = floor((H + 2*pH - kH) / sH) + 1 (likewise W_out).
 
-    ``algorithm``: "im2col", "winograd" (3x3, stride 1) or "auto" (Winograd where it applies).
+    ``algorithm``: "im2col", "winograd" (3x3, stride 1) or "auto": Winograd where it applies on the
+    CPU, im2col on a GPU (not measured yet on one: no GPU was at hand when this was written).
     Like the NumPy reference, the cache keeps the padded input, not the column matrix: backward
     unfolds it again. Taught in 02_convolution.
     """
     stride, padding, out_hw = _prepare(x, weight, bias, stride, padding)
     c_out, c_in, kh, kw = weight.shape
-    if choose_algorithm(algorithm, (kh, kw), stride) == "winograd":
+    chosen = choose_algorithm(algorithm, (kh, kw), stride)
+    if algorithm == "auto" and x.device.type != "cpu":
+        chosen = "im2col"  # on a GPU: a few large kernels beat Winograd's many small additions (launch cost)
+    if chosen == "winograd":
         out, cache = winograd.winograd_forward(x, weight, bias, padding, out_hw)
         return out, ("winograd", cache)
     n = x.shape[0]

@@ -11,7 +11,7 @@ import html
 import json
 from pathlib import Path
 
-from cnnlib.bench.layers import CPU_ONLY, IM2COL
+from cnnlib.bench.layers import CPU_ONLY, IM2COL, IMPLS
 from cnnlib.bench.results import Measurement, fraction_of
 
 
@@ -243,12 +243,15 @@ def plot(results: list[Measurement], path, title: str = "") -> Path:
 def _bars(ax, results, section, value, ylabel):
     chosen = [m for m in results if m.section == section and m.pass_ == "forward+backward" and value(m)]
     cases = list(dict.fromkeys(m.case for m in chosen))
-    series = list(dict.fromkeys((m.impl, m.device) for m in chosen))
+    order = {impl: i for i, impl in enumerate(IMPLS)}  # the table's order, whichever case shows an impl first
+    series = sorted(dict.fromkeys((m.impl, m.device) for m in chosen),
+                    key=lambda pair: (order.get(pair[0], len(order)), pair[1]))
     width = 0.8 / max(len(series), 1)
     for k, (impl, device) in enumerate(series):
         points = [(cases.index(m.case), value(m)) for m in chosen if (m.impl, m.device) == (impl, device)]
         ax.bar([i + (k - (len(series) - 1) / 2) * width for i, _ in points], [v for _, v in points], width,
-               label=f"{impl} ({device})" + (" *" if impl == "naive loops" else ""))
+               label=f"{impl} ({device})" + (" *" if impl == "naive loops" else ""),
+               color=f"C{order.get(impl, k) % 10}")  # one colour per implementation in every panel
     ax.set_xticks(range(len(cases)), cases, rotation=15, fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel(ylabel)

@@ -132,3 +132,14 @@ def test_auto_picks_winograd_on_the_cpu_only(monkeypatch):
     assert chunks == [slice(0, 5)]
     winograd.in_chunks(chunks.append, 2, 1)
     assert chunks[1:] == [slice(0, 1), slice(1, 2)]
+
+
+def test_the_pure_pair_works_on_tensors_that_require_grad():
+    x = torch.randn(1, 2, 6, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    out, cache = conv2d_forward(x, w, None, 1, 1, algorithm="winograd")
+    assert out.grad_fn is None  # the hand-written backward is the gradient, not autograd
+    grad_x, grad_w, _ = conv2d_backward(torch.ones_like(out), cache)
+    (F.conv2d(x, w, None, 1, 1) * torch.ones_like(out)).sum().backward()
+    torch.testing.assert_close(grad_x, x.grad, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad_w, w.grad, rtol=1e-12, atol=1e-12)

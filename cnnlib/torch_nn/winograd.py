@@ -138,8 +138,13 @@ def transform_input_adjoint(grad_v, padding, tiles, grad_input, channels):
     from_planes(grad_planes, padding, tiles, grad_input[:, channels])
 
 
+@torch.no_grad()
 def winograd_forward(x, weight, bias, padding, out_hw):
-    """The convolution (N, C_in, H, W) -> (N, C_out, H_out, W_out) for 3x3 filters, stride 1; returns (out, cache)."""
+    """The convolution (N, C_in, H, W) -> (N, C_out, H_out, W_out) for 3x3 filters, stride 1; returns (out, cache).
+
+    It writes into preallocated tensors, which autograd cannot follow, so it runs without autograd:
+    its gradient is `winograd_backward` (``conv2d`` wires the two together for ``loss.backward()``).
+    """
     (n, c_in), c_out, tiles = x.shape[:2], weight.shape[0], tiles_for(out_hw)
     p, dev = n * (tiles[0] + 1) * (tiles[1] + 1), x.device.type
     v = x.new_empty(16, c_in, p)
@@ -153,6 +158,7 @@ def winograd_forward(x, weight, bias, padding, out_hw):
     return out, (x, weight, bias is not None, padding, out_hw)
 
 
+@torch.no_grad()
 def winograd_backward(grad_output, cache):
     """Gradients from `winograd_forward`'s cache: (grad_input, grad_weight, grad_bias or None); V is computed again."""
     x, weight, has_bias, padding, out_hw = cache

@@ -114,8 +114,8 @@ def fit(model, train_data, test_data, optimizer, epochs: int, batch_size: int, d
     training batch into new random variants of its images; test data are never augmented.
 
     Two options for a GPU: ``amp=True`` runs the forward pass in mixed precision (float16 with
-    gradient scaling on CUDA, where tensor cores make convolutions several times faster; bfloat16
-    elsewhere, which is there for testing and rarely faster on a CPU). ``channels_last=True``
+    gradient scaling on CUDA, where tensor cores compute in half precision; bfloat16 elsewhere,
+    which is there for testing and rarely faster on a CPU). ``channels_last=True``
     stores the model's weights and each batch as NHWC in memory (the tensors keep their NCHW
     shape), the layout those kernels prefer. See `Precision`.
 

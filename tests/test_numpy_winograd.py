@@ -157,3 +157,8 @@ def test_transforming_a_channel_at_a_time_changes_nothing(monkeypatch):
     g = rng.standard_normal(whole.shape)
     for a, e in zip(conv2d_backward(g, pieces_cache), conv2d_backward(g, whole_cache)):
         np.testing.assert_allclose(a, e, rtol=1e-13, atol=1e-13)
+
+
+def test_auto_stays_with_im2col_off_the_cpu():
+    assert choose_algorithm("auto", (3, 3), (1, 1), on_cpu=False) == "im2col"
+    assert choose_algorithm("winograd", (3, 3), (1, 1), on_cpu=False) == "winograd"  # asked for, given

@@ -218,14 +218,16 @@ def bench_inference(cases=MODEL_CASES, device="cpu", repeats=3, impls=(REFERENCE
 
 
 def _inference_runner(model, x, amp=False):
+    """Forward passes without autograd; ``amp`` adds autocast and channels-last as `cnnlib.train.Precision` does."""
     import torch
 
-    if amp:
-        model = model.to(memory_format=torch.channels_last)
-        x = x.to(memory_format=torch.channels_last)
+    from cnnlib.train import Precision
+
+    precision = Precision(x.device, amp=amp, channels_last=amp)
+    model, x = precision.prepare(model), precision.inputs(x)
 
     def run(_):
-        with torch.inference_mode(), torch.autocast(x.device.type, dtype=torch.float16, enabled=amp):
+        with torch.inference_mode(), precision.autocast():
             return model(x)
     return run
 

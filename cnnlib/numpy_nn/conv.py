@@ -113,8 +113,12 @@ def _prepare(x, weight, bias, stride, padding):
     return x, weight, bias, (sh, sw), (ph, pw), out_hw
 
 
-def choose_algorithm(algorithm, kernel_hw, stride) -> str:
-    """Resolve ``algorithm``: "auto" is "winograd" for 3x3 filters at stride 1, "im2col" otherwise."""
+def choose_algorithm(algorithm, kernel_hw, stride, on_cpu: bool = True) -> str:
+    """Resolve ``algorithm``: "auto" is "winograd" for 3x3 filters at stride 1 on a CPU, "im2col" otherwise.
+
+    On a GPU (``on_cpu=False``, cnnlib.torch_nn only) "auto" stays with im2col: a few large kernels
+    rather than Winograd's many small additions, each a kernel launch (reasoned, not yet measured).
+    """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     fits = tuple(kernel_hw) == (3, 3) and tuple(stride) == (1, 1)
@@ -122,7 +126,7 @@ def choose_algorithm(algorithm, kernel_hw, stride) -> str:
         raise ValueError(f"algorithm='winograd' needs a 3x3 kernel and stride 1, got kernel_size "
                          f"{tuple(kernel_hw)} and stride {tuple(stride)}; use 'im2col' or 'auto'")
     if algorithm == "auto":
-        return "winograd" if fits else "im2col"
+        return "winograd" if fits and on_cpu else "im2col"
     return algorithm
 
 

@@ -231,8 +231,9 @@ CHUNK = 1 << 16  # grid points per piece (x 4-16 arrays of them): the transforms
 def in_chunks(work, count, per_channel):
     """Run ``work(channels)`` over range(count) in slices of about `CHUNK` / ``per_channel`` channels.
 
-    The transforms make several temporary arrays per slice; small slices keep them in the CPU's
-    cache instead of streaming every one through memory (about twice as fast here).
+    The transforms make several temporary arrays per slice; slices keep them small (a bounded
+    amount of memory whatever the layer) and more of them in the CPU's cache (10-15% faster on
+    the VGG and ResNet benchmark layers here).
     """
     step = max(1, CHUNK // per_channel)
     for start in range(0, count, step):

@@ -107,10 +107,7 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, algorithm="auto"):
     """
     stride, padding, out_hw = _prepare(x, weight, bias, stride, padding)
     c_out, c_in, kh, kw = weight.shape
-    chosen = choose_algorithm(algorithm, (kh, kw), stride)
-    if algorithm == "auto" and x.device.type != "cpu":
-        chosen = "im2col"  # on a GPU: a few large kernels beat Winograd's many small additions (launch cost)
-    if chosen == "winograd":
+    if choose_algorithm(algorithm, (kh, kw), stride, on_cpu=x.device.type == "cpu") == "winograd":
         out, cache = winograd.winograd_forward(x, weight, bias, padding, out_hw)
         return out, ("winograd", cache)
     n = x.shape[0]

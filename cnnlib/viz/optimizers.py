@@ -87,12 +87,7 @@ def plot_curves(x, curves: Mapping[str, np.ndarray], xlabel: str, ylabel: str, t
             raise ValueError(f"curve {label!r} has shape {values.shape}; it must match x, shape {x.shape}")
         ax.plot(x, values, (styles or {}).get(label, "-"), color=COLORS[k % len(COLORS)], lw=2, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel, xscale="log" if logx else "linear", yscale="log" if logy else "linear")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def descent_path(grad: Callable[[np.ndarray], np.ndarray], start, make_optimizer: Callable, steps: int) -> np.ndarray:
@@ -151,12 +146,7 @@ def plot_descent_1d(x, fx, paths: Mapping[str, np.ndarray], f: Callable, title: 
         ax.plot(path, f(path), "o-", color=color, markersize=4, lw=1, alpha=0.8, label=label)
         ax.plot(path[-1], f(path[-1]), "*", color=color, markersize=16, markeredgecolor="black")
     ax.set(xlabel="w", ylabel="f(w)")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 # -- mini-batch gradient noise -------------------------------------------------------------------
@@ -243,5 +233,15 @@ def plot_paths(surface: Callable, paths: Mapping[str, np.ndarray], title: str | 
     ax_loss.legend(frameon=False, fontsize=9)
     if title:
         ax_map.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _finish(fig, ax, title):
+    """The common ending of this module's line plots: optional title, light grid, legend, tight layout."""
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
     fig.tight_layout()
     return fig

@@ -78,3 +78,16 @@ def test_check_momentum_steps(capsys):
     assert "shape (3,)" in capsys.readouterr().out
     assert nb05.check_momentum_steps([0.8, 0.46, 0.1]) is False
     assert "your thetas" in capsys.readouterr().out
+
+
+def test_chain_rule_w2_answer_agrees_with_autograd_and_checker_judges():
+    W1 = torch.tensor(nb05.W1_1)
+    W2 = torch.tensor(nb05.W2_1, requires_grad=True)
+    loss = ((W2 @ torch.relu(W1 @ torch.tensor(nb05.X_1)) - torch.tensor(nb05.T_1)) ** 2).sum()
+    loss.backward()
+    np.testing.assert_allclose(W2.grad.numpy(), nb05.GRAD_W2_1)
+    assert nb05.check_chain_rule_w2(nb05.GRAD_W2_1) is True
+    assert nb05.check_chain_rule_w2([4, 0]) is True            # a flat list of the two numbers
+    assert nb05.check_chain_rule_w2([[12.0, 4.0]]) is False    # multiplied by W2, not the activations
+    assert nb05.check_chain_rule_w2([[2.0, 0.0]]) is False     # forgot the 2 of the square
+    assert nb05.check_chain_rule_w2(None) is False

@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOURCES = sorted((ROOT / "notebooks" / "src").glob("*.py"))
+# The lecture notebooks carry exercises; the appendix (engineering beyond the lecture) does not.
+LECTURE_NOTEBOOKS = [nb for nb in NOTEBOOKS if "appendix" not in nb.stem]
 IGNORE_MARK = "# NBVAL_IGNORE_OUTPUT"
 
 
@@ -75,7 +77,24 @@ def test_house_style(nb):
             f"{nb.name}: outputs may only be ignored for explorers and timings, not:\n{src}"
 
 
+def test_series_order_and_numbering():
+    names = [nb.stem for nb in NOTEBOOKS]
+    assert [int(n[:2]) for n in names] == list(range(1, len(names) + 1)), names
+    assert names[-1].startswith(f"{len(names):02d}_appendix"), "the appendix comes last"
+    for nb in NOTEBOOKS:
+        title = json.loads(nb.read_text())["cells"][0]["source"]
+        assert "".join(title).startswith(f"# {nb.stem[:2]} ·"), f"{nb.name}: the title should start '# {nb.stem[:2]} ·'"
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_markdown_heading_inside_a_code_cell(nb):
+    """A missing `# %% [markdown]` marker turns a section title into a Python comment."""
+    for cell in code_cells(nb):
+        heading = re.search(r"^# #{1,4} \S.*$", text(cell), re.M)
+        assert heading is None, f"{nb.name}: a code cell holds the Markdown heading {heading.group(0)!r}"
+
+
+@pytest.mark.parametrize("nb", LECTURE_NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercises_with_collapsed_worked_solutions(nb):
     cells = json.loads(nb.read_text())["cells"]
     solutions = [c for c in cells if "solution" in c["metadata"].get("tags", [])]

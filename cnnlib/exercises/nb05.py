@@ -94,3 +94,28 @@ def check_momentum_steps(answer) -> bool:
     """Exercise 3: ``answer`` = (θ1, θ2, θ3), three lecture-momentum steps on θ² from ``THETA0_3``."""
     return verdict(answer, _check_momentum_steps, "Exercise 3",
                    "The velocity keeps growing while the gradient points the same way.")
+
+
+# Exercise 2 of 05_backpropagation: dL/dW2 for the network of exercise 1.
+GRAD_W2_1 = np.array([[4.0, 0.0]])      # outer(dL/df, a) with dL/df = 4, a = max(0, h) = (1, 0)
+
+
+def _check_chain_rule_w2(answer) -> None:
+    a = np.asarray(answer, dtype=np.float64)
+    if a.size == 2 and a.shape != GRAD_W2_1.shape:
+        a = a.reshape(GRAD_W2_1.shape)
+    if a.shape != GRAD_W2_1.shape:
+        raise AssertionError(f"shape {a.shape}: dL/dW2 has the shape of W2, {GRAD_W2_1.shape}")
+    if np.allclose(a, [[12.0, 4.0]]):
+        raise AssertionError("dL/dW2 multiplies dL/df by the hidden ACTIVATIONS a = max(0, h), not by W2 or x")
+    if np.allclose(a, [[4.0, -8.0]]):
+        raise AssertionError("use a = max(0, h) = (1, 0): the ReLU clips h = -2 to 0")
+    if np.allclose(a, GRAD_W2_1 / 2):
+        raise AssertionError("half of the right answer: d/df (f - t)^2 is 2 (f - t), not (f - t)")
+    expect_close(a, GRAD_W2_1, name="your dL/dW2")
+
+
+def check_chain_rule_w2(answer) -> bool:
+    """Exercise 2 of 05: ``answer`` is dL/dW2 (shape (1, 2)) for X_1, W1_1, W2_1, T_1."""
+    return verdict(answer, _check_chain_rule_w2, "Exercise 2",
+                   "dL/dW2 = dL/df times a transposed: the switched-off hidden unit gets no gradient.")

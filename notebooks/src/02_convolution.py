@@ -15,7 +15,6 @@
 # - how many parameters a convolutional layer has;
 # - the naive loops against the vectorized version, and parity with PyTorch;
 # - a ConvNet as convolutions interspersed with activations;
-# - (beyond the lecture) Winograd's trick: a 3×3 convolution with 2.25× fewer multiplications.
 
 # %%
 import time
@@ -25,14 +24,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnlib.bench import conv_table
 from cnnlib.data import load_sample_image
 from cnnlib.device import env_report
 from cnnlib.exercises.nb02 import check_conv_parameters, check_output_shape, check_stride_padding
 from cnnlib.numpy_nn.activation import ReLU
 from cnnlib.numpy_nn.conv import Conv2d, conv2d, conv2d_naive
 from cnnlib.numpy_nn.module import Sequential
-from cnnlib.numpy_nn.winograd import AT, BT, G
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.testing import assert_close
 from cnnlib.viz.convolution import plot_filter_positions, plot_kernel, show_named_images
@@ -383,73 +380,6 @@ conv_arithmetic_explorer()
 filter_explorer()
 
 # %% [markdown]
-# ## Beyond the lecture: fewer multiplications for 3×3 filters
-#
-# im2col turns the convolution into one matrix multiply, but it still does every multiplication
-# of the formula: 3·3 = 9 per input channel for each output pixel. For 3×3 filters at stride 1,
-# the ones VGG and ResNet are made of, there is a cheaper route (Lavin and Gray, 2016, after
-# Winograd's minimal filtering). Start in one dimension: two outputs of a 3-tap filter, read
-# from four inputs, take 2 × 3 = 6 products directly. Transform the four inputs with a fixed
-# matrix $B^T$ and the filter with $G$, multiply the two results entry by entry (4 products),
-# and transform back with $A^T$:
-
-# %%
-d, g = rng.normal(size=4), rng.normal(size=3)
-direct = np.array([d[0:3] @ g, d[1:4] @ g])  # 2 outputs x 3 taps = 6 products
-fast = AT @ ((G @ g) * (BT @ d))             # 4 products
-assert_close(fast, direct, rtol=1e-12, atol=1e-12)
-print("B^T =", BT.tolist(), " A^T =", AT.tolist())
-
-# %% [markdown]
-# $B^T$ and $A^T$ hold only 0 and ±1, so transforming is adding and subtracting; the filter's
-# transform $G g$ is done once per filter, not once per pixel. In two dimensions the trick
-# nests: a 2×2 block of outputs comes from the 4×4 tile of input under it with 4·4 = 16 products
-# instead of 2·2·3·3 = 36. Summed over input channels, the 16 entry-by-entry products become
-# 16 matrix multiplies, one for each position of the tile.
-
-# %%
-products_direct, products_winograd = 2 * 2 * 3 * 3, 4 * 4
-print(f"{products_direct} vs {products_winograd} products per 2x2 output block: "
-      f"{products_direct / products_winograd:.2f}x fewer")
-
-# %% [markdown]
-# `conv2d` takes this route by itself for 3×3 filters at stride 1 (`algorithm="auto"`, the
-# default; `cnnlib.numpy_nn.winograd` holds the code). The answer is the same convolution:
-
-# %%
-x3, w3 = rng.normal(size=(2, 16, 12, 12)), rng.normal(size=(8, 16, 3, 3))
-by_im2col = conv2d(x3, w3, padding=1, algorithm="im2col")
-by_winograd = conv2d(x3, w3, padding=1, algorithm="winograd")
-assert_close(by_winograd, by_im2col, rtol=1e-10, atol=1e-10)
-print("im2col and Winograd agree on", by_winograd.shape)
-
-# %% [markdown]
-# The saving is not free: the additions cost memory traffic, and the transformed input holds
-# 16 numbers per 2×2 block of every channel (four times the image, less than im2col's nine).
-# cuDNN and oneDNN pick between such algorithms layer by layer, the way `"auto"` does here.
-#
-# ## How fast? A small benchmark
-#
-# `cnnlib.bench` times the same layer four ways: the naive loops (on a few images, scaled up),
-# our vectorized NumPy code, our PyTorch tensor version, and `torch.nn.Conv2d` (oneDNN on the
-# CPU, cuDNN on a GPU). Below are two layers from the case studies, forward plus backward in
-# float32. Your numbers depend on your machine, so this cell's output is not checked.
-# The full table, with the machine's own matrix-multiply ceiling, comes from `make bench`.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-conv_table(quick=True, cases=["LeNet-5 C1", "ResNet 3x3-256"])
-
-# %% [markdown]
-# Read the ratios column. The naive loops are hundreds to thousands of times slower than the
-# vectorized code: the loops pay Python's price per multiply-add, the matrix multiply does not.
-# On LeNet's first layer the vectorized NumPy code keeps pace with PyTorch. On ResNet's wide
-# 3×3 layer, im2col (the `cnnlib.numpy_nn im2col` row) falls behind: PyTorch's hand-tuned direct
-# convolution runs at the machine's full matrix-multiply speed, while im2col needs three large
-# matrix multiplies (forward, weight gradient, input gradient) plus copies of the patches.
-# Winograd (the `cnnlib.numpy_nn` row) does 2.25× fewer multiplications and wins back part of
-# the gap; `make bench` shows all four reference layers and the README records a quiet run.
-#
 # ## Summary
 #
 # - A convolutional layer slides a few small filters over the image and shares their weights
@@ -460,8 +390,6 @@ conv_table(quick=True, cases=["LeNet-5 C1", "ResNet 3x3-256"])
 # - A layer of $K$ filters of size $F \times F \times C$ has $K(F^2C + 1)$ parameters (760 for ten 5×5×3).
 # - The vectorized convolution equals the naive loops and PyTorch, and is much faster than the loops.
 # - A ConvNet is convolutions interspersed with activations.
-# - For 3×3 filters at stride 1, Winograd's F(2×2, 3×3) computes the same convolution with 16
-#   products per 2×2 block instead of 36.
 #
 # ## Exercises
 #

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 06 · Case studies I: LeNet-5, AlexNet and VGG
+# # 07 · Case studies I: LeNet-5, AlexNet and VGG
 #
 # The lecture's case studies are tables of numbers: output sizes, parameters, memory. Each number
 # is the result of the formulas from the convolution and pooling notebooks, applied layer after

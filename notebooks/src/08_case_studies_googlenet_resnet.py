@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 07 · Case studies II: GoogLeNet and ResNet
+# # 08 · Case studies II: GoogLeNet and ResNet
 #
 # After VGG the winners of the ImageNet challenge (ILSVRC) kept getting deeper, but not by
 # stacking ever more 3×3 convolutions. GoogLeNet (2014) built its depth out of **inception
@@ -16,7 +16,7 @@
 # - build ResNet's two residual blocks and watch a gradient pass through the shortcut unchanged;
 # - compare depth and compute for ResNet-18 … 152 with the paper's multiply-add counts;
 # - count the layers of every network in the "revolution of depth" from the models themselves;
-# - time ResNet-152 and VGG-19 on this CPU and weigh the claim "faster than VGG, with 8× more layers".
+# - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 09).
 #
 # The big networks are built on PyTorch's **meta device**: every tensor has a shape but no
 # memory, which is all `cnnlib.arch.summary` needs to count parameters and multiply-adds.
@@ -33,9 +33,9 @@ from cnnlib.device import env_report
 from cnnlib.exercises.nb07 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
 from cnnlib.exercises.nb07 import check_bottleneck, check_macs_ratio, check_naive_inception
 from cnnlib.viz.case_studies import compare_googlenet, compare_resnets, count_weight_layers, weight_layer_depth
-from cnnlib.viz.case_studies import residual_gradient_norms, time_by_rows
+from cnnlib.viz.case_studies import residual_gradient_norms
 from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth, plot_depth_history
-from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs, plot_row_times
+from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs
 # %config InlineBackend.figure_formats = ['png']
 
 # %%
@@ -407,49 +407,9 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # %% [markdown]
 # ResNet-152 does 57% of VGG-19's arithmetic with 42% of its parameters. Whether that makes it
 # *faster* depends on the machine: 152 layers mean many small operations, each with its own
-# overhead, and batch normalization and the additions are not free. So measure.
-#
-# Both networks run one 224×224 image, in float32 on one CPU thread, best of 3 runs. Together
-# their weights take 790 MB (VGG-19 548 MB, 411 MB of it in fc6; ResNet-152 241 MB), too much
-# for a small machine next to everything else. So `time_by_rows` times them from the meta
-# device, one row of their table at a time: each piece gets real weights only while it is timed
-# (at most 64 MB; fc6 is timed in slices of its output units, the same arithmetic and the same
-# bytes of weights read), and the network's time is the sum of its rows. Times differ on every
-# machine and every run, so nbval does not compare this cell's output.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-times = {"ResNet-152": time_by_rows(nets["ResNet-152"], (3, 224, 224)),
-         "VGG-19": time_by_rows(nets["VGG-19"], (3, 224, 224))}
-total = {name: sum(t.values()) for name, t in times.items()}
-print({name: f"{t * 1000:.0f} ms" for name, t in total.items()})
-print(f"VGG-19 / ResNet-152: time {total['VGG-19'] / total['ResNet-152']:.2f}x, "
-      f"multiply-adds {vgg19.total_macs / resnet152.total_macs:.2f}x")
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (the measured times of the cell above)
-plot_row_times(times, macs={"VGG-19": vgg19.total_macs, "ResNet-152": resnet152.total_macs})
-plt.show()
-
-# %% [markdown]
-# In our runs on a shared two-core machine ResNet-152 was the faster of the two, by 1.2× to 1.5×
-# (the numbers above are from the latest run), so the lecture's claim holds here. But the margin
-# is smaller than the 1.74× of the arithmetic: 150-odd thin layers, with a batch norm and an
-# addition in every block, spend more time per multiply-add than VGG's few wide convolutions.
-# The bars show where the time goes. ResNet-152 spends most of it in the 36 blocks of conv4_x.
-# VGG-19 spreads it over its 3×3 convolutions, which cost about the same each: halving the
-# width and height quarters the positions, and doubling the filters on twice as deep an input
-# multiplies the work per position by four.
-
-# %%
-vgg_rows = summary(nets["VGG-19"], (3, 224, 224), depth=1)
-print({name: f"{vgg_rows[name].macs / 1e9:.2f}G" for name in ("conv1_2", "conv2_2", "conv3_4", "conv4_4", "conv5_4")})
-assert vgg_rows["conv1_2"].macs == vgg_rows["conv2_2"].macs == vgg_rows["conv4_4"].macs == 224 * 224 * 64 * (3 * 3 * 64)
-
-# %% [markdown]
-# ResNet is not fast *because* it is deep; it is fast despite its depth, because its
-# bottleneck blocks keep every layer thin.
+# overhead, and batch normalization and the additions are not free. Timing is engineering beyond
+# the lecture, so it lives in the appendix notebook, **09 · Making convolution fast**, which
+# times both networks on this CPU row by row.
 #
 # ## Summary
 #

@@ -1,0 +1,318 @@
+# %% [markdown]
+# # 05 · Back-propagation
+#
+# A network is trained by nudging every weight a little in the direction that lowers the loss.
+# This notebook answers the first half of that sentence: **how do we get the gradient** of the
+# loss with respect to every weight? Back-propagation computes it by chaining simple, local
+# derivatives from the loss back to the input. The next notebook (06) uses the gradient to take
+# steps: gradient descent, momentum and Adam.
+#
+# In this notebook you will:
+#
+# - push a gradient back through a two-layer network f = W₂·max(0, W₁x) by hand, one local
+#   derivative at a time, and check it against `cnnlib`'s modules and PyTorch's autograd;
+# - compute the lecture's ∂L/∂W = ∂L/∂σ(y) · ∂σ(y)/∂y · ∂y/∂W for a sigmoid layer term by term,
+#   and see why no library ever builds those Jacobians;
+# - check the backward passes of our Linear, Conv2d, MaxPool2d and cross-entropy against finite
+#   differences, and see what a bug looks like to such a check.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from cnnlib.device import env_report
+from cnnlib.exercises.nb05 import T_1, W1_1, W2_1, X_1, check_chain_rule, check_chain_rule_w2
+from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Linear, MaxPool2d, MSELoss, ReLU, Sequential
+from cnnlib.numpy_nn.functional import cross_entropy, linear_backward, linear_forward, mse_loss_backward
+from cnnlib.numpy_nn.functional import mse_loss_forward, sigmoid, sigmoid_backward, sigmoid_forward
+from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel_error
+from cnnlib.viz.optimizers import plot_chain, plot_curves
+# %config InlineBackend.figure_formats = ['png']
+
+# %%
+rng = np.random.default_rng(0)
+torch.manual_seed(0)
+print(env_report())
+
+
+# %% [markdown]
+# ## 1. Local gradients and the chain rule on a small graph
+#
+# Take the two-layer network of notebook 01 with a squared-error loss, and write it as a chain of
+# simple steps, each with a name:
+#
+# $$h = W_1 x, \qquad a = \max(0, h), \qquad f = W_2 a, \qquad L = \lVert f - t \rVert^2 .$$
+#
+# Here x has 3 entries, there are 4 hidden units and 2 outputs, so W₁ is 4×3 and W₂ is 2×4.
+# The forward pass just evaluates the chain from left to right:
+
+# %%
+x = np.array([1.0, -2.0, 0.5])                   # input (n = 3)
+W1 = np.round(rng.normal(size=(4, 3)), 1)         # (4, 3)
+W2 = np.round(rng.normal(size=(2, 4)), 1)         # (2, 4)
+t = np.array([1.0, 0.0])                          # target (2,)
+print("W1 =\n", W1, "\nW2 =\n", W2)
+
+# %%
+h = W1 @ x                    # (4,)
+a = np.maximum(0, h)          # (4,)
+f = W2 @ a                    # (2,)
+L = np.sum((f - t) ** 2)      # a number
+print("h =", np.round(h, 3), " a =", np.round(a, 3), " f =", np.round(f, 3), f" L = {L:.4f}")
+
+# %% [markdown]
+# Back-propagation walks the same chain from right to left. Each step only needs its **local**
+# derivative, the derivative of its own output with respect to its own input, which is simple
+# because each step is simple:
+#
+# | step | local derivative | gradient passed back |
+# |---|---|---|
+# | L = ‖f − t‖² | ∂L/∂f = 2(f − t) | (the start) |
+# | f = W₂a | ∂f/∂a = W₂, ∂f_i/∂(W₂)_ij = a_j | ∂L/∂a = W₂ᵀ ∂L/∂f, ∂L/∂W₂ = ∂L/∂f · aᵀ |
+# | a = max(0, h) | ∂a_i/∂h_i = 1 if h_i > 0, else 0 | ∂L/∂h = ∂L/∂a ⊙ 1[h > 0] |
+# | h = W₁x | ∂h_i/∂(W₁)_ij = x_j | ∂L/∂W₁ = ∂L/∂h · xᵀ |
+#
+# The chain rule says: multiply the gradient arriving from the right by the local derivative.
+
+# %%
+plot_chain(["$x$", "$h = W_1x$", "$a = \\max(0, h)$", "$f = W_2a$", "$L = \\|f - t\\|^2$"],
+           ["$W_1^T \\partial L/\\partial h$", "$\\partial L/\\partial a \\odot 1[h>0]$",
+            "$W_2^T \\partial L/\\partial f$", "$2(f - t)$"],
+           below={1: "$\\partial L/\\partial W_1 = \\partial L/\\partial h\\; x^T$",
+                  3: "$\\partial L/\\partial W_2 = \\partial L/\\partial f\\; a^T$"})
+plt.show()
+
+# %%
+dL_df = 2 * (f - t)               # (2,)
+dL_dW2 = np.outer(dL_df, a)       # (2, 4)
+dL_da = W2.T @ dL_df              # (4,)
+dL_dh = dL_da * (h > 0)           # (4,): the ReLU is a gate
+dL_dW1 = np.outer(dL_dh, x)       # (4, 3)
+print("dL/dh =", np.round(dL_dh, 3) + 0.0, "\ndL/dW1 =\n", np.round(dL_dW1, 3) + 0.0)   # + 0.0: no "-0."
+
+# %% [markdown]
+# The hidden unit with h < 0 was switched off by the ReLU in the forward pass, so it passes no
+# gradient back: its row of ∂L/∂W₁ is exactly zero. Changing those three weights a little would
+# not change the loss at all.
+#
+# Now the same network from `cnnlib.numpy_nn` modules. Each module's `backward` does exactly one
+# row of the table; `Sequential.backward` calls them in reverse order. The modules work on
+# batches, so x becomes a batch of one, shape (1, 3).
+
+# %%
+net = Sequential(Linear(3, 4, bias=False), ReLU(), Linear(4, 2, bias=False))
+net[0].weight.data[...] = W1
+net[2].weight.data[...] = W2
+loss_fn = MSELoss(reduction="sum")                # L = sum of (f - t)^2
+loss = loss_fn(net(x[None]), t[None])
+net.backward(loss_fn.backward())                  # fills each weight's .grad
+assert_close(loss, L, rtol=1e-12)
+assert_close(net[0].weight.grad, dL_dW1, rtol=1e-12)
+assert_close(net[2].weight.grad, dL_dW2, rtol=1e-12)
+
+# %% [markdown]
+# And PyTorch's autograd, which records the operations during the forward pass and applies the
+# same local derivatives backwards:
+
+# %%
+W1_t = torch.tensor(W1, requires_grad=True)
+W2_t = torch.tensor(W2, requires_grad=True)
+L_t = ((W2_t @ torch.relu(W1_t @ torch.tensor(x)) - torch.tensor(t)) ** 2).sum()
+L_t.backward()
+assert_close(W1_t.grad.numpy(), dL_dW1, rtol=1e-12)
+assert_close(W2_t.grad.numpy(), dL_dW2, rtol=1e-12)
+print("by hand, cnnlib modules and torch autograd agree")
+
+# %% [markdown]
+# ## 2. The lecture's formula for a sigmoid layer, term by term
+#
+# The lecture writes the gradient of the loss with respect to a layer's weights, for a layer
+# y = Wx followed by a sigmoid σ, as a product of three factors:
+#
+# $$\frac{\partial L}{\partial W} = \frac{\partial L}{\partial \sigma(\mathbf y)}\;
+#   \frac{\partial \sigma(\mathbf y)}{\partial \mathbf y}\;\frac{\partial \mathbf y}{\partial W}.$$
+#
+# Let us build each factor as a full array, for m = 2 outputs, n = 3 inputs and
+# L = ‖σ(y) − t‖²:
+#
+# - ∂L/∂σ(y) = 2(σ(y) − t): one number per output, shape (m,);
+# - ∂σ(y)/∂y: an m×m Jacobian. σ acts on each entry separately, so it is **diagonal**, with
+#   σ(y_i)(1 − σ(y_i)) on the diagonal;
+# - ∂y/∂W: how each y_i changes with each W_jk. Since y_i = Σ_k W_ik x_k, the answer is x_k when
+#   i = j and 0 otherwise: an m×m×n array.
+
+# %%
+W = np.round(rng.normal(size=(2, 3)), 1)          # (m, n)
+y = W @ x                                         # (m,)
+s = sigmoid(y)                                    # (m,)
+dL_ds = 2 * (s - t)                               # (m,)         ∂L/∂σ(y)
+ds_dy = np.diag(s * (1 - s))                      # (m, m)       ∂σ(y)/∂y
+dy_dW = np.einsum("ij,k->ijk", np.eye(2), x)      # (m, m, n)    ∂y_i/∂W_jk = δ_ij x_k
+
+# %% [markdown]
+# The chain rule multiplies them, summing over the shared indices (σ's output i, then y's entry j):
+
+# %%
+dL_dW = np.einsum("i,ij,jkl->kl", dL_ds, ds_dy, dy_dW)   # (m, n)
+print("dL/dW =\n", np.round(dL_dW, 4))
+
+# %% [markdown]
+# Because two of the three factors are mostly zeros, the product collapses to something much
+# cheaper: multiply ∂L/∂σ entry by entry with σ(1 − σ) (the diagonal), then take the outer
+# product with x. That is what the backward functions compute; PyTorch agrees.
+
+# %%
+assert_close(dL_dW, np.outer(dL_ds * s * (1 - s), x), rtol=1e-12)
+y_b, lin_cache = linear_forward(x[None], W)             # the same layer on a batch of one
+s_b, sig_cache = sigmoid_forward(y_b)
+_, mse_cache = mse_loss_forward(s_b, t[None], reduction="sum")
+grad_W = linear_backward(sigmoid_backward(mse_loss_backward(1.0, mse_cache), sig_cache), lin_cache)[1]
+assert_close(grad_W, dL_dW, rtol=1e-12)
+
+# %%
+W_t = torch.tensor(W, requires_grad=True)
+((torch.sigmoid(W_t @ torch.tensor(x)) - torch.tensor(t)) ** 2).sum().backward()
+assert_close(W_t.grad.numpy(), dL_dW, rtol=1e-12)
+
+# %% [markdown]
+# Why not build the Jacobians? Their size. Notebook 01 met a fully connected layer on a 640×480
+# image: n = 307,200 inputs. With m = 1,000 outputs, ∂y/∂W alone would hold m·m·n numbers:
+
+# %%
+m, n = 1_000, 640 * 480
+print(f"dy/dW: {m * m * n:.3g} numbers = {m * m * n * 8 / 1e12:.2f} TB in float64")
+print(f"dL/dW: {m * n:.3g} numbers = {m * n * 8 / 1e9:.2f} GB")
+assert m * m * n == 307_200_000_000
+
+# %% [markdown]
+# A backward function never forms a Jacobian: it takes the gradient arriving from above
+# (one number per output) and returns the gradient for its inputs and weights directly, using
+# the structure of its operation. That is the whole trick behind back-propagation's speed: the
+# backward pass costs about as much as the forward pass.
+#
+# ## 3. Gradient checking: trust a backward pass only after a numerical check
+#
+# A hand-written backward pass is easy to get subtly wrong (a transpose, a missing factor 2).
+# The derivative's definition gives an independent check: nudge one input by h and watch the
+# output. The **centred difference** (f(x + h) − f(x − h)) / 2h has an error proportional to h²,
+# the one-sided (f(x + h) − f(x)) / h only to h. But h cannot be too small either: then the two
+# values of f agree in almost all their digits and round-off (about 10⁻¹⁶ of f) divided by h takes
+# over. On σ at x = 0.5, whose derivative σ(1 − σ) we know exactly:
+
+# %%
+hs = np.logspace(-1, -12, 23)
+x0, exact = 0.5, sigmoid(0.5) * (1 - sigmoid(0.5))
+one_sided = np.abs((sigmoid(x0 + hs) - sigmoid(x0)) / hs - exact) / exact
+centred = np.abs((sigmoid(x0 + hs) - sigmoid(x0 - hs)) / (2 * hs) - exact) / exact
+print(f"best one-sided: {one_sided.min():.0e} at h = {hs[one_sided.argmin()]:.0e}")
+print(f"best centred:   {centred.min():.0e} at h = {hs[centred.argmin()]:.0e}")
+
+# %%
+plot_curves(hs, {"one-sided (f(x+h) − f(x)) / h": one_sided, "centred (f(x+h) − f(x−h)) / 2h": centred},
+            xlabel="step h", ylabel="relative error", title="finite differences for σ'(0.5)", logx=True, logy=True)
+plt.show()
+
+# %%
+assert centred.min() < 1e-10 < one_sided.min()
+assert hs[centred.argmin()] > hs[one_sided.argmin()]
+
+# %% [markdown]
+# Two V shapes: on the right the truncation error (falling like h for one-sided, like h² for
+# centred), on the left round-off (growing like 1/h). The centred difference is best near
+# h = 10⁻⁵, hundreds of times more accurate than the best one-sided difference. We use
+# h = 10⁻⁵ below.
+#
+# `check_gradient(f, x, analytic, grad_output, h)` nudges every entry of x in turn, computes the
+# centred difference of Σ f()·grad_output, and compares it with our analytic gradient by the
+# **relative error** max |a − b| / (|a| + |b|), taken entry by entry (so the entries with the
+# smallest gradients, where round-off weighs most, set it). It raises if that is above 10⁻⁶. For
+# each layer we pick a random input and a random "gradient from above" g, run backward, and check
+# the gradient with respect to the input and to every parameter. Errors are shown to the nearest
+# power of ten.
+
+# %%
+order = lambda err: f"~1e{round(np.log10(max(err, 1e-18)))}"   # noqa: E731
+layers = {"Linear(6, 4)": (Linear(6, 4, rng=rng), rng.normal(size=(3, 6))),
+          "Conv2d(2, 3, 3, stride=2, padding=1)": (Conv2d(2, 3, 3, stride=2, padding=1, rng=rng),
+                                                   rng.normal(size=(2, 2, 7, 7))),
+          "MaxPool2d(2)": (MaxPool2d(2), rng.normal(size=(2, 3, 6, 6)))}
+
+# %%
+for name, (layer, x_in) in layers.items():
+    g = rng.normal(size=layer(x_in).shape)                 # a random d loss / d output
+    layer.zero_grad()
+    grad_in = layer.backward(g)
+    errors = {"input": check_gradient(lambda: layer(x_in), x_in, grad_in, grad_output=g, h=1e-5)}
+    for p_name, p in layer.named_parameters():
+        errors[p_name] = check_gradient(lambda: layer(x_in), p.data, p.grad, grad_output=g, h=1e-5)
+    print(f"{name:38s}", "  ".join(f"{k}: {order(e)}" for k, e in errors.items()))
+
+# %% [markdown]
+# And a loss, where the gradient starts: cross-entropy of 4 examples over 5 classes.
+
+# %%
+logits, labels = rng.normal(size=(4, 5)), np.array([0, 3, 1, 4])
+criterion = CrossEntropyLoss()
+criterion(logits, labels)
+err = check_gradient(lambda: cross_entropy(logits, labels), logits, criterion.backward(), h=1e-5)
+print(f"{'CrossEntropyLoss':38s} input: {order(err)}")
+
+# %% [markdown]
+# Every relative error is 10⁻⁷ or smaller, below the 10⁻⁶ at which `check_gradient` would have
+# raised. What does a bug look like? Forget the 1/N of the mean in the cross-entropy's
+# backward (N = 4 here), a classic:
+
+# %%
+numeric = numerical_gradient(lambda: cross_entropy(logits, labels), logits, h=1e-5)
+print(f"correct backward: {order(rel_error(criterion.backward(), numeric))}   "
+      f"forgot 1/N: {order(rel_error(4 * criterion.backward(), numeric))}")
+assert rel_error(4 * criterion.backward(), numeric) > 0.5
+
+# %% [markdown]
+# ## Summary
+#
+# - **Back-propagation** is the chain rule applied from the loss backwards: every layer
+#   multiplies the gradient arriving from above by its own local derivative. For y = Wx the
+#   weight gradient is (gradient of y)·xᵀ; ReLU lets the gradient through only where its input
+#   was positive; σ multiplies it by σ(1 − σ).
+# - The lecture's ∂L/∂W = ∂L/∂σ(y) · ∂σ(y)/∂y · ∂y/∂W is correct but its Jacobians are huge and
+#   mostly zeros (3·10¹¹ numbers for one layer on a 640×480 image); backward functions compute the
+#   product without forming them.
+# - A backward pass is checked against **centred differences**, whose error falls like h² until
+#   round-off takes over; with h = 10⁻⁵ our Linear, Conv2d, MaxPool2d and cross-entropy agree
+#   with them to 10⁻⁷ or better, and a forgotten 1/N shows up at once.
+#
+# ## Exercises
+
+
+# %% [markdown]
+# **Exercise 1.** For the network f = W₂·max(0, W₁x) with L = (f − t)², x = `X_1`,
+# W₁ = `W1_1` (2×3), W₂ = `W2_1` (1×2) and t = `T_1`, compute ∂L/∂W₁ by hand (or with a few
+# lines of NumPy): a 2×3 array. Go step by step: h, a, f, then ∂L/∂f, ∂L/∂a, ∂L/∂h, ∂L/∂W₁.
+
+# %%
+print("x =", X_1, " W1 =", W1_1.tolist(), " W2 =", W2_1.tolist(), " t =", T_1)
+answer = None  # your code here: dL/dW1, shape (2, 3)
+_ = check_chain_rule(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+h1 = W1_1 @ X_1                                    # (1, -2)
+dL_df1 = 2 * (W2_1 @ np.maximum(0, h1) - T_1)      # 2 (f - t) = 4
+dL_dh1 = (W2_1.T @ dL_df1) * (h1 > 0)              # (12, 0)
+answer = np.outer(dL_dh1, X_1)
+assert check_chain_rule(answer)
+
+# %% [markdown]
+# **Exercise 2.** Same network and numbers as Exercise 1: compute ∂L/∂W₂, a 1×2 array (one row
+# per output, one column per hidden unit).
+
+# %%
+answer = None  # your code here: dL/dW2, shape (1, 2)
+_ = check_chain_rule_w2(answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+a1 = np.maximum(0, W1_1 @ X_1)                     # hidden activations (1, 0)
+dL_df1 = 2 * (W2_1 @ a1 - T_1)                     # 2 (f - t) = 4
+answer = np.outer(dL_df1, a1)
+assert check_chain_rule_w2(answer)

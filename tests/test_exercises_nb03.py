@@ -30,7 +30,7 @@ def test_check_max_pool(capsys):
     assert nb03.check_max_pool(nb03.MAX_POOL_1.T) is False
     assert "(2, 3) result" in capsys.readouterr().out
     assert nb03.check_max_pool([[9, 6, 7], [7, 8, 8]]) is False
-    assert "got 8, expected 9" in capsys.readouterr().out
+    assert "index (1, 2) (yours is 8)" in capsys.readouterr().out
     assert nb03.check_max_pool(None) is False
     assert "not attempted yet" in capsys.readouterr().out
 

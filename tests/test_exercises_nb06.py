@@ -33,7 +33,7 @@ def test_check_lenet5_params(capsys):
     assert nb06.check_lenet5_params(61_000) is False
     assert "61,000 is not it" in capsys.readouterr().out
     assert nb06.check_lenet5_params("61706") is False
-    assert "single number" in capsys.readouterr().out
+    assert "not a string" in capsys.readouterr().out
     assert nb06.check_lenet5_params(None) is False
     assert "not attempted yet" in capsys.readouterr().out
 

@@ -59,5 +59,5 @@ def test_check_macs_ratio(capsys):
     assert "depths" in capsys.readouterr().out
     assert nb07.check_macs_ratio(2.0) is False
     assert "your ratio" in capsys.readouterr().out
-    assert nb07.check_macs_ratio([1.74]) is False
+    assert nb07.check_macs_ratio([1.74, 1.0]) is False
     assert "single number" in capsys.readouterr().out

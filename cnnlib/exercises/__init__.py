@@ -1,9 +1,69 @@
-"""Self-checking exercises for the notebooks: one module per notebook (``nb01``, ``nb02``, ...).
+"""Self-checking exercises for the notebooks: one module of checkers per notebook (``nb01``, ``nb02``, ...).
 
-Each checker takes the learner's answer and returns True or False after printing a verdict.
-An answer left as ``None`` (the placeholder in the exercise cell) is "not attempted yet", which
-is not an error, so a notebook still runs top to bottom. The worked solutions assert the verdict.
+Modules
+-------
+- ``core``: the :class:`~cnnlib.exercises.core.Verdict` of a check, the ``@exercise`` decorator,
+  ``verdict`` (numeric answers) and the process-wide registry the grader reads.
+- ``answers``: reading numeric answers of any type (list, tuple, NumPy, torch, ``torch.Size``) and
+  judging them: ``expect_close`` (found by code, tight), ``expect_by_hand`` (1%, or ``sig_figs``
+  / ``decimals``), ``expect_equal`` (counts and shapes, exact), ``as_numbers``, ``as_number``,
+  ``as_count``, ``is_close`` (for hints).
+- ``functions``: ``check_function(fn, reference, cases, name, hints=..., output_names=...)``
+  with :class:`Case` and :class:`Hint`: the learner's function against cnnlib's on many cases.
+- ``examples``: the template of a function exercise (ReLU forward and backward) to copy.
+
+Cell conventions (jupytext percent source, ``notebooks/src/NN_name.py``)
+-----------------------------------------------------------------------
+Every exercise is three consecutive code cells, after a markdown cell that asks the question::
+
+    # %% tags=["exercise"]
+    def conv2d_naive(x, w, b, stride, padding):
+        raise NotImplementedError  # your code here
+
+    # %% tags=["solution"] jupyter={"source_hidden": true}
+    def conv2d_naive(x, w, b, stride, padding):
+        ...                       # the worked solution: redefines the same name, nothing else
+
+    # %% tags=["check"]
+    _ = check_conv2d_forward(conv2d_naive)
+
+A numeric exercise is the same with ``answer = None  # your answer here`` in the exercise cell,
+``answer = ...`` in the solution cell and ``_ = check_<id>(answer)`` in the check cell.
+
+- "exercise": the learner's stub; it must run as it is (a ``def`` whose body raises
+  ``NotImplementedError``, or ``answer = None``).
+- "solution": collapsed in the instructor edition (``notebooks/``), removed from the student
+  edition (``tools/student.py``, ``make student``). It neither prints nor checks anything.
+- "check": exactly one call of one public checker ``check_<id>``; the grader reads ``<id>`` from
+  this cell's source, so it can report an exercise whose check cell never ran. Use ``_ =`` so the
+  returned bool is not displayed.
+
+The instructor edition runs the solution, so its stored check output says "correct!". The
+student edition has every output cleared; run as it is, every check says "not attempted yet",
+and the notebook runs top to bottom without an error. A cell after an exercise that uses the
+learner's function takes ``mine_or_reference("<id>", mine, reference)``, which falls back to
+cnnlib's function until the learner's has passed.
+
+Checkers
+--------
+A public checker is ``@exercise def check_<id>(answer) -> bool``. It prints one verdict line,
+records ``Verdict(exercise="<id>", status, message)`` with status "pass", "fail",
+"not attempted" or "error" (the learner's code raised), returns True only on "pass", and never
+raises, whatever the answer is. A numeric checker raises ``AssertionError`` hints inside a
+``check(a)`` function given to ``verdict(answer, check, "Exercise 1", success=...)``; a function
+checker returns ``check_function(...)``. Wrong answers never print the right value.
+
+Tests
+-----
+For every function exercise, tests/ hold a parametrized mutation test: at least three
+plausible wrong implementations, each rejected with the hint it must name, and the reference,
+which must pass (see tests/test_exercises_examples.py)::
+
+    @pytest.mark.parametrize("wrong, hint", [(lambda x: np.abs(x), "not their absolute value"), ...])
+    def test_relu_forward_rejects(wrong, hint, capsys):
+        assert check_relu_forward(wrong) is False
+        assert hint in capsys.readouterr().out
 """
-from cnnlib.exercises.core import verdict
+from cnnlib.exercises.core import exercise, mine_or_reference, verdict, verdicts
 
-__all__ = ["verdict"]
+__all__ = ["exercise", "mine_or_reference", "verdict", "verdicts"]

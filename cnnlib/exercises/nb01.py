@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.exercises.core import expect_close, expect_equal, verdict
+from cnnlib.exercises.answers import as_count, as_numbers, expect_close, expect_equal
+from cnnlib.exercises.core import exercise, verdict
 
 
+@exercise
 def check_fc_parameters(answer) -> bool:
     """Exercise 1: the parameters (weights and biases) of a fully connected layer that maps a
     320x240 colour image, flattened, to 100 outputs."""
     n_inputs = 320 * 240 * 3
 
     def check(a):
+        a = as_count(a, "the parameter count")
         if a == n_inputs * 100:
             raise AssertionError("that counts the weights; every output also has a bias")
         if a == 320 * 240 * 100 + 100:
@@ -27,12 +30,13 @@ def collapse_exercise_weights() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(rng.integers(-2, 3, size=s).astype(np.float64) for s in ((4, 3), (5, 4), (2, 5)))
 
 
+@exercise
 def check_collapsed_matrix(answer) -> bool:
     """Exercise 2: the one matrix W with W @ x == W3 @ (W2 @ (W1 @ x)) for every x."""
     w1, w2, w3 = collapse_exercise_weights()
 
     def check(a):
-        a = np.asarray(a, dtype=np.float64)
+        a = as_numbers(a, name="your matrix")
         if a.shape == (3, 2):
             raise AssertionError("shape (3, 2) is the transpose: W maps 3 inputs to 2 outputs, so it is (2, 3)")
         expect_close(a, w3 @ w2 @ w1, "your matrix")
@@ -40,11 +44,13 @@ def check_collapsed_matrix(answer) -> bool:
     return verdict(answer, check, "Exercise 2", success="three linear layers are one linear layer.")
 
 
+@exercise
 def check_sigmoid_depth(answer) -> bool:
     """Exercise 3: the fewest sigmoid layers after which the gradient, shrunk by at most 0.25 per
     layer, is certain to be below 1e-6."""
 
     def check(a):
+        a = as_count(a, "the number of layers")
         if a == 9:
             raise AssertionError(f"0.25**9 = {0.25 ** 9:.2e}, still above 1e-6")
         expect_equal(a, 10, "the number of layers")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.exercises.core import expect_close, verdict
+from cnnlib.exercises.answers import as_numbers, expect_close
+from cnnlib.exercises.core import exercise, verdict
 
 # Exercise 1: 2x2 max pooling at stride 2 of one 4x6 depth slice.
 SLICE_1 = np.array([[3, 0, 1, 2, 7, 1],
@@ -35,7 +36,7 @@ GRAD_INPUT_3[3, 4] = 4
 
 
 def _check_max_pool(answer) -> None:
-    a = np.asarray(answer, dtype=np.float64)
+    a = as_numbers(answer, name="your pooled slice")
     if a.shape == MAX_POOL_1.shape and np.allclose(a, AVG_POOL_1):
         raise AssertionError("those are the window averages; max pooling keeps the largest value of each window")
     if a.shape == MAX_POOL_1.T.shape:
@@ -43,14 +44,17 @@ def _check_max_pool(answer) -> None:
     expect_close(a, MAX_POOL_1, name="your pooled slice")
 
 
+@exercise
 def check_max_pool(answer) -> bool:
     """Exercise 1: ``answer`` is the (2, 3) result of 2x2 max pooling at stride 2 on ``SLICE_1``."""
     return verdict(answer, _check_max_pool, "Exercise 1", "Each window kept only its largest value.")
 
 
 def _check_pool_layer(answer) -> None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 4:
-        raise AssertionError("give four numbers: (height, width, depth, number of parameters)")
+    try:
+        answer = tuple(float(v) for v in as_numbers(answer, (4,), "your answer"))
+    except AssertionError as err:
+        raise AssertionError(f"give four numbers: (height, width, depth, number of parameters): {err}") from None
     names = ("height", "width", "depth", "number of parameters")
     for name, got, want in zip(names, answer, POOL2_ANSWER):
         if got != want:
@@ -58,16 +62,17 @@ def _check_pool_layer(answer) -> None:
                     "width": "the width follows the same rule as the height",
                     "depth": "pooling works on each activation map separately: the depth does not change",
                     "number of parameters": "a max over a window has nothing to learn"}[name]
-            raise AssertionError(f"the {name} is not {got!r}: {hint}")
+            raise AssertionError(f"the {name} is not {got:g}: {hint}")
 
 
+@exercise
 def check_pool_layer(answer) -> bool:
     """Exercise 2: ``answer`` = (height, width, depth, parameters) of AlexNet's POOL2 output."""
     return verdict(answer, _check_pool_layer, "Exercise 2", "POOL2 gives 13x13x256 with 0 parameters.")
 
 
 def _check_max_pool_gradient(answer) -> None:
-    a = np.asarray(answer, dtype=np.float64)
+    a = as_numbers(answer, name="your gradient")
     if a.shape != SLICE_3.shape:
         raise AssertionError(f"shape {a.shape}: the gradient has the shape of the input slice, {SLICE_3.shape}")
     if np.isclose(a[1, 2], 1.0) or np.isclose(a[1, 2], 2.0):
@@ -77,6 +82,7 @@ def _check_max_pool_gradient(answer) -> None:
     expect_close(a, GRAD_INPUT_3, name="your gradient")
 
 
+@exercise
 def check_max_pool_gradient(answer) -> bool:
     """Exercise 3: ``answer`` is d loss / d ``SLICE_3`` (5, 5) for 3x3 max pooling at stride 2 and ``GRAD_OUTPUT_3``."""
     return verdict(answer, _check_max_pool_gradient, "Exercise 3",

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.exercises.core import expect_close, verdict
+from cnnlib.exercises.answers import as_number, as_numbers, expect_by_hand
+from cnnlib.exercises.core import exercise, verdict
+
+# Worked by hand: a wrong answer is recognized, and a right one accepted, within 1%.
+BY_HAND = 1e-2
 
 # Exercise 1: softmax cross-entropy of one example.
 LOGITS_1 = np.array([2.0, -1.0, 0.5, 0.0])
@@ -31,16 +35,18 @@ ESTIMATES_3 = (4.0, 10.0)  # (median, mean)
 
 
 def _check_cross_entropy(answer) -> None:
-    a = float(answer)
+    a = as_number(answer, "your loss")
     p = np.exp(LOGITS_1 - LOGITS_1.max())
     p /= p.sum()
-    if np.isclose(a, -np.log(p[TARGET_1]) / np.log(10)) or np.isclose(a, -np.log2(p[TARGET_1])):
+    near = lambda v: np.isclose(a, v, rtol=BY_HAND, atol=0)  # noqa: E731
+    if near(-np.log(p[TARGET_1]) / np.log(10)) or near(-np.log2(p[TARGET_1])):
         raise AssertionError("use the natural logarithm (np.log), as PyTorch does")
-    if np.isclose(a, p[TARGET_1]) or np.isclose(a, np.log(p[TARGET_1])):
+    if near(p[TARGET_1]) or near(np.log(p[TARGET_1])):
         raise AssertionError("the loss is MINUS the log of the probability of the true class")
-    expect_close(a, cross_entropy_1(), name="your loss", rtol=1e-4)
+    expect_by_hand(a, cross_entropy_1(), name="your loss", rtol=BY_HAND)
 
 
+@exercise
 def check_cross_entropy(answer) -> bool:
     """Exercise 1: ``answer`` is -log softmax(LOGITS_1)[TARGET_1] (a float)."""
     return verdict(answer, _check_cross_entropy, "Exercise 1",
@@ -48,17 +54,20 @@ def check_cross_entropy(answer) -> bool:
 
 
 def _check_multiclass_hinge(answer) -> None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise AssertionError("give two numbers: (the lecture's loss, PyTorch's MultiMarginLoss)")
-    lecture, torch_form = float(answer[0]), float(answer[1])
-    if np.isclose(lecture, HINGE_2[1]) and np.isclose(torch_form, HINGE_2[0]):
+    try:
+        lecture, torch_form = as_numbers(answer, (2,), "your answer")
+    except AssertionError as err:
+        raise AssertionError(f"give two numbers: (the lecture's loss, PyTorch's MultiMarginLoss): {err}") from None
+    near = lambda a, v: np.isclose(a, v, rtol=BY_HAND, atol=0)  # noqa: E731
+    if near(lecture, HINGE_2[1]) and near(torch_form, HINGE_2[0]):
         raise AssertionError("the two are swapped: the lecture takes the max, PyTorch sums and divides by C")
-    if np.isclose(torch_form, 4 * HINGE_2[1]) or np.isclose(torch_form, 4 * HINGE_2[1] / 3):
+    if near(torch_form, 4 * HINGE_2[1]) or near(torch_form, 4 * HINGE_2[1] / 3):
         raise AssertionError("PyTorch divides the sum by C = 4, the number of classes (all of them)")
-    expect_close(lecture, HINGE_2[0], name="the lecture's loss", rtol=1e-4)
-    expect_close(torch_form, HINGE_2[1], name="PyTorch's MultiMarginLoss", rtol=1e-4)
+    expect_by_hand(lecture, HINGE_2[0], name="the lecture's loss", rtol=BY_HAND)
+    expect_by_hand(torch_form, HINGE_2[1], name="PyTorch's MultiMarginLoss", rtol=BY_HAND)
 
 
+@exercise
 def check_multiclass_hinge(answer) -> bool:
     """Exercise 2: ``answer`` = (lecture's multiclass hinge, PyTorch's MultiMarginLoss) for SCORES_2, TARGET_2."""
     return verdict(answer, _check_multiclass_hinge, "Exercise 2",
@@ -66,15 +75,17 @@ def check_multiclass_hinge(answer) -> bool:
 
 
 def _check_outlier_estimates(answer) -> None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise AssertionError("give two numbers: (the L1 estimate, the L2 estimate)")
-    l1, l2 = float(answer[0]), float(answer[1])
-    if np.isclose(l1, ESTIMATES_3[1]) and np.isclose(l2, ESTIMATES_3[0]):
+    try:
+        l1, l2 = as_numbers(answer, (2,), "your answer")
+    except AssertionError as err:
+        raise AssertionError(f"give two numbers: (the L1 estimate, the L2 estimate): {err}") from None
+    if np.isclose(l1, ESTIMATES_3[1], rtol=BY_HAND) and np.isclose(l2, ESTIMATES_3[0], rtol=BY_HAND):
         raise AssertionError("the two are swapped: which one does the outlier drag along?")
-    expect_close(l1, ESTIMATES_3[0], name="the L1 estimate (minimizer of the sum of |y_i - c|)")
-    expect_close(l2, ESTIMATES_3[1], name="the L2 estimate (minimizer of the sum of (y_i - c)^2)")
+    expect_by_hand(l1, ESTIMATES_3[0], name="the L1 estimate (minimizer of the sum of |y_i - c|)", rtol=BY_HAND)
+    expect_by_hand(l2, ESTIMATES_3[1], name="the L2 estimate (minimizer of the sum of (y_i - c)^2)", rtol=BY_HAND)
 
 
+@exercise
 def check_outlier_estimates(answer) -> bool:
     """Exercise 3: ``answer`` = (constant minimizing the L1 loss, constant minimizing the L2 loss) on DATA_3."""
     return verdict(answer, _check_outlier_estimates, "Exercise 3",

@@ -5,9 +5,8 @@ the same numbers; every checker prints a verdict and returns True or False (see 
 """
 from __future__ import annotations
 
-import numbers
-
-from cnnlib.exercises.core import expect_close, verdict
+from cnnlib.exercises.answers import as_count, as_number, as_numbers, expect_by_hand
+from cnnlib.exercises.core import exercise, verdict
 
 # Exercise 1: LeNet-5's parameters, layer by layer: (F*F*C_in + 1) * C_out for a convolution,
 # (inputs + 1) * outputs for a fully connected layer, 0 for a pooling layer.
@@ -25,14 +24,8 @@ VGG16_FC_PARAMS = (25_088 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000  #
 VGG16_FC_SHARE = VGG16_FC_PARAMS / VGG16_PARAMS  # 0.8936...
 
 
-def _number(answer, name: str):
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        raise AssertionError(f"{name} should be a single number, got {type(answer).__name__}")
-    return answer
-
-
 def _check_lenet5_params(answer) -> None:
-    n = _number(answer, "the count")
+    n = as_count(answer, "the count")
     if n == LENET5_WEIGHTS:
         raise AssertionError("that is the weights only: every filter and every unit also has one bias")
     if n == 1_516 + 156 + 48_120 + 10_164 + 850:
@@ -42,17 +35,19 @@ def _check_lenet5_params(answer) -> None:
                              "(inputs + 1)*outputs over F6 and the output layer; pooling adds nothing")
 
 
+@exercise
 def check_lenet5_params(answer) -> bool:
     """Exercise 1: ``answer`` is the number of parameters of LeNet-5 (weights and biases)."""
     return verdict(answer, _check_lenet5_params, "Exercise 1", "C5 alone holds 48,120 of them.")
 
 
 def _check_alexnet_conv2(answer) -> None:
-    if not isinstance(answer, (tuple, list)) or len(answer) != 4:
-        raise AssertionError("give four numbers: (height, width, depth, number of parameters)")
-    height, width, depth, params = answer
+    try:
+        height, width, depth, params = (float(v) for v in as_numbers(answer, (4,), "your answer"))
+    except AssertionError as err:
+        raise AssertionError(f"give four numbers: (height, width, depth, number of parameters): {err}") from None
     if (height, width) != CONV2_ANSWER[:2]:
-        raise AssertionError(f"the size is not {height}x{width}: (N - F + 2P)/S + 1 with N = 27, F = 5, "
+        raise AssertionError(f"the size is not {height:g}x{width:g}: (N - F + 2P)/S + 1 with N = 27, F = 5, "
                              "P = 2, S = 1; a 'same' padding keeps 27")
     if depth != CONV2_ANSWER[2]:
         raise AssertionError("the output depth is the number of filters")
@@ -62,23 +57,25 @@ def _check_alexnet_conv2(answer) -> None:
         raise AssertionError("that is the paper's two towers, each filter seeing 48 maps; "
                              "the lecture's single tower sees all 96")
     if params != CONV2_ANSWER[3]:
-        raise AssertionError(f"{params} parameters is not it: each filter is 5x5x96, plus a bias")
+        raise AssertionError(f"{params:,.10g} parameters is not it: each filter is 5x5x96, plus a bias")
 
 
+@exercise
 def check_alexnet_conv2(answer) -> bool:
     """Exercise 2: ``answer`` = (height, width, depth, parameters) of AlexNet's CONV2 output."""
     return verdict(answer, _check_alexnet_conv2, "Exercise 2", "CONV2: 27x27x256 and 614,656 parameters.")
 
 
 def _check_vgg16_fc_share(answer) -> None:
-    share = _number(answer, "the share")
+    share = as_number(answer, "the share")
     if 1 < share <= 100:
         raise AssertionError("give a fraction between 0 and 1, not a percentage")
     if abs(share - (1 - VGG16_FC_SHARE)) < 0.01:
         raise AssertionError("that is the share of the convolutions; the question asks for fc6, fc7 and fc8")
-    expect_close(share, VGG16_FC_SHARE, name="your share", rtol=5e-3, atol=0)
+    expect_by_hand(share, VGG16_FC_SHARE, name="your share", rtol=5e-3, sig_figs=2)
 
 
+@exercise
 def check_vgg16_fc_share(answer) -> bool:
     """Exercise 3: ``answer`` is the fraction of VGG16's parameters in fc6, fc7 and fc8 (with or without biases)."""
     return verdict(answer, _check_vgg16_fc_share, "Exercise 3",

@@ -5,9 +5,8 @@ the same numbers; every checker prints a verdict and returns True or False (see 
 """
 from __future__ import annotations
 
-import numbers
-
-from cnnlib.exercises.core import expect_close, verdict
+from cnnlib.exercises.answers import as_count, as_number, expect_by_hand
+from cnnlib.exercises.core import exercise, verdict
 
 # Exercise 1: inception (3b) built the naive way: its 1x1, 3x3 and 5x5 convolutions straight on
 # the 28x28x256 input (no 1x1 reductions), next to a 3x3 max pool. Multiply-adds per image:
@@ -29,22 +28,17 @@ RESNET152_MACS = 11_282_415_616
 MACS_RATIO = VGG19_MACS / RESNET152_MACS  # 1.74
 
 
-def _number(answer, name: str):
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        raise AssertionError(f"{name} should be a single number, got {type(answer).__name__}")
-    return answer
-
-
 def _check_naive_inception(answer) -> None:
-    n = _number(answer, "the count")
+    n = as_number(answer, "the count")
     if abs(n - INCEPTION_3B_MACS) < 0.01 * INCEPTION_3B_MACS:
         raise AssertionError("that is the real module with its 1x1 reductions; "
                              "the naive one runs the 3x3 and 5x5 filters on all 256 input maps")
     if abs(n - INCEPTION_3B_NAIVE_MACS / 1e6) < 1:
         raise AssertionError("give the count itself, not millions")
-    expect_close(n, INCEPTION_3B_NAIVE_MACS, name="your count", rtol=1e-3, atol=0)
+    expect_by_hand(n, INCEPTION_3B_NAIVE_MACS, name="your count", rtol=1e-3)
 
 
+@exercise
 def check_naive_inception(answer) -> bool:
     """Exercise 1: ``answer`` is the multiply-adds per image of inception (3b) without 1x1 reductions."""
     return verdict(answer, _check_naive_inception, "Exercise 1",
@@ -52,7 +46,7 @@ def check_naive_inception(answer) -> bool:
 
 
 def _check_bottleneck(answer) -> None:
-    n = _number(answer, "the count")
+    n = as_count(answer, "the count")
     if n == BOTTLENECK_WEIGHTS + BOTTLENECK_BN:
         raise AssertionError("count the convolution weights only, without batch norm's scales and shifts")
     if n == 2048 * 512 + 3 * 3 * 512 * 512:
@@ -63,6 +57,7 @@ def _check_bottleneck(answer) -> None:
         raise AssertionError(f"{n:,} is not it: a KxK convolution from C_in to C_out maps has K*K*C_in*C_out weights")
 
 
+@exercise
 def check_bottleneck(answer) -> bool:
     """Exercise 2: ``answer`` is the number of convolution weights in one conv5_x bottleneck block."""
     return verdict(answer, _check_bottleneck, "Exercise 2",
@@ -70,14 +65,15 @@ def check_bottleneck(answer) -> bool:
 
 
 def _check_macs_ratio(answer) -> None:
-    r = _number(answer, "the ratio")
+    r = as_number(answer, "the ratio")
     if abs(r - 1 / MACS_RATIO) < 0.01:
         raise AssertionError("that is ResNet-152 over VGG-19; the question asks how many times MORE VGG-19 needs")
     if abs(r - 152 / 19) < 0.01:
         raise AssertionError("that is the ratio of their depths, not of their multiply-adds")
-    expect_close(r, MACS_RATIO, name="your ratio", rtol=5e-3, atol=0)
+    expect_by_hand(r, MACS_RATIO, name="your ratio", sig_figs=2)  # "1.7x", as the success line says
 
 
+@exercise
 def check_macs_ratio(answer) -> bool:
     """Exercise 3: ``answer`` is VGG-19's multiply-adds divided by ResNet-152's, at 224x224."""
     return verdict(answer, _check_macs_ratio, "Exercise 3",

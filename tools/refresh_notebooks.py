@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
-KEEP_CELL_METADATA = ("tags", "jupyter")
+KEEP_CELL_METADATA = ("tags", "jupyter", "slideshow")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 

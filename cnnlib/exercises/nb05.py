@@ -107,9 +107,9 @@ GRAD_W2_1 = np.array([[4.0, 0.0]])      # outer(dL/df, a) with dL/df = 4, a = ma
 
 
 def _check_chain_rule_w2(answer) -> None:
-    a = np.asarray(answer, dtype=np.float64)
-    if a.size == 2 and a.shape != GRAD_W2_1.shape:
-        a = a.reshape(GRAD_W2_1.shape)
+    a = as_numbers(answer, None, "your dL/dW2")
+    if a.size == 2:
+        a = a.reshape(GRAD_W2_1.shape)   # a flat pair of numbers is fine
     if a.shape != GRAD_W2_1.shape:
         raise AssertionError(f"shape {a.shape}: dL/dW2 has the shape of W2, {GRAD_W2_1.shape}")
     if np.allclose(a, [[12.0, 4.0]]):
@@ -118,9 +118,10 @@ def _check_chain_rule_w2(answer) -> None:
         raise AssertionError("use a = max(0, h) = (1, 0): the ReLU clips h = -2 to 0")
     if np.allclose(a, GRAD_W2_1 / 2):
         raise AssertionError("half of the right answer: d/df (f - t)^2 is 2 (f - t), not (f - t)")
-    expect_close(a, GRAD_W2_1, name="your dL/dW2")
+    expect_by_hand(a, GRAD_W2_1, name="your dL/dW2")
 
 
+@exercise
 def check_chain_rule_w2(answer) -> bool:
     """Exercise 2 of 05: ``answer`` is dL/dW2 (shape (1, 2)) for X_1, W1_1, W2_1, T_1."""
     return verdict(answer, _check_chain_rule_w2, "Exercise 2",

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · Neural networks and activation functions
 #
 # Nobody can write down the function that takes the pixels of a photograph and answers
@@ -15,7 +15,7 @@
 # - saturation (the gradient of sigmoid and tanh fading away) and dead ReLU units;
 # - the fully connected layer $y = Wx$, its shapes, and why it is far too big for images.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ rng = np.random.default_rng(0)
 _ = torch.manual_seed(0)
 print(env_report())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A network is a chain of simple functions
 #
 # The simplest useful function of an input vector $x$ (its $n$ numbers in a column) is a
@@ -55,7 +55,7 @@ f = score.weight.data @ x                     # the formula f = Wx: 3 x 1
 assert_close(score(x.T), f.T)                 # the layer on the row x^T gives the same scores
 print("x:", x.shape, " W:", score.weight.shape, " f:", f.shape, " scores:", np.round(f.ravel(), 4))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A **two-layer network** puts a second linear map after the first, with a simple
 # non-linear function in between, the rectified linear unit $\max(0, \cdot)$ applied to every
 # entry:
@@ -72,7 +72,7 @@ by_hand = W2 @ np.maximum(0, W1 @ x)          # W2 max(0, W1 x), a 3 x 1 column
 assert_close(net(x.T), by_hand.T)
 print(net)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Why the non-linearity?
 #
 # Take the $\max(0,\cdot)$ out and the chain collapses: $W_3(W_2(W_1x)) = (W_3W_2W_1)\,x$.
@@ -91,14 +91,14 @@ print("three layers, (8, 4) (8, 8) (3, 8), are one matrix of shape", W.shape)
 # network with a ReLU inside does not, and that freedom is what lets it bend its decision
 # boundaries around the data.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 a, b = rng.normal(size=(2, 1, 4))
 additive = {"linear stack": np.allclose(linear_stack(a + b), linear_stack(a) + linear_stack(b)),
             "with ReLU": np.allclose(net(a + b), net(a) + net(b))}
 assert additive == {"linear stack": True, "with ReLU": False}
 print(additive)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Six activation functions
 #
 # ReLU is one choice of non-linearity among many. The ones to know:
@@ -119,7 +119,7 @@ print(additive)
 # Maxout has weights of its own. With one input and two pieces it is the larger of two lines;
 # here $\max(x,\ -0.5x - 1)$, a bent line whose shape training would choose.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 maxout = Maxout(1, 1, pieces=2)
 maxout.weight.data[:] = [[1.0], [-0.5]]      # w1 = 1, w2 = -0.5
 maxout.bias.data[:] = [0.0, -1.0]            # b1 = 0, b2 = -1
@@ -129,7 +129,7 @@ activations = {"sigmoid": Sigmoid(), "tanh": Tanh(), "ReLU": ReLU(),
 fig = plot_activations(activations)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What to look at: sigmoid squashes everything into $(0, 1)$ and its slope never exceeds
 # $1/4$; tanh squashes into $(-1, 1)$ with slope 1 at the origin; both slopes die away on the
 # flat tails. ReLU's slope is exactly 1 or exactly 0. Leaky ReLU keeps a small slope for
@@ -145,7 +145,7 @@ assert_close(tanh(xs), (e2x - 1) / (e2x + 1))
 assert_close(tanh(xs), 2 * sigmoid(2 * xs) - 1)
 print("tanh(1) =", round(float(tanh(1.0)), 4), " (e^2 - 1)/(e^2 + 1) =", round((np.e**2 - 1) / (np.e**2 + 1), 4))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Leaky ReLU: the lecture's 0.1 and PyTorch's 0.01
 #
 # The lecture's leaky ReLU is $\max(0.1x, x)$. `torch.nn.LeakyReLU()` (and `cnnlib`, which
@@ -162,13 +162,13 @@ print("x:                 ", pts)
 print("lecture, slope 0.1: ", np.round(lecture(pts), 4))
 print("PyTorch, slope 0.01:", np.round(pytorch_default(pts), 4))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig = plot_activations({"lecture: negative_slope = 0.1": LeakyReLU(0.1),
                         "PyTorch default: negative_slope = 0.01": LeakyReLU()},
                        x=np.linspace(-4, 2, 301), ncols=2, panel_size=(4.2, 2.8))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Maxout contains ReLU and leaky ReLU
 #
 # With the second line fixed at $0$ maxout *is* ReLU; with the second line $0.1x$ it is the
@@ -181,7 +181,7 @@ for w2, same_as in [(0.0, ReLU()), (0.1, LeakyReLU(0.1))]:
     assert_close(m(xs[:, None]), same_as(xs[:, None]))
     print(f"max(x, {w2:g}x) equals {type(same_as).__name__}: checked on {xs.size} points")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### ELU's slope on the negative side
 #
 # For $x \le 0$, $f(x) = \alpha(e^x - 1)$ and $f'(x) = \alpha e^x = f(x) + \alpha$: the slope
@@ -193,7 +193,7 @@ y_elu, slope_elu = curve_and_slope(ELU(alpha=1.0), neg)
 assert_close(slope_elu, y_elu + 1.0)
 print("f(-4) =", round(float(y_elu[0]), 4), " f'(-4) =", round(float(slope_elu[0]), 4))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Saturation: when the gradient vanishes
 #
 # Back-propagation multiplies the gradient by each layer's local slope. On the flat tails of
@@ -213,7 +213,7 @@ assert s_slope[0] == 0.25 and t_slope[0] == 1.0 and s_slope[-1] < 1e-4 and t_slo
 # sigmoid layers that is at most $0.25^{10} \approx 10^{-6}$ of it, before the weights have
 # any say:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print(f"0.25**10 = {0.25 ** 10:.2e}")
 assert 0.25 ** 10 < 1e-6
 
@@ -225,7 +225,7 @@ assert 0.25 ** 10 < 1e-6
 # for later notebooks), identical for the three activations, so the differences below come from the
 # activation's slope alone.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 batch64, grad_sizes = rng.normal(size=(32, 64)), {}
 for name, act in {"sigmoid": Sigmoid, "tanh": Tanh, "ReLU": ReLU}.items():
     same_weights = np.random.default_rng(1)
@@ -239,7 +239,7 @@ for name, act in {"sigmoid": Sigmoid, "tanh": Tanh, "ReLU": ReLU}.items():
             grad_sizes[name].append(float(np.abs(g).mean()))
 print({name: f"{sizes[-1]:.1e}" for name, sizes in grad_sizes.items()})
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig = plot_gradient_by_depth(grad_sizes)
 plt.show()
 
@@ -247,7 +247,7 @@ plt.show()
 assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["ReLU"][-1]
 assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["tanh"][-1]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The sigmoid stack loses roughly a factor of 3–4 per layer; ten layers down the gradient is
 # a few millionths of ReLU's, so the first layers would barely learn. Tanh, centred on 0 with slope 1
 # there, fares much better; ReLU passes the gradient through unchanged wherever a unit is on.
@@ -269,7 +269,7 @@ relu = ReLU()
 bad = relu(layer(inputs))
 print(f"dead units: {dead_unit_fraction(healthy):.0%} as initialised, {dead_unit_fraction(bad):.0%} with the bad bias")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig = plot_unit_activity({"as initialised": healthy, "every bias lowered by 1.5": bad})
 plt.show()
 
@@ -278,7 +278,7 @@ plt.show()
 # did not. Red columns are units that fired for none of the 256 examples.
 # The backward pass confirms that such a unit gets no gradient at all, for its weights or its bias:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 layer.zero_grad()
 layer.backward(relu.backward(rng.normal(size=bad.shape)))
 dead = np.all(bad <= 0, axis=0)
@@ -296,7 +296,7 @@ print(f"{dead.sum()} dead units: weight and bias gradients exactly 0; the other 
 #
 # $$x: n \times 1, \qquad W: m \times n, \qquad y: m \times 1.$$
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 n, m = 6, 4
 fc = Linear(n, m, bias=False, rng=rng)
 x_col = rng.normal(size=(n, 1))
@@ -316,7 +316,7 @@ assert n_pixels == 307_200
 print(f"inputs {n_pixels:,}   weights {n_weights:,}   float32 bytes {n_weights * 4:,} "
       f"(= {n_weights * 4 / 1e9:.2f} GB; {n_weights * 4 * 3 / 1e9:.2f} GB for a colour image)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # That arithmetic is not hypothetical. A real `Linear(307_200, 10)` in float32 holds a tenth
 # of a percent of those weights; scaled to 1,000 outputs it is the 1.23 GB above, for a
 # single layer that has looked at a single, small photograph.
@@ -336,11 +336,11 @@ print(f"Linear(307_200, 10): {small.weight.data.nbytes:,} bytes of weights")
 #
 # Sliders for each activation's parameters, drawing $f$ and $f'$ as you move them.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 activation_explorer()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A network is a chain of simple functions: linear maps $Wx$ with activations between them.
@@ -360,11 +360,11 @@ activation_explorer()
 answer = None  # your code here
 _ = check_fc_parameters(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = 320 * 240 * 3 * 100 + 100           # one weight per (input, output) pair, one bias per output
 assert check_fc_parameters(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** `collapse_exercise_weights()` returns $W_1$ (4×3), $W_2$ (5×4) and $W_3$ (2×5).
 # Find the single matrix $W$ with $Wx = W_3(W_2(W_1x))$ for every $x$.
 
@@ -373,7 +373,7 @@ W1_ex, W2_ex, W3_ex = collapse_exercise_weights()
 answer = None  # your code here
 _ = check_collapsed_matrix(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = W3_ex @ W2_ex @ W1_ex               # the first layer applied sits on the right
 assert check_collapsed_matrix(answer)
 
@@ -385,6 +385,6 @@ assert check_collapsed_matrix(answer)
 answer = None  # your code here
 _ = check_sigmoid_depth(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = int(np.ceil(np.log(1e-6) / np.log(0.25)))    # 0.25**n < 1e-6  <=>  n > log(1e-6) / log(0.25)
 assert check_sigmoid_depth(answer)

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Convolution, stride and padding
 #
 # Notebook 01 ended with a fully connected layer that needed 307 million weights to look at
@@ -16,7 +16,7 @@
 # - the naive loops against the vectorized version, and parity with PyTorch;
 # - a ConvNet as convolutions interspersed with activations;
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import time
 
 import matplotlib.pyplot as plt
@@ -41,7 +41,7 @@ rng = np.random.default_rng(0)
 _ = torch.manual_seed(0)
 print(env_report())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Weight sharing
 #
 # A fully connected layer gives every (input, output) pair its own weight. A convolutional
@@ -62,7 +62,7 @@ assert conv_params == 6 * (5 * 5 * 3) + 6 == 456
 print(f"convolution: {conv_params:,} parameters   fully connected: {fc_params:,} parameters "
       f"({fc_params // conv_params:,} times more)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Filters you can design by hand
 #
 # Before filters were learned, they were designed. The **Gaussian filter** weighs each
@@ -82,13 +82,13 @@ gauss = np.exp(-(xx**2 + yy**2) / (2 * sigma**2)) / (2 * np.pi * sigma**2)
 assert gauss.shape == (13, 13) and abs(gauss.sum() - 1) < 0.01
 print("sum of the weights:", round(float(gauss.sum()), 4), "  centre weight:", round(float(gauss[6, 6]), 4))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Edge filters** take differences instead of averages. The Sobel filter below subtracts the
 # column on the left from the column on the right (with the middle row counted twice), so it
 # answers strongly where brightness changes from left to right, i.e. on *vertical* edges; its
 # transpose finds horizontal edges.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 sobel_x = np.array([[-1.0, 0.0, 1.0],
                     [-2.0, 0.0, 2.0],
                     [-1.0, 0.0, 1.0]])
@@ -99,7 +99,7 @@ plot_kernel(sobel_x, ax=axes[1], title="Sobel x (vertical edges)", fmt=".0f")
 plot_kernel(sobel_y, ax=axes[2], title="Sobel y (horizontal edges)", fmt=".0f")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now apply them to a real photograph: scikit-image's "camera" picture (shipped with the
 # library, nothing is downloaded), scaled to 256×256. The layers use the **NCHW** layout,
 # (batch, channels, height, width), so one grey image is an array of shape (1, 1, 256, 256) and
@@ -121,7 +121,7 @@ assert blurred.shape == (244, 244) and edges_x.shape == (254, 254)
 # In the edge maps below, red is a positive response (getting brighter to the right, or
 # downwards) and blue a negative one; white is no change.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig = show_named_images({"photograph": photo, "Gaussian blur": blurred, "Sobel x": edges_x,
                    "Sobel y": edges_y, "edge strength": np.hypot(edges_x, edges_y)}, size=2.3)
 plt.show()
@@ -130,7 +130,7 @@ plt.show()
 # Each output pixel is one **dot product**: the filter's weights times the pixels under it,
 # summed. The check below recomputes one pixel of the vertical-edge map by hand.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 i, j = 120, 100
 patch = photo[i:i + 3, j:j + 3]               # the 3x3 pixels under the filter at (i, j)
 assert_close(edges_x[i, j], np.sum(patch * sobel_x))
@@ -150,7 +150,7 @@ print(f"edges_x[{i}, {j}] = {edges_x[i, j]:.4f} = sum(patch * sobel_x)")
 # The lecture writes shapes as height × width × depth; the layers here use NCHW, so the image
 # is (1, 3, 32, 32) and the map is (1, 1, 28, 28).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 image = rng.normal(size=(1, 3, 32, 32))       # one 32x32x3 image, NCHW
 one_filter = Conv2d(3, 1, kernel_size=5, rng=rng)
 activation_map = one_filter(image)
@@ -172,7 +172,7 @@ print(f"map[{i}, {j}] = {by_hand:.4f}, a dot product of {chunk.size} numbers plu
 # A second filter gives a second map, and so on: six 5×5×3 filters give six separate
 # activation maps, stacked into a new "image" of 28×28×6. That is `conv6` from section 1.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 maps = conv6(image)
 assert conv6.weight.shape == (6, 3, 5, 5) and maps.shape == (1, 6, 28, 28)
 print("six filters", conv6.weight.shape, "-> activation maps", maps.shape)
@@ -182,7 +182,7 @@ print("six filters", conv6.weight.shape, "-> activation maps", maps.shape)
 # astronaut photograph at 32×32×3. Each filter mixes the three colour channels with its own
 # weights, so each map brings out something different.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 astronaut = load_sample_image("astronaut", size=32).astype(np.float64)   # (32, 32, 3), H x W x C
 x_rgb = astronaut.transpose(2, 0, 1)[None]                               # (1, 3, 32, 32), NCHW
 rgb_maps = conv6(x_rgb)[0]                                               # (6, 28, 28)
@@ -190,7 +190,7 @@ fig = show_named_images({"input 32x32x3": astronaut,
                    **{f"map {k}": rgb_maps[k] for k in range(6)}}, ncols=7, size=1.6, cmap="gray")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Stride and the output size
 #
 # The filter need not move one pixel at a time. The **stride** is its step. Take the lecture's
@@ -206,7 +206,7 @@ plt.show()
 # square is where the filter would have to go next, hanging over the edge; the shaded column
 # is never covered.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.8))
 for ax, stride in zip(axes, (1, 2, 3)):
     plot_filter_positions(7, 3, stride=stride, ax=ax, width=9)
@@ -219,7 +219,7 @@ plt.show()
 #
 # For $N = 7$, $F = 3$:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 for stride in (1, 2, 3):
     print(f"stride {stride}:  (7 - 3) / {stride} + 1 = {(7 - 3) / stride + 1:.3g}")
 assert conv_output_size(7, 3, stride=1) == 5 and conv_output_size(7, 3, stride=2) == 3
@@ -238,7 +238,7 @@ except ValueError as err:
 # The layers themselves, like PyTorch's, do not refuse: they round down and silently ignore
 # the last column and row. Good to know when an output is one pixel smaller than expected.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 x7 = rng.normal(size=(1, 1, 7, 7))
 w3 = rng.normal(size=(1, 1, 3, 3))
 shapes = {s: conv2d(x7, w3, stride=s).shape for s in (1, 2, 3)}
@@ -246,7 +246,7 @@ torch_shape = tuple(F.conv2d(torch.from_numpy(x7), torch.from_numpy(w3), stride=
 assert shapes == {1: (1, 1, 5, 5), 2: (1, 1, 3, 3), 3: (1, 1, 2, 2)} and torch_shape == (1, 1, 2, 2)
 print(shapes, " PyTorch, stride 3:", torch_shape, " floor rule:", floor_output_size(7, 3, stride=3))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Zero padding
 #
 # Every convolution without padding shrinks the image by $F - 1$; a deep stack would shrink
@@ -259,7 +259,7 @@ print(shapes, " PyTorch, stride 3:", torch_shape, " floor rule:", floor_output_s
 # The lecture's example: 7×7 input, 3×3 filter, stride 1, a 1-pixel border of zeros. The
 # output is 7×7, the same size as the input.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert conv_output_size(7, 3, stride=1, padding=1) == 7
 padded_out = Conv2d(1, 1, 3, stride=1, padding=1, rng=rng)(x7)
 assert padded_out.shape == (1, 1, 7, 7)
@@ -270,14 +270,14 @@ plt.show()
 # With stride 1, a padding of $(F - 1)/2$ always keeps the size, because then $-F + 2P = -1$
 # and the output is $N - 1 + 1 = N$. That is why filters usually have odd sizes:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 for f in (3, 5, 7):
     p = (f - 1) // 2
     out = Conv2d(1, 1, f, padding=p, rng=rng)(x7).shape[-1]
     print(f"F = {f}: padding (F - 1)/2 = {p} -> output {out}x{out}")
     assert out == 7 == conv_output_size(7, f, stride=1, padding=p)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. How many parameters?
 #
 # A filter has $F \times F \times C_\text{in}$ weights and one bias, and a layer has one filter
@@ -290,7 +290,7 @@ n_params = sum(p.data.size for p in conv10.parameters())
 assert n_params == 10 * (5 * 5 * 3 + 1) == 760
 print({name: p.shape for name, p in conv10.named_parameters()}, "->", n_params, "parameters")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Naive loops and the vectorized convolution
 #
 # `conv2d_naive` is the formula written as loops: for every image, filter and output position,
@@ -308,7 +308,7 @@ print("naive and vectorized agree on", slow.shape)
 # %% [markdown]
 # And how much faster (the numbers depend on the machine, so this cell's output is not checked):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 start = time.perf_counter()
 conv2d_naive(x_batch, w, b)
@@ -319,7 +319,7 @@ for _ in range(10):
 t_fast = (time.perf_counter() - start) / 10
 print(f"naive loops {1e3 * t_naive:.0f} ms, vectorized {1e3 * t_fast:.2f} ms: {t_naive / t_fast:.0f}x faster")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. The same numbers as PyTorch
 #
 # `torch.nn.functional.conv2d` computes the same function (like ours, it does not flip the
@@ -336,14 +336,14 @@ print("cnnlib and PyTorch agree:", ours.shape)
 # The parameters even carry the same names and shapes, so a `torch.nn.Conv2d`'s weights load
 # straight into `cnnlib`'s `Conv2d`:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch_conv = torch.nn.Conv2d(3, 6, kernel_size=5, dtype=torch.float64)
 ours6 = Conv2d(3, 6, kernel_size=5)
 ours6.load_state_dict({k: v.detach().numpy() for k, v in torch_conv.state_dict().items()})
 assert_close(ours6(image), torch_conv(torch.from_numpy(image)).detach().numpy(), rtol=1e-12, atol=1e-12)
 print(sorted(torch_conv.state_dict()), "->", ours6(image).shape)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. A ConvNet: convolutions interspersed with activations
 #
 # Stack convolutional layers with an activation after each and you have a ConvNet. Each layer's
@@ -358,7 +358,7 @@ for layer in convnet.layers:
     print(f"{type(layer).__name__:8s} {h.shape}")
 assert h.shape == (1, 10, 24, 24) and convnet[2].weight.shape == (10, 6, 5, 5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 32×32×3 → 28×28×6 → 24×24×10. Later notebooks add pooling (03) and, at the end, fully
 # connected layers that turn the last maps into class scores (06).
 #
@@ -379,7 +379,7 @@ conv_arithmetic_explorer()
 # NBVAL_IGNORE_OUTPUT
 filter_explorer()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A convolutional layer slides a few small filters over the image and shares their weights
@@ -400,11 +400,11 @@ filter_explorer()
 answer = None  # your code here
 _ = check_output_shape(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = Conv2d(3, 10, 5, stride=1, padding=2)(np.zeros((4, 3, 32, 32))).shape
 assert check_output_shape(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** How many parameters (weights and biases) has a convolutional layer with 64
 # filters of size 3×3 applied to a 16-channel input?
 
@@ -412,7 +412,7 @@ assert check_output_shape(answer)
 answer = None  # your code here
 _ = check_conv_parameters(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = 64 * (3 * 3 * 16 + 1)               # each filter: 3x3x16 weights and one bias
 assert check_conv_parameters(answer)
 
@@ -424,6 +424,6 @@ assert check_conv_parameters(answer)
 answer = None  # your code here
 _ = check_stride_padding(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = next((s, p) for s in range(1, 4) for p in range(3) if (7 - 3 + 2 * p) / s + 1 == 4)
 assert check_stride_padding(answer)

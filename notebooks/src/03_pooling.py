@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Pooling
 #
 # A convolutional layer with many filters produces a deep stack of activation maps, each as
@@ -18,7 +18,7 @@
 # Everything runs on `cnnlib.numpy_nn.pooling`, the NumPy layers with a hand-written backward pass,
 # and is compared with `torch.nn.functional`.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -35,12 +35,12 @@ from cnnlib.viz.pooling import plot_grids, plot_pooling, window_coverage
 from cnnlib.widgets import pooling_explorer
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 print(env_report())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Why pool: smaller, more manageable representations
 #
 # In VGG-16 the first two 3×3 convolutions keep the 224×224 size of the image and produce 64
@@ -62,11 +62,11 @@ assert conv_out.size == 4 * pooled.size
 # one pixel *inside* a window leaves the max unchanged, so the pooled map cares a little less
 # about exact positions.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert pooled[0].size == 112 * 112 * 64 == 802_816
 print(f"{pooled[0].size / 1000:.0f}K values after the pool")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Max pooling on a single depth slice
 #
 # Take one activation map (one *depth slice*) of size 4×4. Cut it into 2×2 windows that do not
@@ -84,7 +84,7 @@ out = max_pool2d(x, kernel_size=2, stride=2)[0, 0]      # (2, 2)
 print(out)
 assert np.array_equal(out, [[6, 8], [3, 4]])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each colour below is one window; the circled number is its maximum, and the output cell of the
 # same colour holds it.
 
@@ -93,7 +93,7 @@ plot_pooling(slice_, out, kernel_size=2, stride=2,
              titles=("4×4 depth slice", "max pool 2×2, stride 2 → 2×2"))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The vectorised layer reads all windows at once from a strided view of the input. The naive
 # version is the formula above written as four nested loops; PyTorch is the third opinion.
 
@@ -101,7 +101,7 @@ plt.show()
 assert np.array_equal(max_pool2d_naive(x, 2, 2), max_pool2d(x, 2, 2))
 assert np.array_equal(F.max_pool2d(torch.from_numpy(x), 2, 2).numpy(), max_pool2d(x, 2, 2))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Average pooling
 #
 # Average pooling keeps the mean of each window instead of its maximum. On the same slice:
@@ -112,12 +112,12 @@ print(averaged)
 assert np.array_equal(averaged, [[3.25, 5.25], [2.0, 2.0]])
 assert np.array_equal(F.avg_pool2d(torch.from_numpy(x), 2, 2).numpy()[0, 0], averaged)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_pooling(slice_, averaged, kernel_size=2, stride=2, mark_max=False,
              titles=("4×4 depth slice", "average pool 2×2, stride 2 → 2×2"))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The two differ most where one strong response sits among weak ones: the bottom-right window
 # (1, 0, 3, 4) reports 4 under max pooling but only 2 under averaging. Max pooling answers
 # "did this feature fire anywhere in the window?", averaging blurs. Max pooling is the usual choice
@@ -129,7 +129,7 @@ googlenet_last = rng.normal(size=(1, 1024, 7, 7))
 print(googlenet_last.shape, "->", avg_pool2d(googlenet_last, kernel_size=7, stride=1).shape)
 assert avg_pool2d(googlenet_last, 7, 1).shape == (1, 1024, 1, 1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Each activation map is pooled on its own
 #
 # A convolution mixes all input channels into every output value. Pooling does not: it slides
@@ -143,12 +143,12 @@ one_by_one = np.concatenate([max_pool2d(stack[:, [c]], 2, 2) for c in range(3)],
 assert np.array_equal(together, one_by_one)
 print(stack.shape, "->", together.shape)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_grids({f"map {c}": stack[0, c] for c in range(3)} | {f"map {c} pooled": together[0, c] for c in range(3)},
            cmap="Blues", figsize=(10, 2.4))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Zero parameters: AlexNet's POOL1
 #
 # A max or a mean over a window has no weights and no bias. Neither our layer nor PyTorch's has
@@ -165,7 +165,7 @@ assert n_ours == n_torch == 0 and list(AvgPool2d(2).parameters()) == []
 # In AlexNet, CONV1 turns a 227×227×3 image into 55×55×96. POOL1 then applies 3×3 windows at
 # stride 2. The output size follows the same rule as for a convolution, (N − F) / stride + 1:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 side = conv_output_size(55, kernel_size=3, stride=2)  # (55 - 3) / 2 + 1
 conv1_out = rng.normal(size=(1, 96, 55, 55))           # (N, C, H, W)
 pool1_out = pool1(conv1_out)
@@ -173,7 +173,7 @@ print(f"(55 - 3) / 2 + 1 = {side}")
 print(f"55x55x96 = {conv1_out.size:,} values -> {side}x{side}x96 = {pool1_out.size:,} values, 0 parameters")
 assert side == 27 and pool1_out.shape == (1, 96, 27, 27)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Overlapping pooling: 3×3 windows at stride 2
 #
 # AlexNet's pooling windows are 3 wide but move only 2 at a time, so neighbouring windows share
@@ -191,18 +191,18 @@ assert floor_output_size(55, 2, 2) == conv_output_size(55, 3, 2) == 27
 # the last row and column (read by none); with 3×3/2 the shared rows and columns are read twice
 # and their crossings four times.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_grids({"2×2, stride 2": window_coverage((7, 7), 2, 2), "3×3, stride 2": window_coverage((7, 7), 3, 2)},
            cmap="Purples", suptitle="number of pooling windows that read each pixel", figsize=(8, 3.6))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Here is a 5×5 slice pooled with overlapping 3×3 windows at stride 2 (four windows, each drawn
 # slightly inset so that all edges show). The 9 sits in the row shared by the two right-hand windows
 # and wins both of them. The AlexNet paper reports that this overlap lowered its error a
 # little (about 0.4% top-1) compared with 2×2/2 pooling.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 overlap = np.array([[3, 1, 0, 2, 4],
                     [1, 7, 2, 5, 1],
                     [0, 2, 2, 9, 3],
@@ -213,7 +213,7 @@ assert np.array_equal(out3, [[7, 9], [8, 9]])
 plot_pooling(overlap, out3, kernel_size=3, stride=2, titles=("5×5 slice", "max pool 3×3, stride 2 → 2×2"))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Where the gradient goes in the backward pass
 #
 # Pooling has no parameters to update, but the layers below it do, so the backward pass must
@@ -234,12 +234,12 @@ grad_max = max_pool2d_backward(g, max_cache)[0, 0]  # (4, 4)
 grad_avg = avg_pool2d_backward(g, avg_cache)[0, 0]  # (4, 4)
 assert grad_max.sum() == grad_avg.sum() == g.sum()  # nothing is lost, only routed
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_grids({"d loss / d out": g[0, 0], "max pool: d loss / d x": grad_max, "avg pool: d loss / d x": grad_avg},
            fmt="{:.3g}", cmap="Oranges", figsize=(10, 3.4))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Under max pooling the gradient lands exactly on the circled winners of section 2 (the 6, 8, 3
 # and 4) and every other pixel gets 0: a pixel that lost its window's competition had no effect
 # on the output. Under averaging each window's gradient is split into four equal shares.
@@ -255,12 +255,12 @@ grad_avg3 = avg_pool2d_backward(ones, avg_pool2d_forward(overlap[None, None], 3,
 assert grad_max3[2, 3] == 2 and grad_max3.sum() == 4
 assert_close(grad_avg3, window_coverage((5, 5), 3, 2) / 9)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_grids({"max pool 3×3/2: d loss / d x": grad_max3, "avg pool 3×3/2: d loss / d x": grad_avg3},
            fmt="{:.2g}", cmap="Oranges", figsize=(8, 3.6))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Checking the backward pass
 #
 # Two independent oracles. PyTorch's autograd must give the same gradients:
@@ -279,7 +279,7 @@ assert_close(xt.grad.numpy()[0, 0], grad_avg3)
 # a tiny nudge never changes which input wins a window. (At an exact tie the max has no
 # derivative; like PyTorch, our layer gives the gradient to the first maximum in reading order.)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 xr = rng.normal(size=(2, 3, 7, 7))
 gr = rng.normal(size=(2, 3, 3, 3))                    # d loss / d out for 3x3/2 windows
 for forward, backward, pool in ((max_pool2d_forward, max_pool2d_backward, max_pool2d),
@@ -288,7 +288,7 @@ for forward, backward, pool in ((max_pool2d_forward, max_pool2d_backward, max_po
     err = check_gradient(lambda: pool(xr, 3, 2), xr, analytic, grad_output=gr, tol=1e-7)
     print(f"{pool.__name__}: analytic and numerical gradients agree (relative error < 1e-7)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Interactive explorer
 #
 # Choose max or average pooling, the window size and the stride, and watch the windows move over
@@ -299,7 +299,7 @@ for forward, backward, pool in ((max_pool2d_forward, max_pool2d_backward, max_po
 # NBVAL_IGNORE_OUTPUT
 pooling_explorer()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Pooling summarises each k×k window of an activation map with one number: its **max** or its
@@ -318,12 +318,12 @@ pooling_explorer()
 # **Exercise 1.** Max-pool the 4×6 depth slice `SLICE_1` below with 2×2 windows at stride 2, by
 # hand or with a line of code. The answer is a 2×3 array (a nested list is fine).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print(SLICE_1.astype(int))
 answer = None  # your code here
 _ = check_max_pool(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = max_pool2d(SLICE_1[None, None], kernel_size=2, stride=2)[0, 0]
 assert check_max_pool(answer)
 
@@ -336,12 +336,12 @@ print("input (H, W, C):", POOL2_INPUT)
 answer = None  # your code here: (height, width, depth, parameters)
 _ = check_pool_layer(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 side = conv_output_size(POOL2_INPUT[0], kernel_size=3, stride=2)  # (27 - 3) / 2 + 1 = 13
 answer = (side, side, POOL2_INPUT[2], 0)
 assert check_pool_layer(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** The 5×5 slice `SLICE_3` goes through 3×3 max pooling at stride 2, and the
 # gradient of the loss with respect to the 2×2 output is `GRAD_OUTPUT_3`. Work out
 # d loss / d `SLICE_3`, a 5×5 array. Find each window's winner first; mind the overlaps.
@@ -352,7 +352,7 @@ print(GRAD_OUTPUT_3.astype(int))
 answer = None  # your code here: a (5, 5) array
 _ = check_max_pool_gradient(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 _, cache = max_pool2d_forward(SLICE_3[None, None], kernel_size=3, stride=2)
 answer = max_pool2d_backward(GRAD_OUTPUT_3[None, None], cache)[0, 0]
 print(answer.astype(int))

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · Loss functions
 #
 # Training needs one number that says how wrong the network is: the **loss**. Its gradient with
@@ -18,7 +18,7 @@
 # The losses come from `cnnlib.numpy_nn.loss` (NumPy, with a hand-written backward pass); PyTorch is
 # the reference.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import warnings
 
 import matplotlib.pyplot as plt
@@ -36,12 +36,12 @@ from cnnlib.testing import assert_close
 from cnnlib.viz.losses import plot_fits, plot_hinge, plot_loss_and_gradient
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 print(env_report())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Softmax cross-entropy
 #
 # A classifier's last layer outputs one raw score per class, the **logits** y (any real numbers).
@@ -58,7 +58,7 @@ print(env_report())
 # network gives to the right answer. It is 0 when that probability is 1, and grows without bound
 # as it goes to 0. By hand, for three classes where class 0 is the truth:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 y = np.array([2.0, 1.0, -1.0])    # logits for m = 3 classes
 t = np.array([1.0, 0.0, 0.0])     # one-hot: the true class is 0
 p = np.exp(y) / np.exp(y).sum()   # softmax
@@ -78,7 +78,7 @@ print(f"by hand {loss_by_hand:.6f} | cnnlib (one-hot) {ours_probabilities:.6f} |
       f"cnnlib (index) {ours_indices:.6f} | PyTorch {theirs:.6f}")
 assert_close([ours_probabilities, ours_indices, theirs], [loss_by_hand] * 3, rtol=1e-12)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # On a batch the default `reduction="mean"` averages the N per-example losses. The gradient with
 # respect to the logits is strikingly simple, **softmax(y) − t** per example (divided by N for the
 # mean): the loss pushes down every wrong class in proportion to its probability and pushes up the
@@ -100,7 +100,7 @@ assert_close(loss, loss_t.item(), rtol=1e-12)
 assert_close(grad, logits_t.grad.numpy(), rtol=1e-10)
 print(f"mean cross-entropy of the batch: {loss:.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Numerical stability
 #
 # The formula above is fine on paper but not in floating point. e^{y} overflows float64 once
@@ -122,7 +122,7 @@ assert not np.isfinite(naive_losses).any()
 # log σ(y)_i = (y_i − max y) − log Σ_j e^{y_j − max y}. This is what `cnnlib` (and PyTorch) do.
 # Below, any overflow warning would be turned into an error:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with warnings.catch_warnings():
     warnings.simplefilter("error")
     stable = [cross_entropy(extreme, np.array([c])) for c in range(3)]
@@ -131,7 +131,7 @@ print("stable loss for each true class:", [float(v) + 0.0 for v in stable])
 assert np.isfinite(stable).all() and stable == [0.0, 2e4, 1e4]
 assert_close(stable, stable_torch)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The results are what they should be: a logit of 10⁴ for the true class gives loss 0 (certainty),
 # and a true class 2·10⁴ below the winner gives loss 2·10⁴.
 #
@@ -148,7 +148,7 @@ assert_close(stable, stable_torch)
 # score still costs something. This is the loss of a max-margin classifier (a support vector
 # machine).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 scores = np.array([2.3, 0.4, -0.2, -1.5, 0.8])   # classifier outputs y
 truth = np.array([1, 1, 1, -1, -1])              # labels t in {-1, +1}
 predicted = np.where(scores >= 0, 1, -1)         # the decision rule
@@ -161,7 +161,7 @@ assert_close(losses, np.maximum(0, 1 - truth * scores))
 assert_close(losses, F.relu(1 - torch.tensor(truth) * torch.tensor(scores)).numpy())  # PyTorch, by formula
 assert np.array_equal(predicted == truth, scores * truth > 0)                          # right <=> t·y > 0
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # PyTorch has no loss of exactly this form (its `HingeEmbeddingLoss` is a different loss), so the
 # reference is the formula written with `relu`. Plotted against the margin, the hinge is a
 # straight line down to margin 1 and flat after it. The five examples sit on it: the two
@@ -169,13 +169,13 @@ assert np.array_equal(predicted == truth, scores * truth > 0)                   
 # 0.6, and the two confident ones cost nothing. The dashed 0-1 error only counts mistakes; the
 # hinge is an upper bound on it that also has a useful slope.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 m = np.linspace(-2, 3, 501)
 plot_hinge(m, hinge_loss(m, np.ones_like(m), reduction="none"), zero_one=(m < 0).astype(float),
            examples=(scores * truth, losses))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The multiclass hinge: the lecture's form and PyTorch's `MultiMarginLoss`
 #
 # With C classes the network outputs a score s_j per class; let t be the true class. The lecture's
@@ -199,7 +199,7 @@ scores4 = np.array([[2.0, 2.5, 1.8, -1.0],    # true class 0: classes 1 and 2 ar
 target4 = np.array([0, 1, 3])
 C = scores4.shape[1]
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 lecture = multiclass_hinge_loss(scores4, target4, reduction="none")
 pytorch = F.multi_margin_loss(torch.tensor(scores4), torch.tensor(target4), reduction="none").numpy()
 assert_close(multi_margin_loss(scores4, target4, reduction="none"), pytorch)  # cnnlib's copy of PyTorch's
@@ -213,7 +213,7 @@ print("violating classes | lecture (max) | PyTorch (sum / C) | C × PyTorch")
 for v, a, b in zip(violating, lecture, pytorch):
     print(f"{v:17d} | {a:13.3f} | {b:17.3f} | {C * b:11.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # - **Two** wrong classes inside the margin: the lecture's loss is 1.5 (only class 1 counts), the
 #   sum is 1.5 + 0.8 = 2.3, and PyTorch reports 2.3 / 4 = 0.575. They differ by more than the
 #   factor C.
@@ -230,7 +230,7 @@ assert np.allclose(lecture[violating <= 1], C * pytorch[violating <= 1])   # agr
 assert np.all(lecture[violating >= 2] < C * pytorch[violating >= 2])       # the sum counts more
 assert np.all((lecture <= C * pytorch + 1e-12) & (C * pytorch <= (C - 1) * lecture + 1e-12))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The difference matters for training too. The lecture's loss sends a gradient to two scores only
 # (−1 to the true class, +1 to the worst rival); PyTorch's spreads +1/C over every violating class.
 # Neither is wrong: they are different losses, and a number reported as "hinge loss" is only
@@ -248,7 +248,7 @@ assert np.all((lecture <= C * pytorch + 1e-12) & (C * pytorch <= (C - 1) * lectu
 # The lecture writes them summed over the N examples, f(y, ŷ) = Σ |y_i − ŷ_i|. PyTorch and `cnnlib`
 # average by default (`reduction="mean"`); `reduction="sum"` gives the lecture's sum:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 pred, target = np.array([2.5, 0.0, 2.0, 8.0]), np.array([3.0, -0.5, 2.0, 7.0])
 print("sum |y - ŷ| =", l1_loss(pred, target, reduction="sum"), "  mean =", l1_loss(pred, target))
 print("sum (y - ŷ)² =", mse_loss(pred, target, reduction="sum"), "  mean =", mse_loss(pred, target))
@@ -267,7 +267,7 @@ for name, loss_fn in {"L1: |x|": L1Loss(reduction="none"), "L2: x²": MSELoss(re
     curves[name] = (loss_fn(x, zero), loss_fn.backward())   # values and dL/dx
 assert_close(curves["smooth L1"][0], np.where(np.abs(x) < 1, 0.5 * x**2, np.abs(x) - 0.5))  # the lecture's formula
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 xt = torch.tensor(x, requires_grad=True)
 for name, torch_fn in (("L1: |x|", F.l1_loss), ("L2: x²", F.mse_loss), ("smooth L1", F.smooth_l1_loss)):
     value = torch_fn(xt, torch.zeros_like(xt), reduction="none")
@@ -275,11 +275,11 @@ for name, torch_fn in (("L1: |x|", F.l1_loss), ("L2: x²", F.mse_loss), ("smooth
     assert_close(curves[name][0], value.detach().numpy())
     assert_close(curves[name][1], grad_t.numpy())
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_loss_and_gradient(x, curves, suptitle="regression losses of the residual x and their gradients")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the right panel as "how hard each residual pulls on the prediction":
 #
 # - **L2**: the gradient 2x grows with the error. Large errors dominate training, and near the
@@ -294,7 +294,7 @@ plt.show()
 # lecture's form is β = 1; a small β approaches L1. (`HuberLoss` with δ is the same curve scaled:
 # δ · smooth L1 with β = δ.)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 for beta in (0.5, 1.0, 2.0):
     ours = smooth_l1_loss(x, zero, reduction="none", beta=beta)
     by_formula = np.where(np.abs(x) < beta, 0.5 * x**2 / beta, np.abs(x) - 0.5 * beta)
@@ -303,7 +303,7 @@ for beta in (0.5, 1.0, 2.0):
     assert_close(beta * ours, F.huber_loss(xt, 0 * xt, reduction="none", delta=beta).detach().numpy())
 print("smooth L1 agrees with PyTorch for beta = 0.5, 1, 2 (and with HuberLoss after scaling)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. What an outlier does
 #
 # Eleven measurements of a quantity that grows linearly with x, with a little noise, and one of
@@ -322,7 +322,7 @@ print("y:", np.round(ys, 2))
 # mean, for L1 the median (half the points above, half below, however far away); smooth L1 lands
 # between the two, close to the median here.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 c = np.linspace(0, 6, 6001)[:, None]                       # candidate constants, (6001, 1)
 Y = np.broadcast_to(ys, (len(c), len(ys)))                 # (6001, 11)
 constant = {}
@@ -339,7 +339,7 @@ assert abs(constant["L1"] - np.median(ys)) <= 1e-3 and abs(constant["L2"] - ys.m
 # prediction = w·x + b gives d loss / dw = Σ g_i x_i and d loss / db = Σ g_i. The learning rate
 # shrinks slowly so that the L1 fit, whose gradient never fades, settles down.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 line = {}
 for name, loss_fn in (("L1", L1Loss()), ("L2", MSELoss()), ("smooth L1", SmoothL1Loss())):
     w = b = 0.0
@@ -352,14 +352,14 @@ for name, loss_fn in (("L1", L1Loss()), ("L2", MSELoss()), ("smooth L1", SmoothL
 print(", ".join(f"{name}: w = {w:.2f}, b = {b:.2f}" for name, (w, b) in line.items()))
 assert_close(line["L2"], np.polyfit(xs, ys, 1), rtol=1e-4)    # least squares, solved exactly
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, (ax_c, ax_l) = plt.subplots(1, 2, figsize=(10, 3.8))
 plot_fits(xs, ys, {k: (0.0, v) for k, v in constant.items()}, outliers=[8], ax=ax_c, title="best constant")
 plot_fits(xs, ys, line, outliers=[8], ax=ax_l, title="best line  y = w·x + b")
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The true line has slope 0.5 and intercept 1. L2 squares the outlier's residual of about 6, so
 # this one point outweighs the ten others: the line tilts up towards it (slope ≈ 0.85, intercept
 # ≈ 0.82) and no longer follows the clean points. L1 and smooth L1 cap the outlier's pull at 1, the
@@ -371,7 +371,7 @@ plt.show()
 assert line["L2"][0] - 0.5 > 3 * max(abs(line["L1"][0] - 0.5), abs(line["smooth L1"][0] - 0.5))
 assert constant["L2"] - constant["L1"] > 0.4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Cross-entropy** L_CE = −Σ t_i log σ(y)_i = −log(probability of the true class) for one-hot t.
@@ -392,12 +392,12 @@ assert constant["L2"] - constant["L1"] > 0.4
 # **Exercise 1.** Compute the cross-entropy loss of the logits `LOGITS_1` when the true class is
 # `TARGET_1` (one example, natural logarithm). A float is expected.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print("logits:", LOGITS_1, "  true class:", TARGET_1)
 answer = None  # your code here
 _ = check_cross_entropy(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 probabilities = np.exp(LOGITS_1) / np.exp(LOGITS_1).sum()   # safe here: the logits are small
 answer = -np.log(probabilities[TARGET_1])
 assert np.isclose(answer, cross_entropy(LOGITS_1[None], np.array([TARGET_1])))
@@ -413,7 +413,7 @@ print("scores:", SCORES_2, "  true class:", TARGET_2)
 answer = None  # your code here: (lecture, pytorch)
 _ = check_multiclass_hinge(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 wrong = np.delete(SCORES_2, TARGET_2)                       # the scores of the wrong classes
 lecture_form = max(0.0, 1 + wrong.max() - SCORES_2[TARGET_2])
 pytorch_form = np.maximum(0, 1 + wrong - SCORES_2[TARGET_2]).sum() / len(SCORES_2)
@@ -424,11 +424,11 @@ assert check_multiclass_hinge(answer)
 # **Exercise 3.** Five measurements `DATA_3` include one outlier. Which constant c minimizes the
 # L1 loss Σ|y_i − c|, and which minimizes the L2 loss Σ(y_i − c)²? Answer `(l1_estimate, l2_estimate)`.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print("data:", DATA_3)
 answer = None  # your code here: (l1_estimate, l2_estimate)
 _ = check_outlier_estimates(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = (np.median(DATA_3), DATA_3.mean())   # L1 -> the median, L2 -> the mean
 assert check_outlier_estimates(answer)

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · Back-propagation
 #
 # A network is trained by nudging every weight a little in the direction that lowers the loss.
@@ -16,7 +16,7 @@
 # - check the backward passes of our Linear, Conv2d, MaxPool2d and cross-entropy against finite
 #   differences, and see what a bug looks like to such a check.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -36,7 +36,7 @@ torch.manual_seed(0)
 print(env_report())
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Local gradients and the chain rule on a small graph
 #
 # Take the two-layer network of notebook 01 with a squared-error loss, and write it as a chain of
@@ -47,7 +47,7 @@ print(env_report())
 # Here x has 3 entries, there are 4 hidden units and 2 outputs, so W₁ is 4×3 and W₂ is 2×4.
 # The forward pass just evaluates the chain from left to right:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 x = np.array([1.0, -2.0, 0.5])                   # input (n = 3)
 W1 = np.round(rng.normal(size=(4, 3)), 1)         # (4, 3)
 W2 = np.round(rng.normal(size=(2, 4)), 1)         # (2, 4)
@@ -61,7 +61,7 @@ f = W2 @ a                    # (2,)
 L = np.sum((f - t) ** 2)      # a number
 print("h =", np.round(h, 3), " a =", np.round(a, 3), " f =", np.round(f, 3), f" L = {L:.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Back-propagation walks the same chain from right to left. Each step only needs its **local**
 # derivative, the derivative of its own output with respect to its own input, which is simple
 # because each step is simple:
@@ -75,7 +75,7 @@ print("h =", np.round(h, 3), " a =", np.round(a, 3), " f =", np.round(f, 3), f" 
 #
 # The chain rule says: multiply the gradient arriving from the right by the local derivative.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_chain(["$x$", "$h = W_1x$", "$a = \\max(0, h)$", "$f = W_2a$", "$L = \\|f - t\\|^2$"],
            ["$W_1^T \\partial L/\\partial h$", "$\\partial L/\\partial a \\odot 1[h>0]$",
             "$W_2^T \\partial L/\\partial f$", "$2(f - t)$"],
@@ -83,7 +83,7 @@ plot_chain(["$x$", "$h = W_1x$", "$a = \\max(0, h)$", "$f = W_2a$", "$L = \\|f -
                   3: "$\\partial L/\\partial W_2 = \\partial L/\\partial f\\; a^T$"})
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 dL_df = 2 * (f - t)               # (2,)
 dL_dW2 = np.outer(dL_df, a)       # (2, 4)
 dL_da = W2.T @ dL_df              # (4,)
@@ -100,7 +100,7 @@ print("dL/dh =", np.round(dL_dh, 3) + 0.0, "\ndL/dW1 =\n", np.round(dL_dW1, 3) +
 # row of the table; `Sequential.backward` calls them in reverse order. The modules work on
 # batches, so x becomes a batch of one, shape (1, 3).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 net = Sequential(Linear(3, 4, bias=False), ReLU(), Linear(4, 2, bias=False))
 net[0].weight.data[...] = W1
 net[2].weight.data[...] = W2
@@ -115,7 +115,7 @@ assert_close(net[2].weight.grad, dL_dW2, rtol=1e-12)
 # And PyTorch's autograd, which records the operations during the forward pass and applies the
 # same local derivatives backwards:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 W1_t = torch.tensor(W1, requires_grad=True)
 W2_t = torch.tensor(W2, requires_grad=True)
 L_t = ((W2_t @ torch.relu(W1_t @ torch.tensor(x)) - torch.tensor(t)) ** 2).sum()
@@ -124,7 +124,7 @@ assert_close(W1_t.grad.numpy(), dL_dW1, rtol=1e-12)
 assert_close(W2_t.grad.numpy(), dL_dW2, rtol=1e-12)
 print("by hand, cnnlib modules and torch autograd agree")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The lecture's formula for a sigmoid layer, term by term
 #
 # The lecture writes the gradient of the loss with respect to a layer's weights, for a layer
@@ -142,7 +142,7 @@ print("by hand, cnnlib modules and torch autograd agree")
 # - ∂y/∂W: how each y_i changes with each W_jk. Since y_i = Σ_k W_ik x_k, the answer is x_k when
 #   i = j and 0 otherwise: an m×m×n array.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 W = np.round(rng.normal(size=(2, 3)), 1)          # (m, n)
 y = W @ x                                         # (m,)
 s = sigmoid(y)                                    # (m,)
@@ -162,7 +162,7 @@ print("dL/dW =\n", np.round(dL_dW, 4))
 # cheaper: multiply ∂L/∂σ entry by entry with σ(1 − σ) (the diagonal), then take the outer
 # product with x. That is what the backward functions compute; PyTorch agrees.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert_close(dL_dW, np.outer(dL_ds * s * (1 - s), x), rtol=1e-12)
 y_b, lin_cache = linear_forward(x[None], W)             # the same layer on a batch of one
 s_b, sig_cache = sigmoid_forward(y_b)
@@ -185,7 +185,7 @@ print(f"dy/dW: {m * m * n:.3g} numbers = {m * m * n * 8 / 1e12:.2f} TB in float6
 print(f"dL/dW: {m * n:.3g} numbers = {m * n * 8 / 1e9:.2f} GB")
 assert m * m * n == 307_200_000_000
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A backward function never forms a Jacobian: it takes the gradient arriving from above
 # (one number per output) and returns the gradient for its inputs and weights directly, using
 # the structure of its operation. That is the whole trick behind back-propagation's speed: the
@@ -200,7 +200,7 @@ assert m * m * n == 307_200_000_000
 # values of f agree in almost all their digits and round-off (about 10⁻¹⁶ of f) divided by h takes
 # over. On σ at x = 0.5, whose derivative σ(1 − σ) we know exactly:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 hs = np.logspace(-1, -12, 23)
 x0, exact = 0.5, sigmoid(0.5) * (1 - sigmoid(0.5))
 one_sided = np.abs((sigmoid(x0 + hs) - sigmoid(x0)) / hs - exact) / exact
@@ -208,7 +208,7 @@ centred = np.abs((sigmoid(x0 + hs) - sigmoid(x0 - hs)) / (2 * hs) - exact) / exa
 print(f"best one-sided: {one_sided.min():.0e} at h = {hs[one_sided.argmin()]:.0e}")
 print(f"best centred:   {centred.min():.0e} at h = {hs[centred.argmin()]:.0e}")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_curves(hs, {"one-sided (f(x+h) − f(x)) / h": one_sided, "centred (f(x+h) − f(x−h)) / 2h": centred},
             xlabel="step h", ylabel="relative error", title="finite differences for σ'(0.5)", logx=True, logy=True)
 plt.show()
@@ -217,7 +217,7 @@ plt.show()
 assert centred.min() < 1e-10 < one_sided.min()
 assert hs[centred.argmin()] > hs[one_sided.argmin()]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two V shapes: on the right the truncation error (falling like h for one-sided, like h² for
 # centred), on the left round-off (growing like 1/h). The centred difference is best near
 # h = 10⁻⁵, hundreds of times more accurate than the best one-sided difference. We use
@@ -238,7 +238,7 @@ layers = {"Linear(6, 4)": (Linear(6, 4, rng=rng), rng.normal(size=(3, 6))),
                                                    rng.normal(size=(2, 2, 7, 7))),
           "MaxPool2d(2)": (MaxPool2d(2), rng.normal(size=(2, 3, 6, 6)))}
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 for name, (layer, x_in) in layers.items():
     g = rng.normal(size=layer(x_in).shape)                 # a random d loss / d output
     layer.zero_grad()
@@ -251,7 +251,7 @@ for name, (layer, x_in) in layers.items():
 # %% [markdown]
 # And a loss, where the gradient starts: cross-entropy of 4 examples over 5 classes.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 logits, labels = rng.normal(size=(4, 5)), np.array([0, 3, 1, 4])
 criterion = CrossEntropyLoss()
 criterion(logits, labels)
@@ -269,7 +269,7 @@ print(f"correct backward: {order(rel_error(criterion.backward(), numeric))}   "
       f"forgot 1/N: {order(rel_error(4 * criterion.backward(), numeric))}")
 assert rel_error(4 * criterion.backward(), numeric) > 0.5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Back-propagation** is the chain rule applied from the loss backwards: every layer
@@ -291,12 +291,12 @@ assert rel_error(4 * criterion.backward(), numeric) > 0.5
 # W₁ = `W1_1` (2×3), W₂ = `W2_1` (1×2) and t = `T_1`, compute ∂L/∂W₁ by hand (or with a few
 # lines of NumPy): a 2×3 array. Go step by step: h, a, f, then ∂L/∂f, ∂L/∂a, ∂L/∂h, ∂L/∂W₁.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print("x =", X_1, " W1 =", W1_1.tolist(), " W2 =", W2_1.tolist(), " t =", T_1)
 answer = None  # your code here: dL/dW1, shape (2, 3)
 _ = check_chain_rule(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 h1 = W1_1 @ X_1                                    # (1, -2)
 dL_df1 = 2 * (W2_1 @ np.maximum(0, h1) - T_1)      # 2 (f - t) = 4
 dL_dh1 = (W2_1.T @ dL_df1) * (h1 > 0)              # (12, 0)
@@ -311,7 +311,7 @@ assert check_chain_rule(answer)
 answer = None  # your code here: dL/dW2, shape (1, 2)
 _ = check_chain_rule_w2(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 a1 = np.maximum(0, W1_1 @ X_1)                     # hidden activations (1, 0)
 dL_df1 = 2 * (W2_1 @ a1 - T_1)                     # 2 (f - t) = 4
 answer = np.outer(dL_df1, a1)

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Optimizers: gradient descent, momentum and Adam
 #
 # Notebook 05 computed the gradient of the loss with respect to every weight. This notebook
@@ -17,7 +17,7 @@
 # - train a small ConvNet written only with `cnnlib.numpy_nn` (NumPy, every backward by hand) on
 #   real handwritten digits with each optimizer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -42,7 +42,7 @@ rng = np.random.default_rng(0)
 torch.manual_seed(0)
 print(env_report())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Gradient descent
 #
 # Take the two-layer network of notebook 05, f = W₂·max(0, W₁x) with the loss L = ‖f − t‖²,
@@ -59,7 +59,7 @@ net.backward(loss_fn.backward())
 dL_dW1 = net[0].weight.grad
 print(f"L = {L:.4f}, |dL/dW1| = {np.linalg.norm(dL_dW1):.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The gradient ∂L/∂W points in the direction in which L increases fastest. So we step the other
 # way, with a step size γ, the **learning rate**:
 #
@@ -82,7 +82,7 @@ print(f"steepest of 500 random directions: {slopes.max():.3f}")
 print(f"along the gradient: {along_gradient:.3f} = |dL/dW1| = {np.linalg.norm(dL_dW1):.3f}")
 assert slopes.max() < np.linalg.norm(dL_dW1) and abs(along_gradient - np.linalg.norm(dL_dW1)) < 1e-3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Gradient descent only ever looks at the slope where it stands, so it finds a **local**
 # minimum: the bottom of whichever valley it starts in. On the one-dimensional loss
 # f(w) = w⁴/4 − w² + w/2, two starts only 1 apart end in different valleys, and the one on the
@@ -95,12 +95,12 @@ paths_1d = {f"start {w0}": descent_path(df1d, w0, lambda p: SGD(p, lr=0.1), step
 print({name: round(float(path[-1]), 3) for name, path in paths_1d.items()})
 assert paths_1d["start -0.5"][-1] < -1.5 and paths_1d["start 0.5"][-1] > 1.2
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 grid = np.linspace(-2.2, 2.0, 200)
 plot_descent_1d(grid, f1d(grid), paths_1d, f1d, title="gradient descent (lr = 0.1, 40 steps) finds a local minimum")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # For a network the landscape has millions of dimensions, and in practice the minima gradient
 # descent finds are good ones; this is an observation, not a theorem.
 #
@@ -124,7 +124,7 @@ per_example = CrossEntropyLoss(reduction="none")
 per_example(classifier(X), y_digits)
 G = np.einsum("nc,nd->ncd", per_example.backward(), X)           # (N, 10, 64): one gradient per example
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The gradient of a mini-batch is the mean of its examples' gradients. We check that against the
 # module on a batch of 32, then draw 400 random mini-batches for each batch size and measure the
 # mean squared distance to the full gradient g.
@@ -137,7 +137,7 @@ classifier.zero_grad()
 classifier.backward(criterion.backward())
 assert_close(classifier.weight.grad, G[:32].mean(axis=0), rtol=1e-10)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 batch_sizes = np.array([1, 4, 16, 64, 256, 1024])
 measured = minibatch_gradient_noise(lambda idx: G[idx].mean(axis=0), N, batch_sizes, trials=400, rng=rng)
 sigma2 = np.mean(np.sum((G - g_full) ** 2, axis=(1, 2)))          # spread of single examples
@@ -150,7 +150,7 @@ for b, got, want in zip(batch_sizes, measured, expected):
 # itself only 2× smaller. (The factor (N − B)/(N − 1) is there because the mini-batch is drawn
 # without replacement: at B = N the estimate would be exact.)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_gradient_noise(batch_sizes, measured, expected)
 plt.show()
 
@@ -158,7 +158,7 @@ plt.show()
 assert np.all(np.abs(measured / expected - 1) < 0.15)
 assert measured[0] / measured[2] > 12          # B = 1 -> 16: about 16 times less noise
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So a mini-batch of 32 gives a gradient with about 1/32 of the variance of a single example, at
 # 1/45 of the cost of the full 1,437-example gradient. For the same amount of computation
 # (one pass over the data, an **epoch**), SGD with B = 32 takes 45 noisy steps where full-batch
@@ -171,13 +171,13 @@ for name, batch in (("full batch: 1 step per epoch", N), ("mini-batch B = 32: 45
     runs[name] = fit_numpy(model, (x_digits, y_digits), None, SGD(model.parameters(), lr=0.5), epochs=15,
                            batch_size=batch, progress=False).train_loss
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_curves(np.arange(1, 16), runs, xlabel="epoch (passes over the training set)", ylabel="training loss",
             title="SGD (lr = 0.5) on the digits, linear classifier")
 plt.show()
 assert runs["mini-batch B = 32: 45 steps per epoch"][-1] < 0.5 * runs["full batch: 1 step per epoch"][-1]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Momentum, step by step
 #
 # On a long narrow valley the gradient points mostly *across* the valley (where the walls are
@@ -191,7 +191,7 @@ assert runs["mini-batch B = 32: 45 steps per epoch"][-1] < 0.5 * runs["full batc
 # that keep their sign pile up in v; components that flip sign cancel. Give a parameter with two
 # entries the gradient (1, ±1): the first entry always 1, the second flipping sign every step.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 w = Parameter(np.zeros(2))
 momentum = LectureMomentum([w], lr=0.1, momentum=0.9)
 velocity = []
@@ -207,13 +207,13 @@ for k in (0, 1, 2, 3, 4, 59):
 assert_close(velocity[:3, 0], [0.1, 0.19, 0.271])                     # 0.1, 0.1 + 0.9 * 0.1, ...
 assert abs(velocity[-1, 0] - 0.1 / (1 - 0.9)) < 0.002 and np.abs(velocity[:, 1]).max() <= 0.1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Along a steady gradient the velocity grows towards η/(1 − γ) = 0.1/0.1 = 1: **ten times** the
 # plain gradient-descent step. Along the flipping gradient it never exceeds the first step, 0.1,
 # and settles to ±η/(1 + γ) ≈ 0.053, about half a plain step. In a ravine that is exactly what we
 # want: faster along the floor, damped across it.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 steps = np.arange(1, 61)
 plot_curves(steps, {"steady gradient +1": velocity[:, 0], "flipping gradient ±1": velocity[:, 1],
                     "η/(1 − γ) = 1": np.full(60, 1.0), "+η/(1 + γ)": np.full(60, 0.1 / 1.9),
@@ -222,7 +222,7 @@ plot_curves(steps, {"steady gradient +1": velocity[:, 0], "flipping gradient ±1
             styles={"η/(1 − γ) = 1": "--", "+η/(1 + γ)": ":", "−η/(1 + γ)": ":"})
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Adam, step by step
 #
 # Adam (adaptive moment estimation) keeps two running averages per parameter, both started at 0:
@@ -239,7 +239,7 @@ plt.show()
 # typical gradient size. Watch `cnnlib`'s `Adam` (which is PyTorch's) on a constant gradient
 # g = 0.5, reading m and v from its state:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 w = Parameter(np.zeros(1))
 adam = Adam([w], lr=0.1)
 history = []
@@ -250,7 +250,7 @@ for _ in range(1000):
     history.append((adam.state[w]["exp_avg"][0], adam.state[w]["exp_avg_sq"][0], (before - w.data)[0]))
 m_t, v_t, step = np.array(history).T             # (1000,) each
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 t_ = np.arange(1, 1001)
 m_hat, v_hat = m_t / (1 - 0.9 ** t_), v_t / (1 - 0.999 ** t_)
 print(" t      m_t      v_t     m̂_t     v̂_t   step / lr")
@@ -262,7 +262,7 @@ for k in range(5):
 # 0.25); the corrected m̂_t and v̂_t are exactly right from the first step, and every step moves θ
 # by the learning rate (ε = 10⁻⁸ is negligible here). What would happen without the correction?
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert_close(m_hat, np.full(1000, 0.5), rtol=1e-12)
 assert_close(v_hat, np.full(1000, 0.25), rtol=1e-12)
 assert_close(step, np.full(1000, 0.1), rtol=1e-7)
@@ -270,7 +270,7 @@ no_correction = m_t / np.sqrt(v_t)                   # step / lr without any cor
 m_uncorrected = m_t / np.sqrt(v_hat)                 # step / lr with only v corrected
 print(f"step 1 / lr: corrected 1.0, m uncorrected {m_uncorrected[0]:.2f}, neither {no_correction[0]:.2f}")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 plot_curves(t_, {"m_t / g": m_t / 0.5, "m̂_t / g": m_hat / 0.5, "√v_t / |g|": np.sqrt(v_t) / 0.5,
                  "√v̂_t / |g|": np.sqrt(v_hat) / 0.5}, xlabel="step t", ylabel="estimate / true value",
@@ -281,7 +281,7 @@ plot_curves(t_, {"Adam (both corrected)": step / 0.1, "m not corrected": m_uncor
             title="size of the update", logx=True, logy=True, ax=axes[1])
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Without correcting m, the first steps are **tiny**: m₁ = 0.1·g, so the first step is a tenth of
 # the intended one, and it takes about 20 steps (until 0.9ᵗ is small) to get going. Correcting
 # neither does not cancel out, because v is shrunk even more than m (0.001 against 0.1), so
@@ -293,7 +293,7 @@ plt.show()
 assert abs(m_uncorrected[0] - 0.1) < 1e-6 and abs(no_correction[0] - 0.1 / np.sqrt(0.001)) < 1e-9
 assert 6.5 < no_correction.max() < 6.6 and no_correction[-1] > 1.2
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. SGD, momentum and Adam across a ravine
 #
 # `cnnlib.surfaces.ravine` is the loss f(θ₁, θ₂) = θ₁²/20 + θ₂², a valley twenty times more
@@ -309,11 +309,11 @@ paths = {"SGD, lr 0.1": optimizer_path("sgd", steps=60, surface=ravine, lr=0.1),
 finals = {name: float(ravine(*path[-1])) for name, path in paths.items()}
 print("loss after 60 steps:", " | ".join(f"{name}: {value:.1e}" for name, value in finals.items()))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_paths(ravine, paths, title="60 steps on the ravine f = θ₁²/20 + θ₂²")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What the figure shows:
 #
 # - **SGD with lr 0.1** is stable across the valley (θ₂ shrinks by a factor 1 − 0.1·2 = 0.8 per
@@ -333,14 +333,14 @@ plt.show()
 #   first it moves by about lr per step in *both* coordinates, however different their
 #   curvatures: a diagonal line down to the floor, then along it.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert finals["SGD, lr 0.1"] > 50 * max(finals["momentum 0.9, lr 0.1"], finals["Adam, lr 0.1"])
 assert np.all(np.diff(np.sign(paths["SGD, lr 0.95"][:20, 1])) != 0)   # θ₂ changes sign every step
 diverged = optimizer_path("sgd", steps=60, surface=ravine, lr=1.05)
 print(f"SGD with lr 1.05: |θ₂| after 60 steps = {abs(diverged[-1, 1]):.0f}")
 assert abs(diverged[-1, 1]) > 100 * abs(diverged[0, 1])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The lecture's formulas beside PyTorch's
 #
 # ### Momentum: the same algorithm written two ways
@@ -357,7 +357,7 @@ pytorch = torch_descent_path(ravine_grad, ravine.start, lambda p: torch.optim.SG
 print(f"largest difference over 100 steps: {np.abs(lecture - pytorch).max():.0e}")
 assert np.abs(lecture - pytorch).max() < 1e-12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The difference is round-off (the two multiply by η at different moments). They stop being the
 # same algorithm when the learning rate **changes** during training, as a learning-rate schedule
 # does. PyTorch multiplies its whole buffer by the new η at once; the lecture's velocity still
@@ -376,14 +376,14 @@ for k in range(14):
     positions.append((a.data[0], b.data[0]))
 moves = -np.diff(np.array(positions), axis=0)           # (14, 2): how far each moved at each step
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 for k in range(8, 14):
     lr = 0.1 if k < 10 else 0.01
     print(f"step {k + 1:2d}  lr {lr:4}   lecture moves {moves[k, 0]:.4f}   PyTorch moves {moves[k, 1]:.4f}")
 assert_close(moves[:10, 0], moves[:10, 1], rtol=1e-12)
 assert moves[10, 0] > 5 * moves[10, 1]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Adam: where ε goes
 #
 # The lecture's update is θ ← θ − η m̂ / √(v̂ + ε), with ε **inside** the square root; PyTorch
@@ -403,7 +403,7 @@ print(f"lecture's Adam vs PyTorch:   {np.abs(lecture_adam - pytorch_adam).max():
 assert np.abs(ours_adam - pytorch_adam).max() < 1e-12
 assert 1e-10 < np.abs(lecture_adam - pytorch_adam).max() < 1e-4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A tiny but real difference. It becomes large when the gradients are tiny, of the order of
 # √ε = 10⁻⁴ or below: then √(v̂ + ε) ≈ √ε = 10⁻⁴ while √v̂ + ε ≈ |g|. The first step, for a
 # constant gradient of size |g|, as a fraction of the learning rate:
@@ -414,20 +414,20 @@ first_step = lambda make, g: -descent_path(lambda w: g, 0.0, make, steps=1)[1]  
 torch_step = [-torch_descent_path(lambda w: g, 0.0, lambda p: torch.optim.Adam(p, lr=1.0), 1)[1] for g in scales]
 lecture_step = [first_step(lambda p: LectureAdam(p, lr=1.0), g) for g in scales]
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_curves(scales, {"PyTorch: m̂ / (√v̂ + ε)": torch_step, "lecture: m̂ / √(v̂ + ε)": lecture_step},
             xlabel="gradient size |g|", ylabel="first step / lr", logx=True, logy=True,
             title="Adam's first step with ε = 1e-8 outside or inside the root")
 _ = plt.axvline(1e-4, color="0.5", ls=":")   # |g| = √ε
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ratio = np.array(lecture_step) / np.array(torch_step)
 for g, r in zip(scales[::8], ratio[::8]):
     print(f"|g| = {g:.0e}: lecture step / PyTorch step = {r:.4f}")
 assert abs(ratio[-1] - 1) < 1e-7 and ratio[scales == 1e-6][0] < 0.011 and torch_step[0] > 0.49
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # For ordinary gradients the two are the same to seven digits. For gradients around 10⁻⁶ the
 # lecture's step is a hundred times smaller: ε inside the root acts as a floor on the
 # denominator, so parameters whose gradients are tiny barely move. PyTorch's form keeps moving
@@ -444,7 +444,7 @@ assert abs(ratio[-1] - 1) < 1e-7 and ratio[scales == 1e-6][0] < 0.011 and torch_
 #
 # Conv2d(1 → 8, 3×3, padding 1) → ReLU → MaxPool2d(2) → Flatten → Linear(8·6·6 → 10).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 (x_train, y_train), (x_test, y_test) = load_digits(size=12)
 print("train", x_train.shape, " test", x_test.shape)
 make_net = lambda: Sequential(Conv2d(1, 8, 3, padding=1, rng=np.random.default_rng(1)), ReLU(),   # noqa: E731
@@ -457,7 +457,7 @@ print(make_net())
 # Each network starts from the same weights. Momentum gets lr = 0.01 so that its long-run step
 # η/(1 − γ) = 0.1 matches plain SGD's lr = 0.1; Adam gets 0.003.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 optimizers = {"SGD (lr 0.1)": lambda p: SGD(p, lr=0.1),
               "momentum 0.9 (lr 0.01)": lambda p: SGD(p, lr=0.01, momentum=0.9),
               "Adam (lr 0.003)": lambda p: Adam(p, lr=0.003)}
@@ -467,11 +467,11 @@ for name, make_optimizer in optimizers.items():
     histories[name] = fit_numpy(net, (x_train, y_train), (x_test, y_test), make_optimizer(net.parameters()),
                                 epochs=8, batch_size=32, seed=0, progress=False)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 compare_histories(histories, split="test")
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 for name, history in histories.items():
     print(f"{name:24s} test accuracy {history.test_acc[-1]:.1%}   test loss {history.test_loss[-1]:.3f}")
 assert all(history.test_acc[-1] > 0.9 for history in histories.values())
@@ -491,7 +491,7 @@ first, second = ({name: h.test_acc[k] for name, h in histories.items()} for k in
 assert max(first, key=first.get) == "Adam (lr 0.003)" and min(first, key=first.get) == "momentum 0.9 (lr 0.01)"
 assert second["momentum 0.9 (lr 0.01)"] > second["SGD (lr 0.1)"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Interactive explorer
 #
 # Change the learning rate, the momentum, Adam's β₁ and β₂ and the number of steps, and watch
@@ -501,7 +501,7 @@ assert second["momentum 0.9 (lr 0.01)"] > second["SGD (lr 0.1)"]
 # NBVAL_IGNORE_OUTPUT
 optimizer_explorer()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Gradient descent** W ← W − γ ∂L/∂W steps against the steepest direction and finds a local
@@ -520,12 +520,12 @@ optimizer_explorer()
 # (1, −2, 0.5) on one scalar parameter. Give the bias-corrected moments (m̂₃, v̂₃) after the
 # third step.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print("gradients:", GRADS_2, " betas:", BETAS_2)
 answer = None  # your code here: (m_hat, v_hat)
 _ = check_adam_moments(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 p = Parameter(np.zeros(1))
 opt = Adam([p], lr=0.1, betas=BETAS_2)
 for g in GRADS_2:
@@ -545,7 +545,7 @@ print("theta0 =", THETA0_3, " lr =", LR_3, " momentum =", MOMENTUM_3)
 answer = None  # your code here: [theta1, theta2, theta3]
 _ = check_momentum_steps(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 path = descent_path(lambda theta: 2 * theta, THETA0_3, lambda p: LectureMomentum(p, lr=LR_3, momentum=MOMENTUM_3), 3)
 answer = path[1:]
 print(np.round(answer, 4))

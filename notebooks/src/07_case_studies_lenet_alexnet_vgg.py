@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · Case studies I: LeNet-5, AlexNet and VGG
 #
 # The lecture's case studies are tables of numbers: output sizes, parameters, memory. Each number
@@ -19,7 +19,7 @@
 # AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
 # so the 138 million parameters of VGG16 take no memory, yet `summary` can still count them.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import time
 
 import matplotlib.pyplot as plt
@@ -39,13 +39,13 @@ from cnnlib.viz.case_studies import compare_alexnet, compare_vgg16, hwc, parse_c
 from cnnlib.viz.case_study_figures import plot_layer_profile
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: repeatable results, and fair on a shared or single-core machine
 print(env_report())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. LeNet-5: the blueprint
 #
 # LeNet-5 [LeCun et al., 1998] read handwritten digits and bank cheques. Its convolutions are 5×5
@@ -60,16 +60,16 @@ for name, f, stride in [("C1", 5, 1), ("S2", 2, 2), ("C3", 5, 1), ("S4", 2, 2), 
     print(f"{name}: ({size} x {size})")
 assert size == 1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # C1 has 6 filters, C3 16 and C5 120; then come a fully connected layer of 84 units and the 10
 # class scores. `cnnlib.models.lenet5()` builds exactly that, with the paper's tanh and average
 # pooling, and `summary` runs one image through it and records every layer:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 s_lenet = summary(models.lenet5(), (1, 32, 32), title="LeNet-5")
 s_lenet
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two things to notice. C5 is a 5×5 convolution on 5×5 maps, so each of its 120 filters sees the
 # whole input: it is a fully connected layer in convolutional clothing, and the paper draws its
 # output as 120 units. And the 61,706 parameters sit mostly in C5 (48,120), the layer with the
@@ -82,7 +82,7 @@ print(ours, paper, sep="\n")
 assert ours[:4] == paper[:4] and ours[4] == (1, 1, 120) and paper[4] == (120,) and ours[5:] == paper[5:]
 assert s_lenet.total_params == 61_706 and s_lenet["6"].params == 48_120
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Training LeNet-5 on real handwritten digits
 #
 # scikit-learn ships 1,797 real handwritten digits, scanned at 8×8 pixels. `load_digits(32)`
@@ -93,7 +93,7 @@ assert s_lenet.total_params == 61_706 and s_lenet["6"].params == 48_120
 (x_train, y_train), (x_test, y_test) = load_digits(32)
 print("train", x_train.shape, "test", x_test.shape, "test images per digit:", np.bincount(y_test))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 show_images(x_train[:16], titles=y_train[:16], ncols=8)
 plt.show()
 
@@ -105,7 +105,7 @@ plt.show()
 # (`CosineAnnealingLR`), big steps first, fine adjustments last. Eight random variants of one
 # training digit:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 one_digit = torch.from_numpy(x_train[:1]).repeat(8, 1, 1, 1)          # (8, 1, 32, 32), the same image
 variants = random_affine(one_digit, generator=torch.Generator().manual_seed(0))
 show_images(variants.numpy(), ncols=8)
@@ -118,7 +118,7 @@ plt.show()
 # progress bar shows the epochs). Training time depends on the machine, so this cell's output is
 # not compared by the notebook checks; the accuracy is checked in the cell after it.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 torch.manual_seed(0)
 lenet = models.lenet5(activation="relu", pooling="max")
@@ -133,7 +133,7 @@ print(f"trained in {time.perf_counter() - start:.1f} s; test accuracy {history.t
 print(f"test accuracy >= 98%: {history.test_acc[-1] >= 0.98}")
 assert history.test_acc[-1] >= 0.98
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_history(history, title="LeNet-5 on the digits (train: augmented images)")
 plt.show()
 
@@ -143,7 +143,7 @@ plt.show()
 # variants, which are harder than the plain test images. The test digits that the network still
 # gets wrong, with their true label and (after the arrow) the prediction:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 device = next(lenet.parameters()).device
 with torch.no_grad():
     predicted = lenet.eval()(torch.as_tensor(x_test, device=device)).argmax(dim=1).cpu().numpy()
@@ -151,7 +151,7 @@ wrong = np.flatnonzero(predicted != y_test)[:8]
 show_images(x_test[wrong], titles=[f"{y_test[i]} → {predicted[i]}" for i in wrong], ncols=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. AlexNet by hand
 #
 # AlexNet [Krizhevsky et al., 2012] won ImageNet 2012 and started the deep learning boom. The
@@ -171,7 +171,7 @@ conv1_weights = (11 * 11 * 3) * 96
 print(f"{conv1_weights:,} weights = {conv1_weights / 1000:.0f}K, and {conv1_weights + 96:,} with the biases")
 assert conv1_weights == 34_848 and f"{conv1_weights / 1000:.0f}K" == tables.ALEXNET_LECTURE_CONV1_PARAMS
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # POOL1 takes the maximum over 3×3 windows at stride 2: (55 − 3)/2 + 1 = 27, so 27×27×96. A max
 # has nothing to learn: **0 parameters**.
 
@@ -195,7 +195,7 @@ lecture_column = [("CONV1", 96, 11, 4, 0), ("MAX POOL1", None, 3, 2, 0), ("NORM1
 # normalization keeps the shape and learns nothing. Then three fully connected layers, each
 # unit with one weight per input value plus a bias:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 size, depth, by_hand = 227, 3, {}
 for name, filters, f, stride, pad in lecture_column:
     params = 0
@@ -210,17 +210,17 @@ for name, units in [("FC6", 4096), ("FC7", 4096), ("FC8", 1000)]:
 for name, (shape, params) in by_hand.items():
     print(f"{name:10s} {'x'.join(map(str, shape)):>10s} {params:>12,}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the same network from `cnnlib.models.alexnet()`, summarized at depth 1 so that each row is
 # one row of the lecture's table, and compared with the lecture's output sizes:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with torch.device("meta"):
     alexnet = models.alexnet()
 s_alex = summary(alexnet, (3, 227, 227), depth=1, title="AlexNet (the lecture's single tower)")
 compare_alexnet(s_alex)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert [(hwc(row.output_shape), row.params) for row in s_alex.rows] == list(by_hand.values())
 assert compare_alexnet(s_alex).disagreements == []
 print(f"total: {s_alex.total_params:,} parameters; by hand: {sum(p for _, p in by_hand.values()):,}")
@@ -241,11 +241,11 @@ assert 60e6 < two_towers_params < 61e6
 # %% [markdown]
 # Where do the parameters live, and where the activations (the values each layer stores per image)?
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_layer_profile(s_alex)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Opposite ends of the network. CONV1 produces the most values (55·55·96 = 290,400) with
 # almost no parameters; FC6, FC7 and FC8 produce a few thousand values but hold 94% of the
 # parameters, FC6 alone 37.8M: 9,216 inputs times 4,096 units.
@@ -255,7 +255,7 @@ fc = sum(s_alex[name].params for name in ("fc6", "fc7", "fc8"))
 print(f"FC layers: {fc / s_alex.total_params:.0%} of the parameters")
 assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["conv1"].activations == 290_400
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. VGG: only 3×3 convolutions
 #
 # VGG [Simonyan and Zisserman, 2014] strips the design down to two layer types: 3×3 convolutions
@@ -276,26 +276,26 @@ reached = (x.grad[0, 0] != 0).nonzero()
 print("input rows", reached[:, 0].unique().tolist(), "and columns", reached[:, 1].unique().tolist())
 assert len(reached) == 7 * 7
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 C = 256
 print(f"three 3x3 layers on {C} maps: {3 * (3 * 3 * C) * C:,} weights; one 7x7 layer: {(7 * 7 * C) * C:,}")
 assert 3 * (3 * 3 * C) * C == 27 * C * C < 49 * C * C == (7 * 7 * C) * C
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The lecture's VGG16 table, paper vs code
 #
 # The lecture lists VGG16 layer by layer with two columns: **memory**, the number of values a layer
 # outputs per image (224·224·64 = 3.2M), and **params**, its weights without the biases. The code's
 # numbers next to them; a memory figure agrees when the code's count rounds to it:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with torch.device("meta"):
     vgg = models.vgg16()
 s_vgg = summary(vgg, (3, 224, 224), depth=1, title="VGG16")
 table = compare_vgg16(s_vgg)
 table
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 weights = s_vgg.total_params - sum(row.output_shape[0] for row in s_vgg.rows if row.params)
 print(f"parameters: {s_vgg.total_params:,} ({weights:,} weights and {s_vgg.total_params - weights:,} biases)")
 assert table.disagreements == [] and s_vgg.total_params == 138_357_544 and round(s_vgg.total_params / 1e6) == 138
@@ -313,7 +313,7 @@ claimed = parse_count(tables.VGG16_WIDELY_COPIED_TOTALS["memory"])
 print(f"code: {values:,} values; the printed rows: {printed / 1e6:.1f}M; the copied total: {claimed / 1e6:.0f}M")
 assert round(values / 1e6, 1) == round(printed / 1e6, 1) == 15.2 and round(claimed / values, 2) == 1.58
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The rows add up to **15.2M values per image, not 24M**: the copied total is 1.58 times too big.
 # The code and the rows agree with each other; only the total line is wrong.
 #
@@ -331,11 +331,11 @@ assert round(forward_mb) == 61 and round(2 * forward_mb) == 122
 # And where VGG16 keeps its numbers (the title counts the layers' outputs, 15.1M; the input
 # image adds the other 0.15M):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_layer_profile(s_vgg)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same picture as AlexNet, sharper. Most of the memory is in the first convolutions at full
 # resolution (conv1_1 and conv1_2 hold 43% of all activations); most of the parameters are in
 # the fully connected layers (fc6 alone: 74%). The next notebook's networks, GoogLeNet and
@@ -346,7 +346,7 @@ early = (s_vgg["conv1_1"].activations + s_vgg["conv1_2"].activations) / s_vgg.to
 print(f"conv1_1 + conv1_2: {early:.0%} of the activations; fc6: {s_vgg['fc6'].params / s_vgg.total_params:.0%} of the parameters")
 assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_params, 2) == 0.74
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **LeNet-5** is CONV-POOL-CONV-POOL-CONV-FC with 5×5 convolutions and 2×2 pooling: 61,706
@@ -366,12 +366,12 @@ assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_param
 # (inputs + 1)·outputs; the pooling layers have none. The layers are in `LENET5_LAYERS` as
 # (name, F, C_in, C_out), where a fully connected layer has F = 1.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print(LENET5_LAYERS)
 answer = None  # your code here
 _ = check_lenet5_params(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = sum((f * f * c_in + 1) * c_out for _, f, c_in, c_out in LENET5_LAYERS)
 assert answer == s_lenet.total_params
 assert check_lenet5_params(answer)
@@ -386,7 +386,7 @@ print("input (H, W, C):", CONV2_INPUT)
 answer = None  # your code here: (height, width, depth, parameters)
 _ = check_alexnet_conv2(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 h, w, c = CONV2_INPUT
 out = conv_output_size(h, 5, stride=1, padding=2)
 answer = (out, out, 256, (5 * 5 * c + 1) * 256)
@@ -396,11 +396,11 @@ assert check_alexnet_conv2(answer)
 # **Exercise 3.** What fraction of VGG16's parameters sit in its three fully connected layers,
 # fc6, fc7 and fc8? Use `s_vgg` (give a number between 0 and 1).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 answer = None  # your code here
 _ = check_vgg16_fc_share(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = sum(s_vgg[name].params for name in ("fc6", "fc7", "fc8")) / s_vgg.total_params
 print(f"{answer:.1%}")
 assert check_vgg16_fc_share(answer)

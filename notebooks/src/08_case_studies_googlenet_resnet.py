@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · Case studies II: GoogLeNet and ResNet
 #
 # After VGG the winners of the ImageNet challenge (ILSVRC) kept getting deeper, but not by
@@ -21,7 +21,7 @@
 # The big networks are built on PyTorch's **meta device**: every tensor has a shape but no
 # memory, which is all `cnnlib.arch.summary` needs to count parameters and multiply-adds.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -38,7 +38,7 @@ from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth,
 from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: repeatable, and fair on a shared or single-core machine
@@ -59,7 +59,7 @@ def conv_weights(module):
     return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The inception module
 #
 # Which filter size should a layer use: 1×1, 3×3 or 5×5? An inception module does not choose.
@@ -76,7 +76,7 @@ def conv_weights(module):
 # possible. Here is the first module of GoogLeNet, **inception (3a)**, with the channel numbers
 # of Table 1 (64, 96→128, 16→32, 32) on its 28×28×192 input:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 block = models.Inception(192, 64, 96, 128, 16, 32, 32)
 x = torch.randn(1, 192, 28, 28)                 # (N, C, H, W)
 with torch.no_grad():
@@ -89,11 +89,11 @@ assert y.shape == (1, 64 + 128 + 32 + 32, 28, 28)
 # module into its branches, with the multiply-adds of each (one multiply-add per weight per
 # output position):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 s3a = summary(block, (192, 28, 28), depth=2)
 s3a
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Why the 1×1 reductions save compute
 #
 # Without the reductions (the paper calls this the naive module), the 3×3 and 5×5 filters would
@@ -110,7 +110,7 @@ print({k: f"{v / 1e6:.1f}M" for k, v in naive.items()}, f"total {sum(naive.value
 # %% [markdown]
 # With the reductions, the same module as built (the rows of `s3a`):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 reduced = {"1x1": s3a["branch1x1.conv"].macs,
            "3x3 reduce": s3a["branch3x3.reduce"].macs, "3x3": s3a["branch3x3.conv"].macs,
            "5x5 reduce": s3a["branch5x5.reduce"].macs, "5x5": s3a["branch5x5.conv"].macs,
@@ -119,12 +119,12 @@ assert sum(reduced.values()) == s3a.total_macs == 128_049_152  # Table 1: "128M"
 print(f"naive {sum(naive.values()) / 1e6:.1f}M, reduced {s3a.total_macs / 1e6:.1f}M: "
       f"{sum(naive.values()) / s3a.total_macs:.2f}x fewer multiply-adds")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_inception_macs({"naive (no 1×1 reductions)": naive, "inception (3a) as built": reduced},
                     title="inception (3a) on a 28×28×192 input: multiply-adds per image")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The whole module costs 2.4× less, and the 5×5 branch alone drops from 120.4M to 12.4M
 # multiply-adds, almost ten times less: squeezing 192 maps to 16 before the 5×5 filters pays
 # for itself many times over. The 1×1 convolution is a small fully connected layer applied at
@@ -139,7 +139,7 @@ assert sum(naive.values()) == 303_464_448 and round(sum(naive.values()) / s3a.to
 assert naive["5x5"] == 120_422_400 and reduced["5x5 reduce"] + reduced["5x5"] == 12_443_648
 assert 64 + 128 + 32 + 192 == 416
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. GoogLeNet, Table 1 row by row
 #
 # `cnnlib.models.googlenet()` follows Table 1 of the paper: its top-level children are the rows
@@ -149,13 +149,13 @@ assert 64 + 128 + 32 + 192 == 416
 # 379.0K counted), so below a number agrees when the code is within 2% of it or within one unit
 # of its last digit.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 google = on_meta(models.googlenet)
 s_google = summary(google, (3, 224, 224), depth=1)
 table1 = compare_googlenet(google, s_google)
 table1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every output size agrees, and so do most params and ops. Three rows do not:
 #
 # - **conv1**: 64 filters of 7×7×3 are 7·7·3·64 = 9,408 weights, 9.2K, not 2.7K. Its 34M ops are,
@@ -173,7 +173,7 @@ assert table1.disagreements == [("conv1", "params (K)"), ("conv1", "ops (M)"), (
 assert 7 * 7 * 3 * 64 == 9_408 and round(9_408 / 1024, 1) == 9.2
 assert abs(2.7 * 1024 * 112 * 112 / 1e6 - 34) < 1 and abs(1072 * 1024 * 7 * 7 / 1e6 - 54) < 1  # ops = params x positions
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### No fully connected layers at the end
 #
 # After inception (5b) the maps are 7×7×1024. AlexNet and VGG would flatten that into a vector and
@@ -188,7 +188,7 @@ print(f"GoogLeNet's last layer: {linear:,} parameters")
 print(f"a 4096-unit FC layer on 7x7x1024: {vgg_style_fc:,} weights = {vgg_style_fc / s_google.total_params:.0f}x all of GoogLeNet")
 assert linear == 1024 * 1000 + 1000 and s_google["avgpool"].params == 0
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The lecture's claims about GoogLeNet
 #
 # "Only 5 million params", "12× less params" and "2× more compute" than AlexNet. The code counts
@@ -206,7 +206,7 @@ assert (s_google.total_params - linear) / 1e6 > 5.9  # "only 5 million" does not
 # AlexNet as the paper built it, split over two GPUs (`two_towers=True`), has 61.0M parameters;
 # the lecture's single-tower drawing has 62.4M.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 alex_paper = summary(on_meta(models.alexnet, two_towers=True), (3, 227, 227))
 alex_lecture = summary(on_meta(models.alexnet), (3, 227, 227))
 for name, s in (("two towers (paper)", alex_paper), ("one tower (lecture)", alex_lecture)):
@@ -226,7 +226,7 @@ assert round(s_google.total_macs / alex_paper.total_macs, 1) == 2.2
 assert round(s_google.total_macs / alex_lecture.total_macs, 1) == 1.4
 assert 60e6 / 5e6 == tables.GOOGLENET_LECTURE_CLAIMS["fewer_params_than_alexnet"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. ResNet: learn the residual
 #
 # Stack more and more plain layers and, past some depth, a network trains *worse*, even on its
@@ -248,7 +248,7 @@ with torch.no_grad():
     print(tuple(basic(x).shape), f"{sum(p.numel() for p in basic.parameters()):,} parameters")
 assert basic.shortcut is None  # same shape in and out: the shortcut is the identity
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The gradient passes through the shortcut
 #
 # A tiny demonstration on a small block. Set the scale of the last batch norm to zero: the
@@ -269,7 +269,7 @@ print("y == x and dL/dx == dL/dy:", torch.equal(y, x) and torch.equal(x.grad, gr
 # %% [markdown]
 # The residual branch on its own, without the "+ x", passes back nothing at all:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 x2 = x.detach().requires_grad_()
 f = tiny.bn2(tiny.conv2(tiny.relu1(tiny.bn1(tiny.conv1(x2)))))   # F(x), no shortcut
 f.backward(grad_y)
@@ -287,12 +287,12 @@ resid = residual_gradient_norms(30, residual=True)
 print(f"gradient at the input: plain {plain[0]:.1e}, residual {resid[0]:.1f} (at the output: {plain[-1]:.1f})")
 assert plain[0] < 1e-15 < 1 < resid[0]
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_gradient_norms({"plain: x ← F(x)": plain, "residual: x ← x + F(x)": resid},
                     title="gradient reaching each of 30 blocks (small random weights)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In the plain stack every block multiplies the gradient by a small Jacobian and after 30 blocks
 # almost nothing is left for the first layers to learn from. In the residual stack each block
 # adds its small Jacobian to the identity, and the gradient keeps its size all the way back.
@@ -311,7 +311,7 @@ print(f"two 3x3 convolutions on 256 maps: {conv_weights(basic256):,} weights")
 assert conv_weights(bottleneck) == 256 * 64 + 3 * 3 * 64 * 64 + 64 * 256 == 69_632
 assert round(conv_weights(basic256) / conv_weights(bottleneck)) == 17
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Seventeen times fewer weights (and multiply-adds) per block: this is how ResNet-152 can have
 # 152 layers and still cost less than VGG.
 #
@@ -320,7 +320,7 @@ assert round(conv_weights(basic256) / conv_weights(bottleneck)) == 17
 # Table 1 of the ResNet paper gives the cost of each depth as "FLOPs", which are in fact
 # multiply-adds. The code's count agrees with every one within the last printed digit:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 resnets = {d: summary(on_meta(models.resnet, depth=d), (3, 224, 224)) for d in (18, 34, 50, 101, 152)}
 resnet_table = compare_resnets(resnets)
 assert resnet_table.disagreements == []
@@ -334,7 +334,7 @@ resnet_table
 assert round(resnets[152].total_macs / resnets[50].total_macs, 1) == 2.9
 assert round(resnets[152].total_params / resnets[50].total_params, 1) == 2.4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 #
 # What is a network's "depth"? Papers count the layers with weights (convolutions and fully
 # connected layers) along the longest path from input to output. `weight_layer_depth` traces a
@@ -354,11 +354,11 @@ assert list(depth.values()) == [5, 8, 16, 19, 22, 18, 34, 50, 152]
 # branches side by side, each at most two layers deep. ResNet-152's 4 projection shortcuts sit
 # beside their blocks and do not add to its depth either.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print({name: count_weight_layers(nets[name]) for name in ("GoogLeNet", "ResNet-152")})
 assert count_weight_layers(nets["GoogLeNet"]) == 58 and count_weight_layers(nets["ResNet-152"]) == 156
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The revolution of depth
 #
 # The lecture lines the winners up: LeNet 5 layers, AlexNet 8, VGGNet 19, GoogLeNet 22,
@@ -372,7 +372,7 @@ print(lecture_layers)
 assert lecture_layers == {"LeNet-5": depth["LeNet-5"], "AlexNet": depth["AlexNet"], "VGG": depth["VGG-19"],
                           "GoogLeNet": depth["GoogLeNet"], "ResNet": depth["ResNet-152"]}
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_depth_history(ILSVRC_HISTORY)
 plt.show()
 
@@ -380,14 +380,14 @@ plt.show()
 # Depth is not cost, though. Each network's multiply-adds per 224×224 image (AlexNet: the
 # lecture's single tower at 227×227), with the ResNet paper's own figures circled:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 macs = {name: summary(net, (3, 227, 227) if name == "AlexNet" else (3, 224, 224)).total_macs
         for name, net in nets.items() if name != "LeNet-5"}
 paper = {f"ResNet-{d}": (d, tables.RESNET_TABLE1[d].flops) for d in (18, 34, 50, 152)}
 plot_compute_vs_depth({name: (depth[name], m) for name, m in macs.items()}, paper=paper)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The two VGGs sit at the top: 15.5G and 19.6G multiply-adds for 16 and 19 layers. ResNet-152,
 # eight times deeper than VGG-19, needs 11.3G, and GoogLeNet's 22 layers cost less than ResNet-18. ResNet won ILSVRC 2015 with 3.6% top-5 error, after two to three weeks of
 # training on a machine with 8 GPUs.
@@ -404,7 +404,7 @@ print(f"parameters: VGG-19 {vgg19.total_params / 1e6:.1f}M, ResNet-152 {resnet15
 assert depth["ResNet-152"] / depth["VGG-19"] == 8.0
 assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resnet152.total_params / vgg19.total_params, 2) == 0.42
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ResNet-152 does 57% of VGG-19's arithmetic with 42% of its parameters. Whether that makes it
 # *faster* depends on the machine: 152 layers mean many small operations, each with its own
 # overhead, and batch normalization and the additions are not free. Timing is engineering beyond
@@ -432,12 +432,12 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # and a 3×3 max pool beside them), how many multiply-adds does it need per image? Compare with the
 # 304M of the real module.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print("input (H, W, C):", INCEPTION_3B_INPUT, " filters:", INCEPTION_3B_FILTERS)
 answer = None  # your code here
 _ = check_naive_inception(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 h, w, c = INCEPTION_3B_INPUT
 answer = h * w * (128 * (1 * 1 * c) + 192 * (3 * 3 * c) + 96 * (5 * 5 * c))
 print(f"{answer:,} multiply-adds, {answer / s_google['inception3b'].macs:.1f}x the real module")
@@ -454,7 +454,7 @@ assert check_naive_inception(answer)
 answer = None  # your code here
 _ = check_bottleneck(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = 2048 * 512 + 3 * 3 * 512 * 512 + 512 * 2048
 assert answer == conv_weights(nets["ResNet-152"].conv5_x.block2)
 assert check_bottleneck(answer)
@@ -463,11 +463,11 @@ assert check_bottleneck(answer)
 # **Exercise 3.** How many times more multiply-adds does VGG-19 need than ResNet-152 for one
 # 224×224 image? Use `summary`.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 answer = None  # your code here
 _ = check_macs_ratio(answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = summary(nets["VGG-19"], (3, 224, 224)).total_macs / summary(nets["ResNet-152"], (3, 224, 224)).total_macs
 print(f"{answer:.2f}x")
 assert check_macs_ratio(answer)

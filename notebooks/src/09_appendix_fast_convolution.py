@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 09 · Appendix: making convolution fast
 #
 # The lecture notebooks (01–08) compute every layer the plainest way that is still vectorized:
@@ -16,7 +16,7 @@
 # Timings depend on the machine and on what else it is doing, so the cells that print them are
 # not compared by the notebook tests; every other number is.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -32,12 +32,12 @@ from cnnlib.viz.case_studies import time_by_rows
 from cnnlib.viz.case_study_figures import plot_row_times
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 print(env_report())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Fewer multiplications for 3×3 filters: Winograd
 #
 # im2col turns the convolution into one matrix multiply, but it still does every multiplication
@@ -55,7 +55,7 @@ fast = AT @ ((G @ g) * (BT @ d))             # 4 products
 assert_close(fast, direct, rtol=1e-12, atol=1e-12)
 print("B^T =", BT.tolist(), " A^T =", AT.tolist())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # $B^T$ and $A^T$ hold only 0 and ±1, so transforming is adding and subtracting; the filter's
 # transform $G g$ is done once per filter, not once per pixel. In two dimensions the trick
 # nests: a 2×2 block of outputs comes from the 4×4 tile of input under it with 4·4 = 16 products
@@ -71,7 +71,7 @@ print(f"{products_direct} vs {products_winograd} products per 2x2 output block: 
 # `conv2d` takes this route by itself for 3×3 filters at stride 1 (`algorithm="auto"`, the
 # default; `cnnlib.numpy_nn.winograd` holds the code). The answer is the same convolution:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 x3, w3 = rng.normal(size=(2, 16, 12, 12)), rng.normal(size=(8, 16, 3, 3))
 by_im2col = conv2d(x3, w3, padding=1, algorithm="im2col")
 by_winograd = conv2d(x3, w3, padding=1, algorithm="winograd")
@@ -91,11 +91,11 @@ print("im2col and Winograd agree on", by_winograd.shape)
 # float32. Your numbers depend on your machine, so this cell's output is not checked.
 # The full table, with the machine's own matrix-multiply ceiling, comes from `make bench`.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 conv_table(quick=True, cases=["LeNet-5 C1", "ResNet 3x3-256"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the ratios column. The naive loops are hundreds to thousands of times slower than the
 # vectorized code: the loops pay Python's price per multiply-add, the matrix multiply does not.
 # On LeNet's first layer the vectorized NumPy code keeps pace with PyTorch. On ResNet's wide
@@ -105,7 +105,7 @@ conv_table(quick=True, cases=["LeNet-5 C1", "ResNet 3x3-256"])
 # Winograd (the `cnnlib.numpy_nn` row) does 2.25× fewer multiplications and wins back part of
 # the gap; `make bench` shows all four reference layers and the README records a quiet run.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. "Faster than a VGGNet, even though it has 8× more layers"
 #
 # Notebook 08 computed the arithmetic: ResNet-152 needs 57% of VGG-19's multiply-adds and 42%
@@ -128,7 +128,7 @@ mib = {"VGG-19": 4 * vgg19.total_params / 2**20, "of it fc6": 4 * fc6 / 2**20,
        "ResNet-152": 4 * resnet152.total_params / 2**20}
 print({name: f"{v:.0f} MiB" for name, v in mib.items()}, f"together {mib['VGG-19'] + mib['ResNet-152']:.0f} MiB")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # That is too much to hold next to everything else on a small machine (Binder gives 2 GB). So
 # `time_by_rows` times them from the meta device, one row of their table at a time: each piece
 # gets real weights only while it is timed (at most 64 MB; fc6 is timed in slices of its output
@@ -144,13 +144,13 @@ print({name: f"{t * 1000:.0f} ms" for name, t in total.items()})
 print(f"VGG-19 / ResNet-152: time {total['VGG-19'] / total['ResNet-152']:.2f}x, "
       f"multiply-adds {vgg19.total_macs / resnet152.total_macs:.2f}x")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (the measured times of the cell above)
 plot_row_times(times, macs={"VGG-19": vgg19.total_macs, "ResNet-152": resnet152.total_macs})
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The first cell prints this run's ratio of times beside the ratio of multiply-adds (1.74×). If
 # ResNet-152 comes out faster, the lecture's claim holds on your machine; the ratio of times is
 # usually smaller than that of the arithmetic, because 150-odd thin layers, with a batch norm and an
@@ -164,7 +164,7 @@ vgg_rows = summary(nets["VGG-19"], (3, 224, 224), depth=1)
 print({name: f"{vgg_rows[name].macs / 1e9:.2f}G" for name in ("conv1_2", "conv2_2", "conv3_4", "conv4_4", "conv5_4")})
 assert vgg_rows["conv1_2"].macs == vgg_rows["conv2_2"].macs == vgg_rows["conv4_4"].macs == 224 * 224 * 64 * (3 * 3 * 64)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Depth does not make ResNet fast. What keeps its 152 layers affordable is that its bottleneck
 # blocks keep every layer thin.
 #

@@ -1,64 +1,52 @@
-"""Exercises of 06_case_studies_lenet_alexnet_vgg: the stored answers agree with the models, and the checkers judge."""
+"""Exercises of 06_optimizers: stored answers agree with PyTorch; the checkers judge right and wrong."""
+import numpy as np
 import torch
 
-from cnnlib import models
-from cnnlib.arch import summary
 from cnnlib.exercises import nb06
 
 
-def test_answers_agree_with_the_models():
-    lenet = models.lenet5()
-    assert sum(p.numel() for p in lenet.parameters()) == nb06.LENET5_PARAMS
-    assert sum(p.numel() for n, p in lenet.named_parameters() if n.endswith("weight")) == nb06.LENET5_WEIGHTS
-    by_layer = sum((f * f * c_in + 1) * c_out for _, f, c_in, c_out in nb06.LENET5_LAYERS)
-    assert by_layer == nb06.LENET5_PARAMS
-    with torch.device("meta"):
-        alexnet, vgg = models.alexnet(), models.vgg16()
-    conv2 = summary(alexnet, (3, 227, 227), depth=1)["conv2"]
-    c, h, w = conv2.output_shape
-    assert (h, w, c, conv2.params) == nb06.CONV2_ANSWER == (27, 27, 256, 614_656)
-    assert sum(p.numel() for p in vgg.parameters()) == nb06.VGG16_PARAMS
-    fc = sum(p.numel() for name in ("fc6", "fc7", "fc8") for p in getattr(vgg, name).parameters())
-    assert fc == nb06.VGG16_FC_PARAMS == 123_642_856
-    assert round(nb06.VGG16_FC_SHARE, 4) == 0.8936
+def test_adam_moments_agree_with_torch_adam_state():
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=0.1, betas=nb06.BETAS_2)
+    for g in nb06.GRADS_2:
+        p.grad = torch.tensor([g])
+        opt.step()
+    state = opt.state[p]
+    m, v = state["exp_avg"].item(), state["exp_avg_sq"].item()
+    np.testing.assert_allclose(nb06.RAW_MOMENTS_2, (m, v), rtol=1e-6)
+    np.testing.assert_allclose(nb06.MOMENTS_2, (-0.049 / 0.271, 0.005244001 / 0.002997001), rtol=1e-12)
+    np.testing.assert_allclose(nb06.MOMENTS_2, (-0.180812, 1.749750), rtol=1e-5)
 
 
-def test_check_lenet5_params(capsys):
-    assert nb06.check_lenet5_params(61_706) is True
+def test_momentum_answer_agrees_with_torch_sgd():
+    p = torch.tensor([nb06.THETA0_3], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=nb06.LR_3, momentum=nb06.MOMENTUM_3)
+    thetas = []
+    for _ in range(3):
+        p.grad = 2 * p.detach()
+        opt.step()
+        thetas.append(p.item())
+    np.testing.assert_allclose(thetas, nb06.THETAS_3, rtol=1e-12)
+    np.testing.assert_allclose(nb06.PLAIN_GD_3, [0.8, 0.8 ** 2, 0.8 ** 3])
+
+
+def test_check_adam_moments(capsys):
+    assert nb06.check_adam_moments((-0.18081, 1.74975)) is True
     assert "Exercise 1: correct!" in capsys.readouterr().out
-    assert nb06.check_lenet5_params(61_470) is False
-    assert "one bias" in capsys.readouterr().out
-    assert nb06.check_lenet5_params(60_806) is False
-    assert "sparse C3" in capsys.readouterr().out
-    assert nb06.check_lenet5_params(61_000) is False
-    assert "61,000 is not it" in capsys.readouterr().out
-    assert nb06.check_lenet5_params("61706") is False
-    assert "not a string" in capsys.readouterr().out
-    assert nb06.check_lenet5_params(None) is False
-    assert "not attempted yet" in capsys.readouterr().out
+    assert nb06.check_adam_moments(nb06.RAW_MOMENTS_2) is False
+    assert "before the bias correction" in capsys.readouterr().out
+    assert nb06.check_adam_moments(0.5) is False
+    assert "two numbers" in capsys.readouterr().out
+    assert nb06.check_adam_moments((-0.049, 1.74975)) is False
+    assert "entries are off" in capsys.readouterr().out
 
 
-def test_check_alexnet_conv2(capsys):
-    assert nb06.check_alexnet_conv2((27, 27, 256, 614_656)) is True
-    assert nb06.check_alexnet_conv2([27, 27, 256, 614_400]) is False
-    assert "add one bias" in capsys.readouterr().out
-    assert nb06.check_alexnet_conv2((27, 27, 256, 307_456)) is False
-    assert "two towers" in capsys.readouterr().out
-    assert nb06.check_alexnet_conv2((23, 23, 256, 614_656)) is False
-    assert "not 23x23" in capsys.readouterr().out
-    assert nb06.check_alexnet_conv2((27, 27, 96, 614_656)) is False
-    assert "number of filters" in capsys.readouterr().out
-    assert nb06.check_alexnet_conv2((27, 27, 256)) is False
-    assert "four numbers" in capsys.readouterr().out
-
-
-def test_check_vgg16_fc_share(capsys):
-    assert nb06.check_vgg16_fc_share(nb06.VGG16_FC_SHARE) is True
-    weights_only = 25_088 * 4096 + 4096 * 4096 + 4096 * 1000
-    assert nb06.check_vgg16_fc_share(weights_only / 138_344_128) is True  # biases left out: also fine
-    assert nb06.check_vgg16_fc_share(89.36) is False
-    assert "not a percentage" in capsys.readouterr().out
-    assert nb06.check_vgg16_fc_share(1 - nb06.VGG16_FC_SHARE) is False
-    assert "share of the convolutions" in capsys.readouterr().out
-    assert nb06.check_vgg16_fc_share(0.74) is False
-    assert "your share" in capsys.readouterr().out
+def test_check_momentum_steps(capsys):
+    assert nb06.check_momentum_steps([0.8, 0.46, 0.062]) is True
+    assert "Exercise 2: correct!" in capsys.readouterr().out
+    assert nb06.check_momentum_steps(nb06.PLAIN_GD_3) is False
+    assert "plain gradient descent" in capsys.readouterr().out
+    assert nb06.check_momentum_steps([0.8, 0.46]) is False
+    assert "should be 3 numbers" in capsys.readouterr().out
+    assert nb06.check_momentum_steps([0.8, 0.46, 0.1]) is False
+    assert "your thetas" in capsys.readouterr().out

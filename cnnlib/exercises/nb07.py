@@ -1,80 +1,82 @@
-"""Checkers for the exercises of 07_case_studies_googlenet_resnet.
+"""Checkers for the exercises of 07_case_studies_lenet_alexnet_vgg.
 
 The data of each exercise is a constant here, so the notebook, the checker and its test read
 the same numbers; every checker prints a verdict and returns True or False (see ``core.verdict``).
 """
 from __future__ import annotations
 
-from cnnlib.exercises.answers import as_count, as_number, expect_by_hand
+from cnnlib.exercises.answers import as_count, as_number, as_numbers, expect_by_hand
 from cnnlib.exercises.core import exercise, verdict
 
-# Exercise 1: inception (3b) built the naive way: its 1x1, 3x3 and 5x5 convolutions straight on
-# the 28x28x256 input (no 1x1 reductions), next to a 3x3 max pool. Multiply-adds per image:
-# output values times weights per filter, summed over the three convolutions.
-INCEPTION_3B_INPUT = (28, 28, 256)
-INCEPTION_3B_FILTERS = {"1x1": 128, "3x3": 192, "5x5": 96}
-INCEPTION_3B_NAIVE_MACS = 28 * 28 * (128 * 256 + 192 * 3 * 3 * 256 + 96 * 5 * 5 * 256)  # 854,196,224
-INCEPTION_3B_MACS = 304_267_264  # the real module, with its reductions (Table 1: "304M")
+# Exercise 1: LeNet-5's parameters, layer by layer: (F*F*C_in + 1) * C_out for a convolution,
+# (inputs + 1) * outputs for a fully connected layer, 0 for a pooling layer.
+LENET5_LAYERS = (("C1", 5, 1, 6), ("C3", 5, 6, 16), ("C5", 5, 16, 120), ("F6", 1, 120, 84), ("OUTPUT", 1, 84, 10))
+LENET5_PARAMS = 61_706
+LENET5_WEIGHTS = 61_470  # without the 236 biases
 
-# Exercise 2: the weights of one bottleneck block of ResNet's conv5_x (not the first one):
-# 1x1 from 2048 down to 512, 3x3 on 512, 1x1 back up to 2048; no biases, batch norm not counted.
-BOTTLENECK_IN, BOTTLENECK_WIDTH = 2048, 512
-BOTTLENECK_WEIGHTS = 2048 * 512 + 3 * 3 * 512 * 512 + 512 * 2048  # 4,456,448
-BOTTLENECK_BN = 2 * (512 + 512 + 2048)  # a scale and a shift per channel after each convolution
+# Exercise 2: the lecture's AlexNet CONV2: 256 5x5 filters at stride 1, pad 2, on POOL1's 27x27x96.
+CONV2_INPUT = (27, 27, 96)
+CONV2_ANSWER = (27, 27, 256, (5 * 5 * 96 + 1) * 256)  # (height, width, depth, parameters) = 614,656
 
-# Exercise 3: how many times more multiply-adds VGG-19 needs than ResNet-152, per 224x224 image.
-VGG19_MACS = 19_632_062_464
-RESNET152_MACS = 11_282_415_616
-MACS_RATIO = VGG19_MACS / RESNET152_MACS  # 1.74
+# Exercise 3: the share of VGG16's parameters in its three fully connected layers.
+VGG16_PARAMS = 138_357_544
+VGG16_FC_PARAMS = (25_088 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000  # fc6 + fc7 + fc8
+VGG16_FC_SHARE = VGG16_FC_PARAMS / VGG16_PARAMS  # 0.8936...
 
 
-def _check_naive_inception(answer) -> None:
-    n = as_number(answer, "the count")
-    if abs(n - INCEPTION_3B_MACS) < 0.01 * INCEPTION_3B_MACS:
-        raise AssertionError("that is the real module with its 1x1 reductions; "
-                             "the naive one runs the 3x3 and 5x5 filters on all 256 input maps")
-    if abs(n - INCEPTION_3B_NAIVE_MACS / 1e6) < 1:
-        raise AssertionError("give the count itself, not millions")
-    expect_by_hand(n, INCEPTION_3B_NAIVE_MACS, name="your count", rtol=1e-3)
-
-
-@exercise
-def check_naive_inception(answer) -> bool:
-    """Exercise 1: ``answer`` is the multiply-adds per image of inception (3b) without 1x1 reductions."""
-    return verdict(answer, _check_naive_inception, "Exercise 1",
-                   f"854M against 304M: the reductions save {INCEPTION_3B_NAIVE_MACS / INCEPTION_3B_MACS:.1f}x.")
-
-
-def _check_bottleneck(answer) -> None:
+def _check_lenet5_params(answer) -> None:
     n = as_count(answer, "the count")
-    if n == BOTTLENECK_WEIGHTS + BOTTLENECK_BN:
-        raise AssertionError("count the convolution weights only, without batch norm's scales and shifts")
-    if n == 2048 * 512 + 3 * 3 * 512 * 512:
-        raise AssertionError("the block ends with a third convolution, a 1x1 from 512 back up to 2048 maps")
-    if n == 2 * 3 * 3 * 2048 * 2048:
-        raise AssertionError("that is two 3x3 convolutions on 2048 maps: the bottleneck works on 512")
-    if n != BOTTLENECK_WEIGHTS:
-        raise AssertionError(f"{n:,} is not it: a KxK convolution from C_in to C_out maps has K*K*C_in*C_out weights")
+    if n == LENET5_WEIGHTS:
+        raise AssertionError("that is the weights only: every filter and every unit also has one bias")
+    if n == 1_516 + 156 + 48_120 + 10_164 + 850:
+        raise AssertionError("that is the 1998 paper's sparse C3; here C3 sees all six S2 maps")
+    if n != LENET5_PARAMS:
+        raise AssertionError(f"{n:,} is not it: add (F*F*C_in + 1)*C_out over C1, C3, C5 and "
+                             "(inputs + 1)*outputs over F6 and the output layer; pooling adds nothing")
 
 
 @exercise
-def check_bottleneck(answer) -> bool:
-    """Exercise 2: ``answer`` is the number of convolution weights in one conv5_x bottleneck block."""
-    return verdict(answer, _check_bottleneck, "Exercise 2",
-                   "4.46M weights, where two 3x3 convolutions on 2048 maps would need 75.5M.")
+def check_lenet5_params(answer) -> bool:
+    """Exercise 1: ``answer`` is the number of parameters of LeNet-5 (weights and biases)."""
+    return verdict(answer, _check_lenet5_params, "Exercise 1", "C5 alone holds 48,120 of them.")
 
 
-def _check_macs_ratio(answer) -> None:
-    r = as_number(answer, "the ratio")
-    if abs(r - 1 / MACS_RATIO) < 0.01:
-        raise AssertionError("that is ResNet-152 over VGG-19; the question asks how many times MORE VGG-19 needs")
-    if abs(r - 152 / 19) < 0.01:
-        raise AssertionError("that is the ratio of their depths, not of their multiply-adds")
-    expect_by_hand(r, MACS_RATIO, name="your ratio", sig_figs=2)  # "1.7x", as the success line says
+def _check_alexnet_conv2(answer) -> None:
+    try:
+        height, width, depth, params = (float(v) for v in as_numbers(answer, (4,), "your answer"))
+    except AssertionError as err:
+        raise AssertionError(f"give four numbers: (height, width, depth, number of parameters): {err}") from None
+    if (height, width) != CONV2_ANSWER[:2]:
+        raise AssertionError(f"the size is not {height:g}x{width:g}: (N - F + 2P)/S + 1 with N = 27, F = 5, "
+                             "P = 2, S = 1; a 'same' padding keeps 27")
+    if depth != CONV2_ANSWER[2]:
+        raise AssertionError("the output depth is the number of filters")
+    if params == 5 * 5 * 96 * 256:
+        raise AssertionError("that is the weights: add one bias per filter")
+    if params == (5 * 5 * 48 + 1) * 256:
+        raise AssertionError("that is the paper's two towers, each filter seeing 48 maps; "
+                             "the lecture's single tower sees all 96")
+    if params != CONV2_ANSWER[3]:
+        raise AssertionError(f"{params:,.10g} parameters is not it: each filter is 5x5x96, plus a bias")
 
 
 @exercise
-def check_macs_ratio(answer) -> bool:
-    """Exercise 3: ``answer`` is VGG-19's multiply-adds divided by ResNet-152's, at 224x224."""
-    return verdict(answer, _check_macs_ratio, "Exercise 3",
-                   "VGG-19 does 1.7x the arithmetic of a network eight times deeper.")
+def check_alexnet_conv2(answer) -> bool:
+    """Exercise 2: ``answer`` = (height, width, depth, parameters) of AlexNet's CONV2 output."""
+    return verdict(answer, _check_alexnet_conv2, "Exercise 2", "CONV2: 27x27x256 and 614,656 parameters.")
+
+
+def _check_vgg16_fc_share(answer) -> None:
+    share = as_number(answer, "the share")
+    if 1 < share <= 100:
+        raise AssertionError("give a fraction between 0 and 1, not a percentage")
+    if abs(share - (1 - VGG16_FC_SHARE)) < 0.01:
+        raise AssertionError("that is the share of the convolutions; the question asks for fc6, fc7 and fc8")
+    expect_by_hand(share, VGG16_FC_SHARE, name="your share", rtol=5e-3, sig_figs=2)
+
+
+@exercise
+def check_vgg16_fc_share(answer) -> bool:
+    """Exercise 3: ``answer`` is the fraction of VGG16's parameters in fc6, fc7 and fc8 (with or without biases)."""
+    return verdict(answer, _check_vgg16_fc_share, "Exercise 3",
+                   "Nine parameters in ten sit in the three fully connected layers; fc6 alone holds 74%.")

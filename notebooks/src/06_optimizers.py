@@ -24,8 +24,8 @@ import torch
 
 from cnnlib.data import load_digits
 from cnnlib.device import env_report
-from cnnlib.exercises.nb05 import BETAS_2, GRADS_2, LR_3, MOMENTUM_3, THETA0_3
-from cnnlib.exercises.nb05 import check_adam_moments, check_momentum_steps
+from cnnlib.exercises.nb06 import BETAS_2, GRADS_2, LR_3, MOMENTUM_3, THETA0_3
+from cnnlib.exercises.nb06 import check_adam_moments, check_momentum_steps
 from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, MSELoss, Parameter, ReLU, Sequential
 from cnnlib.numpy_nn.optim import SGD, Adam, LectureAdam, LectureMomentum
 from cnnlib.plots import compare_histories

@@ -30,8 +30,8 @@ from cnnlib import models
 from cnnlib.arch import summary, tables
 from cnnlib.data import load_digits, random_affine
 from cnnlib.device import env_report
-from cnnlib.exercises.nb06 import CONV2_INPUT, LENET5_LAYERS, check_alexnet_conv2, check_lenet5_params
-from cnnlib.exercises.nb06 import check_vgg16_fc_share
+from cnnlib.exercises.nb07 import CONV2_INPUT, LENET5_LAYERS, check_alexnet_conv2, check_lenet5_params
+from cnnlib.exercises.nb07 import check_vgg16_fc_share
 from cnnlib.plots import plot_history, show_images
 from cnnlib.shapes import conv_output_size
 from cnnlib.train import fit

@@ -30,8 +30,8 @@ import torch.nn as nn
 from cnnlib import models
 from cnnlib.arch import summary, tables
 from cnnlib.device import env_report
-from cnnlib.exercises.nb07 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
-from cnnlib.exercises.nb07 import check_bottleneck, check_macs_ratio, check_naive_inception
+from cnnlib.exercises.nb08 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
+from cnnlib.exercises.nb08 import check_bottleneck, check_macs_ratio, check_naive_inception
 from cnnlib.viz.case_studies import compare_googlenet, compare_resnets, count_weight_layers, weight_layer_depth
 from cnnlib.viz.case_studies import residual_gradient_norms
 from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth, plot_depth_history

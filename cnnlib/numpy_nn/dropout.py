@@ -85,9 +85,12 @@ def dropout_naive(x, p=0.5, rng=None) -> np.ndarray:
     x = as_float_array(x, "input")
     u = np.random.default_rng(rng).random(x.shape)  # one uniform number per element, in the same order
     out = np.zeros_like(x)
+    if p == 1.0:
+        return out                     # every unit dropped
+    scale = x.dtype.type(1.0 / (1.0 - p))
     for i in np.ndindex(x.shape):
-        if p < 1.0 and u[i] >= p:      # kept
-            out[i] = x[i] / (1.0 - p)
+        if u[i] >= p:                  # kept, with probability 1 - p
+            out[i] = x[i] * scale
     return out
 
 

@@ -175,8 +175,8 @@ def _check_batch_norm(x, running_mean, running_var, weight, bias, training):
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if value is not None and value.shape != (channels,):
-            raise ValueError(f"{name} must have shape ({channels},) for an input with {channels} channels, "
-                             f"got {value.shape}")
+            raise ValueError(f"input has {channels} channels, but {name} has shape {value.shape}; it needs "
+                             f"one value per channel (BatchNorm2d(num_features) takes num_features channels)")
     if training and x.shape[0] * x.shape[2] * x.shape[3] < 2:
         raise ValueError(f"batch norm in training needs more than 1 value per channel, got input shape {x.shape}")
     if not training and (running_mean is None or running_var is None):
@@ -263,13 +263,14 @@ class BatchNorm2d(Module):
     (``running_mean`` zeros, ``running_var`` ones, ``num_batches_tracked``), with the same state_dict
     keys, so weights and running statistics copy by key. ``momentum=None`` averages all batches so
     far equally (momentum 1 / num_batches_tracked), as in PyTorch. With ``track_running_stats=False``
-    there are no buffers and the batch's statistics are used in evaluation too.
+    there are no buffers and the batch's statistics are used in evaluation too; ``bias=False`` drops
+    the shift and keeps the scale (torch.nn's keyword-only ``bias``). ``dtype`` is keyword only.
 
     Shape: input (N, C, H, W) -> output, the same shape. Taught in 07_case_studies_googlenet_resnet.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *,
-                 dtype=np.float64):
+                 bias=True, dtype=np.float64):
         self.num_features = check_int(num_features, "num_features", minimum=1)
         self.eps = check_float(eps, "eps", minimum=0)
         self.momentum = None if momentum is None else check_float(momentum, "momentum")
@@ -278,7 +279,7 @@ class BatchNorm2d(Module):
         if not np.issubdtype(dtype, np.floating):
             raise ValueError(f"dtype must be a floating-point type such as np.float32, got {dtype}")
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
         tracked = self.track_running_stats
         self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype) if tracked else None)
         self.register_buffer("running_var", np.ones(num_features, dtype=dtype) if tracked else None)
@@ -286,25 +287,27 @@ class BatchNorm2d(Module):
         self._cache = None
 
     def forward(self, x):
+        counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked += 1  # a 0-d int64 array, changed in place
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked)
+        if counting and self.momentum is None:
+            factor = 1.0 / float(self.num_batches_tracked + 1)  # this batch will be number n + 1
         use_batch = self.training or self.running_mean is None
         weight = None if self.weight is None else self.weight.data
         bias = None if self.bias is None else self.bias.data
         out, self._cache = batch_norm_forward(x, self.running_mean, self.running_var, weight, bias,
                                               use_batch, factor, self.eps)
+        if counting:  # only after a successful forward: a refused input changes nothing
+            self.num_batches_tracked += 1  # a 0-d int64 array, changed in place
         return out
 
     def backward(self, grad_output):
         grad_input, grad_weight, grad_bias = batch_norm_backward(grad_output, self._saved(self._cache))
         if self.weight is not None:
             self.weight.grad += grad_weight
+        if self.bias is not None:
             self.bias.grad += grad_bias
         return grad_input
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")

@@ -123,8 +123,8 @@ def _check_batch_norm(x, running_mean, running_var, weight, bias, training):
             continue
         _check_tensor(value, name)
         if tuple(value.shape) != (channels,):
-            raise ValueError(f"{name} must have shape ({channels},) for an input with {channels} channels, "
-                             f"got {tuple(value.shape)}")
+            raise ValueError(f"input has {channels} channels, but {name} has shape {tuple(value.shape)}; it needs "
+                             f"one value per channel (BatchNorm2d(num_features) takes num_features channels)")
         if value.dtype != x.dtype:
             raise ValueError(f"input has dtype {x.dtype} but {name} has dtype {value.dtype}; convert the input, "
                              f"or build the layer with dtype={x.dtype} (mixing them is refused)")
@@ -214,25 +214,22 @@ class BatchNorm2d(torch.nn.Module):
     ``torch.nn.BatchNorm2d``'s arguments, parameters (``weight`` ones, ``bias`` zeros) and buffers
     (``running_mean``, ``running_var``, ``num_batches_tracked``), so its state_dict has the same keys
     and copies by key from and to ``torch.nn`` and ``cnnlib.numpy_nn``. ``momentum=None`` averages
-    all batches equally. Taught in 07_case_studies_googlenet_resnet.
+    all batches equally; ``bias=False`` (keyword only, as in torch.nn) keeps the scale and drops the shift.
+    Taught in 07_case_studies_googlenet_resnet.
 
     Shape: input (N, C, H, W) -> output, the same shape.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features = check_int(num_features, "num_features", minimum=1)
         self.eps = check_float(eps, "eps", minimum=0)
         self.momentum = None if momentum is None else check_float(momentum, "momentum")
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         factory = {"device": device, "dtype": dtype}
-        if self.affine:
-            self.weight = torch.nn.Parameter(torch.ones(num_features, **factory))
-            self.bias = torch.nn.Parameter(torch.zeros(num_features, **factory))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.weight = torch.nn.Parameter(torch.ones(num_features, **factory)) if self.affine else None
+        self.bias = torch.nn.Parameter(torch.zeros(num_features, **factory)) if self.affine and bias else None
         if self.track_running_stats:
             self.register_buffer("running_mean", torch.zeros(num_features, **factory))
             self.register_buffer("running_var", torch.ones(num_features, **factory))
@@ -253,20 +250,22 @@ class BatchNorm2d(torch.nn.Module):
         if self.affine:
             with torch.no_grad():
                 self.weight.fill_(1)
-                self.bias.zero_()
+                if self.bias is not None:
+                    self.bias.zero_()
 
     def forward(self, x):
+        counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked)
+        if counting and self.momentum is None:
+            factor = 1.0 / float(self.num_batches_tracked + 1)  # this batch will be number n + 1
         use_batch = self.training or self.running_mean is None
         keep_running = not self.training or self.track_running_stats
-        return batch_norm(x, self.running_mean if keep_running else None,
-                          self.running_var if keep_running else None,
-                          self.weight, self.bias, use_batch, factor, self.eps)
+        out = batch_norm(x, self.running_mean if keep_running else None, self.running_var if keep_running else None,
+                         self.weight, self.bias, use_batch, factor, self.eps)
+        if counting:  # only after a successful forward (torch.nn counts refused inputs too)
+            self.num_batches_tracked.add_(1)
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")

@@ -96,9 +96,11 @@ def test_local_response_norm_module_and_bad_arguments():
 # -- batch norm ---------------------------------------------------------------------------------------
 @st.composite
 def batch_norm_configs(draw):
+    """At least 3 values per channel: with 2, x_hat is always about (-1, +1) and the input gradient is
+    of the order of eps (it vanishes as eps -> 0), so a relative comparison measures only round-off."""
     n, h, w = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    if n * h * w < 2:
-        n = 2
+    if n * h * w < 3:
+        n = 3
     return dict(shape=(n, draw(st.integers(1, 4)), h, w), affine=draw(st.booleans()),
                 momentum=draw(st.sampled_from([0.1, 0.5, 1.0, None])), eps=draw(st.sampled_from([1e-5, 1e-3, 0.1])))
 

@@ -4,8 +4,11 @@ Big models are built on the meta device (shapes only, no memory); small ones run
 """
 from __future__ import annotations
 
+import importlib
+import inspect
 import types
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -13,6 +16,8 @@ import torch.nn.functional as F
 import torchvision
 
 from cnnlib import models
+from cnnlib import numpy_nn as N
+from cnnlib import torch_nn as T
 from cnnlib.arch import tables
 from cnnlib.device import available_devices
 
@@ -225,3 +230,94 @@ def test_residual_block_adds_its_input():
                                            (models.googlenet, 224), (models.resnet50, 224)])
 def test_big_models_take_num_classes(builder, size):
     assert on_meta(builder, num_classes=10)(torch.zeros(1, 3, size, size, device="meta")).shape == (1, 10)
+
+
+# ---------------------------------------------------------------- built from cnnlib's own layers
+
+CONTAINERS = (nn.Sequential, nn.Flatten)
+has_groups = "groups" in inspect.signature(T.Conv2d).parameters
+has_ceil_mode = "ceil_mode" in inspect.signature(T.MaxPool2d).parameters
+has_adaptive_pool = hasattr(T, "AdaptiveAvgPool2d")
+
+
+def foreign_layers(model: nn.Module) -> set[str]:
+    """The torch.nn classes in ``model`` other than containers: what cnnlib did not compute."""
+    return {type(m).__name__ for m in model.modules()
+            if not type(m).__module__.startswith("cnnlib.") and not isinstance(m, CONTAINERS)}
+
+
+@pytest.mark.parametrize("builder, kwargs", [
+    (models.lenet5, {}), (models.lenet5, {"activation": "relu", "pooling": "max"}), (models.alexnet, {}),
+    (models.vgg16, {}),
+    pytest.param(models.alexnet, {"two_towers": True}, marks=pytest.mark.xfail(
+        not has_groups, raises=TypeError, strict=True, reason="cnnlib.torch_nn.Conv2d has no groups yet")),
+    pytest.param(models.googlenet, {}, marks=pytest.mark.xfail(
+        not has_ceil_mode, raises=TypeError, strict=True, reason="cnnlib.torch_nn.MaxPool2d has no ceil_mode yet")),
+    pytest.param(models.resnet18, {}, marks=pytest.mark.xfail(
+        not has_adaptive_pool, raises=ValueError, strict=True, reason="cnnlib.torch_nn has no AdaptiveAvgPool2d yet")),
+])
+def test_layers_cnnlib_torch_nn_builds_every_layer_from_cnnlib(builder, kwargs):
+    ours, theirs = on_meta(builder, layers=T, **kwargs), on_meta(builder, **kwargs)
+    assert foreign_layers(ours) == set()
+    assert foreign_layers(theirs) - {"Inception", "BasicBlock", "Bottleneck"}  # the reference is torch.nn's
+    assert [(k, v.shape) for k, v in ours.state_dict().items()] == \
+        [(k, v.shape) for k, v in theirs.state_dict().items()]
+
+
+def test_resnet_blocks_from_cnnlib_layers_match_torch_nn_in_train_and_eval():
+    for block_cls, args in ((models.BasicBlock, (4, 4)), (models.BasicBlock, (4, 6, 2)),
+                            (models.Bottleneck, (8, 2, 2))):
+        torch.manual_seed(0)
+        theirs = block_cls(*args).double()
+        ours = block_cls(*args, layers=T).double()
+        assert foreign_layers(ours) == set() and isinstance(ours.bn1, T.BatchNorm2d)
+        ours.load_state_dict(theirs.state_dict())
+        for mode in ("train", "train", "eval"):
+            theirs.train(mode == "train"), ours.train(mode == "train")
+            x = torch.randn(3, args[0], 6, 6, dtype=torch.float64)
+            xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+            out_ref, out = theirs(xa), ours(xb)
+            g = torch.randn_like(out_ref)
+            out_ref.backward(g), out.backward(g)
+            torch.testing.assert_close(out, out_ref, rtol=1e-10, atol=1e-12)
+            torch.testing.assert_close(xb.grad, xa.grad, rtol=1e-10, atol=1e-12)
+        for key, value in theirs.state_dict().items():  # running statistics after two training steps
+            torch.testing.assert_close(ours.state_dict()[key], value, rtol=1e-12, atol=1e-14, msg=key)
+
+
+def test_alexnet_from_cnnlib_layers_computes_torch_nns_output():
+    torch.manual_seed(0)
+    theirs = models.alexnet(num_classes=10).eval()
+    ours = models.alexnet(num_classes=10, layers=T).eval()
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(1, 3, 227, 227)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), theirs(x), rtol=1e-4, atol=1e-5)
+    assert isinstance(ours.norm1, T.LocalResponseNorm) and isinstance(ours.fc6.dropout, T.Dropout)
+
+
+@pytest.mark.parametrize("layers", ["torch.nn", "cnnlib.torch_nn", "cnnlib.numpy_nn"])
+def test_alexnet_norm_layers_compute_the_papers_formula_in_every_library(layers):
+    alexnet_module = importlib.import_module("cnnlib.models.alexnet")  # the module, not the function
+    # torch's convention divides alpha by size: the constant passed is 5 times the paper's 1e-4
+    assert (alexnet_module.LRN_SIZE, alexnet_module.LRN_ALPHA) == (5, 5 * 1e-4)
+    a = np.random.default_rng(0).standard_normal((1, 7, 2, 2))
+    if layers == "cnnlib.numpy_nn":  # numpy_nn's Sequential holds no named rows: build the layer from the constants
+        norm = N.LocalResponseNorm(alexnet_module.LRN_SIZE, alexnet_module.LRN_ALPHA, alexnet_module.LRN_BETA,
+                                   alexnet_module.LRN_K)
+        b = norm(a)
+    else:
+        norm = on_meta(models.alexnet, layers=None if layers == "torch.nn" else T).norm2  # no parameters
+        b = norm(torch.tensor(a)).numpy()
+    squares = np.pad(a**2, ((0, 0), (2, 2), (0, 0), (0, 0)))
+    window = sum(squares[:, j:j + 7] for j in range(5))  # the 5 maps centred on each channel
+    np.testing.assert_allclose(b, a / (2 + 1e-4 * window) ** 0.75, rtol=1e-12)
+
+
+def test_dropout_rows_of_alexnet_vgg_and_googlenet():
+    assert on_meta(models.googlenet, layers=None).dropout.p == 0.4  # GoogLeNet's 40%
+    for builder in (models.alexnet, models.vgg16):
+        model = on_meta(builder, layers=T)
+        assert [type(model.fc6.dropout), model.fc6.dropout.p, model.fc7.dropout.p] == [T.Dropout, 0.5, 0.5]
+    head = on_meta(models.alexnet, layers=T, dropout=0.3).fc7
+    assert head.dropout.p == 0.3

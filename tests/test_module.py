@@ -129,3 +129,74 @@ def test_base_module_says_what_to_implement():
         Module()(np.zeros(1))
     with pytest.raises(NotImplementedError, match="Module must implement backward"):
         Module().backward(np.zeros(1))
+
+
+# -- buffers and atomic loading ----------------------------------------------------------------------
+def _bn_model():
+    from cnnlib.numpy_nn.normalization import BatchNorm2d
+    return Sequential(Conv2d(1, 2, 3, padding=1, rng=0), BatchNorm2d(2), Flatten(), Linear(2 * 4 * 4, 3, rng=1))
+
+
+def test_state_dict_holds_buffers_in_torchs_order_and_keys():
+    ours = _bn_model()
+    ref = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.BatchNorm2d(2), torch.nn.Flatten(),
+                              torch.nn.Linear(2 * 4 * 4, 3)).double()
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    assert [name for name, _ in ours.named_buffers()] == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]
+    assert [name for name, _ in ours.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias",
+                                                           "3.weight", "3.bias"]
+    ref.train()(torch.randn(4, 1, 4, 4, dtype=torch.float64))  # move the running statistics
+    _copy_from_torch(ours, ref)
+    for key, value in ref.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key], value.numpy(), err_msg=key)
+    x = torch.randn(2, 1, 4, 4, dtype=torch.float64)
+    ref.eval(), ours.eval()
+    np.testing.assert_allclose(ours(x.numpy()), ref(x).detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_failed_load_changes_nothing():
+    model = _bn_model()
+    before = model.state_dict()
+    good = {k: np.full(v.shape, 7, dtype=v.dtype) for k, v in before.items()}
+    bad_cases = [
+        ({**good, "3.bias": np.zeros(4)}, r"state_dict\['3.bias'\] has shape \(4,\), but the parameter has shape"),
+        ({**good, "1.running_var": np.zeros(5)}, r"'1.running_var'\] has shape \(5,\), but the buffer has shape"),
+        ({**good, "3.bias": np.array(["a", "b", "c"])}, r"'3.bias'\] has dtype <U1.*pass an array of real numbers"),
+        ({**good, "1.num_batches_tracked": np.array(2.5)}, r"holds int64: pass an array of integers"),
+        ({**good, "0.weight": np.zeros((2, 1, 3, 3), dtype=object)}, r"'0.weight'\] has dtype object"),
+        ({**good, "1.weight": np.ones(2, dtype=complex)}, r"'1.weight'\] has dtype complex128"),
+    ]
+    for state, message in bad_cases:  # one wrong key each; every other key would load
+        with pytest.raises(ValueError, match=message):
+            model.load_state_dict(state)
+        for key, value in model.state_dict().items():
+            np.testing.assert_array_equal(value, before[key], err_msg=key)
+    with pytest.raises(ValueError, match="state_dict must be a dict"):
+        model.load_state_dict([("0.weight", 1)])
+    model.load_state_dict(good)
+    assert all((v == 7).all() for v in model.state_dict().values())
+    assert model[1].num_batches_tracked.dtype == np.int64 and model[1].running_mean.dtype == np.float64
+
+
+def test_register_buffer_refuses_what_cannot_be_saved():
+    layer = Module()
+    layer.register_buffer("count", np.array(0))
+    layer.register_buffer("nothing", None)
+    assert layer.state_dict() == {"count": 0} and layer.parameters() == []
+    with pytest.raises(ValueError, match="buffer 'names' must hold floats or integers, got dtype <U1"):
+        layer.register_buffer("names", np.array(["a"]))
+    with pytest.raises(ValueError, match="buffer name must be a Python identifier"):
+        layer.register_buffer("a.b", np.zeros(1))
+
+
+def test_eval_switches_dropout_and_batch_norm_inside_containers():
+    from cnnlib.numpy_nn.dropout import Dropout
+    model = Sequential(_bn_model(), Dropout(0.5, rng=0))
+    model.eval()
+    assert not model[0][1].training and not model[1].training
+    x = make_array((3, 1, 4, 4), 0)
+    np.testing.assert_array_equal(model(x), model(x))
+    assert int(model[0][1].num_batches_tracked) == 0  # eval does not count batches
+    model.train()
+    model(x)
+    assert int(model[0][1].num_batches_tracked) == 1 and model[1].training

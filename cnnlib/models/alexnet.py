@@ -31,9 +31,11 @@ from collections import OrderedDict
 from cnnlib.checks import check_int
 from cnnlib.models._layers import layer_classes
 
-# The paper's normalization: b = a / (k + alpha * sum of a^2 over n neighbouring maps)^beta with
-# k=2, n=5, alpha=1e-4, beta=0.75. PyTorch's LocalResponseNorm divides alpha by n, hence 5 * 1e-4.
-LRN_SIZE, LRN_ALPHA, LRN_BETA, LRN_K = 5, 5 * 1e-4, 0.75, 2.0
+# The paper's normalization (Section 3.3): b = a / (k + alpha * sum of a^2 over n neighbouring maps)^beta
+# with k=2, n=5, alpha=1e-4, beta=0.75. torch.nn.LocalResponseNorm (and cnnlib's, which follows it)
+# computes k + (alpha / size) * sum, so the paper's alpha = 1e-4 is passed as alpha = size * 1e-4 = 5e-4.
+PAPER_ALPHA = 1e-4
+LRN_SIZE, LRN_ALPHA, LRN_BETA, LRN_K = 5, 5 * PAPER_ALPHA, 0.75, 2.0
 
 
 def alexnet(num_classes: int = 1000, layers=None, dropout: float = 0.5, two_towers: bool = False):
@@ -45,6 +47,12 @@ def alexnet(num_classes: int = 1000, layers=None, dropout: float = 0.5, two_towe
         dropout: probability of zeroing an FC6 or FC7 output while training.
         two_towers: the paper's two-GPU split: CONV2, CONV4 and CONV5 each see only the half of
             the previous maps on their own GPU (``groups=2``).
+
+    NORM1 and NORM2 are ``LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)``: the paper's
+    k=2, n=5, alpha=1e-4, beta=0.75 in PyTorch's convention, whose formula divides alpha by the
+    window size (the paper's does not), so the paper's alpha is multiplied by 5 here. Both then
+    compute a / (2 + 1e-4 * sum of a^2 over 5 maps)^0.75 (tests/test_models.py checks it).
+    Dropout is ``Dropout(dropout)`` after the ReLUs of FC6 and FC7 (identity in ``eval()``).
 
     Shape:
         input ``(N, 3, 227, 227)``, output ``(N, num_classes)``.

@@ -104,6 +104,8 @@ def googlenet(num_classes: int = 1000, layers=None, dropout: float = 0.4):
         return L.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)
 
     def norm():
+        # The paper's Caffe model: local_size 5, alpha 1e-4, beta 0.75. Caffe divides alpha by the
+        # window size, as torch.nn.LocalResponseNorm does, so the values carry over unchanged.
         return L.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
 
     rows = OrderedDict(

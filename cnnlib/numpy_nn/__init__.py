@@ -12,15 +12,18 @@
 from cnnlib.numpy_nn import functional, optim
 from cnnlib.numpy_nn.activation import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Tanh
 from cnnlib.numpy_nn.conv import Conv2d
+from cnnlib.numpy_nn.dropout import Dropout
 from cnnlib.numpy_nn.linear import Linear
 from cnnlib.numpy_nn.loss import (
     CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, MultiClassHingeLoss, SmoothL1Loss,
 )
 from cnnlib.numpy_nn.module import Flatten, Module, Parameter, Sequential
+from cnnlib.numpy_nn.normalization import BatchNorm2d, LocalResponseNorm
 from cnnlib.numpy_nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
     "functional", "optim", "Module", "Parameter", "Sequential", "Flatten", "Linear", "Conv2d",
-    "MaxPool2d", "AvgPool2d", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Maxout",
+    "MaxPool2d", "AvgPool2d", "LocalResponseNorm", "BatchNorm2d", "Dropout",
+    "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Maxout",
     "CrossEntropyLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HingeLoss", "MultiClassHingeLoss",
 ]

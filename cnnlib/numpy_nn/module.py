@@ -8,6 +8,7 @@ Introduced in 01_activations (the fully connected layer) and used in every noteb
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Iterator
 
 import numpy as np
@@ -26,6 +27,24 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+def _checked_value(key: str, value, target: np.ndarray, kind: str) -> np.ndarray:
+    """``value`` as a new array of ``target``'s dtype, or a ValueError that names ``key``."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # e.g. a ragged list
+        raise ValueError(f"state_dict[{key!r}] is not an array of numbers ({error})") from None
+    numeric = np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_
+    if np.issubdtype(target.dtype, np.floating):
+        numeric = numeric or np.issubdtype(array.dtype, np.floating)
+    if not numeric:
+        wanted = "real numbers" if np.issubdtype(target.dtype, np.floating) else "integers"
+        raise ValueError(f"state_dict[{key!r}] has dtype {array.dtype}, but {key!r} holds {target.dtype}: "
+                         f"pass an array of {wanted}")
+    if array.shape != target.shape:
+        raise ValueError(f"state_dict[{key!r}] has shape {array.shape}, but the {kind} has shape {target.shape}")
+    return np.array(array, dtype=target.dtype)
 
 
 class Module:
@@ -62,8 +81,42 @@ class Module:
         for p in self.parameters():
             p.grad = np.zeros_like(p.data)
 
+    # -- buffers: state that is saved but not trained (BatchNorm2d's running statistics) --------
+    def register_buffer(self, name: str, value) -> None:
+        """Keep ``value`` (an array, or None) as the attribute ``name`` and save it in `state_dict`.
+
+        As in PyTorch, a buffer is part of the model's state but has no gradient and no optimizer
+        touches it; a buffer that is None is left out of the state_dict.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"buffer name must be a Python identifier, got {name!r}")
+        if value is not None:
+            value = np.asarray(value)
+            if not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)):
+                raise ValueError(f"buffer {name!r} must hold floats or integers, got dtype {value.dtype}")
+        names = vars(self).setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, value)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for name in vars(self).get("_buffer_names", []):
+            value = getattr(self, name)
+            if value is not None:
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child.named_buffers(prefix + name + ".")
+
+    def buffers(self) -> list[np.ndarray]:
+        return [b for _, b in self.named_buffers()]
+
     def train(self, mode: bool = True) -> "Module":
-        self.training = mode
+        """Training mode (``mode=True``) or evaluation mode, for this module and every child.
+
+        Only some layers behave differently: `Dropout` is the identity in evaluation mode, and
+        `BatchNorm2d` normalizes with its running statistics instead of the batch's.
+        """
+        self.training = bool(mode)
         for _, child in self.named_children():
             child.train(mode)
         return self
@@ -72,27 +125,55 @@ class Module:
         return self.train(False)
 
     # -- saving and loading, with PyTorch's dotted keys ---------------------------------------
+    def _named_state(self, prefix: str = ""):
+        """(key, owner, attribute) in PyTorch's order: own parameters, own buffers, then each child's."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, self, name
+        for name in vars(self).get("_buffer_names", []):
+            if getattr(self, name) is not None:
+                yield prefix + name, self, name
+        for name, child in self.named_children():
+            yield from child._named_state(prefix + name + ".")
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """Copies of every parameter's data and every buffer, under PyTorch's keys and in its order."""
+        out = {}
+        for key, owner, name in self._named_state():
+            value = getattr(owner, name)
+            out[key] = (value.data if isinstance(value, Parameter) else value).copy()
+        return out
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Copy arrays into the parameters; every key and shape must match exactly."""
-        own = dict(self.named_parameters())
+        """Copy arrays into the parameters and buffers; every key, shape and dtype kind must match.
+
+        Everything is checked before anything is copied, so a refused state_dict changes nothing.
+        Values are cast to the model's dtypes (as PyTorch's ``load_state_dict`` does): any real
+        numbers into a floating-point parameter or buffer, only integers into an integer buffer.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise ValueError(f"state_dict must be a dict of name -> array, got {type(state_dict).__name__}")
+        own = {key: (owner, name) for key, owner, name in self._named_state()}
         missing = sorted(set(own) - set(state_dict))
         unexpected = sorted(set(state_dict) - set(own))
         if missing or unexpected:
             raise ValueError(
                 f"state_dict keys do not match {type(self).__name__}: missing {missing}, unexpected {unexpected}"
             )
-        for name, p in own.items():
-            value = np.asarray(state_dict[name])
-            if value.shape != p.data.shape:
-                raise ValueError(
-                    f"state_dict[{name!r}] has shape {value.shape}, but the parameter has shape {p.data.shape}"
-                )
-        for name, p in own.items():
-            p.data = np.array(state_dict[name], dtype=p.data.dtype)
-            p.grad = np.zeros_like(p.data)
+        checked = {}
+        for key, (owner, name) in own.items():
+            target = getattr(owner, name)
+            if isinstance(target, Parameter):
+                checked[key] = _checked_value(key, state_dict[key], target.data, "parameter")
+            else:
+                checked[key] = _checked_value(key, state_dict[key], target, "buffer")
+        for key, (owner, name) in own.items():
+            current = getattr(owner, name)
+            if isinstance(current, Parameter):
+                current.data = checked[key]
+                current.grad = np.zeros_like(current.data)
+            else:
+                setattr(owner, name, checked[key])
 
     def _saved(self, cache):
         """The cache from the last forward, or a clear error if backward comes first."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import asyncio
 import json
 import math
 import re
@@ -31,6 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -129,10 +129,13 @@ def _cell_error(cell) -> str | None:
     return None
 
 
-def grade_notebook(path, timeout: float = 600, kernel_name: str = "python3") -> list[Row]:
-    """Run one notebook and return its rows (never raises for a bad notebook, timeout or dead kernel)."""
+def grade_notebook(path, timeout: float = 600, kernel_name: str = "python3", label: str | None = None) -> list[Row]:
+    """Run one notebook and return its rows (never raises for a bad notebook, timeout or dead kernel).
+
+    ``label`` names the notebook in the rows (default: its file name).
+    """
     path = Path(path)
-    name = path.name
+    name = label or path.name
     try:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
@@ -143,7 +146,7 @@ def grade_notebook(path, timeout: float = 600, kernel_name: str = "python3") -> 
     with tempfile.TemporaryDirectory(prefix="cnnlib-grade-") as tmp:
         log = Path(tmp) / "verdicts.jsonl"
         nb.cells.insert(0, nbformat.v4.new_code_cell(_setup_source(log)))
-        stopped, at = asyncio.run(_run(nb, path.resolve().parent, timeout, kernel_name))
+        stopped, at = run_sync(_run)(nb, path.resolve().parent, timeout, kernel_name)  # works inside Jupyter too
         recorded = _read_log(log)
     rows = []
     if stopped:
@@ -209,9 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
+    names = [p.name for p in args.notebooks]
     rows = []
     for path in args.notebooks:
-        rows += grade_notebook(path, timeout=args.timeout, kernel_name=args.kernel)
+        label = path.name if names.count(path.name) == 1 else str(path)  # two editions of one notebook
+        rows += grade_notebook(path, timeout=args.timeout, kernel_name=args.kernel, label=label)
     print(format_table(rows))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ on the real notebooks, which are rewritten often.
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -70,3 +71,11 @@ def execute(nb, folder: Path, allow_errors: bool = False):
 def write(nb, path: Path) -> Path:
     nbformat.write(nb, path)
     return path
+
+
+def load_student_tool():
+    """tools/student.py as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("student", Path(__file__).resolve().parents[1] / "tools" / "student.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

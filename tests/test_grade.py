@@ -1,21 +1,16 @@
 """python -m cnnlib.grade: full marks on the instructor edition, none (and no error) on the student edition,
 exactly one less with one wrong solution, and a clear row for whatever cannot be graded."""
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from cnnlib import grade
-from exercise_notebooks import EXERCISES, execute, instructor_notebook, write
+from exercise_notebooks import EXERCISES, execute, instructor_notebook, load_student_tool, write
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("student", ROOT / "tools" / "student.py")
-student = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(student)
+student = load_student_tool()
 
 WRONG_BACKWARD = "grad_output * (x >= 0)"  # a mutation that tests/test_exercises_examples.py names
 
@@ -80,6 +75,17 @@ def test_the_table_and_totals(graded):
     assert "mutant.ipynb: 2 of 3 exercises pass (1 fail)" in table
     assert "notes.ipynb: no exercise graded" in table
     assert "Traceback" not in table + stderr and "WARNING" not in stderr  # not even the kernel's start-up noise
+
+
+def test_two_notebooks_of_the_same_name_are_told_apart(tmp_path, capsys):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "02_x.ipynb").write_text("not json")
+    assert grade.main([str(tmp_path / "a" / "02_x.ipynb"), str(tmp_path / "b" / "02_x.ipynb")]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'a' / '02_x.ipynb'}: no exercise graded" in out
+    assert f"{tmp_path / 'b' / '02_x.ipynb'}: no exercise graded" in out
 
 
 def _grade(tmp_path, nb, timeout=120):

@@ -1,6 +1,5 @@
 """tools/student.py: the student edition has no solution and no stored answer, keeps the stubs, and runs
 top to bottom with every checker saying "not attempted yet"."""
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -8,12 +7,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from exercise_notebooks import ANSWERS, EXERCISES, SOLUTIONS, execute, instructor_notebook, write
+from exercise_notebooks import ANSWERS, EXERCISES, SOLUTIONS, execute, instructor_notebook, load_student_tool, write
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("student", ROOT / "tools" / "student.py")
-student = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(student)
+student = load_student_tool()
 
 
 @pytest.fixture(scope="module")

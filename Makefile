@@ -15,7 +15,7 @@ CHROMIUM ?= /usr/bin/chromium
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help venv lab test unit notebooks-test outputs e2e bench clean
+.PHONY: help venv lab test unit notebooks-test outputs e2e bench student clean
 
 help:
 	@echo "make lab      build the environment if needed, then open JupyterLab on notebooks/ (PORT=$(PORT))"
@@ -24,6 +24,7 @@ help:
 	@echo "make outputs  re-execute every notebook in place to refresh its stored outputs"
 	@echo "make e2e      open every notebook in headless Chromium and run it (needs Debian's chromium)"
 	@echo "make bench    benchmark the reference layers against PyTorch"
+	@echo "make student  write the student edition (solutions removed, outputs cleared) to build/student/notebooks"
 	@echo "make clean    remove the environment and caches"
 
 venv: $(STAMP)
@@ -66,6 +67,9 @@ e2e: venv
 
 bench: venv
 	$(BIN)/python -m cnnlib.bench
+
+student: venv
+	$(BIN)/python tools/student.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

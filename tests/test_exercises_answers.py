@@ -129,3 +129,9 @@ def test_every_checker_is_registered_and_gives_odd_answers_a_verdict(checker, ca
         assert out.startswith("Exercise ") and "not quite" in out or "not attempted" in out, out
         assert "could not" not in out, out  # every odd answer gets a sentence written for it
         assert core.latest(checker.__exercise__).status in ("fail", "not attempted")
+
+
+def test_ask_leads_the_message_when_an_answer_cannot_be_read():
+    with pytest.raises(AssertionError, match=r"^give two numbers: \(a, b\): your answer should be 2 numbers"):
+        as_numbers([1, 2, 3], (2,), ask="give two numbers: (a, b)")
+    assert as_numbers((1, 2), (2,), ask="give two numbers: (a, b)").tolist() == [1.0, 2.0]

@@ -73,11 +73,22 @@ def _shape_message(name: str, got: tuple, want: tuple) -> str:
     return f"{name} should have shape {want}, got shape {got}"
 
 
-def as_numbers(answer, shape=None, name: str = "your answer", integer: bool = False) -> np.ndarray:
+def as_numbers(answer, shape=None, name: str = "your answer", integer: bool = False, ask: str = "") -> np.ndarray:
     """``answer`` as a float64 array (int64 with ``integer=True``), checked and of ``shape`` if given.
 
     A single-element answer is accepted where one number is expected (``[1.84]``, ``tensor([1.84])``).
+    ``ask`` says what the question wants ("give two numbers: (m_hat, v_hat)"); it leads the message
+    when the answer cannot be read.
     """
+    try:
+        return _as_numbers(answer, shape, name, integer)
+    except AssertionError as err:
+        if ask:
+            raise AssertionError(f"{ask}: {err}") from None
+        raise
+
+
+def _as_numbers(answer, shape, name: str, integer: bool) -> np.ndarray:
     if answer is None:
         raise AssertionError(f"{name} is None: replace it with your answer")
     if isinstance(answer, (str, bytes)):

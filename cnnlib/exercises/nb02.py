@@ -39,10 +39,8 @@ def check_stride_padding(answer) -> bool:
     """Exercise 3: a ``(stride, padding)`` for which a 3x3 filter on a 7x7 input gives exactly 4x4."""
 
     def check(a):
-        try:
-            stride, padding = (int(v) for v in as_numbers(a, (2,), "your answer", integer=True))
-        except AssertionError as err:
-            raise AssertionError(f"answer with a pair (stride, padding), e.g. (1, 0): {err}") from None
+        stride, padding = (int(v) for v in as_numbers(a, (2,), "your answer", integer=True,
+            ask="answer with a pair (stride, padding), e.g. (1, 0)"))
         if stride < 1 or padding < 0:
             raise AssertionError(f"the stride must be at least 1 and the padding at least 0; got ({stride}, {padding})")
         if padding >= 3:

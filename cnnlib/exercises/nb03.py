@@ -51,10 +51,8 @@ def check_max_pool(answer) -> bool:
 
 
 def _check_pool_layer(answer) -> None:
-    try:
-        answer = tuple(float(v) for v in as_numbers(answer, (4,), "your answer"))
-    except AssertionError as err:
-        raise AssertionError(f"give four numbers: (height, width, depth, number of parameters): {err}") from None
+    answer = tuple(float(v) for v in as_numbers(answer, (4,), "your answer",
+        ask="give four numbers: (height, width, depth, number of parameters)"))
     names = ("height", "width", "depth", "number of parameters")
     for name, got, want in zip(names, answer, POOL2_ANSWER):
         if got != want:

@@ -54,10 +54,8 @@ def check_cross_entropy(answer) -> bool:
 
 
 def _check_multiclass_hinge(answer) -> None:
-    try:
-        lecture, torch_form = as_numbers(answer, (2,), "your answer")
-    except AssertionError as err:
-        raise AssertionError(f"give two numbers: (the lecture's loss, PyTorch's MultiMarginLoss): {err}") from None
+    lecture, torch_form = as_numbers(answer, (2,), "your answer",
+        ask="give two numbers: (the lecture's loss, PyTorch's MultiMarginLoss)")
     near = lambda a, v: np.isclose(a, v, rtol=BY_HAND, atol=0)  # noqa: E731
     if near(lecture, HINGE_2[1]) and near(torch_form, HINGE_2[0]):
         raise AssertionError("the two are swapped: the lecture takes the max, PyTorch sums and divides by C")
@@ -75,10 +73,8 @@ def check_multiclass_hinge(answer) -> bool:
 
 
 def _check_outlier_estimates(answer) -> None:
-    try:
-        l1, l2 = as_numbers(answer, (2,), "your answer")
-    except AssertionError as err:
-        raise AssertionError(f"give two numbers: (the L1 estimate, the L2 estimate): {err}") from None
+    l1, l2 = as_numbers(answer, (2,), "your answer",
+        ask="give two numbers: (the L1 estimate, the L2 estimate)")
     if np.isclose(l1, ESTIMATES_3[1], rtol=BY_HAND) and np.isclose(l2, ESTIMATES_3[0], rtol=BY_HAND):
         raise AssertionError("the two are swapped: which one does the outlier drag along?")
     expect_by_hand(l1, ESTIMATES_3[0], name="the L1 estimate (minimizer of the sum of |y_i - c|)", rtol=BY_HAND)

@@ -36,10 +36,7 @@ PLAIN_GD_3 = np.array([0.8, 0.64, 0.512])  # without the velocity: theta <- 0.8 
 
 
 def _check_adam_moments(answer) -> None:
-    try:
-        a = as_numbers(answer, (2,), "your answer")
-    except AssertionError as err:
-        raise AssertionError(f"give two numbers: (m_hat, v_hat) after the third step: {err}") from None
+    a = as_numbers(answer, (2,), "your answer", ask="give two numbers: (m_hat, v_hat) after the third step")
     if np.allclose(a, RAW_MOMENTS_2, rtol=1e-2):
         raise AssertionError("those are m_3 and v_3 before the bias correction: divide by 1 - beta1^3 "
                              "and 1 - beta2^3")
@@ -54,10 +51,8 @@ def check_adam_moments(answer) -> bool:
 
 
 def _check_momentum_steps(answer) -> None:
-    try:
-        a = as_numbers(answer, THETAS_3.shape, "your answer")
-    except AssertionError as err:
-        raise AssertionError(f"give the three parameters theta_1, theta_2, theta_3: {err}") from None
+    a = as_numbers(answer, THETAS_3.shape, "your answer",
+        ask="give the three parameters theta_1, theta_2, theta_3")
     if np.allclose(a, PLAIN_GD_3, rtol=1e-2):
         raise AssertionError("that is plain gradient descent: the velocity v = gamma v + eta grad carries "
                              "the earlier steps along")

@@ -42,10 +42,8 @@ def check_lenet5_params(answer) -> bool:
 
 
 def _check_alexnet_conv2(answer) -> None:
-    try:
-        height, width, depth, params = (float(v) for v in as_numbers(answer, (4,), "your answer"))
-    except AssertionError as err:
-        raise AssertionError(f"give four numbers: (height, width, depth, number of parameters): {err}") from None
+    height, width, depth, params = (float(v) for v in as_numbers(answer, (4,), "your answer",
+        ask="give four numbers: (height, width, depth, number of parameters)"))
     if (height, width) != CONV2_ANSWER[:2]:
         raise AssertionError(f"the size is not {height:g}x{width:g}: (N - F + 2P)/S + 1 with N = 27, F = 5, "
                              "P = 2, S = 1; a 'same' padding keeps 27")

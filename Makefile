@@ -15,7 +15,7 @@ CHROMIUM ?= /usr/bin/chromium
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help venv lab test unit notebooks-test outputs e2e bench student clean
+.PHONY: help venv lab test unit notebooks-test outputs e2e bench student slides book clean
 
 help:
 	@echo "make lab      build the environment if needed, then open JupyterLab on notebooks/ (PORT=$(PORT))"
@@ -23,6 +23,8 @@ help:
 	@echo "make venv     build or refresh the environment in $(VENV)"
 	@echo "make outputs  re-execute every notebook in place to refresh its stored outputs"
 	@echo "make e2e      open every notebook in headless Chromium and run it (needs Debian's chromium)"
+	@echo "make slides   write build/slides/NN_name.slides.html, a reveal.js deck of each notebook (opens offline)"
+	@echo "make book     build the course website into build/book/html (Jupyter Book; opens offline)"
 	@echo "make bench    benchmark the reference layers against PyTorch"
 	@echo "make student  write the student edition (solutions removed, outputs cleared) to build/student/notebooks"
 	@echo "make clean    remove the environment and caches"
@@ -62,8 +64,24 @@ outputs: venv
 	$(ONE_THREAD) $(BIN)/python tools/refresh_notebooks.py
 
 # Opens every notebook in headless Chromium via JupyterLab; screenshots go to e2e-screenshots/.
-e2e: venv
+e2e: venv $(VENDOR_JS)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:cacheprovider -v -s e2e
+
+# reveal.js, require.js, jQuery and MathJax 2 (decks) and 3 (website), pinned by the lock file, from npm
+# into build/vendor/node_modules: the decks and the site load local copies, never a CDN.
+VENDOR_JS := build/vendor/.installed
+$(VENDOR_JS): tools/vendor_js/package.json tools/vendor_js/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (apt-get install npm)"; exit 1; }
+	@mkdir -p build/vendor
+	cp tools/vendor_js/package.json tools/vendor_js/package-lock.json build/vendor/
+	cd build/vendor && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+slides: venv $(VENDOR_JS)
+	$(BIN)/python tools/slides.py build
+
+book: venv $(VENDOR_JS)
+	$(BIN)/python tools/book.py
 
 bench: venv
 	$(BIN)/python -m cnnlib.bench

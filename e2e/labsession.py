@@ -65,3 +65,26 @@ class Lab:
         """Stop every session's kernel, so each notebook starts from a fresh kernel and memory is freed."""
         for session in self.api("sessions"):
             self.api(f"sessions/{session['id']}", method="DELETE")
+
+
+LOCAL_SCHEMES = ("file", "data", "blob", "about", "chrome-extension")
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def block_outside(context) -> list[str]:
+    """Abort every request of this browser context that would leave the machine (anything but
+    127.0.0.1, file:, data:, blob:) and record its URL in the list returned: a test asserts it is empty."""
+    from urllib.parse import urlsplit
+
+    blocked: list[str] = []
+
+    def handle(route):
+        url = urlsplit(route.request.url)
+        if url.scheme in LOCAL_SCHEMES or url.hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", handle)
+    return blocked

@@ -73,3 +73,24 @@ def test_ci_runs_make_test_and_notebooks_run_strictly():
     makefile = (ROOT / "Makefile").read_text()
     assert "--nbval-lax" not in makefile
     assert "--nbval --nbval-current-env --nbval-sanitize-with" in makefile
+
+
+def test_pages_workflow_builds_the_book_on_main_and_deploys_it():
+    yaml = pytest.importorskip("yaml")
+    flow = yaml.safe_load((ROOT / ".github/workflows/pages.yml").read_text())
+    on = flow.get("on", flow.get(True))          # YAML 1.1 reads a bare `on` key as True
+    assert on["push"]["branches"] == ["main"]
+    assert flow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    build, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
+    steps = build["steps"]
+    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    assert uses.index("actions/checkout") < uses.index("actions/upload-pages-artifact")
+    assert "actions/setup-node" in uses, "make book installs MathJax with npm"
+    runs = [s["run"] for s in steps if "run" in s]
+    assert runs == ["make book"]
+    upload = steps[uses.index("actions/upload-pages-artifact")]
+    assert upload["with"]["path"] == "build/book/html"
+    assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\nbook:" in makefile and "tools/book.py" in makefile

@@ -1,0 +1,61 @@
+"""Build the course website: Jupyter Book 1 over the executed notebooks, with no outside requests.
+
+    python tools/book.py                  # what `make book` runs: build/book/html/index.html
+    python tools/book.py --out DIR NOTEBOOK.ipynb ...   # other notebooks (the browser tests use copies)
+
+Jupyter Book wants its pages under one folder, so this copies book/ (_config.yml, _toc.yml, intro.md)
+and the notebooks (every notebooks/*.ipynb unless told otherwise, into notebooks/ as in the repository,
+so the launch-on-Binder links point at the right files) into OUT/src, puts MathJax 3 from
+build/vendor/node_modules (npm, installed by the Makefile) into its _vendor/mathjax (not _static: Jupyter
+Book would add a script tag for every .js file found there), builds with
+`jupyter-book build` (no notebook is executed) and leaves the site in OUT/html.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+MATHJAX3 = ROOT / "build" / "vendor" / "node_modules" / "mathjax3" / "es5"
+
+
+def stage(notebooks: list[Path], src: Path) -> None:
+    if src.exists():
+        shutil.rmtree(src)
+    shutil.copytree(BOOK, src)
+    (src / "notebooks").mkdir()
+    for nb in notebooks:
+        shutil.copy2(nb, src / "notebooks" / nb.name)
+    if not (MATHJAX3 / "tex-chtml.js").exists():
+        raise SystemExit(f"{MATHJAX3} is missing: run `make book` (it installs MathJax 3 with npm)")
+    shutil.copytree(MATHJAX3, src / "_vendor" / "mathjax", ignore=shutil.ignore_patterns("sre", "*-speech.js"))
+
+
+def build(notebooks: list[Path], out: Path) -> Path:
+    src = out / "src"
+    stage(notebooks, src)
+    subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(src), "--path-output", str(out),
+                    "--warningiserror", "--quiet"], check=True)
+    html = out / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    shutil.copytree(out / "_build" / "html", html)
+    return html
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "book")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    print(build(notebooks, args.out) / "index.html")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

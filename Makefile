@@ -13,6 +13,8 @@ CHROMIUM ?= /usr/bin/chromium
 # Tests run $(JOBS) processes on $(JOBS) cores: one BLAS/OpenMP thread each, or they fight for the
 # cores (training ran 10x slower oversubscribed). Stored notebook outputs are made the same way.
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Local copies of reveal.js, require.js, jQuery and MathJax (npm), for the decks and the website.
+VENDOR_JS := build/vendor/.installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: help venv lab test unit notebooks-test outputs e2e bench student slides book clean
@@ -69,7 +71,6 @@ e2e: venv $(VENDOR_JS)
 
 # reveal.js, require.js, jQuery and MathJax 2 (decks) and 3 (website), pinned by the lock file, from npm
 # into build/vendor/node_modules: the decks and the site load local copies, never a CDN.
-VENDOR_JS := build/vendor/.installed
 $(VENDOR_JS): tools/vendor_js/package.json tools/vendor_js/package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js (apt-get install npm)"; exit 1; }
 	@mkdir -p build/vendor

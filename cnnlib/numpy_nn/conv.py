@@ -348,7 +348,7 @@ class Conv2d(Module):
                   f"groups={self.groups}" if self.groups != 1 else "",
                   f"algorithm={self.algorithm!r}" if self.algorithm != "auto" else ""]
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
+                f"stride={self.stride}, padding={self.padding!r}, bias={self.bias is not None}"
                 + "".join(", " + e for e in extras if e))
 
 

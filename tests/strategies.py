@@ -120,3 +120,36 @@ def linear_configs(draw):
     cfg["input_shape"] = (cfg["batch"], cfg["in_features"])
     cfg["weight_shape"] = (cfg["out_features"], cfg["in_features"])
     return cfg
+
+
+@st.composite
+def conv2d_full_configs(draw, max_kernel: int = 4):
+    """A valid configuration over torch.nn.functional.conv2d's whole contract.
+
+    Keys as `conv2d_configs` plus ``dilation`` (1..3, int or pair), ``groups`` (1..3, dividing both
+    channel counts; sometimes depthwise), ``padding`` that may be "same" (stride 1) or "valid",
+    ``batched`` (False: a (C_in, H, W) input) and ``input_shape``/``weight_shape`` to match. About one
+    draw in eight has an empty batch.
+    """
+    kernel_size = draw(int_or_pair(1, max_kernel))
+    dilation = draw(int_or_pair(1, 3))
+    padding = draw(st.one_of(int_or_pair(0, 2), st.sampled_from(["same", "valid"])))
+    stride = 1 if padding == "same" else draw(int_or_pair(1, 3))
+    spans = [d * (k - 1) + 1 for k, d in zip(as_pair(kernel_size), as_pair(dilation))]
+    if padding == "same":
+        pads = [(s - 1, s - 1) for s in spans]  # the two sides together: the input may be as small as 1
+        sizes = [draw(st.integers(1, MAX_SIZE)) for _ in spans]
+    else:
+        pads = [(0, 0)] * 2 if padding == "valid" else [(p, p) for p in as_pair(padding)]
+        sizes = [draw(st.integers(max(1, s - sum(p)), max(MAX_SIZE, s - sum(p)))) for s, p in zip(spans, pads)]
+    groups = draw(st.integers(1, 3))
+    in_per_group, out_per_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    batched = draw(st.booleans())
+    batch = 0 if draw(st.integers(0, 7)) == 0 else draw(st.integers(1, 2))
+    c_in, c_out = groups * in_per_group, groups * out_per_group
+    cfg = dict(batch=batch if batched else 1, in_channels=c_in, out_channels=c_out, height=sizes[0], width=sizes[1],
+               kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, groups=groups,
+               bias=draw(st.booleans()), batched=batched)
+    cfg["input_shape"] = (batch, c_in, *sizes) if batched else (c_in, *sizes)
+    cfg["weight_shape"] = (c_out, in_per_group, *as_pair(kernel_size))
+    return cfg

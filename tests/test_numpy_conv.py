@@ -135,7 +135,7 @@ def test_forward_does_not_modify_input():
     ((1, 1, 8, 8), (1, 1, 3, 3), None, {"stride": (1, 0)}, "stride must be positive"),
     ((1, 1, 4, 4), (1, 1, 7, 3), None, {"padding": 1}, r"kernel_size \(7, 3\) is larger than the padded input \(6, 6\)"),
     ((1, 1, 8, 8), (2, 1, 3, 3), (3,), {}, r"bias must have shape \(2,\)"),
-    ((1, 8, 8), (2, 1, 3, 3), None, {}, r"input must have 4 dimensions \(N, C_in, H, W\)"),
+    ((8, 8), (2, 1, 3, 3), None, {}, r"input must have 4 dimensions \(N, C_in, H, W\) or 3 \(C_in, H, W\)"),
     ((1, 1, 8, 8), (2, 3, 3), None, {}, r"weight must have 4 dimensions"),
     ((1, 1, 8, 8), (1, 1, 3, 3), None, {"padding": (1, 2, 3)}, "padding must be an int or a pair"),
 ])
@@ -209,8 +209,8 @@ def test_module_grads_accumulate_over_two_backward_calls_like_torch():
 def test_module_backward_before_forward_and_bad_constructor_arguments():
     with pytest.raises(RuntimeError, match="Conv2d.backward called before forward"):
         Conv2d(1, 1, 3).backward(np.zeros((1, 1, 1, 1)))
-    with pytest.raises(ValueError, match="in_channels must be positive"):
-        Conv2d(0, 1, 3)
+    with pytest.raises(ValueError, match="in_channels must be non-negative"):
+        Conv2d(-1, 1, 3)
     with pytest.raises(ValueError, match="kernel_size must be positive"):
         Conv2d(1, 1, (3, 0))
     with pytest.raises(ValueError, match="dtype must be a floating-point type"):

@@ -104,11 +104,21 @@ def test_choosing_the_algorithm():
     assert choose_algorithm("im2col", (3, 3), (1, 1)) == "im2col"
     with pytest.raises(ValueError, match=r"algorithm must be one of \('auto', 'im2col', 'winograd'\), got 'fft'"):
         conv2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3)), algorithm="fft")
-    with pytest.raises(ValueError, match=r"algorithm='winograd' needs a 3x3 kernel and stride 1, got "
-                                         r"kernel_size \(5, 5\) and stride \(1, 1\)"):
+    with pytest.raises(ValueError, match=r"algorithm='winograd' needs a 3x3 kernel, stride 1, dilation 1, groups=1 "
+                                         r"and symmetric padding, got kernel_size=\(5, 5\); use 'im2col' or 'auto'"):
         conv2d(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 5, 5)), algorithm="winograd")
-    with pytest.raises(ValueError, match=r"got kernel_size \(3, 3\) and stride \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"got stride=\(2, 2\);"):
         Conv2d(1, 1, 3, stride=2, algorithm="winograd")
+    with pytest.raises(ValueError, match=r"got dilation=\(2, 1\), groups=2;"):
+        Conv2d(2, 2, 3, dilation=(2, 1), groups=2, algorithm="winograd")
+    with pytest.raises(ValueError, match=r"got padding=\(\(1, 2\), \(1, 2\)\) \(not the same on both sides\)"):
+        choose_algorithm("winograd", (3, 3), (1, 1), padding=((1, 2), (1, 2)))
+    # where Winograd does not apply, "auto" takes im2col
+    assert choose_algorithm("auto", (3, 3), (1, 1), dilation=(2, 2)) == "im2col"
+    assert choose_algorithm("auto", (3, 3), (1, 1), groups=3) == "im2col"
+    assert choose_algorithm("auto", (3, 3), (1, 1), padding=((0, 1), (1, 1))) == "im2col"
+    assert conv2d_forward(np.zeros((1, 4, 6, 6)), np.zeros((4, 1, 3, 3)), groups=4)[1][0] == "im2col"
+    assert conv2d_forward(np.zeros((1, 4, 6, 6)), np.zeros((4, 4, 3, 3)), padding="same")[1][0] == "winograd"
 
 
 def test_module_uses_the_chosen_algorithm_and_both_agree():

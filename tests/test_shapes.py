@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cnnlib
-from cnnlib.shapes import conv_output_size, floor_output_size
+from cnnlib.shapes import conv_output_size, fitting_paddings, floor_output_size, nearest_fitting_padding
 
 
 @pytest.mark.parametrize("n, kernel_size, stride, padding, expected", [
@@ -79,3 +79,40 @@ def test_docstring_examples():
 
     result = doctest.testmod(cnnlib.shapes)
     assert result.attempted >= 4 and result.failed == 0
+
+
+# -- dilation, and the helpers refuse what conv_output_size refuses ------------------------------------
+@given(n=st.integers(1, 30), kernel_size=st.integers(1, 5), stride=st.integers(1, 4), padding=st.integers(0, 3),
+       dilation=st.integers(1, 4))
+def test_floor_output_size_with_dilation_matches_pytorch(n, kernel_size, stride, padding, dilation):
+    x, w = torch.zeros(1, 1, n, 1), torch.zeros(1, 1, kernel_size, 1)
+    if dilation * (kernel_size - 1) + 1 > n + 2 * padding:
+        with pytest.raises(ValueError, match=r"kernel_size=\d+.* is larger than the padded input"):
+            floor_output_size(n, kernel_size, stride, padding, dilation)
+        with pytest.raises(RuntimeError):
+            F.conv2d(x, w, stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1))
+        return
+    out = F.conv2d(x, w, stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)).shape[2]
+    assert floor_output_size(n, kernel_size, stride, padding, dilation) == out
+    if (n + 2 * padding - dilation * (kernel_size - 1) - 1) % stride == 0:
+        assert conv_output_size(n, kernel_size, stride, padding, dilation) == out
+
+
+@pytest.mark.parametrize("args, match", [
+    ((0, 3, 1, 0), "n must be positive"),
+    ((7, 0, 1, 0), "kernel_size must be positive"),
+    ((7, 3, 0, 0), "stride must be positive"),
+    ((7, 3, 1, -1), "padding must be non-negative"),
+    ((7.0, 3, 1, 0), "n must be an integer"),
+    ((7, "3", 1, 0), "kernel_size must be an integer"),
+])
+def test_size_helpers_refuse_what_conv_output_size_refuses(args, match):
+    for helper in (conv_output_size, floor_output_size, nearest_fitting_padding, fitting_paddings):
+        with pytest.raises(ValueError, match=match):
+            helper(*args)
+    with pytest.raises(ValueError, match="dilation must be positive"):
+        floor_output_size(7, 3, 1, 0, 0)
+    with pytest.raises(ValueError, match=r"kernel_size=3 \(with dilation=4 it spans 9\) is larger than the padded"):
+        conv_output_size(7, 3, dilation=4)
+    with pytest.raises(ValueError, match=r"kernel_size=5 is larger than the padded input \(3 \+ 2\*0 = 3\)"):
+        floor_output_size(3, 5)

@@ -139,7 +139,7 @@ def test_conv2d_known_values_and_lecture_sizes():
     ((1, 1, 8, 8), (1, 1, 3, 3), None, {"stride": (1, 0)}),
     ((1, 1, 4, 4), (1, 1, 7, 3), None, {"padding": 1}),
     ((1, 1, 8, 8), (2, 1, 3, 3), (3,), {}),
-    ((1, 8, 8), (2, 1, 3, 3), None, {}),
+    ((8, 8), (2, 1, 3, 3), None, {}),
 ])
 def test_bad_arguments_give_the_numpy_message(x_shape, w_shape, b_shape, kwargs):
     b = None if b_shape is None else np.zeros(b_shape)
@@ -156,8 +156,8 @@ def test_mixed_dtypes_and_wrong_grad_output_are_refused():
     _, cache = conv2d_forward(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 3, 3))
     with pytest.raises(ValueError, match=r"grad_output must have the output's shape \(1, 1, 2, 2\)"):
         conv2d_backward(torch.zeros(1, 1, 4, 4), cache)
-    with pytest.raises(ValueError, match="in_channels must be positive"):
-        Conv2d(0, 1, 3)
+    with pytest.raises(ValueError, match="in_channels must be non-negative"):
+        Conv2d(-1, 1, 3)
 
 
 # -- the module -----------------------------------------------------------------------------------------

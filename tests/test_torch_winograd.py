@@ -96,7 +96,7 @@ def test_the_cache_names_the_algorithm_and_both_give_the_same_gradients():
 def test_module_algorithm_argument_and_bad_choices():
     layer = Conv2d(3, 4, 3, padding=1, algorithm="im2col")
     assert "algorithm='im2col'" in repr(layer) and "algorithm" not in repr(Conv2d(3, 4, 3))
-    with pytest.raises(ValueError, match=r"algorithm='winograd' needs a 3x3 kernel and stride 1"):
+    with pytest.raises(ValueError, match=r"algorithm='winograd' needs a 3x3 kernel, stride 1, dilation 1, groups=1"):
         Conv2d(3, 4, 5, algorithm="winograd")
     with pytest.raises(ValueError, match=r"algorithm must be one of"):
         conv2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 3, 3), algorithm="fft")

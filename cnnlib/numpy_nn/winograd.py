@@ -200,8 +200,8 @@ def winograd_forward(x, weight, bias, padding, out_hw):
     return out, (x, weight, bias is not None, padding, out_hw)
 
 
-def winograd_backward(grad_output, cache):
-    """Gradients from `winograd_forward`'s cache: (grad_input, grad_weight, grad_bias or None).
+def winograd_backward(grad_output, cache, need_input_grad: bool = True):
+    """Gradients from `winograd_forward`'s cache: (grad_input or None, grad_weight, grad_bias or None).
 
     Every forward step, transposed: dM = A dY A^T, dU[xi] = dM[xi] @ V[xi]^T, dV[xi] = U[xi]^T @ dM[xi],
     grad_weight = G^T dU G, and dV goes back through the input transform onto the pixels.
@@ -217,6 +217,8 @@ def winograd_backward(grad_output, cache):
     v = np.empty((16, c_in, p), x.dtype)
     in_chunks(lambda channels: transform_input(x, padding, tiles, v, channels), c_in, p)
     grad_weight = transform_filters_adjoint(np.matmul(grad_m, v.transpose(0, 2, 1)))  # 16 GEMMs
+    if not need_input_grad:                                                           # a first layer
+        return None, grad_weight, grad_bias
     grad_v = np.matmul(transform_filters(weight).transpose(0, 2, 1), grad_m, out=v)   # 16 GEMMs, into v
     del grad_m
     grad_input = np.empty(x.shape, x.dtype)
@@ -235,6 +237,6 @@ def in_chunks(work, count, per_channel):
     amount of memory whatever the layer) and more of them in the CPU's cache (10-15% faster on
     the VGG and ResNet benchmark layers here).
     """
-    step = max(1, CHUNK // per_channel)
+    step = max(1, CHUNK // max(1, per_channel))  # an empty batch has no grid points
     for start in range(0, count, step):
         work(slice(start, min(count, start + step)))

@@ -1,18 +1,21 @@
 """2-D convolution in PyTorch tensor operations, backward written by hand (taught in 02_convolution).
 
 The same algorithm, step for step and name for name, as ``cnnlib.numpy_nn.conv``, on tensors
-of any device (CPU, CUDA, MPS) and dtype:
+of any device (CPU, CUDA, MPS) and dtype, with ``torch.nn.functional.conv2d``'s arguments
+(stride, padding including "same" and "valid", dilation, groups; see `cnnlib.conv_args`):
 
-    out[n, co, i, j] = bias[co] + sum_{c, a, b} weight[co, c, a, b] * x_pad[n, c, i*sH + a, j*sW + b]
+    out[n, co, i, j] = bias[co] + sum_{c, a, b} weight[co, c, a, b] * x_pad[n, g*C_g + c, i*sH + a*dH, j*sW + b*dW]
 
 `im2col` reads every window of the padded input through a strided view (``Tensor.unfold``) and
-unrolls it into one column of a matrix, so the convolution is ONE matrix multiply, a linear layer
-applied to every patch at once: ``weight (C_out, C_in*kH*kW) @ columns (C_in*kH*kW, N*H_out*W_out)``.
+unrolls it into one column of a matrix, so the convolution is ONE matrix multiply per group, a linear
+layer applied to every patch at once: ``weight (C_out, C_in*kH*kW) @ columns (C_in*kH*kW, N*H_out*W_out)``.
 The backward pass is the linear layer's backward; `col2im`, the adjoint of `im2col`, folds the
 column gradients back onto the input. For 3x3 filters at stride 1 on the CPU, ``algorithm="auto"`` takes
 Winograd's F(2x2, 3x3) instead (`cnnlib.torch_nn.winograd`), as the NumPy reference does.
-``torch.nn.functional.conv2d`` is never called. `Conv2dFunction` hands the
-pair to autograd, so ``loss.backward()`` runs *our* `conv2d_backward`.
+``torch.nn.functional.conv2d`` is never called. `Conv2dFunction` hands the pair to autograd, so
+``loss.backward()`` runs *our* `conv2d_backward`; it keeps the input and weight with
+``ctx.save_for_backward``, so a tensor changed in place before backward raises as in PyTorch.
+The naive loops live in `cnnlib.torch_nn.conv_naive` (re-exported here).
 """
 from __future__ import annotations
 
@@ -22,38 +25,59 @@ import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-from cnnlib.checks import check_conv2d, check_int, check_same_dtype, pair
+from cnnlib.checks import check_int, check_same_dtype, pair
+from cnnlib.conv_args import batched_shape, check_groups, check_padding, check_padding_mode, conv2d_arguments
 from cnnlib.numpy_nn.conv import ALGORITHMS, choose_algorithm  # the same rule on both sides
 from cnnlib.torch_nn import winograd
 
-__all__ = ["ALGORITHMS", "choose_algorithm", "pad2d", "windows", "im2col", "col2im", "conv2d_forward",
-           "conv2d_backward", "Conv2dFunction", "conv2d", "conv2d_naive", "conv2d_backward_naive", "Conv2d"]
+__all__ = ["ALGORITHMS", "choose_algorithm", "pad2d", "unpad2d", "windows", "im2col", "col2im", "conv2d_forward",
+           "conv2d_backward", "Conv2dFunction", "conv2d", "conv2d_naive", "conv2d_backward_naive", "Conv2d",
+           "check_tensors"]
 
 
 def _shape(t):
     return None if t is None else tuple(t.shape)
 
 
+def check_tensors(**tensors) -> None:
+    """A TypeError that says to pass a tensor when an argument is a NumPy array, a list or anything else."""
+    for name, value in tensors.items():
+        if value is not None and not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__module__}.{type(value).__name__}; "
+                            f"convert it with torch.as_tensor({name}) (cnnlib.numpy_nn takes NumPy arrays)")
+
+
+def _sides(padding):
+    """(pH, pW) or ((top, bottom), (left, right)) as the second form."""
+    return tuple(p if isinstance(p, tuple) else (p, p) for p in padding)
+
+
 # -- helpers shared by the vectorized pair (the same names and layouts as cnnlib.numpy_nn.conv) ----------
 def pad2d(x, padding, value: float = 0.0):
-    """Pad the last two axes of an (N, C, H, W) tensor by (pH, pW) on each side."""
-    ph, pw = padding
-    if ph == 0 and pw == 0:
+    """Pad the last two axes of an (N, C, H, W) tensor: (pH, pW) on each side, or ((top, bottom), (left, right))."""
+    (top, bottom), (left, right) = _sides(padding)
+    if top == bottom == left == right == 0:
         return x
-    return F.pad(x, (pw, pw, ph, ph), value=value)  # (N, C, H+2pH, W+2pW)
+    return F.pad(x, (left, right, top, bottom), value=value)  # (N, C, H+top+bottom, W+left+right)
 
 
-def windows(x_pad, kernel_hw, stride, out_hw):
+def unpad2d(x_pad, padding, hw):
+    """The image's own pixels of a padded (N, C, Hp, Wp) tensor, as a contiguous (N, C, H, W) tensor."""
+    (top, _), (left, _) = _sides(padding)
+    return x_pad[:, :, top:top + hw[0], left:left + hw[1]].contiguous()
+
+
+def windows(x_pad, kernel_hw, stride, out_hw, dilation=(1, 1)):
     """A strided view of every window: (N, C, H_out, W_out, kH, kW), no copy.
 
-    ``windows(...)[n, c, i, j]`` is the patch ``x_pad[n, c, i*sH : i*sH+kH, j*sW : j*sW+kW]``.
+    ``windows(...)[n, c, i, j, a, b]`` is ``x_pad[n, c, i*sH + a*dH, j*sW + b*dW]`` (d: the dilation).
     """
-    (kh, kw), (sh, sw), (h_out, w_out) = kernel_hw, stride, out_hw
-    view = x_pad.unfold(2, kh, sh).unfold(3, kw, sw)  # (N, C, floor((Hp-kH)/sH)+1, ..., kH, kW)
-    return view[:, :, :h_out, :w_out]                 # (N, C, H_out, W_out, kH, kW)
+    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
+    view = x_pad.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)  # (N, C, ., ., spanH, spanW)
+    return view[:, :, :h_out, :w_out, ::dh, ::dw]                                   # (N, C, H_out, W_out, kH, kW)
 
 
-def im2col(x_pad, kernel_hw, stride, out_hw):
+def im2col(x_pad, kernel_hw, stride, out_hw, dilation=(1, 1)):
     """The column matrix: one column per output pixel (n, i, j), one row per filter entry (c, a, b).
 
     Shape: (C*kH*kW, N*H_out*W_out), contiguous, as in the NumPy reference. This is the one unfolded
@@ -62,11 +86,11 @@ def im2col(x_pad, kernel_hw, stride, out_hw):
     """
     n, c = x_pad.shape[:2]
     (kh, kw), (h_out, w_out) = kernel_hw, out_hw
-    view = windows(x_pad, kernel_hw, stride, out_hw).permute(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, H_out, W_out)
+    view = windows(x_pad, kernel_hw, stride, out_hw, dilation).permute(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, Ho, Wo)
     return view.reshape(c * kh * kw, n * h_out * w_out)  # the copy (a view only when no copy is needed)
 
 
-def col2im(grad_columns, x_pad_shape, kernel_hw, stride, out_hw):
+def col2im(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)):
     """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
 
     Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
@@ -75,189 +99,194 @@ def col2im(grad_columns, x_pad_shape, kernel_hw, stride, out_hw):
     gradient of the padded input.
     """
     n, c, hp, wp = x_pad_shape
-    (kh, kw), (sh, sw), (h_out, w_out) = kernel_hw, stride, out_hw
+    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
     cols = grad_columns.reshape(c, kh, kw, n, h_out, w_out)  # a view when contiguous
     grad = cols.new_zeros(c, n, hp, wp)  # channel-first, like cols: long contiguous adds; cols' device and dtype
     for a in range(kh):
         for b in range(kw):
-            grad[:, :, a:a + (h_out - 1) * sh + 1:sh, b:b + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
+            grad[:, :, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
     return grad.permute(1, 0, 2, 3)  # (N, C, Hp, Wp)
 
 
-def _prepare(x, weight, bias, stride, padding):
-    stride, padding, out_hw = check_conv2d(x.shape, weight.shape, _shape(bias), stride, padding)
+def _prepare(x, weight, bias, stride, padding, dilation=1, groups=1):
+    """(x as (N, C_in, H, W), ConvArgs, whether x was batched), or a clear error."""
+    check_tensors(input=x, weight=weight, bias=bias)
+    shape, batched = batched_shape(x.shape)
+    args = conv2d_arguments(shape, weight.shape, _shape(bias), stride, padding, dilation, groups)
     check_same_dtype(x.dtype, weight.dtype, None if bias is None else bias.dtype)
-    return stride, padding, out_hw
+    return x.reshape(shape), args, batched
 
 
 # -- the vectorized pair ----------------------------------------------------------------------------------
-def conv2d_forward(x, weight, bias=None, stride=1, padding=0, algorithm="auto"):
-    """Convolution by im2col and one matrix multiply; returns ``(out, cache)`` for `conv2d_backward`.
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, algorithm="auto"):
+    """Convolution by im2col and one matrix multiply per group; returns ``(out, cache)`` for `conv2d_backward`.
 
-    Math: out[n, co, i, j] = bias[co] + sum_{c,a,b} weight[co, c, a, b] * x_pad[n, c, i*sH+a, j*sW+b].
+    Math: out[n, co, i, j] = bias[co] + sum_{c,a,b} weight[co, c, a, b] * x_pad[n, g*C_g+c, i*sH+a*dH, j*sW+b*dW].
 
     Shape:
-        x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); bias: (C_out,) or None;
-        out: (N, C_out, H_out, W_out) with H_out = floor((H + 2*pH - kH) / sH) + 1 (likewise W_out).
+        x: (N, C_in, H, W), or (C_in, H, W) for one image; weight: (C_out, C_in / groups, kH, kW);
+        bias: (C_out,) or None; out: (N, C_out, H_out, W_out) (or (C_out, H_out, W_out)) with
+        H_out = floor((H + pad_top + pad_bottom - dH*(kH-1) - 1) / sH) + 1 (likewise W_out).
 
     ``algorithm``: "im2col", "winograd" (3x3, stride 1) or "auto": Winograd where it applies on the
     CPU, im2col on a GPU (not measured yet on one: no GPU was at hand when this was written).
-    Like the NumPy reference, the cache keeps the padded input, not the column matrix: backward
-    unfolds it again. Taught in 02_convolution.
+    An input with no channels (C_in=0) gives PyTorch's answer, an empty (N, 0, H_out, W_out) output.
+    The cache is ``(algorithm, (x, weight), other arguments)``: the two tensors are what
+    `Conv2dFunction` saves for backward, which pads and unfolds the input again. Taught in 02_convolution.
     """
-    stride, padding, out_hw = _prepare(x, weight, bias, stride, padding)
-    c_out, c_in, kh, kw = weight.shape
-    if choose_algorithm(algorithm, (kh, kw), stride, on_cpu=x.device.type == "cpu") == "winograd":
-        out, cache = winograd.winograd_forward(x, weight, bias, padding, out_hw)
-        return out, ("winograd", cache)
-    n = x.shape[0]
-    x_pad = pad2d(x, padding)                              # (N, C_in, Hp, Wp)
-    columns = im2col(x_pad, (kh, kw), stride, out_hw)      # (C_in*kH*kW, N*H_out*W_out)
-    out = weight.reshape(c_out, -1) @ columns              # (C_out, N*H_out*W_out): one GEMM
-    del columns
-    if bias is not None:
-        out += bias[:, None]
-    out = out.reshape(c_out, n, *out_hw).permute(1, 0, 2, 3)  # (N, C_out, H_out, W_out)
-    cache = (x_pad, x.shape, weight, bias is not None, stride, padding, out_hw)
-    return out.contiguous(), ("im2col", cache)
+    x4, args, batched = _prepare(x, weight, bias, stride, padding, dilation, groups)
+    c_out, _, kh, kw = weight.shape
+    n, groups, out_hw = x4.shape[0], args.groups, args.out_hw
+    on_cpu = x.device.type == "cpu"
+    if x4.shape[1] == 0:  # PyTorch's answer without input channels: an empty output (N, 0, H_out, W_out)
+        algorithm = "no channels"
+        out = x4.new_zeros(n, 0, *out_hw)
+    elif choose_algorithm(algorithm, (kh, kw), args.stride, on_cpu, args.dilation, groups, args.padding) == "winograd":
+        algorithm = "winograd"
+        out = winograd.winograd_forward(x4, weight, bias, (args.padding[0][0], args.padding[1][0]), out_hw)[0]
+    else:
+        algorithm = "im2col"
+        x_pad = pad2d(x4, args.padding)                                         # (N, C_in, Hp, Wp)
+        columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation)   # (C_in*kH*kW, N*H_out*W_out)
+        rows, pixels = columns.shape[0] // groups, columns.shape[1]
+        out = weight.reshape(groups, c_out // groups, rows) @ columns.reshape(groups, rows, pixels)  # GEMM per group
+        del columns
+        out = out.reshape(c_out, pixels)                                        # (C_out, N*H_out*W_out)
+        if bias is not None:
+            out += bias[:, None]
+        out = out.reshape(c_out, n, *out_hw).permute(1, 0, 2, 3).contiguous()  # (N, C_out, H_out, W_out)
+    return (out if batched else out[0]), (algorithm, (x, weight), (bias is not None, args))
 
 
-def conv2d_backward(grad_output, cache):
+def conv2d_backward(grad_output, cache, need_input_grad: bool = True):
     """Gradients of the convolution from `conv2d_forward`'s cache: ``(grad_input, grad_weight, grad_bias)``.
 
-    Math: with G = grad_output as (C_out, N*H_out*W_out), X = im2col(x) and W = weight as (C_out, C_in*kH*kW),
-    grad_weight = G @ X^T, grad_columns = W^T @ G (folded back onto the input), grad_bias = G's row sums.
+    Math: per group, with G = grad_output as (C_out/groups, N*H_out*W_out), X = im2col(x) and
+    W = weight as (C_out/groups, C_in/groups*kH*kW): grad_weight = G @ X^T, grad_columns = W^T @ G
+    (folded back onto the input), grad_bias = G's row sums.
 
     Shape:
-        grad_output: (N, C_out, H_out, W_out); grad_input: (N, C_in, H, W);
-        grad_weight: (C_out, C_in, kH, kW); grad_bias: (C_out,), or None if the forward had no bias.
+        grad_output: the output's shape; grad_input: the input's; grad_weight: (C_out, C_in / groups, kH, kW);
+        grad_bias: (C_out,), or None if the forward had no bias.
 
-    Taught in 02_convolution.
+    ``need_input_grad=False`` skips the input gradient and returns None in its place (autograd asks
+    for it only when the input requires grad). Taught in 02_convolution.
     """
-    algorithm, saved = cache
-    if algorithm == "winograd":
-        x, weight, out_hw = saved[0], saved[1], saved[-1]
-        _check_grad(grad_output, (len(x), len(weight), *out_hw))
-        return winograd.winograd_backward(grad_output, saved)
-    x_pad, x_shape, weight, has_bias, stride, padding, out_hw = saved
-    c_out, c_in, kh, kw = weight.shape
-    _check_grad(grad_output, (x_shape[0], c_out, *out_hw))
-    g = grad_output.permute(1, 0, 2, 3).reshape(c_out, -1)     # (C_out, N*H_out*W_out)
-    grad_bias = g.sum(dim=1) if has_bias else None              # (C_out,)
+    algorithm, (x, weight), (has_bias, args) = cache
+    check_tensors(grad_output=grad_output)
+    x4 = x if x.dim() == 4 else x[None]
+    c_out = weight.shape[0]
+    expected = (x4.shape[0], 0 if algorithm == "no channels" else c_out, *args.out_hw)
+    _check_grad(grad_output, expected if x.dim() == 4 else expected[1:])
+    g4 = grad_output.reshape(expected)
+    if algorithm == "no channels":  # PyTorch's empty output: zero gradients
+        grads = (torch.zeros_like(x4), torch.zeros_like(weight), weight.new_zeros(c_out) if has_bias else None)
+    elif algorithm == "winograd":
+        saved = (x4, weight, has_bias, (args.padding[0][0], args.padding[1][0]), args.out_hw)
+        grads = winograd.winograd_backward(g4, saved, need_input_grad)
+    else:
+        grads = _im2col_backward(g4, x4, weight, has_bias, args, need_input_grad)
+    grad_input = grads[0] if grads[0] is None or x.dim() == 4 else grads[0][0]
+    return (grad_input if need_input_grad else None), grads[1], grads[2]
 
-    columns = im2col(x_pad, (kh, kw), stride, out_hw)           # (C_in*kH*kW, N*H_out*W_out), unfolded again
-    grad_weight = (g @ columns.t()).reshape(weight.shape)       # (C_out, C_in, kH, kW): one GEMM
-    del columns                                                 # free it before the next unfolded tensor
-    grad_columns = weight.reshape(c_out, -1).t() @ g            # (C_in*kH*kW, N*H_out*W_out): one GEMM
-    grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), stride, out_hw)  # (N, C_in, Hp, Wp)
+
+def _im2col_backward(grad_output, x, weight, has_bias, args, need_input_grad):
+    c_out, _, kh, kw = weight.shape
+    n, groups, pixels = x.shape[0], args.groups, grad_output[:, 0].numel()
+    g = grad_output.permute(1, 0, 2, 3).reshape(groups, c_out // groups, pixels)  # (groups, C_out/groups, pixels)
+    grad_bias = g.sum(dim=2).reshape(c_out) if has_bias else None                 # (C_out,)
+
+    x_pad = pad2d(x, args.padding)                                                # padded again
+    columns = im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation)    # unfolded again
+    rows = columns.shape[0] // groups
+    columns = columns.reshape(groups, rows, pixels)
+    grad_weight = (g @ columns.transpose(1, 2)).reshape(weight.shape)             # one GEMM per group
+    del columns                                                                   # free it before the next one
+    if not need_input_grad:
+        return None, grad_weight, grad_bias
+    w = weight.reshape(groups, c_out // groups, rows)
+    grad_columns = (w.transpose(1, 2) @ g).reshape(groups * rows, pixels)         # one GEMM per group
+    grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
     del grad_columns
-    ph, pw = padding
-    h, w = x_shape[2:]
-    grad_input = grad_pad[:, :, ph:ph + h, pw:pw + w].contiguous()  # (N, C_in, H, W)
-    return grad_input, grad_weight, grad_bias
+    return unpad2d(grad_pad, args.padding, x.shape[2:]), grad_weight, grad_bias  # (N, C_in, H, W)
 
 
 def _check_grad(grad_output, expected):
-    if tuple(grad_output.shape) != expected:
-        raise ValueError(f"grad_output must have the output's shape {expected}, got {tuple(grad_output.shape)}")
+    if tuple(grad_output.shape) != tuple(expected):
+        raise ValueError(f"grad_output must have the output's shape {tuple(expected)}, got {tuple(grad_output.shape)}")
 
 
 class Conv2dFunction(torch.autograd.Function):
-    """conv2d as an autograd node: forward keeps the cache, backward calls ``conv2d_backward``."""
+    """conv2d as an autograd node: forward saves input and weight, backward calls ``conv2d_backward``.
+
+    Both tensors go through ``ctx.save_for_backward``, whose version counters make backward raise if
+    either was changed in place after forward (as PyTorch's own convolution does); only Python values
+    are kept on ``ctx`` itself. ``ctx.needs_input_grad`` says which gradients autograd wants.
+    """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, algorithm="auto"):
-        out, ctx.cache = conv2d_forward(x, weight, bias, stride, padding, algorithm)
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups, algorithm="auto"):
+        out, (ctx.algorithm, tensors, ctx.arguments) = conv2d_forward(x, weight, bias, stride, padding, dilation,
+                                                                      groups, algorithm=algorithm)
+        ctx.save_for_backward(*tensors)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        grad_input, grad_weight, grad_bias = conv2d_backward(grad_output, ctx.cache)
-        return grad_input, grad_weight, grad_bias, None, None, None
+        cache = (ctx.algorithm, ctx.saved_tensors, ctx.arguments)
+        grad_input, grad_weight, grad_bias = conv2d_backward(grad_output, cache, ctx.needs_input_grad[0])
+        return (grad_input, grad_weight if ctx.needs_input_grad[1] else None,
+                grad_bias if ctx.needs_input_grad[2] else None, None, None, None, None, None)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, algorithm="auto"):
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, algorithm="auto"):
     """``torch.nn.functional.conv2d`` by im2col or Winograd, differentiable through our `conv2d_backward`.
 
-    Shape: x (N, C_in, H, W), weight (C_out, C_in, kH, kW), bias (C_out,) -> (N, C_out, H_out, W_out).
-    Taught in 02_convolution.
+    Shape: x (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in / groups, kH, kW), bias (C_out,)
+    -> (N, C_out, H_out, W_out) or (C_out, H_out, W_out). Taught in 02_convolution.
     """
-    return Conv2dFunction.apply(x, weight, bias, stride, padding, algorithm)
-
-
-# -- the naive loops, for reading -------------------------------------------------------------------------
-def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
-    """The convolution as loops over output pixels (vectorized over the batch and filters): slow but plain.
-
-    Math: out[n, co, i, j] = bias[co] + sum(weight[co] * x_pad[n, :, i*sH : i*sH+kH, j*sW : j*sW+kW]).
-
-    Shape: as `conv2d_forward`. Taught in 02_convolution.
-    """
-    (sh, sw), padding, (h_out, w_out) = _prepare(x, weight, bias, stride, padding)
-    kh, kw = weight.shape[2:]
-    x_pad = pad2d(x, padding)                                              # (N, C_in, Hp, Wp)
-    out = x.new_zeros(x.shape[0], weight.shape[0], h_out, w_out)           # (N, C_out, H_out, W_out)
-    for i in range(h_out):
-        for j in range(w_out):
-            patch = x_pad[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]  # (N, C_in, kH, kW)
-            out[:, :, i, j] = torch.einsum("nchw,ochw->no", patch, weight)
-    if bias is not None:
-        out += bias.reshape(1, -1, 1, 1)
-    return out
-
-
-def conv2d_backward_naive(grad_output, x, weight, bias=None, stride=1, padding=0):
-    """The backward pass as loops: each output pixel sends its gradient back to its patch and its filters.
-
-    Math: for every (i, j), with g = grad_output[:, :, i, j] of shape (N, C_out):
-    grad_weight += g^T . patch,  grad_x_pad[:, :, window] += g . weight,  grad_bias += sum_n g.
-
-    Shape: as `conv2d_backward`; returns ``(grad_input, grad_weight, grad_bias_or_None)``.
-    """
-    (sh, sw), (ph, pw), (h_out, w_out) = _prepare(x, weight, bias, stride, padding)
-    kh, kw = weight.shape[2:]
-    h, w = x.shape[2:]
-    x_pad = pad2d(x, (ph, pw))
-    grad_pad = torch.zeros_like(x_pad)
-    grad_weight = torch.zeros_like(weight)
-    grad_bias = None if bias is None else grad_output.sum(dim=(0, 2, 3))
-    for i in range(h_out):
-        for j in range(w_out):
-            g = grad_output[:, :, i, j]                                    # (N, C_out)
-            rows, cols = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
-            grad_weight += torch.einsum("no,nchw->ochw", g, x_pad[:, :, rows, cols])
-            grad_pad[:, :, rows, cols] += torch.einsum("no,ochw->nchw", g, weight)
-    return grad_pad[:, :, ph:ph + h, pw:pw + w], grad_weight, grad_bias
+    check_tensors(input=x, weight=weight, bias=bias)
+    return Conv2dFunction.apply(x, weight, bias, stride, padding, dilation, groups, algorithm)
 
 
 # -- the module -------------------------------------------------------------------------------------------
 class Conv2d(torch.nn.Module):
-    """out = conv2d(x, weight, bias, stride, padding): ``out_channels`` learned filters over all input channels.
+    """out = conv2d(x, weight, bias, stride, padding, dilation, groups): ``out_channels`` learned filters.
 
-    The same arguments, parameter names and default initialisation (uniform in
-    ±1/sqrt(C_in*kH*kW)) as ``torch.nn.Conv2d``, so ``load_state_dict`` works both ways.
+    The same positional arguments, parameter names and default initialisation (uniform in
+    ±1/sqrt(C_in/groups*kH*kW)) as ``torch.nn.Conv2d``, so ``load_state_dict`` works both ways.
+    Only ``padding_mode='zeros'`` is supported.
 
     Shape:
-        input (N, C_in, H, W) -> output (N, C_out, H_out, W_out);
-        weight (C_out, C_in, kH, kW), bias (C_out,).
+        input (N, C_in, H, W) -> output (N, C_out, H_out, W_out), or (C_in, H, W) -> (C_out, H_out, W_out);
+        weight (C_out, C_in / groups, kH, kW), bias (C_out,).
 
-    ``algorithm`` ("auto", "im2col" or "winograd") is passed to `conv2d`. Autograd runs the
-    hand-written `conv2d_backward`. Taught in 02_convolution.
+    ``algorithm`` ("auto", "im2col" or "winograd"; keyword-only) is passed to `conv2d`. Autograd runs
+    the hand-written `conv2d_backward`. Taught in 02_convolution.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 algorithm="auto", device=None, dtype=None):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None, *, algorithm="auto"):
         super().__init__()
-        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=0)
         self.out_channels = check_int(out_channels, "out_channels", minimum=1)
         self.kernel_size = pair(kernel_size, "kernel_size", minimum=1)
         self.stride = pair(stride, "stride", minimum=1)
-        self.padding = pair(padding, "padding", minimum=0)
+        self.padding = check_padding(padding, self.stride)
+        self.dilation = pair(dilation, "dilation", minimum=1)
+        self.groups = check_groups(groups, self.in_channels, self.out_channels)
+        if check_padding_mode(padding_mode) != "zeros":
+            raise ValueError(f"padding_mode={padding_mode!r} is not supported by cnnlib (only 'zeros'); pad the "
+                             f"input yourself (torch.nn.functional.pad with mode={padding_mode!r}) and use padding=0")
+        self.padding_mode = padding_mode
         self.algorithm = algorithm
-        choose_algorithm(algorithm, self.kernel_size, self.stride)  # refuse a bad choice now, not at forward
+        same = self.padding == "same" and self.kernel_size == (3, 3) and self.dilation == (1, 1)
+        choose_algorithm(algorithm, self.kernel_size, self.stride, True, self.dilation, self.groups,
+                         (1, 1) if same or self.padding == "valid" else self.padding)  # refuse a bad choice now
         factory = {"device": device, "dtype": dtype}
-        self.weight = torch.nn.Parameter(torch.empty(out_channels, in_channels, *self.kernel_size, **factory))
+        shape = (out_channels, in_channels // self.groups, *self.kernel_size)
+        self.weight = torch.nn.Parameter(torch.empty(shape, **factory))
         if bias:
             self.bias = torch.nn.Parameter(torch.empty(out_channels, **factory))
         else:
@@ -266,16 +295,27 @@ class Conv2d(torch.nn.Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: weight and bias uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)]."""
-        bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+        fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        if fan_in == 0:
+            return  # nothing to draw: torch leaves the weight empty and the bias as allocated
+        bound = 1.0 / math.sqrt(fan_in)
         with torch.no_grad():
             self.weight.uniform_(-bound, bound)
             if self.bias is not None:
                 self.bias.uniform_(-bound, bound)
 
     def forward(self, x):
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.algorithm)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                      algorithm=self.algorithm)
 
     def extra_repr(self) -> str:
+        extras = [f"dilation={self.dilation}" if self.dilation != (1, 1) else "",
+                  f"groups={self.groups}" if self.groups != 1 else "",
+                  f"algorithm={self.algorithm!r}" if self.algorithm != "auto" else ""]
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
-                + ("" if self.algorithm == "auto" else f", algorithm={self.algorithm!r}"))
+                f"stride={self.stride}, padding={self.padding!r}, bias={self.bias is not None}"
+                + "".join(", " + e for e in extras if e))
+
+
+# the loops live beside this module, and are part of its interface (they use its helpers, so they come last)
+from cnnlib.torch_nn.conv_naive import conv2d_backward_naive, conv2d_naive  # noqa: E402

@@ -159,8 +159,10 @@ def winograd_forward(x, weight, bias, padding, out_hw):
 
 
 @torch.no_grad()
-def winograd_backward(grad_output, cache):
-    """Gradients from `winograd_forward`'s cache: (grad_input, grad_weight, grad_bias or None); V is computed again."""
+def winograd_backward(grad_output, cache, need_input_grad: bool = True):
+    """Gradients from `winograd_forward`'s cache: (grad_input or None, grad_weight, grad_bias or None).
+
+    V is computed again; ``need_input_grad=False`` skips the input gradient."""
     x, weight, has_bias, padding, out_hw = cache
     (n, c_in), c_out, tiles = x.shape[:2], weight.shape[0], tiles_for(out_hw)
     grad_bias = grad_output.sum(dim=(0, 2, 3)) if has_bias else None
@@ -170,6 +172,8 @@ def winograd_backward(grad_output, cache):
     v = x.new_empty(16, c_in, p)
     in_chunks(lambda channels: transform_input(x, padding, tiles, v, channels), c_in, p, dev)
     grad_weight = transform_filters_adjoint(torch.matmul(grad_m, v.transpose(1, 2)))    # 16 GEMMs
+    if not need_input_grad:                                                             # a first layer
+        return None, grad_weight, grad_bias
     grad_v = torch.matmul(transform_filters(weight).transpose(1, 2), grad_m, out=v)     # 16 GEMMs, into v
     del grad_m
     grad_input = x.new_empty(x.shape)
@@ -182,6 +186,6 @@ def in_chunks(work, count, per_channel, device_type="cpu"):
 
     Slices keep a CPU's caches warm; on a GPU they would only add kernel launches, so it gets one.
     """
-    step = max(1, CHUNK // per_channel) if device_type == "cpu" else count
+    step = max(1, CHUNK // max(1, per_channel)) if device_type == "cpu" else max(1, count)  # N=0: no grid points
     for start in range(0, count, step):
         work(slice(start, min(count, start + step)))

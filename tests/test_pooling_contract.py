@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnlib.numpy_nn import pooling as P
+from cnnlib.torch_nn import pooling as T
 
 
 @st.composite
@@ -68,6 +69,15 @@ def test_pooling_matches_torch_beyond_the_lecture(kind, case):
     naive_grad = getattr(P, f"{kind}_pool2d_backward_naive")(g, x, **args)
     np.testing.assert_allclose(naive, out, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(naive_grad, grad, rtol=1e-12, atol=1e-12)
+    xo = torch.tensor(x, requires_grad=True)  # cnnlib.torch_nn: the same numbers through autograd
+    ours = getattr(T, f"{kind}_pool2d")(xo, **args)
+    ours.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.detach().numpy(), out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xo.grad.numpy(), grad, rtol=1e-12, atol=1e-12)
+    t_naive = getattr(T, f"{kind}_pool2d_naive")(torch.tensor(x), **args)
+    t_naive_grad = getattr(T, f"{kind}_pool2d_backward_naive")(torch.tensor(g), torch.tensor(x), **args)
+    np.testing.assert_allclose(t_naive.numpy(), out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(t_naive_grad.numpy(), grad, rtol=1e-12, atol=1e-12)
 
 
 def test_max_pool_gradient_goes_to_the_first_maximum_and_the_last_nan():
@@ -122,3 +132,19 @@ def test_memory_is_bounded_by_the_output_not_by_the_windows(kind):
         tracemalloc.stop()
     assert out.shape == (1, 1, 97, 225)
     assert peak < 8 * x.nbytes, f"peak {peak / 2**20:.1f} MiB for a {x.nbytes / 2**10:.0f} KiB input"
+
+
+def test_torch_nn_memory_stays_small():
+    """The same 32x32 window at stride 1 in cnnlib.torch_nn: no tensor near the windows' 200 MiB."""
+    x = torch.randn(1, 1, 128, 256, dtype=torch.float64, requires_grad=True)
+    sizes = []
+
+    def pack(t):
+        sizes.append(t.numel() * t.element_size())
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = T.max_pool2d(x, 32, 1)
+    out.sum().backward()
+    _, cache = T.max_pool2d_forward(x.detach(), 32, 1)
+    kept = sum(t.numel() * t.element_size() for t in cache if isinstance(t, torch.Tensor))
+    assert kept < 2 * x.numel() * x.element_size() and sum(sizes) == 0

@@ -22,8 +22,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_int
-from cnnlib.numpy_nn.pooling import (_divisor, _extent, _first_real_offset, _window_pixels, check_pool_arguments,
-                                     pool_geometry)
+from cnnlib.numpy_nn.pooling import (_divisor, _extent, _first_real_offset, _offset, _window_pixels,  # same slices
+                                     check_pool_arguments, pool_geometry)
 from cnnlib.torch_nn.linear import require_tensor
 
 
@@ -41,12 +41,6 @@ def _padded(x, padding, extent, value):
     rows, cols = min(h, eh - ph), min(w, ew - pw)
     x_pad[:, :, ph:ph + rows, pw:pw + cols] = x[:, :, :rows, :cols]
     return x_pad
-
-
-def _offset(axis, a, s, d, n_out):
-    index = [slice(None)] * 4
-    index[axis] = slice(a * d, a * d + (n_out - 1) * s + 1, s)
-    return tuple(index)
 
 
 def _unpad(grad_pad, x_shape, padding):

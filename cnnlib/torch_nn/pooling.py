@@ -252,7 +252,7 @@ def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=
             winner = _torch_winner(_window(x, rows, cols))               # (N, C) positions in the window
             r = torch.as_tensor(rows, device=x.device)[winner // len(cols)]
             c = torch.as_tensor(cols, device=x.device)[winner % len(cols)]
-            flat = grad.view(*x.shape[:2], -1)
+            flat = grad.view(*x.shape[:2], x.shape[2] * x.shape[3])
             flat.scatter_add_(-1, (r * x.shape[3] + c)[..., None], g[:, :, i, j, None])
     return grad[0] if unbatched else grad
 

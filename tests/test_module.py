@@ -200,3 +200,37 @@ def test_eval_switches_dropout_and_batch_norm_inside_containers():
     model.train()
     model(x)
     assert int(model[0][1].num_batches_tracked) == 1 and model[1].training
+
+
+# -- Sequential.backward(need_input_grad=False) ------------------------------------------------------
+class _Recorder(Module):
+    """A layer with a need_input_grad switch that says what it was asked, and returns None when skipped."""
+
+    def __init__(self):
+        self.need_input_grad, self.asked = True, []
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, grad_output):
+        self.asked.append(self.need_input_grad)
+        return 2 * grad_output if self.need_input_grad else None
+
+
+def test_sequential_skips_the_first_layers_input_gradient_only_when_asked():
+    from cnnlib.numpy_nn.activation import ReLU
+
+    first, inner = _Recorder(), _Recorder()
+    model = Sequential(Sequential(first, ReLU()), inner, ReLU())
+    x = np.array([[1.0, -2.0]])
+    model(x)
+    g = np.ones((1, 2))
+    np.testing.assert_array_equal(model.backward(g), [[4.0, 0.0]])
+    assert model.backward(g, need_input_grad=False) is None
+    assert first.asked == [True, False] and inner.asked == [True, True]  # only the very first layer skips
+    assert first.need_input_grad is True  # restored after the call
+    plain = Sequential(ReLU())  # a layer without the switch computes the gradient as usual
+    plain(x)
+    np.testing.assert_array_equal(plain.backward(g, need_input_grad=False), [[1.0, 0.0]])
+    with pytest.raises(ValueError, match="need_input_grad must be True or False"):
+        model.backward(g, need_input_grad="no")

@@ -130,7 +130,7 @@ def test_lecture_sizes():
     ((1, 1, 4, 4), (2, 2, -1), "padding must be non-negative"),
     ((1, 1, 4, 4), (3, 1, 2), r"padding \(2, 2\) must be at most half of kernel_size \(3, 3\)"),
     ((1, 1, 2, 2), (5, 1, 1), r"kernel_size \(5, 5\) is larger than the padded input \(4, 4\)"),
-    ((1, 4, 4), (2,), r"input must have 4 dimensions \(N, C, H, W\)"),
+    ((4, 4), (2,), r"input must have 4 dimensions \(N, C, H, W\) or 3 \(C, H, W\)"),
     ((1, 1, 4, 4), (0,), "kernel_size must be positive"),
 ])
 def test_bad_arguments_raise_value_error_naming_them(pool, x_shape, args, match):
@@ -162,11 +162,11 @@ def test_modules_match_torch_modules(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_module_errors(kind):
-    module = KINDS[kind][-2]
+    module, torch_module = KINDS[kind][-2:]
     with pytest.raises(ValueError, match="must be at most half of kernel_size"):
         module(2, padding=2)
     with pytest.raises(ValueError, match="stride must be positive"):
         module(2, stride=0)
     with pytest.raises(RuntimeError, match="backward called before forward"):
         module(2).backward(np.zeros((1, 1, 1, 1)))
-    assert repr(module(3, 2)) == f"{module.__name__}(kernel_size=3, stride=2, padding=0)"
+    assert repr(module(3, 2)) == repr(torch_module(3, 2))  # the same repr as torch.nn's

@@ -152,7 +152,6 @@ def test_padding_rules_and_lecture_sizes():
     ((1, 1, 4, 4), (2, 2, -1)),
     ((1, 1, 4, 4), (3, 1, 2)),
     ((1, 1, 2, 2), (5, 1, 1)),
-    ((1, 4, 4), (2,)),
     ((1, 1, 4, 4), (0,)),
 ])
 def test_bad_arguments_give_the_numpy_message(kind, x_shape, args):
@@ -178,7 +177,7 @@ def test_modules_match_torch_modules(device, kind):
     ours, ref = module(3, stride=2, padding=1), torch_module(3, stride=2, padding=1)
     assert list(ours.parameters()) == [] and dict(ours.state_dict()) == {}
     assert module(2).stride == 2 == torch_module(2).stride  # stride=None means stride=kernel_size
-    assert repr(module(3, 2)) == f"{module.__name__}(kernel_size=3, stride=2, padding=0)"
+    assert repr(module(3, 2)) == repr(torch_module(3, 2))  # the same repr as torch.nn's
     x = torch.randn(2, 3, 7, 6, device=device)
     torch.testing.assert_close(ours(x), ref(x))
     with pytest.raises(ValueError, match="must be at most half of kernel_size"):

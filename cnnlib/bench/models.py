@@ -85,7 +85,7 @@ def _numpy_step(model, lr):
     def step(x, y):
         model.zero_grad()
         loss = loss_fn(model(x), y)
-        model.backward(loss_fn.backward())
+        model.backward(loss_fn.backward(), need_input_grad=False)  # the images need no gradient, as in torch
         for p in model.parameters():  # plain SGD, as torch.optim.SGD with momentum=0
             p.data -= lr * p.grad
         return loss

@@ -38,10 +38,10 @@ def relu_forward(x):
 
 
 def relu_backward(grad_output, cache):
-    """d relu / dx = 1 where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
+    """d relu / dx = 0 where x <= 0, else 1 (0 at x = 0; a NaN passes the gradient through, as in PyTorch)."""
     x = cache
     grad_output = _check_grad_output(grad_output, x.shape)
-    return np.where(x > 0, grad_output, 0).astype(x.dtype, copy=False)
+    return np.where(x <= 0, 0, grad_output).astype(x.dtype, copy=False)
 
 
 def relu(x):
@@ -127,10 +127,10 @@ def elu_forward(x, alpha=1.0):
 
 
 def elu_backward(grad_output, cache):
-    """d elu / dx = 1 where x > 0, else alpha * exp(x)."""
+    """d elu / dx = alpha * exp(x) where x <= 0, else 1 (a NaN passes the gradient through, as in PyTorch)."""
     x, alpha = cache
     grad_output = _check_grad_output(grad_output, x.shape)
-    return np.where(x > 0, grad_output, grad_output * alpha * np.exp(np.minimum(x, 0)))
+    return np.where(x <= 0, grad_output * alpha * np.exp(np.minimum(x, 0)), grad_output)
 
 
 def elu(x, alpha=1.0):

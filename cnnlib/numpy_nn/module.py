@@ -221,10 +221,34 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Run every layer's backward, last first; return the gradient with respect to the input.
+
+        ``need_input_grad=False`` says the caller will not use that gradient (a training loop: the
+        images need none), as PyTorch skips it for an input that does not require grad. The first
+        layer is then asked to skip it, if it can: a nested `Sequential` passes the request on, a
+        layer with a ``need_input_grad`` attribute (``Conv2d``) has it set to False for this call
+        and may return None. Layers that cannot skip it compute it as usual.
+        """
+        if not isinstance(need_input_grad, bool):
+            raise ValueError(f"need_input_grad must be True or False, got {need_input_grad!r}")
+        if not self.layers:
+            return grad_output
+        for layer in reversed(self.layers[1:]):
             grad_output = layer.backward(grad_output)
-        return grad_output
+        first = self.layers[0]
+        if need_input_grad:
+            return first.backward(grad_output)
+        if isinstance(first, Sequential):
+            return first.backward(grad_output, need_input_grad=False)
+        before = getattr(first, "need_input_grad", None)
+        if before is None:  # this layer always computes its input's gradient
+            return first.backward(grad_output)
+        first.need_input_grad = False
+        try:
+            return first.backward(grad_output)
+        finally:
+            first.need_input_grad = before
 
 
 class Flatten(Module):

@@ -2,35 +2,128 @@
 
 A pooling layer slides a window over each channel on its own and keeps one number per window:
 
-    max:      out[n, c, i, j] = max  of x_pad[n, c, i*sH : i*sH+kH, j*sW : j*sW+kW]
-    average:  out[n, c, i, j] = mean of the same window
+    max:      out[n, c, i, j] = max  over a < kH, b < kW of x_pad[n, c, i*sH + a*dH, j*sW + b*dW]
+    average:  out[n, c, i, j] = sum of the same window / its divisor
 
-It has no parameters. As in PyTorch, ``stride=None`` means ``stride=kernel_size`` (windows that
-tile the input), max pooling pads with -inf (padding never wins the max), average pooling pads
-with zeros and still divides by kH*kW (``count_include_pad=True``, PyTorch's default), and the
-padding may be at most half the kernel.
+It has no parameters. The arguments are PyTorch's: ``stride=None`` means ``stride=kernel_size``,
+``padding`` is at most half the kernel, max pooling pads with -inf (padding never wins) and may
+spread its window with ``dilation``, ``ceil_mode=True`` keeps a last, partial window, and average
+pooling divides by kH*kW including the zero padding (``count_include_pad=True``), by the real
+pixels only (``False``), or by ``divisor_override``. Inputs are (N, C, H, W) or unbatched (C, H, W).
 
-Backward: max pooling routes each output gradient to the one input that won its window (the
-first maximum in row-major order, as PyTorch does); average pooling spreads it evenly,
-1/(kH*kW) to each pixel of the window. Where windows overlap (kernel 3, stride 2) a pixel
-collects the gradients of every window it belongs to.
+Backward: max pooling routes each output gradient to the pixel that won its window: the first
+maximum in row-major order, or the last NaN if the window holds one, exactly as PyTorch's CPU
+kernel does; average pooling shares it among the window's pixels. Where windows overlap (kernel 3,
+stride 2) a pixel collects the gradients of every window it belongs to.
+
+Two versions live here:
+
+- `max_pool2d_naive`, `avg_pool2d_naive` and their backward: loops over every window, for reading;
+- `max_pool2d_forward` / `max_pool2d_backward` (and avg's): a window's maximum (or sum) is the
+  maximum over its rows of the maximum over its columns, so the work is two short loops over the
+  kernel offsets, each a whole-array operation on strided slices. No copy of the windows is
+  made: the largest temporary has the size of the input (the row stage's result).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.checks import check_pool_padding, check_window, pair
-from cnnlib.numpy_nn.conv import as_float_array, pad2d, windows
+from cnnlib.checks import check_int, check_pool_padding, pair
+from cnnlib.numpy_nn.conv import as_float_array
 from cnnlib.numpy_nn.module import Module
 
 
-def _prepare(x, kernel_size, stride, padding):
-    x = as_float_array(x, "input")
-    if stride is None:
-        stride = kernel_size
-    kernel_hw, stride, padding, out_hw = check_window(x.shape, kernel_size, stride, padding)
-    check_pool_padding(kernel_hw, padding)
-    return x, kernel_hw, stride, padding, out_hw
+# -- the geometry, shared with cnnlib.torch_nn.pooling ---------------------------------------------
+def pool_geometry(x_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Check a pooling window as PyTorch does; return ``(kernel, stride, padding, dilation, out_hw)`` pairs.
+
+    H_out = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1 (ceil with ``ceil_mode``, but a last window
+    must start inside the input or its left padding). Inputs are (N, C, H, W) or (C, H, W); only
+    the batch may be empty, as in PyTorch.
+    """
+    if len(x_shape) not in (3, 4):
+        raise ValueError(f"input must have 4 dimensions (N, C, H, W) or 3 (C, H, W), got shape {tuple(x_shape)}")
+    if 0 in tuple(x_shape)[-3:]:
+        raise ValueError(f"input of shape {tuple(x_shape)} has an empty C, H or W; only the batch "
+                         f"dimension may be 0 (as in PyTorch)")
+    kernel = pair(kernel_size, "kernel_size", minimum=1)
+    stride = kernel if stride is None else pair(stride, "stride", minimum=1)
+    padding = pair(padding, "padding", minimum=0)
+    dilation = pair(dilation, "dilation", minimum=1)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise ValueError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+    check_pool_padding(kernel, padding)
+    out_hw = []
+    for size, k, s, p, d in zip(x_shape[-2:], kernel, stride, padding, dilation):
+        room = size + 2 * p - d * (k - 1) - 1
+        n_out = (-(-room // s) if ceil_mode else room // s) + 1
+        if ceil_mode and (n_out - 1) * s >= size + p:  # PyTorch's rule: no window starts in the right padding
+            n_out -= 1
+        if n_out < 1:
+            span = tuple(d_ * (k_ - 1) + 1 for k_, d_ in zip(kernel, dilation))
+            padded = tuple(n + 2 * p_ for n, p_ in zip(x_shape[-2:], padding))
+            raise ValueError(
+                f"kernel_size {kernel}" + (f" (spanning {span} with dilation {dilation})" if dilation != (1, 1) else "")
+                + f" is larger than the padded input {padded} (input {tuple(x_shape[-2:])} with padding {padding}); "
+                f"use a smaller kernel or more padding"
+            )
+        first = _first_real_offset(n_out, s, p, d)
+        if np.any((first >= k) | (np.arange(n_out) * s - p + first * d >= size)):
+            raise ValueError(
+                f"with dilation {dilation} and padding {padding}, a window on input {tuple(x_shape[-2:])} covers "
+                f"padding only (PyTorch then reads outside the input); use less padding or a smaller dilation"
+            )
+        out_hw.append(n_out)
+    return kernel, stride, padding, dilation, tuple(out_hw)
+
+
+def _extent(kernel, stride, dilation, out_hw):
+    """Rows and columns of the padded input that the windows read: (H_out-1)*sH + dH*(kH-1) + 1, and W's."""
+    return tuple((o - 1) * s + d * (k - 1) + 1 for k, s, d, o in zip(kernel, stride, dilation, out_hw))
+
+
+def _first_real_offset(n_out, s, p, d) -> np.ndarray:
+    """For each window along one axis, its first offset that lands on a real pixel, not on the padding.
+
+    PyTorch starts each window's maximum there, so a window of -inf sends its gradient to that pixel.
+    """
+    start = np.arange(n_out) * s - p                        # the window's first row, in input coordinates
+    return np.where(start < 0, -(start // d), 0)              # ceil(-start / d) offsets skip the padding
+
+
+def _padded(x, padding, extent, value):
+    """The (N, C, extent_h, extent_w) block of the padded input the windows read (a view when no padding is needed)."""
+    (ph, pw), (eh, ew) = padding, extent
+    h, w = x.shape[2:]
+    if ph == pw == 0 and eh <= h and ew <= w:
+        return x[:, :, :eh, :ew]
+    x_pad = np.full((*x.shape[:2], eh, ew), value, dtype=x.dtype)
+    rows, cols = min(h, eh - ph), min(w, ew - pw)
+    x_pad[:, :, ph:ph + rows, pw:pw + cols] = x[:, :, :rows, :cols]
+    return x_pad
+
+
+def _offset(axis, a, s, d, n_out):
+    """The slice along ``axis`` (2 for rows, 3 for columns) that offset ``a`` of every window reads."""
+    index = [slice(None)] * 4
+    index[axis] = slice(a * d, a * d + (n_out - 1) * s + 1, s)
+    return tuple(index)
+
+
+def _unpad(grad_pad, x_shape, padding):
+    """The gradient of the real input from that of the padded block (which may be shorter than the input)."""
+    (ph, pw), (h, w) = padding, x_shape[2:]
+    rows, cols = min(h, grad_pad.shape[2] - ph), min(w, grad_pad.shape[3] - pw)
+    if ph == pw == 0 and grad_pad.shape[2:] == (h, w):
+        return grad_pad
+    grad = np.zeros(x_shape, dtype=grad_pad.dtype)
+    grad[:, :, :rows, :cols] = grad_pad[:, :, ph:ph + rows, pw:pw + cols]
+    return grad
+
+
+def _as_batch(x):
+    """(C, H, W) becomes (1, C, H, W); returns the array and whether it was unbatched."""
+    return (x[None], True) if x.ndim == 3 else (x, False)
 
 
 def _check_grad_output(grad_output, expected, dtype) -> np.ndarray:
@@ -40,201 +133,320 @@ def _check_grad_output(grad_output, expected, dtype) -> np.ndarray:
     return grad_output.astype(dtype, copy=False)
 
 
-def _scatter(per_offset, x_pad_shape, kernel_hw, stride, out_hw, x_shape, padding, dtype) -> np.ndarray:
-    """Add ``per_offset(a, b)`` (an (N, C, H_out, W_out) array) onto the pixels that kernel offset
-    (a, b) read, for every offset; return the gradient of the unpadded input. Loops over kH*kW only."""
-    (kh, kw), (sh, sw), (h_out, w_out), (ph, pw) = kernel_hw, stride, out_hw, padding
-    grad_pad = np.zeros(x_pad_shape, dtype=dtype)  # (N, C, Hp, Wp)
-    for a in range(kh):
-        for b in range(kw):
-            grad_pad[:, :, a:a + (h_out - 1) * sh + 1:sh, b:b + (w_out - 1) * sw + 1:sw] += per_offset(a, b)
-    h, w = x_shape[2:]
-    return grad_pad[:, :, ph:ph + h, pw:pw + w].copy()  # (N, C, H, W)
-
-
 # -- max pooling ----------------------------------------------------------------------------------
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+def _running_max(views, start, nan_wins):
+    """Elementwise maximum of ``views`` (one per kernel offset, in order) and which offset won.
+
+    PyTorch's rule: a later offset wins only if strictly larger (ties go to the first maximum), or
+    if it is NaN (``nan_wins``: the last NaN). ``start`` (broadcastable) is where the count begins.
+    """
+    best = views[0].copy()
+    winner = np.empty(best.shape, dtype=np.min_scalar_type(len(views) - 1))
+    winner[...] = start
+    for k, v in enumerate(views[1:], start=1):
+        better = v > best
+        if nan_wins:
+            better |= np.isnan(v)
+        np.maximum(best, v, out=best)   # NaN propagates, as the winner's value
+        np.copyto(winner, k, where=better)
+    return best, winner
+
+
+def _max_stages(x_pad, geometry, nan_wins):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = geometry
+    start_w = _first_real_offset(w_out, sw, pw, dw)                       # (W_out,)
+    start_h = _first_real_offset(h_out, sh, ph, dh)[:, None]              # (H_out, 1)
+    cols, col_winner = _running_max([x_pad[_offset(3, b, sw, dw, w_out)] for b in range(kw)], start_w, nan_wins)
+    out, row_winner = _running_max([cols[_offset(2, a, sh, dh, h_out)] for a in range(kh)], start_h, nan_wins)
+    return out, col_winner, row_winner  # (N, C, H_out, W_out), (N, C, rows, W_out), (N, C, H_out, W_out)
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Max pooling; returns ``(out, cache)`` for `max_pool2d_backward`.
 
-    Math: out[n, c, i, j] = max_{a<kH, b<kW} x_pad[n, c, i*sH+a, j*sW+b], with x_pad padded by -inf.
+    Math: out[n, c, i, j] = max_a max_b x_pad[n, c, i*sH + a*dH, j*sW + b*dW], x_pad padded by -inf.
+    First every row of each window is reduced (``cols``: the maximum of kW columns, and which
+    column won), then the kH rows. The winner of the rows' maxima, then of that row's columns, is
+    the first maximum of the window in row-major order.
 
     Shape:
-        x: (N, C, H, W) -> out: (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
+        x: (N, C, H, W) or (C, H, W) -> out: (N, C, H_out, W_out) or (C, H_out, W_out),
+        H_out = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1.
 
-    The cache keeps, for every output pixel, which of the kH*kW window positions won (row-major
-    index a*kW + b). Taught in 03_pooling.
+    The cache keeps the two winners (small integers), not the windows. Taught in 03_pooling.
     """
-    x, kernel_hw, stride, padding, out_hw = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, padding, value=-np.inf)                          # (N, C, Hp, Wp)
-    n, c = x.shape[:2]
-    patches = windows(x_pad, kernel_hw, stride, out_hw).reshape(n, c, *out_hw, -1)  # (N, C, H_out, W_out, kH*kW)
-    winner = np.argmax(patches, axis=-1)                              # (N, C, H_out, W_out): first maximum
-    out = np.take_along_axis(patches, winner[..., None], axis=-1)[..., 0]
-    cache = (winner, x.shape, x_pad.shape, x.dtype, kernel_hw, stride, padding, out_hw)
-    return out, cache
+    x, unbatched = _as_batch(as_float_array(x, "input"))
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    x_pad = _padded(x, geometry[2], _extent(*(geometry[i] for i in (0, 1, 3, 4))), -np.inf)
+    out, col_winner, row_winner = _max_stages(x_pad, geometry, nan_wins=False)
+    if np.isnan(out).any():  # rare: redo with PyTorch's rule that the last NaN of a window wins
+        out, col_winner, row_winner = _max_stages(x_pad, geometry, nan_wins=True)
+    cache = (col_winner, row_winner, x.shape, x_pad.shape, x.dtype, geometry, unbatched)
+    return (out[0] if unbatched else out), cache
 
 
 def max_pool2d_backward(grad_output, cache) -> np.ndarray:
-    """Gradient of max pooling: each output's gradient goes to the input that was the maximum.
+    """Gradient of max pooling: each output's gradient goes to the input that won its window.
 
-    Math: grad_x_pad[n, c, i*sH+a, j*sW+b] += grad_output[n, c, i, j] if (a, b) won window (i, j).
+    Math: grad_x_pad[n, c, i*sH + a*dH, j*sW + b*dW] += grad_output[n, c, i, j] for the winner (a, b).
+    Undone in the forward's order, backwards: rows first (to ``cols``), then columns.
 
-    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W). Taught in 03_pooling.
+    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
-    winner, x_shape, x_pad_shape, dtype, kernel_hw, stride, padding, out_hw = cache
-    g = _check_grad_output(grad_output, (*x_shape[:2], *out_hw), dtype)
-    kw = kernel_hw[1]
-    return _scatter(lambda a, b: np.where(winner == a * kw + b, g, 0),
-                    x_pad_shape, kernel_hw, stride, out_hw, x_shape, padding, dtype)
+    col_winner, row_winner, x_shape, x_pad_shape, dtype, geometry, unbatched = cache
+    (kh, kw), (sh, sw), padding, (dh, dw), (h_out, w_out) = geometry
+    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out), dtype)
+    g = g[None] if unbatched else g
+    grad_cols = np.zeros(col_winner.shape, dtype=dtype)                  # (N, C, rows, W_out)
+    for a in range(kh):
+        rows = grad_cols[_offset(2, a, sh, dh, h_out)]
+        np.add(rows, g, out=rows, where=row_winner == a)                 # only where row a won
+    grad_pad = np.zeros(x_pad_shape, dtype=dtype)                        # (N, C, rows, columns)
+    for b in range(kw):
+        cols = grad_pad[_offset(3, b, sw, dw, w_out)]
+        np.add(cols, grad_cols, out=cols, where=col_winner == b)         # only where column b won
+    grad = _unpad(grad_pad, x_shape, padding)
+    return grad[0] if unbatched else grad
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> np.ndarray:
     """``torch.nn.functional.max_pool2d`` in NumPy (forward only); see `max_pool2d_forward`. Taught in 03_pooling."""
-    return max_pool2d_forward(x, kernel_size, stride, padding)[0]
+    return max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
 # -- average pooling ------------------------------------------------------------------------------
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    """Average pooling (zero padding counted, as PyTorch's default); returns ``(out, cache)``.
+def _window_counts(size, n_out, k, s, p, include_pad) -> np.ndarray:
+    """How many rows (or columns) of each window count in the divisor, as PyTorch counts them."""
+    start = np.arange(n_out) * s - p
+    end = np.minimum(start + k, size + p)             # a ceil_mode window stops at the right padding
+    if not include_pad:
+        start, end = np.maximum(start, 0), np.minimum(end, size)
+    return end - start
 
-    Math: out[n, c, i, j] = (1 / (kH*kW)) * sum_{a<kH, b<kW} x_pad[n, c, i*sH+a, j*sW+b].
+
+def _divisor(x_shape, geometry, count_include_pad, divisor_override):
+    (kh, kw), (sh, sw), (ph, pw), _, (h_out, w_out) = geometry
+    if divisor_override is not None:
+        return check_int(divisor_override, "divisor_override", minimum=1)
+    rows = _window_counts(x_shape[2], h_out, kh, sh, ph, count_include_pad)
+    cols = _window_counts(x_shape[3], w_out, kw, sw, pw, count_include_pad)
+    if np.all(rows == kh) and np.all(cols == kw):
+        return kh * kw
+    return (rows[:, None] * cols[None, :]).astype(np.float64)  # (H_out, W_out)
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    """Average pooling; returns ``(out, cache)`` for `avg_pool2d_backward`.
+
+    Math: out[n, c, i, j] = (sum_{a<kH, b<kW} x_pad[n, c, i*sH + a, j*sW + b]) / divisor[i, j], x_pad
+    padded by zeros; the divisor is kH*kW (PyTorch's default), the count of real pixels
+    (``count_include_pad=False``) or ``divisor_override``. Columns are summed first, then rows.
 
     Shape:
-        x: (N, C, H, W) -> out: (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
+        x: (N, C, H, W) or (C, H, W) -> out: (N, C, H_out, W_out) or (C, H_out, W_out),
+        H_out = floor((H + 2*pH - kH) / sH) + 1.
 
     Taught in 03_pooling.
     """
-    x, kernel_hw, stride, padding, out_hw = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, padding)                                                # (N, C, Hp, Wp)
-    out = windows(x_pad, kernel_hw, stride, out_hw).mean(axis=(-2, -1))      # (N, C, H_out, W_out)
-    return out, (x.shape, x_pad.shape, x.dtype, kernel_hw, stride, padding, out_hw)
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise ValueError(f"count_include_pad must be True or False, got {count_include_pad!r}")
+    x, unbatched = _as_batch(as_float_array(x, "input"))
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
+    divisor = _divisor(x.shape, geometry, count_include_pad, divisor_override)
+    x_pad = _padded(x, padding, _extent((kh, kw), (sh, sw), (1, 1), (h_out, w_out)), 0.0)
+    cols = x_pad[_offset(3, 0, sw, 1, w_out)].copy()                     # (N, C, rows, W_out)
+    for b in range(1, kw):
+        cols += x_pad[_offset(3, b, sw, 1, w_out)]
+    out = cols[_offset(2, 0, sh, 1, h_out)].copy()                       # (N, C, H_out, W_out)
+    for a in range(1, kh):
+        out += cols[_offset(2, a, sh, 1, h_out)]
+    out /= divisor
+    cache = (x.shape, x_pad.shape, cols.shape, x.dtype, geometry, divisor, unbatched)
+    return (out[0] if unbatched else out), cache
 
 
 def avg_pool2d_backward(grad_output, cache) -> np.ndarray:
-    """Gradient of average pooling: each output's gradient is shared equally by its kH*kW inputs.
+    """Gradient of average pooling: each output's gradient, divided by its divisor, goes to every pixel of its window.
 
-    Math: grad_x_pad[n, c, i*sH+a, j*sW+b] += grad_output[n, c, i, j] / (kH*kW) for every (a, b).
+    Math: grad_x_pad[n, c, i*sH + a, j*sW + b] += grad_output[n, c, i, j] / divisor[i, j] for every (a, b).
 
-    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W). Taught in 03_pooling.
+    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
-    x_shape, x_pad_shape, dtype, kernel_hw, stride, padding, out_hw = cache
-    g = _check_grad_output(grad_output, (*x_shape[:2], *out_hw), dtype)
-    share = g / (kernel_hw[0] * kernel_hw[1])  # (N, C, H_out, W_out)
-    return _scatter(lambda a, b: share, x_pad_shape, kernel_hw, stride, out_hw, x_shape, padding, dtype)
+    x_shape, x_pad_shape, cols_shape, dtype, geometry, divisor, unbatched = cache
+    (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
+    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out), dtype)
+    share = (g[None] if unbatched else g) / divisor                      # (N, C, H_out, W_out)
+    share = share.astype(dtype, copy=False)
+    grad_cols = np.zeros(cols_shape, dtype=dtype)                        # (N, C, rows, W_out)
+    for a in range(kh):
+        grad_cols[_offset(2, a, sh, 1, h_out)] += share
+    grad_pad = np.zeros(x_pad_shape, dtype=dtype)                        # (N, C, rows, columns)
+    for b in range(kw):
+        grad_pad[_offset(3, b, sw, 1, w_out)] += grad_cols
+    grad = _unpad(grad_pad, x_shape, padding)
+    return grad[0] if unbatched else grad
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> np.ndarray:
     """``torch.nn.functional.avg_pool2d`` in NumPy (forward only); see `avg_pool2d_forward`. Taught in 03_pooling."""
-    return avg_pool2d_forward(x, kernel_size, stride, padding)[0]
+    return avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)[0]
 
 
 # -- the naive loops, for reading -----------------------------------------------------------------
-def _pool_naive(x, kernel_size, stride, padding, reduce, pad_value):
-    x, (kh, kw), (sh, sw), padding, (h_out, w_out) = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, padding, value=pad_value)
-    n_batch, channels = x.shape[:2]
-    out = np.zeros((n_batch, channels, h_out, w_out), dtype=x.dtype)
-    for n in range(n_batch):
-        for c in range(channels):
+def _window_pixels(i, size, k, s, p, d):
+    """The input rows (or columns) that window ``i`` covers, padding left out."""
+    return [i * s - p + a * d for a in range(k) if 0 <= i * s - p + a * d < size]
+
+
+def _windows_naive(x, geometry):
+    """Yield (n, c, i, j, rows, cols) for every window, rows and cols in input coordinates."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = geometry
+    h, w = x.shape[2:]
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
             for i in range(h_out):
                 for j in range(w_out):
-                    out[n, c, i, j] = reduce(x_pad[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw])
-    return out
+                    yield n, c, i, j, _window_pixels(i, h, kh, sh, ph, dh), \
+                        _window_pixels(j, w, kw, sw, pw, dw)
 
 
-def max_pool2d_naive(x, kernel_size, stride=None, padding=0) -> np.ndarray:
+def _torch_winner(window):
+    """Row-major scan of a window: a value wins if strictly larger than the best so far, or if it is NaN."""
+    best, winner = -np.inf, (0, 0)
+    for a in range(window.shape[0]):
+        for b in range(window.shape[1]):
+            if window[a, b] > best or np.isnan(window[a, b]):
+                best, winner = window[a, b], (a, b)
+    return winner
+
+
+def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> np.ndarray:
     """Max pooling as loops over (n, c, i, j): the largest value of each window. Taught in 03_pooling."""
-    return _pool_naive(x, kernel_size, stride, padding, np.max, -np.inf)
+    x, unbatched = _as_batch(as_float_array(x, "input"))
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = np.zeros((*x.shape[:2], *geometry[4]), dtype=x.dtype)
+    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
+        out[n, c, i, j] = np.max(x[n, c][np.ix_(rows, cols)], initial=-np.inf)  # -inf: a window of padding only
+    return out[0] if unbatched else out
 
 
-def avg_pool2d_naive(x, kernel_size, stride=None, padding=0) -> np.ndarray:
-    """Average pooling as loops over (n, c, i, j): the mean of each zero-padded window. Taught in 03_pooling."""
-    return _pool_naive(x, kernel_size, stride, padding, np.mean, 0.0)
+def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
+                              ceil_mode=False) -> np.ndarray:
+    """Max pooling's backward as loops: each window's gradient goes to its winner. Taught in 03_pooling."""
+    x, unbatched = _as_batch(as_float_array(x, "input"))
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    g = np.asarray(grad_output, dtype=x.dtype).reshape(*x.shape[:2], *geometry[4])
+    grad = np.zeros_like(x)
+    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
+        if not rows or not cols:
+            continue  # a window that holds only padding (possible with dilation) passes no gradient on
+        a, b = _torch_winner(x[n, c][np.ix_(rows, cols)])
+        grad[n, c, rows[a], cols[b]] += g[n, c, i, j]
+    return grad[0] if unbatched else grad
 
 
-def _pool_backward_naive(grad_output, x, kernel_size, stride, padding, route, pad_value):
-    x, (kh, kw), (sh, sw), (ph, pw), (h_out, w_out) = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, (ph, pw), value=pad_value)
-    grad_pad = np.zeros_like(x_pad)
-    grad_output = np.asarray(grad_output, dtype=x.dtype)
-    n_batch, channels, h, w = x.shape
-    for n in range(n_batch):
-        for c in range(channels):
-            for i in range(h_out):
-                for j in range(w_out):
-                    rows, cols = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
-                    grad_pad[n, c, rows, cols] += route(x_pad[n, c, rows, cols], grad_output[n, c, i, j])
-    return grad_pad[:, :, ph:ph + h, pw:pw + w]
+def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                     divisor_override=None) -> np.ndarray:
+    """Average pooling as loops over (n, c, i, j): each window's sum over its divisor. Taught in 03_pooling."""
+    x, unbatched = _as_batch(as_float_array(x, "input"))
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
+    out = np.zeros((*x.shape[:2], *geometry[4]), dtype=x.dtype)
+    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
+        out[n, c, i, j] = np.sum(x[n, c][np.ix_(rows, cols)]) / divisor[i, j]
+    return out[0] if unbatched else out
 
 
-def _to_first_max(window, g):
-    share = np.zeros_like(window)
-    share[np.unravel_index(np.argmax(window), window.shape)] = g  # first maximum, row-major
-    return share
-
-
-def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0) -> np.ndarray:
-    """Max pooling's backward as loops: each window's gradient goes to its first maximum. Taught in 03_pooling."""
-    return _pool_backward_naive(grad_output, x, kernel_size, stride, padding, _to_first_max, -np.inf)
-
-
-def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0) -> np.ndarray:
+def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                              count_include_pad=True, divisor_override=None) -> np.ndarray:
     """Average pooling's backward as loops: each window's gradient is shared by its pixels. Taught in 03_pooling."""
-    return _pool_backward_naive(grad_output, x, kernel_size, stride, padding,
-                                lambda window, g: np.full_like(window, g / window.size), 0.0)
+    x, unbatched = _as_batch(as_float_array(x, "input"))
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
+    g = np.asarray(grad_output, dtype=x.dtype).reshape(*x.shape[:2], *geometry[4])
+    grad = np.zeros_like(x)
+    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
+        grad[n, c][np.ix_(rows, cols)] += g[n, c, i, j] / divisor[i, j]
+    return grad[0] if unbatched else grad
 
 
 # -- the modules ----------------------------------------------------------------------------------
-class _Pool2d(Module):
-    """What MaxPool2d and AvgPool2d share: the arguments, checked when the layer is built."""
+class MaxPool2d(Module):
+    """Max pooling with ``torch.nn.MaxPool2d``'s arguments, in its order (``stride=None`` means ``kernel_size``).
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        kernel_hw = pair(kernel_size, "kernel_size", minimum=1)
-        if stride is not None:
-            pair(stride, "stride", minimum=1)
-        check_pool_padding(kernel_hw, pair(padding, "padding", minimum=0))
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride  # as torch.nn.MaxPool2d stores it
-        self.padding = padding
-        self._cache = None
+    Math: out[n, c, i, j] = max of the window x_pad[n, c, i*sH + a*dH, j*sW + b*dW] (padding -inf).
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    Shape: input (N, C, H, W) or (C, H, W) -> output (N, C, H_out, W_out) or (C, H_out, W_out),
+    H_out = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1 (ceil with ``ceil_mode``).
 
-
-class MaxPool2d(_Pool2d):
-    """Max pooling with ``torch.nn.MaxPool2d``'s arguments (``stride=None`` means ``kernel_size``).
-
-    Math: out[n, c, i, j] = max of the window x_pad[n, c, i*sH : i*sH+kH, j*sW : j*sW+kW] (padding -inf).
-
-    Shape: input (N, C, H, W) -> output (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
-
-    No parameters; ``backward(grad_output)`` returns the gradient with respect to the input.
-    Taught in 03_pooling.
+    ``return_indices=True`` is refused (PyTorch's flat indices are not kept). No parameters;
+    ``backward(grad_output)`` returns the gradient with respect to the input. Taught in 03_pooling.
     """
 
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        if return_indices:
+            raise ValueError("return_indices=True is not supported; use max_pool2d_forward, whose cache holds "
+                             "each window's winner")
+        check_pool_arguments(kernel_size, stride, padding, dilation)
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride  # as torch.nn.MaxPool2d stores it
+        self.return_indices, self.ceil_mode = False, ceil_mode
+        self._cache = None
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self._cache = max_pool2d_forward(x, self.kernel_size, self.stride, self.padding)
+        out, self._cache = max_pool2d_forward(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                                              self.ceil_mode)
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         return max_pool2d_backward(grad_output, self._saved(self._cache))
 
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
-class AvgPool2d(_Pool2d):
-    """Average pooling with ``torch.nn.AvgPool2d``'s arguments (zero padding counted in the mean).
 
-    Math: out[n, c, i, j] = mean of the window x_pad[n, c, i*sH : i*sH+kH, j*sW : j*sW+kW] (padding 0).
+class AvgPool2d(Module):
+    """Average pooling with ``torch.nn.AvgPool2d``'s arguments, in its order (zero padding counted by default).
 
-    Shape: input (N, C, H, W) -> output (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
+    Math: out[n, c, i, j] = sum of the window x_pad[n, c, i*sH + a, j*sW + b] / divisor (padding 0).
+
+    Shape: input (N, C, H, W) or (C, H, W) -> output (N, C, H_out, W_out) or (C, H_out, W_out),
+    H_out = floor((H + 2*pH - kH) / sH) + 1 (ceil with ``ceil_mode``).
 
     No parameters; ``backward(grad_output)`` returns the gradient with respect to the input.
     Taught in 03_pooling.
     """
 
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        check_pool_arguments(kernel_size, stride, padding)
+        if divisor_override is not None:
+            check_int(divisor_override, "divisor_override", minimum=1)
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride  # as torch.nn.AvgPool2d stores it
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+        self._cache = None
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self._cache = avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding)
+        out, self._cache = avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                              self.count_include_pad, self.divisor_override)
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         return avg_pool2d_backward(grad_output, self._saved(self._cache))
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def check_pool_arguments(kernel_size, stride=None, padding=0, dilation=1) -> None:
+    """The checks a pooling module makes when it is built (the input's size is checked at forward)."""
+    kernel = pair(kernel_size, "kernel_size", minimum=1)
+    if stride is not None:
+        pair(stride, "stride", minimum=1)
+    pair(dilation, "dilation", minimum=1)
+    check_pool_padding(kernel, pair(padding, "padding", minimum=0))

@@ -17,7 +17,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_float, check_int, check_maxout, check_same_dtype
-from cnnlib.torch_nn.linear import add_linear_parameters, reset_linear_parameters
+from cnnlib.torch_nn.linear import add_linear_parameters, require_tensor, reset_linear_parameters
 
 
 def _check_grad_output(grad_output, shape):
@@ -33,10 +33,13 @@ def relu_forward(x):
 
 
 def relu_backward(grad_output, cache):
-    """d relu / dx = 1 where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
+    """d relu / dx = 0 where x <= 0, else 1 (0 at x = 0; a NaN passes the gradient through, as in PyTorch).
+
+    ``cache`` may be the input or the output: both are <= 0 at the same places.
+    """
     x = cache
     grad_output = _check_grad_output(grad_output, x.shape)
-    return torch.where(x > 0, grad_output, 0)
+    return torch.where(x <= 0, 0, grad_output)
 
 
 def sigmoid_forward(x):
@@ -93,10 +96,10 @@ def elu_forward(x, alpha=1.0):
 
 
 def elu_backward(grad_output, cache):
-    """d elu / dx = 1 where x > 0, else alpha * exp(x)."""
+    """d elu / dx = alpha * exp(x) where x <= 0, else 1 (a NaN passes the gradient through, as in PyTorch)."""
     x, alpha = cache
     grad_output = _check_grad_output(grad_output, x.shape)
-    return torch.where(x > 0, grad_output, grad_output * alpha * torch.exp(torch.clamp_max(x, 0)))
+    return torch.where(x <= 0, grad_output * alpha * torch.exp(torch.clamp_max(x, 0)), grad_output)
 
 
 def maxout_forward(x, weight, bias=None, pieces=2):
@@ -139,103 +142,121 @@ def maxout_backward(grad_output, cache):
 class ReLUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        out, ctx.cache = relu_forward(x)
+        out, _ = relu_forward(x)
+        ctx.save_for_backward(out)  # the output, as torch's ReLU: changing it in place then raises at backward
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return relu_backward(grad_output, ctx.cache)
+        out, = ctx.saved_tensors
+        return relu_backward(grad_output, out)
 
 
 class SigmoidFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        out, ctx.cache = sigmoid_forward(x)
+        out, _ = sigmoid_forward(x)
+        ctx.save_for_backward(out)  # autograd checks it was not changed in place before backward
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return sigmoid_backward(grad_output, ctx.cache)
+        out, = ctx.saved_tensors
+        return sigmoid_backward(grad_output, out)
 
 
 class TanhFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        out, ctx.cache = tanh_forward(x)
+        out, _ = tanh_forward(x)
+        ctx.save_for_backward(out)  # autograd checks it was not changed in place before backward
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return tanh_backward(grad_output, ctx.cache)
+        out, = ctx.saved_tensors
+        return tanh_backward(grad_output, out)
 
 
 class LeakyReLUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, negative_slope):
-        out, ctx.cache = leaky_relu_forward(x, negative_slope)
+        out, (_, ctx.negative_slope) = leaky_relu_forward(x, negative_slope)
+        ctx.save_for_backward(x)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return leaky_relu_backward(grad_output, ctx.cache), None
+        x, = ctx.saved_tensors
+        return leaky_relu_backward(grad_output, (x, ctx.negative_slope)), None
 
 
 class ELUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, alpha):
-        out, ctx.cache = elu_forward(x, alpha)
+        out, (_, ctx.alpha) = elu_forward(x, alpha)
+        ctx.save_for_backward(x)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return elu_backward(grad_output, ctx.cache), None
+        x, = ctx.saved_tensors
+        return elu_backward(grad_output, (x, ctx.alpha)), None
 
 
 class MaxoutFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, pieces):
-        out, ctx.cache = maxout_forward(x, weight, bias, pieces)
+        out, (_, _, ctx.has_bias, ctx.pieces, winner) = maxout_forward(x, weight, bias, pieces)
+        ctx.save_for_backward(x, weight, winner)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return (*maxout_backward(grad_output, ctx.cache), None)
+        x, weight, winner = ctx.saved_tensors
+        return (*maxout_backward(grad_output, (x, weight, ctx.has_bias, ctx.pieces, winner)), None)
 
 
 # -- functions (torch.nn.functional's names) -------------------------------------------------------------
 def relu(x):
     """relu(x) = max(0, x), elementwise."""
+    require_tensor(x, "input")
     return ReLUFunction.apply(x)
 
 
 def sigmoid(x):
     """sigmoid(x) = 1 / (1 + exp(-x)), elementwise, stable for any x."""
+    require_tensor(x, "input")
     return SigmoidFunction.apply(x)
 
 
 def tanh(x):
     """tanh(x), elementwise."""
+    require_tensor(x, "input")
     return TanhFunction.apply(x)
 
 
 def leaky_relu(x, negative_slope=0.01):
     """leaky_relu(x) = max(negative_slope * x, x) for 0 <= negative_slope <= 1."""
+    require_tensor(x, "input")
     return LeakyReLUFunction.apply(x, negative_slope)
 
 
 def elu(x, alpha=1.0):
     """elu(x) = x if x > 0 else alpha * (exp(x) - 1), elementwise."""
+    require_tensor(x, "input")
     return ELUFunction.apply(x, alpha)
 
 
 def maxout(x, weight, bias=None, pieces=2):
     """Maxout: the largest of ``pieces`` linear maps, per output feature (see `maxout_forward`)."""
+    require_tensor(x, "input")
     return MaxoutFunction.apply(x, weight, bias, pieces)
 
 

@@ -16,6 +16,13 @@ from torch.autograd.function import once_differentiable
 from cnnlib.checks import check_int, check_linear, check_same_dtype
 
 
+def require_tensor(value, name: str) -> None:
+    """cnnlib.torch_nn works on tensors: anything else is a TypeError that says how to make one."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}; pass torch.as_tensor({name}) "
+                        f"(or use cnnlib.numpy_nn for NumPy arrays)")
+
+
 def _prepare(x, weight, bias):
     check_linear(x.shape, weight.shape, None if bias is None else bias.shape)
     check_same_dtype(x.dtype, weight.dtype, None if bias is None else bias.dtype)
@@ -64,17 +71,23 @@ def linear_backward(grad_output, cache):
 
 
 class LinearFunction(torch.autograd.Function):
-    """linear as an autograd node: backward calls ``linear_backward``."""
+    """linear as an autograd node: backward calls ``linear_backward``.
+
+    ``x`` and ``weight`` go through ``save_for_backward``, so a change in place between forward and
+    backward (an optimizer step first) raises, as it does in PyTorch, instead of giving a wrong gradient.
+    """
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        out, ctx.cache = linear_forward(x, weight, bias)
+        out, (_, _, ctx.has_bias) = linear_forward(x, weight, bias)
+        ctx.save_for_backward(x, weight)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return linear_backward(grad_output, ctx.cache)
+        x, weight = ctx.saved_tensors
+        return linear_backward(grad_output, (x, weight, ctx.has_bias))
 
 
 def linear(x, weight, bias=None):
@@ -82,6 +95,10 @@ def linear(x, weight, bias=None):
 
     Shape: x (*, in_features), weight (out_features, in_features) -> (*, out_features).
     """
+    require_tensor(x, "input")
+    require_tensor(weight, "weight")
+    if bias is not None:
+        require_tensor(bias, "bias")
     return LinearFunction.apply(x, weight, bias)
 
 

@@ -1,33 +1,56 @@
-"""Max and average pooling from strided windows, backward by hand (taught in 03_pooling).
+"""Max and average pooling in tensor operations, backward by hand (taught in 03_pooling).
 
-The same algorithm, step for step and name for name, as ``cnnlib.numpy_nn.pooling``, on tensors
-of any device and dtype. Every window is read through a strided view of the padded input
-(`cnnlib.torch_nn.conv.windows`, no copy) and reduced:
+The same algorithm, step for step and name for name, as ``cnnlib.numpy_nn.pooling`` (whose
+`pool_geometry` checks the arguments here too), on tensors of any device and dtype, with
+``torch.nn.functional``'s arguments: ``stride=None`` means ``kernel_size``, ``padding`` at most half
+the kernel, ``dilation`` and ``ceil_mode``, and for average pooling ``count_include_pad`` and
+``divisor_override``; inputs (N, C, H, W) or unbatched (C, H, W).
 
-    max:      out[n, c, i, j] = max  of x_pad[n, c, i*sH : i*sH+kH, j*sW : j*sW+kW]
-    average:  out[n, c, i, j] = mean of the same window
+    max:      out[n, c, i, j] = max over a, b of x_pad[n, c, i*sH + a*dH, j*sW + b*dW]   (padding -inf)
+    average:  out[n, c, i, j] = sum of the same window / its divisor                   (padding 0)
 
-As in PyTorch, ``stride=None`` means ``stride=kernel_size``, max pooling pads with -inf, average
-pooling pads with zeros and divides by kH*kW, and the padding is at most half the kernel.
-Backward: max routes each output gradient to the first maximum of its window; average shares it
-equally. Overlapping windows (3x3, stride 2) add up. ``torch.nn.functional.max_pool2d`` and
-``avg_pool2d`` are never called; `MaxPool2dFunction` and `AvgPool2dFunction` hand the pairs to autograd.
+A window is reduced over its columns first, then over its rows: two short loops over the kernel
+offsets on strided slices, no copy of the windows. Max pooling's gradient goes to the first
+maximum of each window in row-major order, or to its last NaN, as PyTorch's CPU kernel routes it.
+``torch.nn.functional.max_pool2d`` and ``avg_pool2d`` are never called; `MaxPool2dFunction` and
+`AvgPool2dFunction` hand the pairs to autograd.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 
-from cnnlib.checks import check_pool_padding, check_window, pair
-from cnnlib.torch_nn.conv import pad2d, windows
+from cnnlib.checks import check_int
+from cnnlib.numpy_nn.pooling import (_divisor, _extent, _first_real_offset, _offset, _window_pixels,  # same slices
+                                     check_pool_arguments, pool_geometry)
+from cnnlib.torch_nn.linear import require_tensor
 
 
-def _prepare(x, kernel_size, stride, padding):
-    if stride is None:
-        stride = kernel_size
-    kernel_hw, stride, padding, out_hw = check_window(x.shape, kernel_size, stride, padding)
-    check_pool_padding(kernel_hw, padding)
-    return kernel_hw, stride, padding, out_hw
+def _as_batch(x):
+    require_tensor(x, "input")
+    return (x.unsqueeze(0), True) if x.dim() == 3 else (x, False)
+
+
+def _padded(x, padding, extent, value):
+    (ph, pw), (eh, ew) = padding, extent
+    h, w = x.shape[2:]
+    if ph == pw == 0 and eh <= h and ew <= w:
+        return x[:, :, :eh, :ew]
+    x_pad = x.new_full((*x.shape[:2], eh, ew), value)
+    rows, cols = min(h, eh - ph), min(w, ew - pw)
+    x_pad[:, :, ph:ph + rows, pw:pw + cols] = x[:, :, :rows, :cols]
+    return x_pad
+
+
+def _unpad(grad_pad, x_shape, padding):
+    (ph, pw), (h, w) = padding, x_shape[2:]
+    if ph == pw == 0 and tuple(grad_pad.shape[2:]) == (h, w):
+        return grad_pad
+    rows, cols = min(h, grad_pad.shape[2] - ph), min(w, grad_pad.shape[3] - pw)
+    grad = grad_pad.new_zeros(x_shape)
+    grad[:, :, :rows, :cols] = grad_pad[:, :, ph:ph + rows, pw:pw + cols]
+    return grad
 
 
 def _check_grad_output(grad_output, expected):
@@ -36,222 +59,278 @@ def _check_grad_output(grad_output, expected):
     return grad_output
 
 
-def _scatter(per_offset, x_pad_shape, kernel_hw, stride, out_hw, x_shape, padding, like):
-    """Add ``per_offset(a, b)`` (an (N, C, H_out, W_out) tensor) onto the pixels that kernel offset
-    (a, b) read, for every offset; return the gradient of the unpadded input. Loops over kH*kW only."""
-    (kh, kw), (sh, sw), (h_out, w_out), (ph, pw) = kernel_hw, stride, out_hw, padding
-    grad_pad = like.new_zeros(x_pad_shape)  # (N, C, Hp, Wp), on like's device, in its dtype
-    for a in range(kh):
-        for b in range(kw):
-            grad_pad[:, :, a:a + (h_out - 1) * sh + 1:sh, b:b + (w_out - 1) * sw + 1:sw] += per_offset(a, b)
-    h, w = x_shape[2:]
-    return grad_pad[:, :, ph:ph + h, pw:pw + w].contiguous()  # (N, C, H, W)
-
-
 # -- max pooling ----------------------------------------------------------------------------------------
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    """Max pooling; returns ``(out, cache)`` for `max_pool2d_backward`.
+def _running_max(views, start, nan_wins):
+    """Elementwise maximum of ``views`` in order, and which won: strictly larger, or NaN with ``nan_wins``."""
+    best = views[0].clone()
+    winner = torch.as_tensor(start, dtype=torch.uint8, device=best.device).expand(best.shape).clone()
+    for k, v in enumerate(views[1:], start=1):
+        better = v > best
+        if nan_wins:
+            better |= v.isnan()
+        torch.maximum(best, v, out=best)
+        winner.masked_fill_(better, k)
+    return best, winner
 
-    Math: out[n, c, i, j] = max_{a<kH, b<kW} x_pad[n, c, i*sH+a, j*sW+b], with x_pad padded by -inf.
 
-    Shape:
-        x: (N, C, H, W) -> out: (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
+def _max_stages(x_pad, geometry, nan_wins):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = geometry
+    start_w = _first_real_offset(w_out, sw, pw, dw)
+    start_h = _first_real_offset(h_out, sh, ph, dh)[:, None]
+    cols, col_winner = _running_max([x_pad[_offset(3, b, sw, dw, w_out)] for b in range(kw)], start_w, nan_wins)
+    out, row_winner = _running_max([cols[_offset(2, a, sh, dh, h_out)] for a in range(kh)], start_h, nan_wins)
+    return out, col_winner, row_winner
 
-    The cache keeps, for every output pixel, which of the kH*kW window positions won (row-major
-    index a*kW + b). Taught in 03_pooling.
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Max pooling; returns ``(out, cache)`` for `max_pool2d_backward` (see ``cnnlib.numpy_nn.pooling``).
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) or (C, H_out, W_out),
+    H_out = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1. Taught in 03_pooling.
     """
-    kernel_hw, stride, padding, out_hw = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, padding, value=float("-inf"))                    # (N, C, Hp, Wp)
-    n, c = x.shape[:2]
-    patches = windows(x_pad, kernel_hw, stride, out_hw).reshape(n, c, *out_hw, -1)  # (N, C, H_out, W_out, kH*kW)
-    winner = patches.argmax(dim=-1)                                   # (N, C, H_out, W_out): first maximum
-    out = patches.gather(-1, winner.unsqueeze(-1)).squeeze(-1)        # (N, C, H_out, W_out)
-    cache = (winner, x.shape, x_pad.shape, kernel_hw, stride, padding, out_hw)
-    return out, cache
+    x, unbatched = _as_batch(x)
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    x_pad = _padded(x, geometry[2], _extent(*(geometry[i] for i in (0, 1, 3, 4))), float("-inf"))
+    out, col_winner, row_winner = _max_stages(x_pad, geometry, nan_wins=False)
+    if out.isnan().any():  # rare: redo with PyTorch's rule that a window's last NaN wins
+        out, col_winner, row_winner = _max_stages(x_pad, geometry, nan_wins=True)
+    cache = (col_winner, row_winner, x.shape, x_pad.shape, geometry, unbatched)
+    return (out[0] if unbatched else out), cache
 
 
 def max_pool2d_backward(grad_output, cache):
-    """Gradient of max pooling: each output's gradient goes to the input that was the maximum.
+    """Gradient of max pooling: each output's gradient goes to its window's winner, rows first, then columns.
 
-    Math: grad_x_pad[n, c, i*sH+a, j*sW+b] += grad_output[n, c, i, j] if (a, b) won window (i, j).
-
-    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W). Taught in 03_pooling.
+    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
-    winner, x_shape, x_pad_shape, kernel_hw, stride, padding, out_hw = cache
-    g = _check_grad_output(grad_output, (*x_shape[:2], *out_hw))
-    kw = kernel_hw[1]
-    return _scatter(lambda a, b: torch.where(winner == a * kw + b, g, 0),
-                    x_pad_shape, kernel_hw, stride, out_hw, x_shape, padding, like=g)
+    col_winner, row_winner, x_shape, x_pad_shape, geometry, unbatched = cache
+    (kh, kw), (sh, sw), padding, (dh, dw), (h_out, w_out) = geometry
+    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out))
+    g = g.unsqueeze(0) if unbatched else g
+    grad_cols = g.new_zeros(col_winner.shape)                            # (N, C, rows, W_out)
+    for a in range(kh):
+        grad_cols[_offset(2, a, sh, dh, h_out)] += torch.where(row_winner == a, g, 0)
+    grad_pad = g.new_zeros(x_pad_shape)                                  # (N, C, rows, columns)
+    for b in range(kw):
+        grad_pad[_offset(3, b, sw, dw, w_out)] += torch.where(col_winner == b, grad_cols, 0)
+    grad = _unpad(grad_pad, x_shape, padding)
+    return grad[0] if unbatched else grad
 
 
 # -- average pooling ------------------------------------------------------------------------------------
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    """Average pooling (zero padding counted, as PyTorch's default); returns ``(out, cache)``.
+def _as_divisor(divisor, like):
+    return divisor if isinstance(divisor, int) else torch.as_tensor(divisor, dtype=like.dtype, device=like.device)
 
-    Math: out[n, c, i, j] = (1 / (kH*kW)) * sum_{a<kH, b<kW} x_pad[n, c, i*sH+a, j*sW+b].
 
-    Shape:
-        x: (N, C, H, W) -> out: (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    """Average pooling; returns ``(out, cache)`` for `avg_pool2d_backward` (see ``cnnlib.numpy_nn.pooling``).
 
-    Taught in 03_pooling.
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) or (C, H_out, W_out). Taught in 03_pooling.
     """
-    kernel_hw, stride, padding, out_hw = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, padding)                                                 # (N, C, Hp, Wp)
-    out = windows(x_pad, kernel_hw, stride, out_hw).mean(dim=(-2, -1))        # (N, C, H_out, W_out)
-    return out, (x.shape, x_pad.shape, kernel_hw, stride, padding, out_hw)
+    if not isinstance(count_include_pad, bool):
+        raise ValueError(f"count_include_pad must be True or False, got {count_include_pad!r}")
+    x, unbatched = _as_batch(x)
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
+    divisor = _as_divisor(_divisor(x.shape, geometry, count_include_pad, divisor_override), x)
+    x_pad = _padded(x, padding, _extent((kh, kw), (sh, sw), (1, 1), (h_out, w_out)), 0.0)
+    cols = x_pad[_offset(3, 0, sw, 1, w_out)].clone()                    # (N, C, rows, W_out)
+    for b in range(1, kw):
+        cols += x_pad[_offset(3, b, sw, 1, w_out)]
+    out = cols[_offset(2, 0, sh, 1, h_out)].clone()                      # (N, C, H_out, W_out)
+    for a in range(1, kh):
+        out += cols[_offset(2, a, sh, 1, h_out)]
+    out /= divisor
+    cache = (x.shape, x_pad.shape, cols.shape, geometry, divisor, unbatched)
+    return (out[0] if unbatched else out), cache
 
 
 def avg_pool2d_backward(grad_output, cache):
-    """Gradient of average pooling: each output's gradient is shared equally by its kH*kW inputs.
+    """Gradient of average pooling: each output's gradient over its divisor goes to every pixel of its window.
 
-    Math: grad_x_pad[n, c, i*sH+a, j*sW+b] += grad_output[n, c, i, j] / (kH*kW) for every (a, b).
-
-    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W). Taught in 03_pooling.
+    Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
-    x_shape, x_pad_shape, kernel_hw, stride, padding, out_hw = cache
-    g = _check_grad_output(grad_output, (*x_shape[:2], *out_hw))
-    share = g / (kernel_hw[0] * kernel_hw[1])  # (N, C, H_out, W_out)
-    return _scatter(lambda a, b: share, x_pad_shape, kernel_hw, stride, out_hw, x_shape, padding, like=g)
+    x_shape, x_pad_shape, cols_shape, geometry, divisor, unbatched = cache
+    (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
+    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out))
+    share = (g.unsqueeze(0) if unbatched else g) / divisor
+    grad_cols = share.new_zeros(cols_shape)
+    for a in range(kh):
+        grad_cols[_offset(2, a, sh, 1, h_out)] += share
+    grad_pad = share.new_zeros(x_pad_shape)
+    for b in range(kw):
+        grad_pad[_offset(3, b, sw, 1, w_out)] += grad_cols
+    grad = _unpad(grad_pad, x_shape, padding)
+    return grad[0] if unbatched else grad
 
 
 # -- autograd nodes and the functions -------------------------------------------------------------------
 class MaxPool2dFunction(torch.autograd.Function):
-    """max_pool2d as an autograd node: forward keeps the cache, backward calls `max_pool2d_backward`."""
+    """max_pool2d as an autograd node: forward keeps the winners (no tensor of the input), backward routes."""
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding):
-        out, ctx.cache = max_pool2d_forward(x, kernel_size, stride, padding)
+    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
+        out, ctx.cache = max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return max_pool2d_backward(grad_output, ctx.cache), None, None, None
+        return max_pool2d_backward(grad_output, ctx.cache), None, None, None, None, None
 
 
 class AvgPool2dFunction(torch.autograd.Function):
-    """avg_pool2d as an autograd node: forward keeps the cache, backward calls `avg_pool2d_backward`."""
+    """avg_pool2d as an autograd node: the cache holds shapes and the divisor only, no tensor of the input."""
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding):
-        out, ctx.cache = avg_pool2d_forward(x, kernel_size, stride, padding)
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        out, ctx.cache = avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                            divisor_override)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return avg_pool2d_backward(grad_output, ctx.cache), None, None, None
+        return (avg_pool2d_backward(grad_output, ctx.cache),) + (None,) * 6
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """``torch.nn.functional.max_pool2d`` from strided windows, differentiable through `max_pool2d_backward`.
-
-    Shape: (N, C, H, W) -> (N, C, H_out, W_out). Taught in 03_pooling.
-    """
-    return MaxPool2dFunction.apply(x, kernel_size, stride, padding)
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """``torch.nn.functional.max_pool2d``, differentiable through `max_pool2d_backward`. Taught in 03_pooling."""
+    require_tensor(x, "input")
+    return MaxPool2dFunction.apply(x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """``torch.nn.functional.avg_pool2d`` from strided windows, differentiable through `avg_pool2d_backward`.
-
-    Shape: (N, C, H, W) -> (N, C, H_out, W_out). Taught in 03_pooling.
-    """
-    return AvgPool2dFunction.apply(x, kernel_size, stride, padding)
-
-
-# -- the naive loops, for reading -----------------------------------------------------------------------
-def _pool_naive(x, kernel_size, stride, padding, reduce, pad_value):
-    (kh, kw), (sh, sw), padding, (h_out, w_out) = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, padding, value=pad_value)
-    out = x.new_zeros(*x.shape[:2], h_out, w_out)                            # (N, C, H_out, W_out)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = x_pad[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]   # (N, C, kH, kW)
-            out[:, :, i, j] = reduce(window.flatten(start_dim=2))
-    return out
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """``torch.nn.functional.avg_pool2d``, differentiable through `avg_pool2d_backward`. Taught in 03_pooling."""
+    require_tensor(x, "input")
+    return AvgPool2dFunction.apply(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
-def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
-    """Max pooling as loops over output pixels: the largest value of each window. Taught in 03_pooling."""
-    return _pool_naive(x, kernel_size, stride, padding, lambda w: w.max(dim=-1).values, float("-inf"))
-
-
-def avg_pool2d_naive(x, kernel_size, stride=None, padding=0):
-    """Average pooling as loops over output pixels: the mean of each zero-padded window. Taught in 03_pooling."""
-    return _pool_naive(x, kernel_size, stride, padding, lambda w: w.mean(dim=-1), 0.0)
-
-
-def _pool_backward_naive(grad_output, x, kernel_size, stride, padding, route, pad_value):
-    (kh, kw), (sh, sw), (ph, pw), (h_out, w_out) = _prepare(x, kernel_size, stride, padding)
-    x_pad = pad2d(x, (ph, pw), value=pad_value)
-    grad_pad = torch.zeros_like(x_pad)
+# -- the naive loops, for reading: one window at a time, over the whole batch ----------------------------
+def _windows(x, geometry):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = geometry
     h, w = x.shape[2:]
     for i in range(h_out):
         for j in range(w_out):
-            rows, cols = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
-            grad_pad[:, :, rows, cols] += route(x_pad[:, :, rows, cols], grad_output[:, :, i, j])
-    return grad_pad[:, :, ph:ph + h, pw:pw + w]
+            yield i, j, _window_pixels(i, h, kh, sh, ph, dh), _window_pixels(j, w, kw, sw, pw, dw)
 
 
-def _to_first_max(window, g):
-    """(N, C, kH, kW) windows, (N, C) gradients: each gradient lands on its window's first maximum."""
-    flat = window.flatten(start_dim=2)                                     # (N, C, kH*kW)
-    share = torch.zeros_like(flat).scatter_(-1, flat.argmax(dim=-1, keepdim=True), g.unsqueeze(-1))
-    return share.reshape(window.shape)
+def _window(x, rows, cols):
+    return x[:, :, rows][:, :, :, cols].flatten(start_dim=2)  # (N, C, pixels), row-major
 
 
-def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0):
-    """Max pooling's backward as loops: each window's gradient goes to its first maximum. Taught in 03_pooling."""
-    return _pool_backward_naive(grad_output, x, kernel_size, stride, padding, _to_first_max, float("-inf"))
+def _torch_winner(flat):
+    """Per (n, c): the first maximum of the row-major window, or its last NaN (PyTorch's scan)."""
+    first_max = flat.argmax(dim=-1)                                       # the first maximum (no NaN)
+    nan = flat.isnan()
+    last_nan = flat.shape[-1] - 1 - nan.flip(-1).to(torch.uint8).argmax(dim=-1)
+    return torch.where(nan.any(dim=-1), last_nan, first_max)
 
 
-def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0):
+def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Max pooling as loops over output pixels: the largest value of each window. Taught in 03_pooling."""
+    x, unbatched = _as_batch(x)
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = x.new_full((*x.shape[:2], *geometry[4]), float("-inf"))        # -inf: a window of padding only
+    for i, j, rows, cols in _windows(x, geometry):
+        if rows and cols:
+            flat = _window(x, rows, cols)
+            out[:, :, i, j] = flat.gather(-1, _torch_winner(flat)[..., None])[..., 0]
+    return out[0] if unbatched else out
+
+
+def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Max pooling's backward as loops: each window's gradient goes to its winner. Taught in 03_pooling."""
+    x, unbatched = _as_batch(x)
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    g = grad_output.reshape(*x.shape[:2], *geometry[4])
+    grad = torch.zeros_like(x)
+    for i, j, rows, cols in _windows(x, geometry):
+        if rows and cols:
+            winner = _torch_winner(_window(x, rows, cols))               # (N, C) positions in the window
+            r = torch.as_tensor(rows, device=x.device)[winner // len(cols)]
+            c = torch.as_tensor(cols, device=x.device)[winner % len(cols)]
+            flat = grad.view(*x.shape[:2], x.shape[2] * x.shape[3])
+            flat.scatter_add_(-1, (r * x.shape[3] + c)[..., None], g[:, :, i, j, None])
+    return grad[0] if unbatched else grad
+
+
+def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                     divisor_override=None):
+    """Average pooling as loops over output pixels: each window's sum over its divisor. Taught in 03_pooling."""
+    x, unbatched = _as_batch(x)
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
+    out = x.new_zeros(*x.shape[:2], *geometry[4])
+    for i, j, rows, cols in _windows(x, geometry):
+        out[:, :, i, j] = _window(x, rows, cols).sum(dim=-1) / float(divisor[i, j])
+    return out[0] if unbatched else out
+
+
+def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                              count_include_pad=True, divisor_override=None):
     """Average pooling's backward as loops: each window's gradient is shared by its pixels. Taught in 03_pooling."""
-    def share(window, g):
-        return (g / (window.shape[2] * window.shape[3]))[:, :, None, None].expand_as(window)
-
-    return _pool_backward_naive(grad_output, x, kernel_size, stride, padding, share, 0.0)
+    x, unbatched = _as_batch(x)
+    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
+    g = grad_output.reshape(*x.shape[:2], *geometry[4])
+    grad = torch.zeros_like(x)
+    for i, j, rows, cols in _windows(x, geometry):
+        for r in rows:
+            grad[:, :, r, cols] += (g[:, :, i, j] / float(divisor[i, j]))[:, :, None]
+    return grad[0] if unbatched else grad
 
 
 # -- the modules ----------------------------------------------------------------------------------------
-class _Pool2d(torch.nn.Module):
-    """What MaxPool2d and AvgPool2d share: the arguments, checked when the layer is built."""
+class MaxPool2d(torch.nn.Module):
+    """Max pooling with ``torch.nn.MaxPool2d``'s arguments, in its order (``return_indices=True`` is refused).
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    Math: out[n, c, i, j] = max of the window x_pad[n, c, i*sH + a*dH, j*sW + b*dW] (padding -inf).
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) or (C, H_out, W_out). No parameters. Taught in 03_pooling.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        kernel_hw = pair(kernel_size, "kernel_size", minimum=1)
-        if stride is not None:
-            pair(stride, "stride", minimum=1)
-        check_pool_padding(kernel_hw, pair(padding, "padding", minimum=0))
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride  # as torch.nn.MaxPool2d stores it
-        self.padding = padding
+        if return_indices:
+            raise ValueError("return_indices=True is not supported; use max_pool2d_forward, whose cache holds "
+                             "each window's winner")
+        check_pool_arguments(kernel_size, stride, padding, dilation)
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = False, ceil_mode
+
+    def forward(self, x):
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(torch.nn.Module):
+    """Average pooling with ``torch.nn.AvgPool2d``'s arguments, in its order.
+
+    Math: out[n, c, i, j] = sum of the window x_pad[n, c, i*sH + a, j*sW + b] / divisor (padding 0).
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) or (C, H_out, W_out). No parameters. Taught in 03_pooling.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        check_pool_arguments(kernel_size, stride, padding)
+        if divisor_override is not None:
+            check_int(divisor_override, "divisor_override", minimum=1)
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, x):
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool2d(_Pool2d):
-    """Max pooling with ``torch.nn.MaxPool2d``'s arguments (``stride=None`` means ``kernel_size``).
-
-    Math: out[n, c, i, j] = max of the window x_pad[n, c, i*sH : i*sH+kH, j*sW : j*sW+kW] (padding -inf).
-
-    Shape: input (N, C, H, W) -> output (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
-    No parameters. Taught in 03_pooling.
-    """
-
-    def forward(self, x):
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-
-class AvgPool2d(_Pool2d):
-    """Average pooling with ``torch.nn.AvgPool2d``'s arguments (zero padding counted in the mean).
-
-    Math: out[n, c, i, j] = mean of the window x_pad[n, c, i*sH : i*sH+kH, j*sW : j*sW+kW] (padding 0).
-
-    Shape: input (N, C, H, W) -> output (N, C, H_out, W_out), H_out = floor((H + 2*pH - kH) / sH) + 1.
-    No parameters. Taught in 03_pooling.
-    """
-
-    def forward(self, x):
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)

@@ -92,7 +92,8 @@ def _conv_contenders(case, impls, device, rng):
         NAIVE: lambda: _naive_tasks(lambda: np_conv.conv2d_naive(x[:nb], w, b, s, p),
                                     lambda: np_conv.conv2d_backward_naive(g[:nb], x[:nb], w, b, s, p), None),
         NUMPY: lambda: _numpy_tasks(np_conv.conv2d_forward, np_conv.conv2d_backward, (x, w, b, s, p), g),
-        IM2COL: lambda: _numpy_tasks(np_conv.conv2d_forward, np_conv.conv2d_backward, (x, w, b, s, p, "im2col"), g),
+        IM2COL: lambda: _numpy_tasks(lambda *a: np_conv.conv2d_forward(*a, algorithm="im2col"), np_conv.conv2d_backward,
+                                      (x, w, b, s, p), g),
         TORCH_NN: lambda: _torch_tasks(lambda: th_conv.conv2d(*tensors, s, p), tensors, g_t, device),
         REFERENCE: lambda: _torch_tasks(lambda: layer(x_t), [x_t, layer.weight, layer.bias], g_t, device),
     }

@@ -72,7 +72,7 @@ def conv_arithmetic(n: int, kernel_size: int, stride: int = 1, padding: int = 0)
         fits = True
     except ValueError:
         fits = False
-        out = max(floor_output_size(n, kernel_size, stride, padding), 0)
+        out = 0 if kernel_size > padded else floor_output_size(n, kernel_size, stride, padding)
     positions = tuple(i * stride for i in range(out))
     ignored = padded - (positions[-1] + kernel_size) if positions else padded
     suggestion = padding if fits else nearest_fitting_padding(n, kernel_size, stride, padding)

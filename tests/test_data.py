@@ -318,8 +318,8 @@ def test_load_cifar10_missing_data_says_how_to_download(tmp_path):
 def _hostile_pickle(call_ndarray: bool) -> bytes:
     """A few bytes that would allocate 10**12 elements: ndarray((10**12,)) or _reconstruct(ndarray, (10**12,), b)."""
     if call_ndarray:
-        return b"\x80\x02cnumpy\nndarray\n\x8a\x05\x00\x10\xa5\xd4\xe8\x85\x85R."
-    return (b"\x80\x02cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\n\x8a\x05\x00\x10\xa5\xd4\xe8\x85"
+        return b"\x80\x02cnumpy\nndarray\n\x8a\x06\x00\x10\xa5\xd4\xe8\x00\x85\x85R."
+    return (b"\x80\x02cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\n\x8a\x06\x00\x10\xa5\xd4\xe8\x00\x85"
             b"C\x01b\x87R.")
 
 

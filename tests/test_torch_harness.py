@@ -16,6 +16,14 @@ import torch
 pytest.importorskip("expecttest")  # torch.testing._internal imports it
 from torch.testing._internal.common_methods_invocations import op_db  # noqa: E402
 
+# Importing torch's test utilities freezes torch.backends' flags for the whole process
+# (disable_global_flags); the rest of the suite sets cudnn flags, so they are thawed again.
+def _thaw_backend_flags():
+    torch.backends.flags_frozen.__globals__["__allow_nonbracketed_mutation_flag"] = True
+
+
+_thaw_backend_flags()
+
 import cnnlib.torch_nn.loss as L  # noqa: E402
 
 OURS = {  # op_db name -> our function, taking torch's positional arguments after the input
@@ -60,12 +68,15 @@ def _run(op, sample):
 
 def test_every_op_db_sample_gives_torchs_answer_or_a_clear_refusal():
     counts, failures = collections.Counter(), {}
-    for name, op, sample in _samples():
-        try:
-            counts[_run(op, sample)] += 1
-        except AssertionError as err:
-            counts["fail"] += 1
-            failures[name] = str(err).splitlines()[0]
+    try:
+        for name, op, sample in _samples():
+            try:
+                counts[_run(op, sample)] += 1
+            except AssertionError as err:
+                counts["fail"] += 1
+                failures[name] = str(err).splitlines()[0]
+    finally:
+        _thaw_backend_flags()
     print(dict(counts))
     assert failures == {}
     assert counts["pass"] + counts["refused"] >= 60  # op_db holds about 70 samples for these ops

@@ -15,9 +15,16 @@ them), e.g. ``epoch=10, history=history.as_dict()``. Introduced in 06_case_studi
     >>> save_checkpoint("lenet5.pt", model, optimizer, epoch=10)
     >>> load_checkpoint("lenet5.pt", model, optimizer)
     {'epoch': 10}
+
+Loading is all or nothing. The zip archive's CRC-32 checksums are verified first (``torch.load``
+does not verify them, so one flipped bit in a weight would load silently); then every key,
+shape and dtype is checked against the model, and the optimizer state against the optimizer,
+before anything is copied; should a copy still fail, the old values are put back. A damaged
+file (truncated, not a zip, a broken pickle) gives one ``ValueError`` that names the file.
 """
 from __future__ import annotations
 
+import copy
 import json
 import pickle
 import zipfile
@@ -69,32 +76,95 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
     if _is_torch_module(model):
         import torch
 
+        _check_zip(path)
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as err:
-            raise ValueError(_refused(path, "it holds objects other than tensors and plain values")) from err
+            raise ValueError(_refused(path, f"it holds objects other than tensors and plain values ({err})")) from err
+        except (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:
+            raise ValueError(f"{path} is damaged: torch.load could not read it ({type(err).__name__}: {err})") from err
         if not isinstance(state, dict) or not {"model", "optimizer", "meta"} <= set(state):
             raise ValueError(f"{path} is not a cnnlib checkpoint (expected the keys 'model', 'optimizer', 'meta')")
-        model.load_state_dict(state["model"])
+        _check_arrays(path, state["model"], model.state_dict(), lambda v: isinstance(v, torch.Tensor))
         if optimizer is not None:
-            if state["optimizer"] is None:
-                raise ValueError(f"{path} holds no optimizer state; call load_checkpoint without optimizer")
-            optimizer.load_state_dict(state["optimizer"])
+            _check_optimizer_state(path, state["optimizer"], optimizer)
+        old_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        old_optimizer = copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None
+        try:
+            model.load_state_dict(state["model"])
+            if optimizer is not None:
+                optimizer.load_state_dict(state["optimizer"])
+        except Exception as err:  # put everything back: a failed load changes nothing
+            model.load_state_dict(old_model)
+            if optimizer is not None:
+                optimizer.load_state_dict(old_optimizer)
+            raise ValueError(f"{path} does not fit the model or optimizer; nothing was changed ({err})") from err
         return state["meta"]
     if _is_numpy_module(model):
         if optimizer is not None:
             raise ValueError("optimizer must be None for a cnnlib.numpy_nn model: its checkpoints hold parameters only")
+        _check_zip(path)
         try:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
-        except (ValueError, zipfile.BadZipFile) as err:
+        except (ValueError, zipfile.BadZipFile, EOFError, OSError) as err:
             raise ValueError(_refused(path, f"it is not an .npz file of plain arrays ({err})")) from err
         if _META_KEY not in arrays:
             raise ValueError(f"{path} is not a cnnlib NumPy checkpoint (no {_META_KEY!r} entry)")
-        meta = json.loads(str(arrays.pop(_META_KEY)))
+        try:
+            meta = json.loads(str(arrays.pop(_META_KEY)))
+        except ValueError as err:
+            raise ValueError(f"{path} is damaged: its {_META_KEY!r} entry is not JSON ({err})") from err
+        _check_arrays(path, arrays, model.state_dict(),
+                      lambda v: np.issubdtype(v.dtype, np.number) or v.dtype == np.bool_)
         model.load_state_dict(arrays)
         return meta
     raise ValueError(f"model must be a torch.nn.Module or a cnnlib.numpy_nn Module, got {type(model).__name__}")
+
+
+def _check_zip(path) -> None:
+    """Both formats are zip archives: every member's CRC-32 must match, or a ValueError names the file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()  # reads every member and compares its checksum
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{path} is damaged or not a checkpoint: it is not a complete zip archive ({err})") from err
+    if bad is not None:
+        raise ValueError(f"{path} is damaged: the bytes of {bad!r} do not match their stored CRC-32 checksum "
+                         f"(the file changed after it was written); nothing was loaded")
+
+
+def _check_arrays(path, saved, own, is_array) -> None:
+    """Every key of the model present, none extra, each value an array of the parameter's shape."""
+    if not isinstance(saved, dict):
+        raise ValueError(f"{path} is not a cnnlib checkpoint: its model state is a {type(saved).__name__}, not a dict")
+    missing, unexpected = sorted(set(own) - set(saved)), sorted(set(saved) - set(own))
+    if missing or unexpected:
+        raise ValueError(f"{path} does not fit the model: missing keys {missing}, unexpected keys {unexpected}; "
+                         f"nothing was loaded")
+    for name, value in saved.items():
+        if not is_array(value):
+            what = getattr(value, "dtype", type(value).__name__)
+            raise ValueError(f"{path}: {name!r} holds {what}, not numbers; nothing was loaded")
+        if tuple(value.shape) != tuple(own[name].shape):
+            raise ValueError(f"{path}: {name!r} has shape {tuple(value.shape)}, but the model's has shape "
+                             f"{tuple(own[name].shape)}; nothing was loaded")
+
+
+def _check_optimizer_state(path, saved, optimizer) -> None:
+    """The saved optimizer state has the optimizer's groups, each with as many parameters."""
+    if saved is None:
+        raise ValueError(f"{path} holds no optimizer state; call load_checkpoint without optimizer")
+    groups = saved.get("param_groups") if isinstance(saved, dict) else None
+    if not isinstance(groups, list) or not isinstance(saved.get("state"), dict):
+        raise ValueError(f"{path}: the optimizer state is not a torch optimizer state_dict; nothing was loaded")
+    sizes = [len(g.get("params", ())) if isinstance(g, dict) else -1 for g in groups]
+    own = [len(g["params"]) for g in optimizer.param_groups]
+    if sizes != own:
+        raise ValueError(f"{path}: the optimizer state has parameter groups of sizes {sizes}, the optimizer {own}; "
+                         f"nothing was loaded")
 
 
 def _refused(path, why: str) -> str:

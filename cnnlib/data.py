@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from cnnlib.checks import check_int
+from cnnlib.labels import class_labels
 
+MAX_DIGITS_SIZE = 256  # load_digits(size=256) needs about 0.9 GiB while resizing
 SAMPLE_IMAGES = ("camera", "astronaut", "chelsea", "coffee")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -52,6 +54,9 @@ def load_digits(size: int = 32, test_fraction: float = 0.2, seed: int = 0):
     size = check_int(size, "size")
     if size < 8:
         raise ValueError(f"size must be >= 8 (the digits are 8x8 scans, only enlarged), got {size}")
+    if size > MAX_DIGITS_SIZE:  # the resize works in float64: 1,797 * size**2 * 8 bytes
+        raise ValueError(f"size must be at most {MAX_DIGITS_SIZE} (8x8 scans enlarged further show nothing new, and "
+                         f"size={size} would need {1797 * size * size * 8 / 2**30:.1f} GiB), got {size}")
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be a number strictly between 0 and 1 (e.g. 0.2), got {test_fraction!r}")
     seed = check_int(seed, "seed", minimum=0)
@@ -228,15 +233,35 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         # Arrays are rebuilt by these few functions; old files (like CIFAR's) name numpy.core.
-        if (module, name) in (("numpy", "ndarray"), ("numpy", "dtype")):
-            return getattr(np, name)
+        if (module, name) == ("numpy", "dtype"):
+            return np.dtype
+        if (module, name) == ("numpy", "ndarray"):  # only as _reconstruct's argument, never called
+            return _NDARRAY
         if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "_reconstruct":
-            return _numpy_core("multiarray")._reconstruct
+            return _empty_array
         if module in ("numpy.core.numeric", "numpy._core.numeric") and name == "_frombuffer":
             return _numpy_core("numeric")._frombuffer
         if (module, name) == ("_codecs", "encode"):  # how Python 3's protocol 2 stores bytes
             return codecs.encode
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}: a CIFAR batch holds only arrays")
+
+
+class _NDArrayName:
+    """Stands for numpy.ndarray in a pickle: calling ndarray(shape) would allocate any size unread."""
+
+
+_NDARRAY = _NDArrayName()
+
+
+def _empty_array(subtype, shape, dtype):
+    """numpy's _reconstruct, as pickles use it: an empty array whose bytes come from the file itself.
+
+    Pickled arrays start as shape (0,) and get their data (checked against its shape) from the
+    file; any other shape here could allocate gigabytes from a few bytes, so it is refused.
+    """
+    if subtype is not _NDARRAY or math.prod(tuple(shape)) != 0:
+        raise pickle.UnpicklingError(f"refusing to build an array of shape {tuple(shape)} that is not in the file")
+    return _numpy_core("multiarray")._reconstruct(np.ndarray, shape, dtype)
 
 
 def _numpy_core(submodule: str):
@@ -248,10 +273,24 @@ def _numpy_core(submodule: str):
 
 def _read_cifar_batch(path: Path) -> dict:
     """One CIFAR-10 python batch: a dict with "data" (N, 3072) uint8 and "labels" (N ints)."""
-    with open(path, "rb") as f:
-        batch = _ArraysOnlyUnpickler(f, encoding="latin1").load()
+    try:
+        with open(path, "rb") as f:
+            batch = _ArraysOnlyUnpickler(f, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError, IndexError, KeyError) as err:
+        raise ValueError(f"{path} is not a CIFAR-10 python batch ({type(err).__name__}: {err})") from err
+    if not isinstance(batch, dict):
+        raise ValueError(f"{path} is not a CIFAR-10 python batch: it holds a {type(batch).__name__}, not a dict")
     # The official files were pickled by Python 2, so keys arrive as bytes or str.
-    return {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
+    batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
+    data, labels = batch.get("data"), batch.get("labels")
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        what = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise ValueError(f"{path}: 'data' must be a uint8 array (N, 3072) of 32x32 RGB rows, got {what}")
+    if not isinstance(labels, list) or len(labels) != len(data):
+        count = len(labels) if isinstance(labels, list) else type(labels).__name__
+        raise ValueError(f"{path}: 'labels' must be a list of {len(data)} labels, one per image, got {count}")
+    batch["labels"] = class_labels(np.array(labels), 10, name=f"the labels in {path}")
+    return batch
 
 
 def _missing(what: str, folder: Path, files: list[str], call: str) -> str:

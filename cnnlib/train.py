@@ -11,7 +11,10 @@ Both loops do the same five steps per mini-batch, and reading them side by side 
 
 The loss is softmax cross-entropy and the accuracy is the fraction of arg-max predictions that
 equal the label. Shuffling uses ``np.random.default_rng(seed)``, so the same seed, model and data
-give the same history. Introduced in 05_backprop_optimizers; used in 06_case_studies_lenet_alexnet_vgg.
+give the same history. Both stop with a ``RuntimeError`` that says what happened when the loss
+becomes nan or inf (``fit`` notices at the end of that epoch, ``fit_numpy`` at that batch) or an
+epoch's loss exceeds ``DIVERGED`` times the first epoch's; labels must be integers (floats, nan
+and negative labels are refused, never truncated) and as many as the images. Introduced in 05_backprop_optimizers; used in 06_case_studies_lenet_alexnet_vgg.
 
     >>> train, test = load_digits()
     >>> model = lenet5()
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnlib.checks import check_int
+from cnnlib.labels import class_labels
 
 
 @dataclass
@@ -75,11 +79,36 @@ def batch_indices(n: int, batch_size: int, rng: np.random.Generator | None = Non
         yield order[start:start + batch_size]
 
 
-def _check_fit_args(train_data, epochs, batch_size, seed):
-    if not (isinstance(train_data, (tuple, list)) and len(train_data) == 2):
-        raise ValueError("train_data must be a pair (x, y) of images and labels, e.g. from cnnlib.data.load_digits()")
-    if len(train_data[0]) != len(train_data[1]):
-        raise ValueError(f"train_data has {len(train_data[0])} images but {len(train_data[1])} labels")
+def _check_data(data, name):
+    """A pair (x, y) with as many labels as images, and integer labels >= 0 (floats and nan are refused)."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"{name} must be a pair (x, y) of images and labels, e.g. from cnnlib.data.load_digits()")
+    if len(data[0]) != len(data[1]):
+        raise ValueError(f"{name} has {len(data[0])} images but {len(data[1])} labels; they must be equal")
+    class_labels(data[1], name=f"{name}'s labels")
+
+
+# A run whose epoch loss grows past this multiple of the first epoch's has diverged.
+DIVERGED = 100.0
+
+
+def _check_loss(history: History, batch: str = "") -> None:
+    """Stop training with a RuntimeError once the loss is nan or inf, or has diverged (see DIVERGED)."""
+    loss = history.train_loss[-1]
+    where = f"epoch {history.epochs}{batch}"
+    if not math.isfinite(loss):
+        raise RuntimeError(f"training stopped in {where}: the loss became {loss} (the weights are no longer "
+                           f"usable); lower the learning rate, or check the data for nan or inf")
+    if history.epochs > 1 and loss > DIVERGED * history.train_loss[0] > 0:
+        raise RuntimeError(f"training stopped after {where}: the loss grew from {history.train_loss[0]:.4g} to "
+                           f"{loss:.4g} (over {DIVERGED:g} times the first epoch's), so it diverges; "
+                           f"lower the learning rate")
+
+
+def _check_fit_args(train_data, test_data, epochs, batch_size, seed):
+    _check_data(train_data, "train_data")
+    if test_data is not None:
+        _check_data(test_data, "test_data")
     return check_int(epochs, "epochs", minimum=1), check_int(batch_size, "batch_size", minimum=1), check_int(seed, "seed", minimum=0)
 
 
@@ -127,7 +156,7 @@ def fit(model, train_data, test_data, optimizer, epochs: int, batch_size: int, d
 
     from cnnlib.device import get_device
 
-    epochs, batch_size, seed = _check_fit_args(train_data, epochs, batch_size, seed)
+    epochs, batch_size, seed = _check_fit_args(train_data, test_data, epochs, batch_size, seed)
     device = get_device(device)
     precision = Precision(device, amp, channels_last)
     precision.prepare(model.to(device))
@@ -158,6 +187,7 @@ def fit(model, train_data, test_data, optimizer, epochs: int, batch_size: int, d
         history.record(loss_sum.item() / len(x_train), correct.item() / len(x_train),
                        None if test_data is None else evaluate(model, test_data))
         _epoch_done(bar, history)
+        _check_loss(history)  # once per epoch: a nan in any batch makes the sum nan
     if bar is not None:
         bar.close()
     return history
@@ -236,7 +266,9 @@ def _tensors(data, model):
     x, y = data
     param = next(model.parameters(), None)
     device, dtype = (param.device, param.dtype) if param is not None else ("cpu", torch.float32)
-    return torch.as_tensor(x, dtype=dtype, device=device), torch.as_tensor(y, dtype=torch.long, device=device)
+    y = class_labels(y if isinstance(y, torch.Tensor) else np.asarray(y), name="labels")
+    return torch.as_tensor(x, dtype=dtype, device=device), y.to(device) if isinstance(y, torch.Tensor) else \
+        torch.as_tensor(y, device=device)
 
 
 # -- the NumPy reference ---------------------------------------------------------------------------
@@ -253,7 +285,7 @@ def fit_numpy(model, train_data, test_data, optimizer, epochs: int, batch_size: 
     """
     from cnnlib.numpy_nn.loss import CrossEntropyLoss
 
-    epochs, batch_size, seed = _check_fit_args(train_data, epochs, batch_size, seed)
+    epochs, batch_size, seed = _check_fit_args(train_data, test_data, epochs, batch_size, seed)
     x_train, y_train = _arrays(train_data, model)
     rng = np.random.default_rng(seed)
     criterion = CrossEntropyLoss()
@@ -262,13 +294,16 @@ def fit_numpy(model, train_data, test_data, optimizer, epochs: int, batch_size: 
     for _ in range(epochs):
         model.train()
         loss_sum, correct = 0.0, 0
-        for idx in batch_indices(len(x_train), batch_size, rng):
+        for start, idx in zip(range(0, len(x_train), batch_size), batch_indices(len(x_train), batch_size, rng)):
             xb, yb = x_train[idx], y_train[idx]  # (B, C, H, W), (B,)
             logits = model(xb)  # (B, num_classes)
             loss = criterion(logits, yb)
             optimizer.zero_grad()
             model.backward(criterion.backward())  # d loss / d logits, back through every layer
             optimizer.step()
+            if not math.isfinite(float(loss)):
+                history.train_loss.append(float(loss))
+                _check_loss(history, f", batch {start // batch_size + 1}")
             loss_sum += float(loss) * len(idx)
             correct += int((logits.argmax(axis=1) == yb).sum())
             if bar is not None:
@@ -276,6 +311,7 @@ def fit_numpy(model, train_data, test_data, optimizer, epochs: int, batch_size: 
         history.record(loss_sum / len(x_train), correct / len(x_train),
                        None if test_data is None else evaluate_numpy(model, test_data))
         _epoch_done(bar, history)
+        _check_loss(history)
     if bar is not None:
         bar.close()
     return history
@@ -300,4 +336,4 @@ def _arrays(data, model):
     x, y = data
     params = model.parameters()
     dtype = params[0].data.dtype if params else np.float64
-    return np.asarray(x, dtype=dtype), np.asarray(y, dtype=np.int64)
+    return np.asarray(x, dtype=dtype), class_labels(y, name="labels")

@@ -292,7 +292,7 @@ def test_load_cifar10_refuses_a_pickle_that_would_run_code(tiny_cifar, tmp_path)
             return (open, (str(marker), "w"))  # would create the marker file when unpickled
 
     (root / "cifar-10-batches-py" / "test_batch").write_bytes(pickle.dumps({"data": Payload(), "labels": [0]}))
-    with pytest.raises(pickle.UnpicklingError, match="refusing to unpickle .*open"):
+    with pytest.raises(ValueError, match="test_batch is not a CIFAR-10 python batch .*refusing to unpickle .*open"):
         load_cifar10(root=root, train=False)
     assert not marker.exists()
 
@@ -312,3 +312,52 @@ def test_load_cifar10_missing_data_says_how_to_download(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"load_cifar10\(root=.*, download=True\)") as info:
         load_cifar10(root=tmp_path, train=False)
     assert "test_batch" in str(info.value) and "needs no download" in str(info.value)
+
+
+# -- damaged or hostile CIFAR batches: a clear error naming the file, before any big allocation -----------
+def _hostile_pickle(call_ndarray: bool) -> bytes:
+    """A few bytes that would allocate 10**12 elements: ndarray((10**12,)) or _reconstruct(ndarray, (10**12,), b)."""
+    if call_ndarray:
+        return b"\x80\x02cnumpy\nndarray\n\x8a\x06\x00\x10\xa5\xd4\xe8\x00\x85\x85R."
+    return (b"\x80\x02cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\n\x8a\x06\x00\x10\xa5\xd4\xe8\x00\x85"
+            b"C\x01b\x87R.")
+
+
+@pytest.mark.parametrize("call_ndarray", [True, False])
+def test_a_tiny_cifar_file_cannot_allocate_a_huge_array(tiny_cifar, call_ndarray):
+    root, _ = tiny_cifar
+    path = root / "cifar-10-batches-py" / "test_batch"
+    path.write_bytes(_hostile_pickle(call_ndarray))
+    assert path.stat().st_size < 130
+    with pytest.raises(ValueError, match="test_batch is not a CIFAR-10 python batch"):
+        load_cifar10(root=root, train=False)
+
+
+@pytest.mark.parametrize("data, labels, words", [
+    (np.zeros((2, 3072), np.uint8), [1, 2, 3], "'labels' must be a list of 2 labels, one per image, got 3"),
+    (np.zeros((2, 3072), np.uint8), [1, 10], "holds the label 10, out of range: labels must be in [0, 9]"),
+    (np.zeros((2, 3072), np.uint8), [1, -1], "holds the label -1"),
+    (np.zeros((2, 3072), np.int32) + 300, [1, 2], "'data' must be a uint8 array (N, 3072)"),
+    (np.zeros((2, 3071), np.uint8), [1, 2], "got uint8 array of shape (2, 3071)"),
+])
+def test_a_cifar_batch_that_breaks_the_format_is_refused(tiny_cifar, data, labels, words):
+    root, _ = tiny_cifar
+    path = root / "cifar-10-batches-py" / "test_batch"
+    write_cifar_batch(path, data, labels)
+    with pytest.raises(ValueError) as info:
+        load_cifar10(root=root, train=False)
+    assert str(path) in str(info.value) and words in str(info.value)
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", None])
+def test_a_damaged_cifar_file_names_the_file(tiny_cifar, damage):
+    root, _ = tiny_cifar
+    path = root / "cifar-10-batches-py" / "test_batch"
+    path.write_bytes(path.read_bytes()[:100] if damage is None else damage)
+    with pytest.raises(ValueError, match="test_batch is not a CIFAR-10 python batch"):
+        load_cifar10(root=root, train=False)
+
+
+def test_load_digits_refuses_a_size_that_would_need_gigabytes():
+    with pytest.raises(ValueError, match=r"size must be at most 256 .*size=100000 would need"):
+        load_digits(size=100_000)

@@ -302,9 +302,9 @@ X = np.zeros((2, 3))
 
 
 @pytest.mark.parametrize("call, words", [
-    (lambda: L.cross_entropy(X, np.array([0, 3])), "target holds class 3, out of range: input has C=3"),
-    (lambda: L.cross_entropy(X, np.array([-1, 0])), "target holds class -1"),
-    (lambda: L.cross_entropy(X, np.array([0.0, 1.0])), "target must hold integer class indices"),
+    (lambda: L.cross_entropy(X, np.array([0, 3])), "target holds the label 3, out of range: labels must be in [0, 2] for 3 classes"),
+    (lambda: L.cross_entropy(X, np.array([-1, 0])), "target holds the label -1"),
+    (lambda: L.cross_entropy(X, np.array([0.0, 1.0])), "target holds floats (dtype float64); class labels must be integers"),
     (lambda: L.cross_entropy(X, np.array([0, 1, 2])), "target must have shape (2,)"),
     (lambda: L.cross_entropy(X, np.ones((2, 4))), "target of class probabilities must have input's shape (2, 3)"),
     (lambda: L.cross_entropy(np.zeros(3), np.array([0])), "input must have 2 dimensions"),
@@ -317,7 +317,6 @@ X = np.zeros((2, 3))
     (lambda: L.l1_loss(np.zeros(3), np.array(["a", "b", "c"])), "target must hold numbers"),
     (lambda: L.smooth_l1_loss(np.zeros(3), np.zeros(3), beta=-1), "beta must be >= 0"),
     (lambda: L.SmoothL1Loss(beta="1"), "beta must be a finite real number"),
-    (lambda: L.mse_loss(np.zeros((0, 3)), np.zeros((0, 3))), "input is empty"),
     (lambda: L.mse_loss_backward(np.ones(2), L.mse_loss_forward(X, X)[1]), "grad_output must be a scalar"),
     (lambda: L.mse_loss_backward(np.ones(2), L.mse_loss_forward(X, X, "none")[1]), "loss's shape (2, 3)"),
     (lambda: L.softmax(X, dim=2), "dim must be in [-2, 1]"),

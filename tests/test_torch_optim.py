@@ -14,6 +14,7 @@ import cnnlib.numpy_nn.optim as NO
 from cnnlib.numpy_nn.module import Parameter
 from cnnlib.torch_nn.linear import Linear
 from cnnlib.torch_nn.loss import MSELoss
+import cnnlib.torch_nn.optim as O
 from cnnlib.torch_nn.optim import SGD, Adam, LectureAdam, LectureMomentum
 
 STEPS = 40
@@ -220,3 +221,25 @@ def test_params_must_be_parameters():
         SGD(Linear(2, 2), lr=0.1)
     with pytest.raises(ValueError, match="params is empty"):
         Adam([])
+
+
+# -- per-group hyper-parameters are checked like the constructor's ---------------------------------------
+@pytest.mark.parametrize("cls, bad, words", [
+    (O.SGD, {"lr": float("nan")}, "param_groups[1]['lr'] must be a finite real number, got nan"),
+    (O.SGD, {"lr": -0.1}, "param_groups[1]['lr'] must be >= 0, got -0.1"),
+    (O.SGD, {"momentum": -0.5}, "param_groups[1]['momentum'] must be >= 0"),
+    (O.Adam, {"betas": (1.0, 0.999)}, "param_groups[1]['betas'][0] must be in [0, 1), got 1"),
+    (O.Adam, {"betas": (0.9, -0.1)}, "param_groups[1]['betas'][1] must be in [0, 1)"),
+    (O.Adam, {"eps": -1e-8}, "param_groups[1]['eps'] must be > 0"),
+    (O.LectureMomentum, {"lr": float("inf")}, "param_groups[1]['lr'] must be a finite real number"),
+])
+def test_a_bad_param_group_is_refused_at_construction_and_in_add_param_group(cls, bad, words):
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    with pytest.raises(ValueError) as info:
+        cls([{"params": [a]}, {"params": [b], **bad}], lr=0.1)
+    assert words in str(info.value)
+    opt = cls([a], lr=0.1)
+    with pytest.raises(ValueError) as info:
+        opt.add_param_group({"params": [b], **bad})
+    assert words in str(info.value)
+    assert len(opt.param_groups) == 1  # the refused group was not added

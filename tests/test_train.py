@@ -1,6 +1,8 @@
 """cnnlib.train: the PyTorch loop and the NumPy loop are the same algorithm, seeded, and they learn the digits."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -262,3 +264,78 @@ def test_mixed_precision_on_cuda_scales_gradients_and_learns(digits16):
     mixed, model = _adam_run(digits16, device="cuda", amp=True, channels_last=True)
     assert next(model.parameters()).device.type == "cuda"
     assert mixed.train_loss[2] < mixed.train_loss[0] and mixed.test_acc[2] >= 0.75
+
+
+# -- refusing bad runs and bad data ----------------------------------------------------------------------
+def _tiny_data(n=8):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 1, 4, 4)).astype(np.float32), np.arange(n) % 2
+
+
+def _torch_model():
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 2))
+
+
+def _numpy_model():
+    from cnnlib.numpy_nn.linear import Linear
+    from cnnlib.numpy_nn.module import Flatten, Sequential
+
+    return Sequential(Flatten(), Linear(16, 2, rng=np.random.default_rng(0)))
+
+
+@pytest.mark.parametrize("labels, words", [
+    (np.array([0.0, 1, 0, 1, 0, 1, 0, 1]), "train_data's labels holds floats"),
+    (np.array([0, 1, np.nan, 1, 0, 1, 0, 1]), "holds floats, some of them nan"),
+    (np.array([0, 1, 0, -1, 0, 1, 0, 1]), "holds the label -1"),
+    (np.array([0, 1, 0]), "train_data has 8 images but 3 labels"),
+])
+def test_fit_and_fit_numpy_refuse_bad_labels(labels, words):
+    import torch
+
+    from cnnlib.numpy_nn.optim import SGD as NumpySGD
+
+    x, _ = _tiny_data()
+    torch_model, numpy_model = _torch_model(), _numpy_model()
+    with pytest.raises(ValueError, match=re.escape(words)):
+        fit(torch_model, (x, labels), None, torch.optim.SGD(torch_model.parameters(), lr=0.1), epochs=1,
+            batch_size=4, device="cpu", progress=False)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        fit_numpy(numpy_model, (x, labels), None, NumpySGD(numpy_model.parameters(), lr=0.1), epochs=1,
+                  batch_size=4, progress=False)
+    with pytest.raises(ValueError, match=re.escape(words.replace("train_data", "test_data"))):
+        fit_numpy(numpy_model, _tiny_data(), (x, labels), NumpySGD(numpy_model.parameters(), lr=0.1), epochs=1,
+                  batch_size=4, progress=False)
+
+
+def test_fit_stops_when_the_loss_becomes_nan():
+    import torch
+
+    x, y = _tiny_data()
+    x[3, 0, 0, 0] = np.nan
+    model = _torch_model()
+    with pytest.raises(RuntimeError, match="training stopped in epoch 1: the loss became nan"):
+        fit(model, (x, y), None, torch.optim.SGD(model.parameters(), lr=0.1), epochs=3, batch_size=4,
+            device="cpu", progress=False)
+
+
+def test_fit_numpy_stops_at_the_batch_whose_loss_is_nan():
+    from cnnlib.numpy_nn.optim import SGD as NumpySGD
+
+    x, y = _tiny_data()
+    x[:, 0, 0, 0] = np.nan
+    model = _numpy_model()
+    with pytest.raises(RuntimeError, match="training stopped in epoch 1, batch 1: the loss became nan"):
+        fit_numpy(model, (x, y), None, NumpySGD(model.parameters(), lr=0.1), epochs=2, batch_size=4, progress=False)
+
+
+def test_a_diverging_run_is_stopped():
+    import torch
+
+    x, y = _tiny_data()
+    model = _torch_model()
+    with pytest.raises(RuntimeError, match="so it diverges; lower the learning rate"):
+        fit(model, (x * 100, y), None, torch.optim.SGD(model.parameters(), lr=50.0), epochs=30, batch_size=8,
+            device="cpu", progress=False)

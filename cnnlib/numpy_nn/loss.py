@@ -14,14 +14,20 @@ The loss modules (``CrossEntropyLoss``, ...) are called as ``loss(input, target)
 Classification: cross-entropy on logits (via a stable log-softmax), the binary hinge loss
 max(0, 1 - t*y) with t in {-1, +1}, and two multi-class hinge losses. Regression: MSE (L2),
 L1 and smooth L1.
+
+Class labels go through `cnnlib.labels.class_labels`: any integer dtype is read as int64, bool
+and float labels are refused (a float label would be truncated). An empty batch gives
+PyTorch's answer: nan for "mean" (0 / 0), 0 for "sum", an empty array for "none".
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from cnnlib.checks import (check_class_targets, check_float, check_multiclass_scores,
-                           check_not_empty, check_probability_targets, check_reduction, check_same_shape,
-                           check_sign_targets)
+from cnnlib.checks import (check_class_targets, check_float, check_multiclass_scores, check_probability_targets,
+                           check_reduction, check_same_shape, check_sign_targets)
+from cnnlib.labels import class_labels
 from cnnlib.numpy_nn.conv import as_float_array
 from cnnlib.numpy_nn.module import Module
 from cnnlib.numpy_nn.softmax import (log_softmax, log_softmax_backward, log_softmax_forward,  # noqa: F401
@@ -32,6 +38,8 @@ from cnnlib.numpy_nn.softmax import (log_softmax, log_softmax_backward, log_soft
 def _reduce(losses, reduction):
     """Apply the reduction to per-sample (or per-element) losses."""
     if reduction == "mean":
+        if losses.size == 0:
+            return np.array(np.nan, dtype=losses.dtype)  # the mean of nothing, as torch gives it
         return losses.mean()
     if reduction == "sum":
         return losses.sum()
@@ -49,25 +57,20 @@ def _unreduce(grad_output, reduction, shape, dtype):
     if np.ndim(grad_output) != 0:
         raise ValueError(f"grad_output must be a scalar for reduction={reduction!r}, got shape {np.shape(grad_output)}")
     g = float(grad_output)  # a Python float keeps float32 losses float32
-    if reduction == "mean":
-        g = g / int(np.prod(shape))
+    if reduction == "mean" and math.prod(shape):
+        g = g / math.prod(shape)
     return np.full(shape, g, dtype=dtype)
 
 
 def _check_input(input):
-    input = as_float_array(input, "input")
-    check_not_empty(input.shape)
-    return input
+    return as_float_array(input, "input")
 
 
 def _class_indices(input, target):
-    """Check (N, C) scores against integer class indices (N,) in [0, C)."""
+    """Check (N, C) scores against class indices (N,) in [0, C); return them as int64."""
     target = np.asarray(target)
-    integer = np.issubdtype(target.dtype, np.integer)
-    numeric = integer or np.issubdtype(target.dtype, np.floating)
-    lo, hi = (target.min(), target.max()) if numeric and target.size else (0, 0)
-    check_class_targets(input.shape, target.shape, lo, hi, integer)
-    return target
+    check_class_targets(input.shape, target.shape, 0, 0, integer=True)  # the shapes
+    return class_labels(target, input.shape[1], "target")
 
 
 # -- cross-entropy -------------------------------------------------------------------------------

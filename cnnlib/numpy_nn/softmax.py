@@ -27,7 +27,10 @@ def log_softmax_forward(input, dim=-1):
     Shape: any -> the same.
     """
     x = as_float_array(input, "input")
-    dim = _check_dim(dim, x.ndim)
+    dim = _check_dim(dim, max(x.ndim, 1))
+    if x.size == 0:  # nothing to normalize (max would refuse an empty axis), as in PyTorch
+        out = x.copy()
+        return out, (out, dim)
     shifted = x - x.max(axis=dim, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
     return out, (out, dim)

@@ -6,6 +6,13 @@ pure pair ``name_forward(...) -> (loss, cache)`` / ``name_backward(grad_output, 
 `LossFunction` hands any such pair to autograd, so ``loss.backward()`` runs *our* backward.
 The target is treated as a constant: it receives no gradient.
 
+Every tensor a backward needs is kept with ``ctx.save_for_backward``, and the caches hold the
+same tensors as PyTorch's losses keep (the input for MSE, smooth L1 and the margin losses, the
+target for all but L1), so an in-place change of one of them before ``backward()`` raises
+autograd's version-counter error exactly where ``torch.nn.functional`` raises. Class labels go
+through `cnnlib.labels.class_labels` (any integer dtype becomes int64; bool and floats are
+refused). An empty batch gives PyTorch's answer: nan for "mean", 0 for "sum".
+
 The modules (``CrossEntropyLoss``, ...) are ``torch.nn.Module``s called as ``loss(input, target)``;
 the returned tensor's ``.backward()`` is PyTorch's, which calls the hand-written backward.
 """
@@ -16,30 +23,37 @@ import math
 import torch
 from torch.autograd.function import once_differentiable
 
-from cnnlib.checks import (check_class_targets, check_float, check_multiclass_scores, check_not_empty,
-                           check_probability_targets, check_reduction, check_same_shape, check_sign_targets)
-from cnnlib.torch_nn.softmax import (log_softmax, log_softmax_backward, log_softmax_forward,  # noqa: F401
-                                     softmax, softmax_backward, softmax_forward)
+from cnnlib.checks import (check_class_targets, check_float, check_multiclass_scores, check_probability_targets,
+                           check_reduction, check_same_shape, check_sign_targets)
+from cnnlib.labels import class_labels
+from cnnlib.torch_nn.softmax import (check_float_tensor, check_tensor, log_softmax,  # noqa: F401
+                                     log_softmax_backward, log_softmax_forward, softmax, softmax_backward,
+                                     softmax_forward)
 
 
 class LossFunction(torch.autograd.Function):
     """Any loss pair as an autograd node: ``LossFunction.apply((forward, backward), input, *rest)``.
 
-    forward keeps the cache; backward returns ``backward(grad_output, cache)`` for ``input`` and
-    nothing for the target and the options.
+    forward keeps the cache, its tensors through ``ctx.save_for_backward`` (so autograd notices
+    an in-place change of any of them) and its plain values on ``ctx``; backward returns
+    ``backward(grad_output, cache)`` for ``input`` and nothing for the target and the options.
     """
 
     @staticmethod
     def forward(ctx, pair, input, *rest):
         forward, ctx.backward_fn = pair
-        loss, ctx.cache = forward(input, *rest)
+        loss, cache = forward(input, *rest)
+        ctx.save_for_backward(*[v for v in cache if isinstance(v, torch.Tensor)])
+        ctx.plain = [None if isinstance(v, torch.Tensor) else v for v in cache]  # no tensors here
         ctx.n_rest = len(rest)
         return loss
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return (None, ctx.backward_fn(grad_output, ctx.cache), *[None] * ctx.n_rest)
+        tensors = iter(ctx.saved_tensors)
+        cache = tuple(next(tensors) if v is None else v for v in ctx.plain)
+        return (None, ctx.backward_fn(grad_output, cache), *[None] * ctx.n_rest)
 
 
 # -- reductions, shared by every loss ------------------------------------------------------------------
@@ -67,17 +81,16 @@ def _unreduce(grad_output, reduction, shape, like):
     return grad_output.expand(shape)
 
 
-def _check_input(input):
-    check_not_empty(input.shape)
+def _check_input(input, target):
+    check_float_tensor(input, "input")
+    check_tensor(target, "target")
     return input
 
 
 def _class_indices(input, target):
-    """Check (N, C) scores against integer class indices (N,) in [0, C)."""
-    integer = not (target.is_floating_point() or target.is_complex() or target.dtype == torch.bool)
-    lo, hi = (target.min().item(), target.max().item()) if target.numel() else (0, 0)
-    check_class_targets(input.shape, target.shape, lo, hi, integer)
-    return target
+    """Check (N, C) scores against class indices (N,) in [0, C); return them as int64."""
+    check_class_targets(input.shape, target.shape, 0, 0, integer=True)  # the shapes
+    return class_labels(target, input.shape[1], "target")
 
 
 def _as_input_dtype(target, input):
@@ -94,23 +107,26 @@ def cross_entropy_forward(input, target, reduction="mean"):
     Shape: input (N, C), target (N,) or (N, C) -> loss () or (N,) for reduction="none".
     """
     reduction = check_reduction(reduction)
-    input = _check_input(input)
+    input = _check_input(input, target)
     if target.ndim == 2 and target.is_floating_point():
         check_probability_targets(input.shape, target.shape)
-        probs = _as_input_dtype(target, input)                         # (N, C)
-        losses = -(probs * log_softmax(input, dim=1)).sum(dim=1)       # (N,)
+        target = _as_input_dtype(target, input)                        # (N, C) probabilities
+        losses = -(target * log_softmax(input, dim=1)).sum(dim=1)      # (N,)
     else:
-        target = _class_indices(input, target)
+        target = _class_indices(input, target)                         # (N,) int64
         rows = torch.arange(len(target), device=input.device)
-        probs = torch.zeros_like(input)
-        probs[rows, target] = 1                                        # one-hot (N, C)
         losses = -log_softmax(input, dim=1)[rows, target]              # (N,)
-    return _reduce(losses, reduction), (softmax(input, dim=1), probs, reduction)
+    return _reduce(losses, reduction), (softmax(input, dim=1), target, reduction)
 
 
 def cross_entropy_backward(grad_output, cache):
     """dL_i/dy_i = softmax(y_i) * sum_c t_ic - t_i (= softmax(y_i) - t_i when t_i sums to 1)."""
-    p, probs, reduction = cache
+    p, target, reduction = cache
+    if target.is_floating_point():
+        probs = target                                                 # (N, C)
+    else:
+        probs = torch.zeros_like(p)
+        probs[torch.arange(len(target), device=p.device), target] = 1  # one-hot (N, C)
     g = _unreduce(grad_output, reduction, p.shape[:1], p)              # (N,)
     return (p * probs.sum(dim=1, keepdim=True) - probs) * g[:, None]
 
@@ -122,10 +138,11 @@ def cross_entropy(input, target, reduction="mean"):
 
 # -- regression losses ---------------------------------------------------------------------------------
 def _regression_pair(input, target, reduction):
+    """(input, target in input's dtype, reduction), checked."""
     reduction = check_reduction(reduction)
-    input = _check_input(input)
+    input = _check_input(input, target)
     check_same_shape(input.shape, target.shape)
-    return input - _as_input_dtype(target, input), reduction
+    return input, _as_input_dtype(target, input), reduction
 
 
 def mse_loss_forward(input, target, reduction="mean"):
@@ -133,14 +150,15 @@ def mse_loss_forward(input, target, reduction="mean"):
 
     Shape: input (*), target (*) the same -> loss () or (*) for reduction="none".
     """
-    diff, reduction = _regression_pair(input, target, reduction)
-    return _reduce(diff * diff, reduction), (diff, reduction)
+    input, target, reduction = _regression_pair(input, target, reduction)
+    diff = input - target
+    return _reduce(diff * diff, reduction), (input, target, reduction)
 
 
 def mse_loss_backward(grad_output, cache):
     """dL/dy = 2 (y - t)."""
-    diff, reduction = cache
-    return 2 * diff * _unreduce(grad_output, reduction, diff.shape, diff)
+    input, target, reduction = cache
+    return 2 * (input - target) * _unreduce(grad_output, reduction, input.shape, input)
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -153,7 +171,8 @@ def l1_loss_forward(input, target, reduction="mean"):
 
     Shape: input (*), target (*) the same -> loss () or (*) for reduction="none".
     """
-    diff, reduction = _regression_pair(input, target, reduction)
+    input, target, reduction = _regression_pair(input, target, reduction)
+    diff = input - target
     return _reduce(diff.abs(), reduction), (diff, reduction)
 
 
@@ -175,18 +194,20 @@ def smooth_l1_loss_forward(input, target, reduction="mean", beta=1.0):
     Shape: input (*), target (*) the same -> loss () or (*) for reduction="none".
     """
     beta = check_float(beta, "beta", minimum=0)
-    diff, reduction = _regression_pair(input, target, reduction)
+    input, target, reduction = _regression_pair(input, target, reduction)
+    diff = input - target
     a = diff.abs()
     if beta == 0:
         losses = a
     else:
         losses = torch.where(a < beta, 0.5 * diff * diff / beta, a - 0.5 * beta)
-    return _reduce(losses, reduction), (diff, beta, reduction)
+    return _reduce(losses, reduction), (input, target, beta, reduction)
 
 
 def smooth_l1_loss_backward(grad_output, cache):
     """dL/dy = d / beta if |d| < beta else sign(d)."""
-    diff, beta, reduction = cache
+    input, target, beta, reduction = cache
+    diff = input - target
     local = torch.sign(diff) if beta == 0 else torch.where(diff.abs() < beta, diff / beta, torch.sign(diff))
     return local * _unreduce(grad_output, reduction, diff.shape, diff)
 
@@ -204,7 +225,7 @@ def hinge_loss_forward(input, target, reduction="mean"):
     Shape: input (*), target (*) the same, holding -1 and +1 -> loss () or (*).
     """
     reduction = check_reduction(reduction)
-    input = _check_input(input)
+    input = _check_input(input, target)
     check_same_shape(input.shape, target.shape)
     target = _as_input_dtype(target, input)
     check_sign_targets(bool((target.abs() == 1).all()))
@@ -243,7 +264,7 @@ def multiclass_hinge_loss_forward(input, target, reduction="mean", margin=1.0):
     """
     reduction = check_reduction(reduction)
     margin = check_float(margin, "margin")
-    input = _check_input(input)
+    input = _check_input(input, target)
     target, rows, true, wrong = _true_and_wrong_scores(input, target)
     rival = wrong.argmax(dim=1)                                        # (N,) the most offending wrong class
     margins = margin + input[rows, rival] - true                       # (N,)
@@ -275,7 +296,7 @@ def multi_margin_loss_forward(input, target, margin=1.0, reduction="mean"):
     """
     reduction = check_reduction(reduction)
     margin = check_float(margin, "margin")
-    input = _check_input(input)
+    input = _check_input(input, target)
     target, rows, true, wrong = _true_and_wrong_scores(input, target)
     margins = margin + wrong - true[:, None]                           # (N, C); -inf at the true class
     c = input.shape[1]

@@ -38,6 +38,33 @@ class Optimizer(torch.optim.Optimizer):
     def __init__(self, params, defaults):
         super().__init__(_check_params(params), defaults)
 
+    def add_param_group(self, param_group):
+        """torch's add_param_group, then every hyper-parameter of the new group checked (as the constructor does).
+
+        The group's own values (``{"params": ..., "lr": float("nan")}``) would otherwise bypass the
+        constructor's checks. A refused group is not added.
+        """
+        super().add_param_group(param_group)
+        index = len(self.param_groups) - 1
+        try:
+            self._check_group(self.param_groups[index], f"param_groups[{index}]")
+        except ValueError:
+            self.param_groups.pop()
+            raise
+
+    def _check_group(self, group, where):
+        for name in ("lr", "momentum", "weight_decay"):
+            if name in group:
+                check_float(group[name], f"{where}['{name}']", minimum=0)
+        if "eps" in group:
+            check_float(group["eps"], f"{where}['eps']", minimum=0, strict_minimum=True)
+        if "betas" in group:
+            betas = group["betas"]
+            if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+                raise ValueError(f"{where}['betas'] must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
+            for i, b in enumerate(betas):
+                check_float(b, f"{where}['betas'][{i}]", 0.0, 1.0, strict_maximum=True)
+
     @torch.no_grad()
     def step(self, closure=None):
         """Update every parameter in place from its ``.grad`` (parameters without one are skipped, as in PyTorch)."""

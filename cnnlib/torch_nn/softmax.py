@@ -3,6 +3,10 @@
 The same formulas, step for step, as ``cnnlib.numpy_nn.softmax``, on tensors of any device and
 dtype: softmax(x)_i = exp(x_i) / sum_j exp(x_j), and its logarithm, which cross-entropy needs.
 Both subtract the maximum first, so logits of ±1e4 neither overflow nor give nan.
+
+The autograd nodes keep their output with ``ctx.save_for_backward``: if it is changed in place
+before ``backward()`` (``p.mul_(2)``), autograd's version counter raises, as it does for
+``torch.softmax``, instead of a gradient computed from the changed values.
 """
 from __future__ import annotations
 
@@ -10,6 +14,23 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_int
+
+
+def check_tensor(value, name: str):
+    """A TypeError unless ``value`` is a tensor: torch_nn works on tensors, numpy_nn on arrays."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}; pass torch.as_tensor({name}) "
+                        f"(the NumPy twin in cnnlib.numpy_nn takes arrays)")
+    return value
+
+
+def check_float_tensor(value, name: str):
+    """A floating-point tensor, or a TypeError naming ``name`` (softmax and losses need real numbers)."""
+    check_tensor(value, name)
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}; convert with "
+                        f"{name}.double() or {name}.float()")
+    return value
 
 
 def _check_dim(dim, ndim):
@@ -25,7 +46,11 @@ def log_softmax_forward(input, dim=-1):
     Subtracting the maximum changes nothing mathematically but keeps exp in [0, 1]: no overflow.
     Shape: any -> the same.
     """
-    dim = _check_dim(dim, input.ndim)
+    check_float_tensor(input, "input")
+    dim = _check_dim(dim, max(input.ndim, 1))
+    if input.numel() == 0:  # nothing to normalize (amax would refuse an empty axis)
+        out = input.detach().clone()
+        return out, (out, dim)
     shifted = input - input.amax(dim=dim, keepdim=True)
     out = shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
     return out, (out, dim)
@@ -55,13 +80,14 @@ class LogSoftmaxFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, dim):
-        out, ctx.cache = log_softmax_forward(input, dim)
+        out, (_, ctx.dim) = log_softmax_forward(input, dim)
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return log_softmax_backward(grad_output, ctx.cache), None
+        return log_softmax_backward(grad_output, (*ctx.saved_tensors, ctx.dim)), None
 
 
 class SoftmaxFunction(torch.autograd.Function):
@@ -69,13 +95,14 @@ class SoftmaxFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, dim):
-        out, ctx.cache = softmax_forward(input, dim)
+        out, (_, ctx.dim) = softmax_forward(input, dim)
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
-        return softmax_backward(grad_output, ctx.cache), None
+        return softmax_backward(grad_output, (*ctx.saved_tensors, ctx.dim)), None
 
 
 def log_softmax(input, dim=-1):

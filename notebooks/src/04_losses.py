@@ -167,8 +167,7 @@ def softmax_cross_entropy(logits, labels):
 # %% tags=["check"]
 _ = check_softmax_cross_entropy(softmax_cross_entropy)
 
-# %% [markdown]
-#
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The binary hinge loss
 #
 # For two classes, a linear classifier (or a network) can output a single score y and decide by

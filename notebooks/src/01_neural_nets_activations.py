@@ -35,6 +35,7 @@ from cnnlib.widgets import activation_explorer
 
 # %%
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 _ = torch.manual_seed(0)
 print(env_report())
 

@@ -39,6 +39,7 @@ from cnnlib.widgets import pooling_explorer
 
 # %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 torch.manual_seed(0)
 print(env_report())
 

@@ -40,6 +40,7 @@ from cnnlib.viz.losses import plot_fits, plot_hinge, plot_loss_and_gradient
 
 # %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 torch.manual_seed(0)
 print(env_report())
 

@@ -33,3 +33,113 @@ def test_stride_padding(capsys):
     assert "zeros only" in capsys.readouterr().out
     assert nb02.check_stride_padding(2) is False
     assert "pair (stride, padding)" in capsys.readouterr().out
+
+
+# -- function exercises: each plausible mistake rejected for its own reason, the reference accepted --
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from cnnlib.exercises import core  # noqa: E402
+
+
+def output_size_reference(n, f, stride, padding):
+    span = n - f + 2 * padding
+    if span < 0 or span % stride:
+        raise ValueError("the filter doesn't fit")
+    return span // stride + 1
+
+
+def _fitting(formula):
+    def output_size(n, f, stride, padding):
+        size = formula(n, f, stride, padding)
+        if size != int(size) or size < 1:
+            raise ValueError("the filter doesn't fit")
+        return int(size)
+    return output_size
+
+
+OUTPUT_SIZE_MUTATIONS = [
+    (lambda n, f, s, p: (n - f + 2 * p) // s + 1, "the filter doesn't fit: raise ValueError"),
+    (lambda n, f, s, p: (n - f + 2 * p) / s + 1, "the filter doesn't fit: raise ValueError"),
+    (_fitting(lambda n, f, s, p: (n - f) / s + 1), "padding ignored"),
+    (_fitting(lambda n, f, s, p: (n - f + p) / s + 1), "added on both sides"),
+    (_fitting(lambda n, f, s, p: n - f + 2 * p + 1), "stride ignored"),
+]
+
+
+@pytest.mark.parametrize("wrong, hint", OUTPUT_SIZE_MUTATIONS)
+def test_output_size_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
+    assert nb02.check_output_size(wrong) is False
+    out = capsys.readouterr().out
+    assert hint in out, out
+    assert sum(h in out for h in {h for _, h in OUTPUT_SIZE_MUTATIONS}) == 1
+    assert core.latest("output_size").status == "fail"
+
+
+def test_output_size_accepts_the_reference(capsys):
+    assert nb02.check_output_size(output_size_reference) is True
+    assert "Output size: correct on all 46 cases!" in capsys.readouterr().out
+
+
+def conv_loops(x, weight, bias, stride, padding, flip=False, use_bias=True, step=None, pad=None):
+    p = padding if pad is None else pad
+    s = stride if step is None else step
+    x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    w = weight[..., ::-1, ::-1] if flip else weight
+    n, _, h, wd = x.shape
+    k, _, f, _ = w.shape
+    out = np.zeros((n, k, (h - f) // s + 1, (wd - f) // s + 1))
+    for b in range(n):
+        for c in range(k):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    out[b, c, i, j] = np.sum(x[b, :, i * s:i * s + f, j * s:j * s + f] * w[c])
+                    out[b, c, i, j] += bias[c] if use_bias else 0.0
+    return out
+
+
+CONV_MUTATIONS = [
+    (lambda *a: conv_loops(*a, use_bias=False), "forgot the bias"),
+    (lambda *a: conv_loops(*a, step=1), "stride ignored"),
+    (lambda *a: conv_loops(*a, pad=0), "padding ignored"),
+    (lambda *a: conv_loops(*a, flip=True), "the filter is flipped"),
+]
+
+
+@pytest.mark.parametrize("wrong, hint", CONV_MUTATIONS)
+def test_conv2d_loops_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
+    assert nb02.check_conv2d_loops(wrong) is False
+    out = capsys.readouterr().out
+    assert hint in out, out
+    assert sum(h in out for _, h in CONV_MUTATIONS) == 1
+    assert "The smallest case it fails" in out
+
+
+def test_conv2d_loops_accepts_the_reference_and_torch(capsys):
+    assert nb02.check_conv2d_loops(conv_loops) is True
+    assert nb02.check_conv2d_loops(lambda x, w, b, s, p: torch.nn.functional.conv2d(
+        torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b), stride=s, padding=p)) is True
+    assert capsys.readouterr().out.count("Conv2d forward: correct on all 30 cases!") == 2
+
+
+def test_function_stubs_are_not_attempted(capsys):
+    def conv2d_loops(x, weight, bias, stride, padding):
+        raise NotImplementedError  # your code here
+
+    def output_size(n, f, stride, padding):
+        ...
+
+    assert nb02.check_conv2d_loops(conv2d_loops) is False
+    assert nb02.check_output_size(output_size) is False
+    assert capsys.readouterr().out.count("not attempted yet") == 2
+    assert core.latest("conv2d_loops").status == "not attempted"
+
+
+def test_code_that_raises_is_an_error_with_its_last_line(capsys):
+    def conv2d_loops(x, weight, bias, stride, padding):
+        return x[:, :, ::stride, ::stride] * weight  # shapes that do not broadcast
+
+    assert nb02.check_conv2d_loops(conv2d_loops) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Conv2d forward: conv2d_loops raised ValueError: operands could not be broadcast"), out
+    assert core.latest("conv2d_loops").status == "error"

@@ -97,8 +97,13 @@ def test_no_markdown_heading_inside_a_code_cell(nb):
 @pytest.mark.parametrize("nb", LECTURE_NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercises_with_collapsed_worked_solutions(nb):
     cells = json.loads(nb.read_text())["cells"]
-    solutions = [c for c in cells if "solution" in c["metadata"].get("tags", [])]
-    assert 2 <= len(solutions) <= 4, f"{nb.name}: wants 2-4 exercises with worked solutions, has {len(solutions)}"
-    for c in solutions:
+    solutions = [k for k, c in enumerate(cells) if "solution" in c["metadata"].get("tags", [])]
+    assert 2 <= len(solutions) <= 10, f"{nb.name}: wants 2-10 exercises with worked solutions, has {len(solutions)}"
+    for k in solutions:
+        c = cells[k]
         assert c["metadata"].get("jupyter", {}).get("source_hidden"), f"{nb.name}: a solution is not collapsed"
-        assert "assert " in text(c), f"{nb.name}: a worked solution should assert its checker's verdict"
+        if "exercise" in cells[k - 1]["metadata"].get("tags", []):  # exercise, solution, check: the check cell checks
+            assert "check" in cells[k + 1]["metadata"].get("tags", []), f"{nb.name}: a solution without its check cell"
+            assert "check_" in text(cells[k + 1]), f"{nb.name}: a check cell that calls no checker"
+        else:
+            assert "assert " in text(c), f"{nb.name}: a worked solution should assert its checker's verdict"

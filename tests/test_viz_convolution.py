@@ -60,7 +60,8 @@ def test_plot_kernel_writes_every_weight():
 def test_show_images_picks_a_colour_map_by_sign():
     fig = show_named_images({"photo": np.ones((4, 4)), "edges": np.array([[-2.0, 1.0]]), "rgb": np.zeros((2, 2, 3))},
                       ncols=2)
-    photo, edges, rgb, spare = fig.axes
+    photo, edges, rgb, spare, colour_bar = fig.axes   # one colour bar: for the signed map only
+    assert colour_bar.get_ylim() == (-2.0, 2.0)
     assert photo.get_images()[0].get_cmap().name == "gray"
     assert edges.get_images()[0].get_cmap().name == "RdBu_r"
     assert edges.get_images()[0].get_clim() == (-2.0, 2.0)  # 0 stays white

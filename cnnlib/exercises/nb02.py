@@ -1,8 +1,12 @@
 """Exercises of 02_convolution. Each checker prints a verdict and returns True or False."""
 from __future__ import annotations
 
-from cnnlib.exercises.answers import as_count, as_numbers, expect_equal
+import numpy as np
+
+from cnnlib.exercises.answers import as_count, as_number, as_numbers, expect_equal, is_close
 from cnnlib.exercises.core import exercise, verdict
+from cnnlib.exercises.functions import Case, Hint, check_function
+from cnnlib.numpy_nn.conv import conv2d
 from cnnlib.shapes import conv_output_size
 
 
@@ -16,7 +20,7 @@ def check_output_shape(answer) -> bool:
             raise AssertionError("the layers use NCHW: channels come second, (N, C, H, W)")
         expect_equal(a, (4, 10, 32, 32), "the shape")
 
-    return verdict(answer, check, "Exercise 1", success="padding (5 - 1) / 2 = 2 keeps 32x32.")
+    return verdict(answer, check, "Exercise 1", success="padding (F - 1) / 2 keeps the height and width.")
 
 
 @exercise
@@ -31,7 +35,7 @@ def check_conv_parameters(answer) -> bool:
             raise AssertionError("each filter spans all 16 input channels: it is 3x3x16")
         expect_equal(a, 64 * 16 * 9 + 64, "the parameter count")
 
-    return verdict(answer, check, "Exercise 2", success="9,280 parameters, whatever the image size.")
+    return verdict(answer, check, "Exercise 2", success="the count does not depend on the image size.")
 
 
 @exercise
@@ -51,4 +55,105 @@ def check_stride_padding(answer) -> bool:
             raise AssertionError(str(err)) from None
         expect_equal(size, 4, "the output size")
 
-    return verdict(answer, check, "Exercise 3", success="(7 - 3 + 2*1) / 2 + 1 = 4.")
+    return verdict(answer, check, "Exercise 3", success="the formula gives exactly 4.")
+
+
+# -- function exercises: the output-size formula, conv2d forward as loops -------------------------
+def _output_size_cases() -> list[Case]:
+    cases = [Case({"n": 7, "f": 3, "stride": 1, "padding": 0}, "the lecture's 7x7, stride 1"),
+             Case({"n": 7, "f": 3, "stride": 2, "padding": 0}, "the lecture's 7x7, stride 2"),
+             Case({"n": 7, "f": 3, "stride": 3, "padding": 0}, "the lecture's 7x7, stride 3: doesn't fit"),
+             Case({"n": 7, "f": 3, "stride": 1, "padding": 1}, "padding 1 keeps 7x7"),
+             Case({"n": 32, "f": 5, "stride": 1, "padding": 2}, "padding (F - 1)/2"),
+             Case({"n": 227, "f": 11, "stride": 4, "padding": 0}, "AlexNet's first layer")]
+    rng = np.random.default_rng(1321)
+    for _ in range(40):
+        n, f, s, p = int(rng.integers(1, 40)), int(rng.integers(1, 8)), int(rng.integers(1, 5)), int(rng.integers(0, 4))
+        cases.append(Case({"n": n, "f": f, "stride": s, "padding": p}, "random"))
+    return cases
+
+
+def _doesnt_fit(e) -> bool:
+    return isinstance(e, ValueError)
+
+
+def _formula(i, padding_factor=2, stride=True):
+    return (i["n"] - i["f"] + padding_factor * i["padding"]) / (i["stride"] if stride else 1) + 1
+
+
+OUTPUT_SIZE_HINTS = (
+    Hint("when (N - F + 2P) / stride is not a whole number the filter doesn't fit: raise ValueError",
+         lambda i, e, a: _doesnt_fit(e) and abs(as_number(a) - np.floor(_formula(i))) < 1e-9
+         or _doesnt_fit(e) and abs(as_number(a) - _formula(i)) < 1e-9),
+    Hint("the padding is added on both sides: N becomes N + 2P",
+         lambda i, e, a: not _doesnt_fit(e) and abs(as_number(a) - _formula(i, padding_factor=1)) < 1e-9),
+    Hint("padding ignored: with P pixels of zeros on each side N becomes N + 2P",
+         lambda i, e, a: not _doesnt_fit(e) and abs(as_number(a) - _formula(i, padding_factor=0)) < 1e-9),
+    Hint("stride ignored: the filter moves `stride` pixels at a time, so divide by the stride",
+         lambda i, e, a: not _doesnt_fit(e) and abs(as_number(a) - _formula(i, stride=False)) < 1e-9),
+)
+
+
+@exercise
+def check_output_size(output_size) -> bool:
+    """``output_size(n, f, stride, padding) -> int``, raising ValueError when the filter doesn't fit."""
+    return check_function(output_size, conv_output_size, _output_size_cases(), "Output size",
+                          hints=OUTPUT_SIZE_HINTS, rtol=0, atol=0)
+
+
+def _conv_cases() -> list[Case]:
+    rng = np.random.default_rng(1322)
+
+    def case(n, c_in, c_out, h, w, f, stride, padding, label):
+        return Case({"x": np.round(rng.normal(size=(n, c_in, h, w)), 1),
+                     "weight": np.round(rng.normal(size=(c_out, c_in, f, f)), 1),
+                     "bias": np.round(rng.normal(size=c_out), 1), "stride": stride, "padding": padding}, label)
+
+    cases = [case(1, 1, 1, 4, 4, 2, 1, 0, "a batch of one, one channel"),
+             case(1, 1, 1, 5, 5, 3, 2, 0, "stride 2"),
+             case(1, 1, 1, 3, 3, 2, 1, 1, "padding 1"),
+             case(1, 2, 3, 3, 4, 1, 1, 0, "a 1x1 filter over two channels"),
+             case(2, 2, 2, 5, 5, 3, 2, 1, "stride 2 and padding 1"),
+             case(1, 1, 1, 4, 6, 3, 1, 0, "a wide image")]
+    while len(cases) < 30:
+        f, s, p = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
+        h, w = int(rng.integers(f, 8)), int(rng.integers(f, 8))
+        if (h + 2 * p - f) % s or (w + 2 * p - f) % s:
+            continue                          # every filter fits exactly: no rounding question here
+        cases.append(case(int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)),
+                          h, w, f, s, p, "random"))
+    return cases
+
+
+def _conv_as(i, **change):
+    args = {k: i[k] for k in ("x", "weight", "bias", "stride", "padding")} | change
+    return conv2d(args["x"], args["weight"], args["bias"], stride=args["stride"], padding=args["padding"])
+
+
+CONV2D_HINTS = (
+    Hint("forgot the bias: every output pixel of filter k adds bias[k]",
+         lambda i, e, a: is_close(a, _conv_as(i, bias=None))),
+    Hint("stride ignored: the filter moves `stride` pixels between output pixels",
+         lambda i, e, a: i["stride"] > 1 and is_close(a, _conv_as(i, stride=1))),
+    Hint("padding ignored: surround the input with `padding` zeros on every side first",
+         lambda i, e, a: i["padding"] > 0 and is_close(a, _conv_as(i, padding=0))),
+    Hint("the filter is flipped: a ConvNet's convolution (like PyTorch's) multiplies patch[a, b] by weight[a, b]",
+         lambda i, e, a: is_close(a, _conv_as(i, weight=i["weight"][..., ::-1, ::-1]))),
+    Hint("each filter spans all input channels: sum over the channels too",
+         lambda i, e, a: i["x"].shape[1] > 1 and is_close(
+             np.asarray(a, dtype=np.float64),
+             np.stack([_conv_as({**i, "x": i["x"][:, :1], "weight": i["weight"][:, :1]})[:, k] for k in
+                       range(i["weight"].shape[0])], axis=1))),
+)
+
+
+@exercise
+def check_conv2d_loops(conv2d_loops) -> bool:
+    """``conv2d_loops(x, weight, bias, stride, padding) -> out``: x (N, C_in, H, W),
+    weight (C_out, C_in, F, F), bias (C_out,) -> (N, C_out, H_out, W_out)."""
+    return check_function(conv2d_loops, _conv_reference, _conv_cases(), "Conv2d forward", hints=CONV2D_HINTS,
+                          success="Your loops compute what conv2d and PyTorch compute.")
+
+
+def _conv_reference(x, weight, bias, stride, padding):
+    return conv2d(x, weight, bias, stride=stride, padding=padding)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.exercises.answers import as_numbers, expect_close
+from cnnlib.exercises.answers import as_numbers, expect_close, is_close
 from cnnlib.exercises.core import exercise, verdict
+from cnnlib.exercises.functions import Case, Hint, check_function
+from cnnlib.numpy_nn.pooling import avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2d_forward
 
 # Exercise 1: 2x2 max pooling at stride 2 of one 4x6 depth slice.
 SLICE_1 = np.array([[3, 0, 1, 2, 7, 1],
@@ -66,7 +68,7 @@ def _check_pool_layer(answer) -> None:
 @exercise
 def check_pool_layer(answer) -> bool:
     """Exercise 2: ``answer`` = (height, width, depth, parameters) of AlexNet's POOL2 output."""
-    return verdict(answer, _check_pool_layer, "Exercise 2", "POOL2 gives 13x13x256 with 0 parameters.")
+    return verdict(answer, _check_pool_layer, "Exercise 2", "the depth is kept and there is nothing to learn.")
 
 
 def _check_max_pool_gradient(answer) -> None:
@@ -85,3 +87,122 @@ def check_max_pool_gradient(answer) -> bool:
     """Exercise 3: ``answer`` is d loss / d ``SLICE_3`` (5, 5) for 3x3 max pooling at stride 2 and ``GRAD_OUTPUT_3``."""
     return verdict(answer, _check_max_pool_gradient, "Exercise 3",
                    "Gradients of overlapping windows add up at a shared winner.")
+
+
+# -- function exercises: max pooling forward and backward, overlapping windows and ties ------------
+def _pool_cases(seed: int, with_grad: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def case(shape, k, s, label, values=None):
+        x = np.asarray(values, dtype=np.float64).reshape(shape) if values is not None else \
+            rng.integers(0, 4, size=shape).astype(np.float64)  # small integers: ties are common
+        inputs = {"x": x, "kernel_size": k, "stride": s}
+        if with_grad:
+            h, w = (shape[2] - k) // s + 1, (shape[3] - k) // s + 1
+            inputs = {"grad_output": np.round(rng.normal(size=(shape[0], shape[1], h, w)), 1) + 2.0} | inputs
+        return Case(inputs, label)
+
+    cases = [case((1, 1, 2, 2), 2, 2, "one window, one maximum", [1, 3, 2, 0]),
+             case((1, 1, 2, 2), 2, 2, "one window, a tie between two maxima", [3, 1, 0, 3]),
+             case((1, 1, 4, 4), 2, 2, "the 4x4 slice of section 2", [1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4]),
+             case((1, 1, 3, 3), 2, 1, "overlapping 2x2 windows at stride 1", [0, 1, 0, 2, 9, 1, 0, 3, 0]),
+             case((1, 1, 5, 5), 3, 2, "overlapping 3x3 windows at stride 2",
+                  [3, 1, 0, 2, 4, 1, 7, 2, 5, 1, 0, 2, 2, 9, 3, 4, 1, 6, 0, 2, 8, 2, 1, 3, 5]),
+             case((2, 2, 4, 4), 2, 2, "two images, two channels")]
+    while len(cases) < 30:
+        k = int(rng.integers(1, 4))
+        s = int(rng.integers(1, k + 1))       # stride <= window: no pixel is skipped between windows
+        h, w = int(rng.integers(k, 7)), int(rng.integers(k, 7))
+        cases.append(case((int(rng.integers(1, 3)), int(rng.integers(1, 3)), h, w), k, s, "random"))
+    return cases
+
+
+def _windows(x, k, s):
+    """Yield (n, c, i, j, window) for every pooling window (floor rule, no padding)."""
+    n_, c_, h, w = x.shape
+    for n in range(n_):
+        for c in range(c_):
+            for i in range((h - k) // s + 1):
+                for j in range((w - k) // s + 1):
+                    yield n, c, i, j, x[n, c, i * s:i * s + k, j * s:j * s + k]
+
+
+def _backward_variant(grad_output, x, k, s, route, accumulate=True):
+    """The gradient when each window's share goes where ``route(window) -> mask of weights`` says."""
+    grad = np.zeros_like(x)
+    for n, c, i, j, win in _windows(x, k, s):
+        share = grad_output[n, c, i, j] * route(win)
+        view = grad[n, c, i * s:i * s + k, j * s:j * s + k]
+        if accumulate:
+            view += share
+        else:
+            view[share != 0] = share[share != 0]
+    return grad
+
+
+def _first(win):
+    mask = np.zeros_like(win)
+    mask.flat[np.argmax(win)] = 1.0
+    return mask
+
+
+def _last(win):
+    mask = np.zeros_like(win)
+    mask.flat[win.size - 1 - np.argmax(win.ravel()[::-1])] = 1.0
+    return mask
+
+
+def _reference_max_pool(x, kernel_size, stride):
+    return max_pool2d(x, kernel_size, stride)
+
+
+def _reference_max_pool_backward(grad_output, x, kernel_size, stride):
+    return max_pool2d_backward(grad_output, max_pool2d_forward(x, kernel_size, stride)[1])
+
+
+MAX_POOL_FORWARD_HINTS = (
+    Hint("those are the window averages: max pooling keeps each window's largest value",
+         lambda i, e, a: is_close(a, avg_pool2d(i["x"], i["kernel_size"], i["stride"]))),
+    Hint("the windows can overlap: they move by `stride`, which may be smaller than kernel_size",
+         lambda i, e, a: i["stride"] < i["kernel_size"] and is_close(a, max_pool2d(i["x"], i["kernel_size"]))),
+    Hint("stride ignored: the window moves `stride` pixels between outputs",
+         lambda i, e, a: i["stride"] != 1 and is_close(a, max_pool2d(i["x"], i["kernel_size"], 1))),
+    Hint("that keeps each window's smallest value",
+         lambda i, e, a: is_close(a, -max_pool2d(-i["x"], i["kernel_size"], i["stride"]))),
+)
+
+
+def _bwd(route, accumulate=True):
+    return lambda i, e, a: is_close(a, _backward_variant(i["grad_output"], i["x"], i["kernel_size"], i["stride"],
+                                                         route, accumulate))
+
+
+MAX_POOL_BACKWARD_HINTS = (
+    Hint("the gradient went to every tied maximum: like PyTorch, give it to the FIRST maximum in "
+         "reading order only (a window has one output, so its gradient is counted once)",
+         _bwd(lambda w: (w == w.max()).astype(np.float64))),
+    Hint("at a tie, give the gradient to the FIRST maximum in reading order (np.argmax's), as PyTorch does",
+         _bwd(_last)),
+    Hint("where windows overlap, a pixel that wins several of them gets the SUM of their gradients "
+         "(add with +=, don't overwrite)", _bwd(_first, accumulate=False)),
+    Hint("that spreads the gradient evenly, as average pooling does: max pooling sends it all to the winner",
+         _bwd(lambda w: np.full_like(w, 1.0 / w.size))),
+    Hint("multiply by grad_output: the winner receives its window's upstream gradient, not 1",
+         lambda i, e, a: is_close(a, _backward_variant(np.ones_like(i["grad_output"]), i["x"], i["kernel_size"],
+                                                       i["stride"], _first))),
+)
+
+
+@exercise
+def check_max_pool_forward(max_pool_forward) -> bool:
+    """``max_pool_forward(x, kernel_size, stride) -> out``: x (N, C, H, W), no padding, PyTorch's floor rule."""
+    return check_function(max_pool_forward, _reference_max_pool, _pool_cases(1331, False), "Max pool forward",
+                          hints=MAX_POOL_FORWARD_HINTS)
+
+
+@exercise
+def check_max_pool_backward(max_pool_backward) -> bool:
+    """``max_pool_backward(grad_output, x, kernel_size, stride) -> grad_input`` (N, C, H, W)."""
+    return check_function(max_pool_backward, _reference_max_pool_backward, _pool_cases(1332, True),
+                          "Max pool backward", hints=MAX_POOL_BACKWARD_HINTS,
+                          success="Each window's gradient reached its one winner, and overlaps added up.")

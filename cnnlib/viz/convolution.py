@@ -106,8 +106,8 @@ def show_named_images(images: Mapping[str, np.ndarray], ncols: int | None = None
     """Images side by side with their titles.
 
     (H, W) arrays with no negative value are drawn in grey; signed ones (filter responses) in
-    red and blue around a white 0, so the sign of an edge shows; (H, W, 3) arrays as colour.
-    ``cmap`` draws every (H, W) array with that colour map instead, each scaled to its own
+    red and blue on a scale symmetric about a white 0, with a colour bar, so the sign of an edge
+    and its size show; (H, W, 3) arrays as colour. ``cmap`` draws every (H, W) array with that colour map instead, each scaled to its own
     range (for activation maps). Returns the Figure.
     """
     if not images:
@@ -123,7 +123,8 @@ def show_named_images(images: Mapping[str, np.ndarray], ncols: int | None = None
             ax.imshow(image, cmap=cmap)
         elif image.ndim == 2 and np.any(image < 0):
             limit = float(np.max(np.abs(image)))
-            ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            shown = ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=7)
         elif image.ndim == 2:
             ax.imshow(image, cmap="gray")
         else:

@@ -22,6 +22,7 @@ import torch
 
 from cnnlib.device import env_report
 from cnnlib.exercises.nb01 import check_collapsed_matrix, check_fc_parameters, check_sigmoid_depth
+from cnnlib.exercises.nb01 import check_linear_backward, check_linear_forward, check_sigmoid_backward
 from cnnlib.exercises.nb01 import collapse_exercise_weights
 from cnnlib.numpy_nn.activation import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Tanh, sigmoid, tanh
 from cnnlib.numpy_nn.linear import Linear
@@ -34,6 +35,7 @@ from cnnlib.widgets import activation_explorer
 
 # %%
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 _ = torch.manual_seed(0)
 print(env_report())
 
@@ -208,6 +210,27 @@ for p, s, t in zip(points, s_slope, t_slope):
     print(f"x = {p:4.0f}:   sigmoid'(x) = {s:.2e}   tanh'(x) = {t:.2e}")
 assert s_slope[0] == 0.25 and t_slope[0] == 1.0 and s_slope[-1] < 1e-4 and t_slope[-1] < 1e-8
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: sigmoid's backward pass.** Write `sigmoid_backward(grad_output, x)`: given the
+# gradient of the loss with respect to the layer's output and the input `x` the layer saw, return
+# the gradient with respect to `x` (same shape, elementwise). The derivative of $\sigma$ can be
+# written with $\sigma$ itself; work it out from $\sigma(x) = 1/(1+e^{-x})$. `sigmoid(x)` is imported
+# for you. The check compares your function with `cnnlib`'s on 23 small cases.
+
+# %% tags=["exercise"]
+def sigmoid_backward(grad_output, x):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def sigmoid_backward(grad_output, x):
+    s = sigmoid(x)                            # the forward output
+    return grad_output * s * (1 - s)          # chain rule: upstream gradient times sigma'(x)
+
+
+# %% tags=["check"]
+_ = check_sigmoid_backward(sigmoid_backward)
+
 # %% [markdown]
 # Even at its best, $x = 0$, sigmoid passes on only a quarter of the gradient. Through ten
 # sigmoid layers that is at most $0.25^{10} \approx 10^{-6}$ of it, before the weights have
@@ -221,9 +244,9 @@ assert 0.25 ** 10 < 1e-6
 # To see it in a real stack, we build ten `Linear(64, 64)` layers, each followed by the same
 # activation, send a batch forward, send a gradient of ones backward, and record the mean
 # size of the gradient reaching each layer's input. The weights are PyTorch's default
-# initialisation scaled by $\sqrt 6$ (standard deviation $\sqrt{2/64}$, He's choice, a topic
-# for later notebooks), identical for the three activations, so the differences below come from the
-# activation's slope alone.
+# initialisation scaled by $\sqrt 6$ (standard deviation $\sqrt{2/64}$, the scale He et al.
+# proposed for ReLU networks; this notebook takes it as given), identical for the three
+# activations, so the differences below come from the activation's slope alone.
 
 # %% slideshow={"slide_type": "subslide"}
 batch64, grad_sizes = rng.normal(size=(32, 64)), {}
@@ -238,6 +261,9 @@ for name, act in {"sigmoid": Sigmoid, "tanh": Tanh, "ReLU": ReLU}.items():
         if isinstance(layer, Linear):
             grad_sizes[name].append(float(np.abs(g).mean()))
 print({name: f"{sizes[-1]:.1e}" for name, sizes in grad_sizes.items()})
+sigmoid_factors = np.array(grad_sizes["sigmoid"][:-1]) / np.array(grad_sizes["sigmoid"][1:])
+print(f"sigmoid: the gradient shrinks by a factor of {sigmoid_factors.min():.1f} to {sigmoid_factors.max():.1f} "
+      f"per layer; at the first layer it is {grad_sizes['sigmoid'][-1] / grad_sizes['ReLU'][-1]:.1e} of ReLU's")
 
 # %% slideshow={"slide_type": "subslide"}
 fig = plot_gradient_by_depth(grad_sizes)
@@ -246,10 +272,12 @@ plt.show()
 # %%
 assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["ReLU"][-1]
 assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["tanh"][-1]
+assert 2.5 < sigmoid_factors.min() and sigmoid_factors.max() < 4.5
+assert 1e-6 < grad_sizes["sigmoid"][-1] / grad_sizes["ReLU"][-1] < 1e-5
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The sigmoid stack loses roughly a factor of 3–4 per layer; ten layers down the gradient is
-# a few millionths of ReLU's, so the first layers would barely learn. Tanh, centred on 0 with slope 1
+# The sigmoid stack loses a factor of about 3 to 4 per layer (2.9 to 4.1, printed above); ten
+# layers down the gradient is a few millionths of ReLU's, so the first layers would barely learn. Tanh, centred on 0 with slope 1
 # there, fares much better; ReLU passes the gradient through unchanged wherever a unit is on.
 #
 # ## 5. Dead ReLU units
@@ -304,6 +332,49 @@ y_col = fc.weight.data @ x_col
 assert x_col.shape == (n, 1) and fc.weight.shape == (m, n) and y_col.shape == (m, 1)
 print("x:", x_col.shape, " W:", fc.weight.shape, " y:", y_col.shape)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: the fully connected layer, both ways.** On a batch of rows, with a bias and the
+# weight stored as PyTorch stores it,
+#
+# - `linear_forward(x, weight, bias)` takes `x` of shape `(N, in_features)`, `weight` of shape
+#   `(out_features, in_features)` and `bias` of shape `(out_features,)`, and returns the
+#   `(N, out_features)` outputs;
+# - `linear_backward(grad_output, x, weight)` takes the gradient with respect to the outputs and
+#   returns the tuple `(grad_input, grad_weight, grad_bias)`, each shaped like the thing it is the
+#   gradient of.
+#
+# Write each output as a sum over inputs, then ask which inputs and weights each output touched.
+
+# %% tags=["exercise"]
+def linear_forward(x, weight, bias):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def linear_forward(x, weight, bias):
+    return x @ weight.T + bias                # out[n, o] = sum_i x[n, i] weight[o, i] + bias[o]
+
+
+# %% tags=["check"]
+_ = check_linear_forward(linear_forward)
+
+
+# %% tags=["exercise"]
+def linear_backward(grad_output, x, weight):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def linear_backward(grad_output, x, weight):
+    grad_input = grad_output @ weight         # each input fed every output through weight[o, i]
+    grad_weight = grad_output.T @ x           # weight[o, i] met x[n, i] in every sample n
+    grad_bias = grad_output.sum(axis=0)       # every sample added the same bias[o]
+    return grad_input, grad_weight, grad_bias
+
+
+# %% tags=["check"]
+_ = check_linear_backward(linear_backward)
+
 # %% [markdown]
 # Now feed it a photograph. A $640 \times 480$ grey-scale image flattened into $x$ has
 # 307,200 entries. A fully connected layer with 1,000 outputs needs one weight per
@@ -317,14 +388,15 @@ print(f"inputs {n_pixels:,}   weights {n_weights:,}   float32 bytes {n_weights *
       f"(= {n_weights * 4 / 1e9:.2f} GB; {n_weights * 4 * 3 / 1e9:.2f} GB for a colour image)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# That arithmetic is not hypothetical. A real `Linear(307_200, 10)` in float32 holds a tenth
-# of a percent of those weights; scaled to 1,000 outputs it is the 1.23 GB above, for a
+# That arithmetic is not hypothetical. A real `Linear(307_200, 10)` in float32 holds one
+# percent of those weights; scaled to 1,000 outputs it is the 1.23 GB above, for a
 # single layer that has looked at a single, small photograph.
 
 # %%
 small = Linear(n_pixels, 10, dtype=np.float32, rng=rng)
 assert small.weight.data.nbytes * 100 == n_weights * 4
-print(f"Linear(307_200, 10): {small.weight.data.nbytes:,} bytes of weights")
+print(f"Linear(307_200, 10): {small.weight.data.nbytes:,} bytes of weights, "
+      f"{small.weight.data.nbytes / (n_weights * 4):.0%} of the 1,000-output layer's")
 
 # %% [markdown]
 # Every one of those weights is learned separately, so the layer also needs enormous amounts
@@ -356,13 +428,14 @@ activation_explorer()
 # **Exercise 1.** How many parameters (weights *and* biases) has a fully connected layer that
 # maps a flattened $320 \times 240$ **colour** image to 100 outputs?
 
-# %%
-answer = None  # your code here
-_ = check_fc_parameters(answer)
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = 320 * 240 * 3 * 100 + 100           # one weight per (input, output) pair, one bias per output
-assert check_fc_parameters(answer)
+
+# %% tags=["check"]
+_ = check_fc_parameters(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** `collapse_exercise_weights()` returns $W_1$ (4×3), $W_2$ (5×4) and $W_3$ (2×5).
@@ -370,21 +443,25 @@ assert check_fc_parameters(answer)
 
 # %%
 W1_ex, W2_ex, W3_ex = collapse_exercise_weights()
-answer = None  # your code here
-_ = check_collapsed_matrix(answer)
+
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = W3_ex @ W2_ex @ W1_ex               # the first layer applied sits on the right
-assert check_collapsed_matrix(answer)
+
+# %% tags=["check"]
+_ = check_collapsed_matrix(answer)
 
 # %% [markdown]
 # **Exercise 3.** Each sigmoid layer multiplies the gradient by at most 0.25. What is the fewest
 # number of sigmoid layers after which the gradient is certain to be below $10^{-6}$ of its size?
 
-# %%
-answer = None  # your code here
-_ = check_sigmoid_depth(answer)
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = int(np.ceil(np.log(1e-6) / np.log(0.25)))    # 0.25**n < 1e-6  <=>  n > log(1e-6) / log(0.25)
-assert check_sigmoid_depth(answer)
+
+# %% tags=["check"]
+_ = check_sigmoid_depth(answer)

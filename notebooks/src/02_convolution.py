@@ -2,7 +2,7 @@
 # # 02 · Convolution, stride and padding
 #
 # Notebook 01 ended with a fully connected layer that needed 307 million weights to look at
-# one small photograph. A convolutional layer looks at the same photograph with a few hundred.
+# one small photograph. A convolutional layer looks at it with a few hundred, whatever its size.
 #
 # **What you will learn**
 #
@@ -13,8 +13,9 @@
 # - stride, the output size $(N - F)/\text{stride} + 1$, filters that "don't fit", and zero
 #   padding with $(F-1)/2$ to keep the size;
 # - how many parameters a convolutional layer has;
-# - the naive loops against the vectorized version, and parity with PyTorch;
-# - a ConvNet as convolutions interspersed with activations;
+# - convolution written as loops (by you), the vectorized version, and parity with PyTorch;
+# - the 1×1 convolution, a matrix multiply over channels;
+# - a ConvNet as convolutions interspersed with activations.
 
 # %% slideshow={"slide_type": "skip"}
 import time
@@ -26,7 +27,9 @@ import torch.nn.functional as F
 
 from cnnlib.data import load_sample_image
 from cnnlib.device import env_report
-from cnnlib.exercises.nb02 import check_conv_parameters, check_output_shape, check_stride_padding
+from cnnlib.exercises import mine_or_reference
+from cnnlib.exercises.nb02 import check_conv2d_loops, check_conv_parameters, check_output_shape, check_output_size
+from cnnlib.exercises.nb02 import check_stride_padding
 from cnnlib.numpy_nn.activation import ReLU
 from cnnlib.numpy_nn.conv import Conv2d, conv2d, conv2d_naive
 from cnnlib.numpy_nn.module import Sequential
@@ -38,6 +41,7 @@ from cnnlib.widgets import conv_arithmetic_explorer, filter_explorer
 
 # %%
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 _ = torch.manual_seed(0)
 print(env_report())
 
@@ -138,8 +142,9 @@ print(f"edges_x[{i}, {j}] = {edges_x[i, j]:.4f} = sum(patch * sobel_x)")
 
 # %% [markdown]
 # A ConvNet does the same thing with one difference: nobody designs its filters. They start
-# random and **training learns the weights**, and the first layers of a trained network
-# end up with blob and edge detectors much like these.
+# random and **training learns the weights**. The first-layer filters of trained networks
+# often end up as blob and edge detectors much like these (Krizhevsky, Sutskever and Hinton's
+# 2012 AlexNet paper shows its 96 first-layer filters in its figure 3).
 #
 # ## 3. The convolutional layer: 32×32×3 in, 28×28×1 out
 #
@@ -277,11 +282,34 @@ for f in (3, 5, 7):
     print(f"F = {f}: padding (F - 1)/2 = {p} -> output {out}x{out}")
     assert out == 7 == conv_output_size(7, f, stride=1, padding=p)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: the output size.** Write `output_size(n, f, stride, padding)` for an $n \times n$
+# input, an $f \times f$ filter, the given stride and zero padding on every side. It returns the
+# output's height (an integer), and raises `ValueError` when the filter doesn't fit: when it would
+# hang over the edge, or is larger than the padded input. (Don't call `conv_output_size`; the
+# check compares yours with it on 46 cases.)
+
+# %% tags=["exercise"]
+def output_size(n, f, stride, padding):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def output_size(n, f, stride, padding):
+    span = n + 2 * padding - f                # how far the filter can travel
+    if span < 0 or span % stride:
+        raise ValueError(f"the filter doesn't fit: ({n} - {f} + 2*{padding}) / {stride} is not a whole number >= 0")
+    return span // stride + 1
+
+
+# %% tags=["check"]
+_ = check_output_size(output_size)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. How many parameters?
 #
 # A filter has $F \times F \times C_\text{in}$ weights and one bias, and a layer has one filter
-# per output channel. The lecture's example: ten 5×5×3 filters have $10 \times (75 + 1) = 760$
+# per output channel. For example, ten 5×5×3 filters have $10 \times (75 + 1) = 760$
 # parameters, whether the image is 32×32 or 640×480.
 
 # %%
@@ -291,10 +319,54 @@ assert n_params == 10 * (5 * 5 * 3 + 1) == 760
 print({name: p.shape for name, p in conv10.named_parameters()}, "->", n_params, "parameters")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. Naive loops and the vectorized convolution
+# ## 7. Convolution as loops, and the vectorized convolution
 #
-# `conv2d_naive` is the formula written as loops: for every image, filter and output position,
-# take the patch and sum patch × filter. `conv2d` gives the same numbers with one big matrix
+# **Your turn: convolution as loops.** Write `conv2d_loops(x, weight, bias, stride, padding)`:
+# `x` has shape `(N, C_in, H, W)`, `weight` `(C_out, C_in, F, F)`, `bias` `(C_out,)`; pad `x` with
+# `padding` zeros on each side of its height and width, slide each filter with the given
+# stride, and return the `(N, C_out, H_out, W_out)` outputs, each the dot product of a filter
+# with the patch under it plus that filter's bias. Plain Python loops over the outputs are
+# fine (`np.pad` pads). Don't call `conv2d` or `conv2d_naive`: the check compares yours with
+# them on 30 small cases.
+
+# %% tags=["exercise"]
+def conv2d_loops(x, weight, bias, stride, padding):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def conv2d_loops(x, weight, bias, stride, padding):
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n, _, h, w = x.shape
+    c_out, _, f, _ = weight.shape
+    out = np.zeros((n, c_out, (h - f) // stride + 1, (w - f) // stride + 1))
+    for b in range(n):
+        for k in range(c_out):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    patch = x[b, :, i * stride:i * stride + f, j * stride:j * stride + f]   # (C_in, F, F)
+                    out[b, k, i, j] = np.sum(patch * weight[k]) + bias[k]
+    return out
+
+
+# %% tags=["check"]
+_ = check_conv2d_loops(conv2d_loops)
+
+# %% [markdown]
+# Once your loops pass, the next cell uses them (until then, `cnnlib`'s `conv2d_naive`): the six
+# random filters of section 3 on the astronaut again, now with stride 2 and padding 2, against
+# PyTorch.
+
+# %% slideshow={"slide_type": "subslide"}
+my_conv2d = mine_or_reference("conv2d_loops", conv2d_loops, conv2d_naive)
+mine = my_conv2d(x_rgb, conv6.weight.data, conv6.bias.data, 2, 2)
+torch_maps = F.conv2d(torch.from_numpy(x_rgb), torch.from_numpy(conv6.weight.data),
+                      torch.from_numpy(conv6.bias.data), stride=2, padding=2)
+assert_close(mine, torch_maps.numpy(), rtol=1e-10, atol=1e-10)
+print("astronaut", x_rgb.shape, "-> six maps", mine.shape, "the same as PyTorch's")
+
+# %% [markdown]
+# `conv2d_naive` is `cnnlib`'s version of the same loops. `conv2d` gives the same numbers with one big matrix
 # multiply ("im2col": every patch becomes one column of a matrix, so all the dot products are
 # computed at once). Same answer, first:
 
@@ -344,7 +416,28 @@ assert_close(ours6(image), torch_conv(torch.from_numpy(image)).detach().numpy(),
 print(sorted(torch_conv.state_dict()), "->", ours6(image).shape)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 9. A ConvNet: convolutions interspersed with activations
+# ## 9. A 1×1 convolution is a matrix multiply over channels
+#
+# A filter of size 1×1 sees one pixel at a time, through all of its $C_\text{in}$ channels. Its
+# output at a pixel is $\sum_c w[k, c]\, x[c, i, j] + b[k]$: the same $C_\text{out} \times C_\text{in}$
+# matrix applied to every pixel's vector of channels. It changes the depth, not the height or
+# width, which is how the inception modules of notebook 08 make the input thinner before their
+# expensive 3×3 and 5×5 filters. In code, with 64 channels in and 16 out:
+
+# %% slideshow={"slide_type": "subslide"}
+x64 = rng.normal(size=(2, 64, 7, 7))
+reduce = Conv2d(64, 16, kernel_size=1, rng=rng)
+matrix = reduce.weight.data[:, :, 0, 0]                                   # (16, 64)
+as_einsum = np.einsum("kc,nchw->nkhw", matrix, x64) + reduce.bias.data[:, None, None]
+pixels = x64.transpose(0, 2, 3, 1).reshape(-1, 64)                       # one row per pixel: (2*7*7, 64)
+as_matmul = (pixels @ matrix.T + reduce.bias.data).reshape(2, 7, 7, 16).transpose(0, 3, 1, 2)
+assert_close(reduce(x64), as_einsum, rtol=1e-12, atol=1e-12)
+assert_close(reduce(x64), as_matmul, rtol=1e-12, atol=1e-12)
+print(f"Conv2d(64, 16, 1) on {x64.shape} -> {reduce(x64).shape}: equal to a ({pixels.shape[0]}, 64) @ (64, 16) "
+      f"matrix multiply, with {sum(p.data.size for p in reduce.parameters()):,} parameters")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 10. A ConvNet: convolutions interspersed with activations
 #
 # Stack convolutional layers with an activation after each and you have a ConvNet. Each layer's
 # filters span the full depth of the maps below it: the second layer's ten filters are 5×5×**6**.
@@ -388,7 +481,9 @@ filter_explorer()
 # - Output size $(N - F + 2P)/\text{stride} + 1$: 7×7 with a 3×3 filter gives 5×5 at stride 1,
 #   3×3 at stride 2, and does not fit at stride 3; padding $(F-1)/2$ keeps the size at stride 1.
 # - A layer of $K$ filters of size $F \times F \times C$ has $K(F^2C + 1)$ parameters (760 for ten 5×5×3).
-# - The vectorized convolution equals the naive loops and PyTorch, and is much faster than the loops.
+# - The vectorized convolution equals the loops and PyTorch, and is much faster than the loops
+#   (timed in section 7).
+# - A 1×1 convolution is one matrix multiply over the channels of every pixel.
 # - A ConvNet is convolutions interspersed with activations.
 #
 # ## Exercises
@@ -396,34 +491,37 @@ filter_explorer()
 # **Exercise 1.** What is the output shape (NCHW) of `Conv2d(3, 10, 5, stride=1, padding=2)`
 # on a batch of four 32×32 colour images, shape (4, 3, 32, 32)? Work it out first, then check with the layer.
 
-# %%
-answer = None  # your code here
-_ = check_output_shape(answer)
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = Conv2d(3, 10, 5, stride=1, padding=2)(np.zeros((4, 3, 32, 32))).shape
-assert check_output_shape(answer)
+
+# %% tags=["check"]
+_ = check_output_shape(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** How many parameters (weights and biases) has a convolutional layer with 64
 # filters of size 3×3 applied to a 16-channel input?
 
-# %%
-answer = None  # your code here
-_ = check_conv_parameters(answer)
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = 64 * (3 * 3 * 16 + 1)               # each filter: 3x3x16 weights and one bias
-assert check_conv_parameters(answer)
+
+# %% tags=["check"]
+_ = check_conv_parameters(answer)
 
 # %% [markdown]
 # **Exercise 3.** Find a `(stride, padding)` for which a 3×3 filter on a 7×7 input gives
 # exactly a 4×4 output (use the formula, or try values with `conv_output_size`).
 
-# %%
-answer = None  # your code here
-_ = check_stride_padding(answer)
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = next((s, p) for s in range(1, 4) for p in range(3) if (7 - 3 + 2 * p) / s + 1 == 4)
-assert check_stride_padding(answer)
+
+# %% tags=["check"]
+_ = check_stride_padding(answer)

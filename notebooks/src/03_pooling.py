@@ -13,7 +13,8 @@
 # - see that a pooling layer has **zero parameters**, and compute AlexNet's POOL1 output size;
 # - compare **overlapping** pooling (3×3 windows at stride 2) with the 2×2/2 tiling;
 # - follow the gradient backwards through max and average pooling, and check it against
-#   PyTorch and against finite differences.
+#   PyTorch and against finite differences;
+# - write max pooling yourself, forward and backward, overlapping windows and ties included.
 #
 # Everything runs on `cnnlib.numpy_nn.pooling`, the NumPy layers with a hand-written backward pass,
 # and is compared with `torch.nn.functional`.
@@ -27,6 +28,7 @@ import torch.nn.functional as F
 from cnnlib.device import env_report
 from cnnlib.exercises.nb03 import GRAD_OUTPUT_3, POOL2_INPUT, SLICE_1, SLICE_3
 from cnnlib.exercises.nb03 import check_max_pool, check_max_pool_gradient, check_pool_layer
+from cnnlib.exercises.nb03 import check_max_pool_backward, check_max_pool_forward
 from cnnlib.numpy_nn.pooling import AvgPool2d, MaxPool2d, avg_pool2d, max_pool2d, max_pool2d_naive
 from cnnlib.numpy_nn.pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from cnnlib.shapes import conv_output_size, floor_output_size
@@ -37,6 +39,7 @@ from cnnlib.widgets import pooling_explorer
 
 # %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 torch.manual_seed(0)
 print(env_report())
 
@@ -162,7 +165,8 @@ print("parameters:", n_ours, "(cnnlib),", n_torch, "(PyTorch)")
 assert n_ours == n_torch == 0 and list(AvgPool2d(2).parameters()) == []
 
 # %% [markdown]
-# In AlexNet, CONV1 turns a 227×227×3 image into 55×55×96. POOL1 then applies 3×3 windows at
+# In AlexNet, CONV1 turns a 227×227×3 image into 55×55×96 (the lecture's 227; the paper says
+# 224, which with an 11×11 filter at stride 4 and no padding would not give a whole number). POOL1 then applies 3×3 windows at
 # stride 2. The output size follows the same rule as for a convolution, (N − F) / stride + 1:
 
 # %% slideshow={"slide_type": "subslide"}
@@ -199,8 +203,8 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Here is a 5×5 slice pooled with overlapping 3×3 windows at stride 2 (four windows, each drawn
 # slightly inset so that all edges show). The 9 sits in the row shared by the two right-hand windows
-# and wins both of them. The AlexNet paper reports that this overlap lowered its error a
-# little (about 0.4% top-1) compared with 2×2/2 pooling.
+# and wins both of them. The AlexNet paper (section 3.4) reports that this overlap lowered its
+# top-1 and top-5 error rates by 0.4% and 0.3% compared with 2×2/2 pooling.
 
 # %% slideshow={"slide_type": "subslide"}
 overlap = np.array([[3, 1, 0, 2, 4],
@@ -212,6 +216,31 @@ out3 = max_pool2d(overlap[None, None], kernel_size=3, stride=2)[0, 0]
 assert np.array_equal(out3, [[7, 9], [8, 9]])
 plot_pooling(overlap, out3, kernel_size=3, stride=2, titles=("5×5 slice", "max pool 3×3, stride 2 → 2×2"))
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: max pooling, forward.** Write `max_pool_forward(x, kernel_size, stride)` for a
+# batch `x` of shape `(N, C, H, W)`, square windows, no padding. Like PyTorch, when the last
+# window would hang over the edge, leave it out. The windows may overlap. (Don't call
+# `max_pool2d`; the check compares yours with it on 30 small cases, many with ties.)
+
+# %% tags=["exercise"]
+def max_pool_forward(x, kernel_size, stride):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def max_pool_forward(x, kernel_size, stride):
+    n, c, h, w = x.shape
+    k, s = kernel_size, stride
+    out = np.zeros((n, c, (h - k) // s + 1, (w - k) // s + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s:i * s + k, j * s:j * s + k].max(axis=(2, 3))  # every image and map at once
+    return out
+
+
+# %% tags=["check"]
+_ = check_max_pool_forward(max_pool_forward)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Where the gradient goes in the backward pass
@@ -288,6 +317,47 @@ for forward, backward, pool in ((max_pool2d_forward, max_pool2d_backward, max_po
     err = check_gradient(lambda: pool(xr, 3, 2), xr, analytic, grad_output=gr, tol=1e-7)
     print(f"{pool.__name__}: analytic and numerical gradients agree (relative error < 1e-7)")
 
+# %% [markdown]
+# At a tie both candidates are "the" maximum. PyTorch's autograd and `cnnlib` agree on where the
+# gradient goes: to the first one in reading order, and only there.
+
+# %% slideshow={"slide_type": "subslide"}
+tie = np.array([[[[2.0, 5.0], [5.0, 1.0]]]])          # one 2x2 window, two 5s
+_, tie_cache = max_pool2d_forward(tie, 2, 2)
+ours_tie = max_pool2d_backward(np.ones((1, 1, 1, 1)), tie_cache)[0, 0]
+tie_t = torch.tensor(tie, requires_grad=True)
+F.max_pool2d(tie_t, 2, 2).sum().backward()
+assert np.array_equal(ours_tie, tie_t.grad.numpy()[0, 0]) and np.array_equal(ours_tie, [[0, 1], [0, 0]])
+print("window", tie[0, 0].tolist(), "-> gradient", ours_tie.tolist(), "(cnnlib and PyTorch)")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: max pooling, backward.** Write `max_pool_backward(grad_output, x, kernel_size, stride)`:
+# given the input `x` of the forward pass and the gradient with respect to its output, return the
+# gradient with respect to `x` (shape `(N, C, H, W)`). Follow what you have just seen for
+# overlapping windows and for ties.
+
+# %% tags=["exercise"]
+def max_pool_backward(grad_output, x, kernel_size, stride):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def max_pool_backward(grad_output, x, kernel_size, stride):
+    k, s = kernel_size, stride
+    grad = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(grad_output.shape[2]):
+                for j in range(grad_output.shape[3]):
+                    window = x[n, c, i * s:i * s + k, j * s:j * s + k]
+                    a, b = np.unravel_index(np.argmax(window), window.shape)   # the first maximum
+                    grad[n, c, i * s + a, j * s + b] += grad_output[n, c, i, j]  # += : windows may overlap
+    return grad
+
+
+# %% tags=["check"]
+_ = check_max_pool_backward(max_pool_backward)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Interactive explorer
 #
@@ -320,12 +390,15 @@ pooling_explorer()
 
 # %% slideshow={"slide_type": "subslide"}
 print(SLICE_1.astype(int))
-answer = None  # your code here
-_ = check_max_pool(answer)
+
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = max_pool2d(SLICE_1[None, None], kernel_size=2, stride=2)[0, 0]
-assert check_max_pool(answer)
+
+# %% tags=["check"]
+_ = check_max_pool(answer)
 
 # %% [markdown]
 # **Exercise 2.** In AlexNet, MAX POOL2 applies 3×3 windows at stride 2 to the 27×27×256 output of
@@ -333,13 +406,16 @@ assert check_max_pool(answer)
 
 # %%
 print("input (H, W, C):", POOL2_INPUT)
-answer = None  # your code here: (height, width, depth, parameters)
-_ = check_pool_layer(answer)
+
+# %% tags=["exercise"]
+answer = None  # your answer here: (height, width, depth, parameters)
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
-side = conv_output_size(POOL2_INPUT[0], kernel_size=3, stride=2)  # (27 - 3) / 2 + 1 = 13
+side = conv_output_size(POOL2_INPUT[0], kernel_size=3, stride=2)  # (27 - 3) / 2 + 1
 answer = (side, side, POOL2_INPUT[2], 0)
-assert check_pool_layer(answer)
+
+# %% tags=["check"]
+_ = check_pool_layer(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** The 5×5 slice `SLICE_3` goes through 3×3 max pooling at stride 2, and the
@@ -349,11 +425,13 @@ assert check_pool_layer(answer)
 # %%
 print(SLICE_3.astype(int))
 print(GRAD_OUTPUT_3.astype(int))
-answer = None  # your code here: a (5, 5) array
-_ = check_max_pool_gradient(answer)
+
+# %% tags=["exercise"]
+answer = None  # your answer here: a (5, 5) array
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 _, cache = max_pool2d_forward(SLICE_3[None, None], kernel_size=3, stride=2)
 answer = max_pool2d_backward(GRAD_OUTPUT_3[None, None], cache)[0, 0]
-print(answer.astype(int))
-assert check_max_pool_gradient(answer)
+
+# %% tags=["check"]
+_ = check_max_pool_gradient(answer)

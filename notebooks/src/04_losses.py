@@ -13,7 +13,8 @@
 # - compare the lecture's **multiclass hinge** (max over the wrong classes) with PyTorch's
 #   `MultiMarginLoss` (a sum over the wrong classes divided by C): when they agree, when they don't;
 # - plot the regression losses **L1**, **L2** and **smooth L1** with their gradients;
-# - watch a single **outlier** drag a fitted constant and a fitted line, under each loss.
+# - watch a single **outlier** drag a fitted constant and a fitted line, under each loss;
+# - write the stable softmax cross-entropy and the smooth L1 loss yourself, each with its gradient.
 #
 # The losses come from `cnnlib.numpy_nn.loss` (NumPy, with a hand-written backward pass); PyTorch is
 # the reference.
@@ -29,6 +30,7 @@ import torch.nn.functional as F
 from cnnlib.device import env_report
 from cnnlib.exercises.nb04 import DATA_3, LOGITS_1, SCORES_2, TARGET_1, TARGET_2
 from cnnlib.exercises.nb04 import check_cross_entropy, check_multiclass_hinge, check_outlier_estimates
+from cnnlib.exercises.nb04 import check_smooth_l1, check_softmax_cross_entropy
 from cnnlib.numpy_nn.loss import CrossEntropyLoss, L1Loss, MSELoss, SmoothL1Loss
 from cnnlib.numpy_nn.loss import cross_entropy, hinge_loss, l1_loss, mse_loss, smooth_l1_loss, softmax
 from cnnlib.numpy_nn.loss import multi_margin_loss, multiclass_hinge_loss
@@ -38,6 +40,7 @@ from cnnlib.viz.losses import plot_fits, plot_hinge, plot_loss_and_gradient
 
 # %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 torch.manual_seed(0)
 print(env_report())
 
@@ -104,10 +107,13 @@ print(f"mean cross-entropy of the batch: {loss:.4f}")
 # ## 2. Numerical stability
 #
 # The formula above is fine on paper but not in floating point. e^{y} overflows float64 once
-# y > 709, and logits in the thousands do occur (an untrained network with a large learning rate,
-# say). Written naively, softmax of ±10⁴ gives inf / inf = nan:
+# y > 709 (the log of the largest float64, computed below), and logits in the thousands do occur
+# (an untrained network with a large learning rate, say). Written naively, softmax of ±10⁴ gives
+# inf / inf = nan:
 
 # %%
+print(f"largest float64 {np.finfo(np.float64).max:.3e}, its log {np.log(np.finfo(np.float64).max):.2f}")
+assert 709 < np.log(np.finfo(np.float64).max) < 710
 extreme = np.array([[1e4, -1e4, 0.0]])   # (N=1, C=3) logits
 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
     p_naive = np.exp(extreme) / np.exp(extreme).sum()
@@ -134,7 +140,35 @@ assert_close(stable, stable_torch)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The results are what they should be: a logit of 10⁴ for the true class gives loss 0 (certainty),
 # and a true class 2·10⁴ below the winner gives loss 2·10⁴.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: softmax cross-entropy and its gradient.** Write
+# `softmax_cross_entropy(logits, labels)` for logits of shape `(N, C)` and class indices `labels`
+# of shape `(N,)`. Return the pair `(loss, grad)`: the mean cross-entropy over the batch (a
+# number), and its gradient with respect to the logits (shape `(N, C)`). It must stay finite for
+# logits of ±10⁴. (Don't call `cross_entropy` or PyTorch; the check compares yours with
+# `cnnlib`'s on 23 cases.)
+
+# %% tags=["exercise"]
+def softmax_cross_entropy(logits, labels):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def softmax_cross_entropy(logits, labels):
+    n = len(labels)
+    shifted = logits - logits.max(axis=1, keepdims=True)            # every exponent <= 0
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), labels].mean()
+    grad = np.exp(log_p)                                            # softmax
+    grad[np.arange(n), labels] -= 1                                 # softmax - onehot
+    return loss, grad / n                                           # the mean divides by N
+
+
+# %% tags=["check"]
+_ = check_softmax_cross_entropy(softmax_cross_entropy)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The binary hinge loss
 #
 # For two classes, a linear classifier (or a network) can output a single score y and decide by
@@ -288,7 +322,8 @@ plt.show()
 #   defines it). Large errors pull no harder than small ones, but even a tiny error gets a full
 #   push, so the prediction keeps jittering around the target.
 # - **smooth L1**: x inside [−1, 1] (like L2/2 there: gentle near the target), ±1 outside (like
-#   L1: bounded). The best of both, which is why detectors use it for box coordinates.
+#   L1: bounded). The best of both, which is why object detectors use it for box coordinates
+#   (Fast R-CNN, Girshick 2015, introduced it for its bounding-box regression).
 #
 # PyTorch generalises the switch point with `beta`: 0.5 x² / β if |x| < β, else |x| − 0.5 β. The
 # lecture's form is β = 1; a small β approaches L1. (`HuberLoss` with δ is the same curve scaled:
@@ -302,6 +337,29 @@ for beta in (0.5, 1.0, 2.0):
     assert_close(ours, F.smooth_l1_loss(xt, 0 * xt, reduction="none", beta=beta).detach().numpy())
     assert_close(beta * ours, F.huber_loss(xt, 0 * xt, reduction="none", delta=beta).detach().numpy())
 print("smooth L1 agrees with PyTorch for beta = 0.5, 1, 2 (and with HuberLoss after scaling)")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: smooth L1 and its gradient.** Write `smooth_l1(pred, target)` for two arrays of the
+# same shape: with the lecture's switch point (β = 1) and PyTorch's default mean over all
+# elements, return the pair `(loss, grad)`, the loss (a number) and its gradient with respect to
+# `pred` (`pred`'s shape). (Don't call `smooth_l1_loss` or PyTorch; 24 cases.)
+
+# %% tags=["exercise"]
+def smooth_l1(pred, target):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def smooth_l1(pred, target):
+    d = pred - target                                   # the residual
+    inside = np.abs(d) < 1
+    loss = np.where(inside, 0.5 * d**2, np.abs(d) - 0.5).mean()
+    grad = np.where(inside, d, np.sign(d)) / d.size     # the mean divides by the number of elements
+    return loss, grad
+
+
+# %% tags=["check"]
+_ = check_smooth_l1(smooth_l1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. What an outlier does
@@ -394,14 +452,16 @@ assert constant["L2"] - constant["L1"] > 0.4
 
 # %% slideshow={"slide_type": "subslide"}
 print("logits:", LOGITS_1, "  true class:", TARGET_1)
-answer = None  # your code here
-_ = check_cross_entropy(answer)
+
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 probabilities = np.exp(LOGITS_1) / np.exp(LOGITS_1).sum()   # safe here: the logits are small
 answer = -np.log(probabilities[TARGET_1])
-assert np.isclose(answer, cross_entropy(LOGITS_1[None], np.array([TARGET_1])))
-assert check_cross_entropy(answer)
+
+# %% tags=["check"]
+_ = check_cross_entropy(answer)
 
 # %% [markdown]
 # **Exercise 2.** For the scores `SCORES_2` (C = 4 classes) with true class `TARGET_2`, compute the
@@ -410,15 +470,18 @@ assert check_cross_entropy(answer)
 
 # %%
 print("scores:", SCORES_2, "  true class:", TARGET_2)
-answer = None  # your code here: (lecture, pytorch)
-_ = check_multiclass_hinge(answer)
+
+# %% tags=["exercise"]
+answer = None  # your answer here: (lecture, pytorch)
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 wrong = np.delete(SCORES_2, TARGET_2)                       # the scores of the wrong classes
 lecture_form = max(0.0, 1 + wrong.max() - SCORES_2[TARGET_2])
 pytorch_form = np.maximum(0, 1 + wrong - SCORES_2[TARGET_2]).sum() / len(SCORES_2)
 answer = (lecture_form, pytorch_form)
-assert check_multiclass_hinge(answer)
+
+# %% tags=["check"]
+_ = check_multiclass_hinge(answer)
 
 # %% [markdown]
 # **Exercise 3.** Five measurements `DATA_3` include one outlier. Which constant c minimizes the
@@ -426,9 +489,12 @@ assert check_multiclass_hinge(answer)
 
 # %% slideshow={"slide_type": "subslide"}
 print("data:", DATA_3)
-answer = None  # your code here: (l1_estimate, l2_estimate)
-_ = check_outlier_estimates(answer)
+
+# %% tags=["exercise"]
+answer = None  # your answer here: (l1_estimate, l2_estimate)
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = (np.median(DATA_3), DATA_3.mean())   # L1 -> the median, L2 -> the mean
-assert check_outlier_estimates(answer)
+
+# %% tags=["check"]
+_ = check_outlier_estimates(answer)

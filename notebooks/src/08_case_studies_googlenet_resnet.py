@@ -35,6 +35,7 @@ from cnnlib.depth import activation_scales, conv_weights, deep_gradient_norms, h
 from cnnlib.device import env_report
 from cnnlib.exercises.nb08 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
 from cnnlib.exercises.nb08 import check_bottleneck, check_macs_ratio, check_naive_inception
+from cnnlib.exercises.nb08 import check_inception_size, check_residual_block
 from cnnlib.viz.case_studies import compare_googlenet, compare_resnets, count_weight_layers, weight_layer_depth
 from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth, plot_depth_history
 from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs
@@ -543,3 +544,48 @@ _ = check_macs_ratio(answer)
 answer = summary(nets["VGG-19"], (3, 224, 224)).total_macs / summary(nets["ResNet-152"], (3, 224, 224)).total_macs
 print(f"{answer:.2f}x")
 assert check_macs_ratio(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 4.** Write a residual block's forward pass in its fully connected form (batch norm
+# left out): x has shape (N, D), w1 and w2 are D × D matrices, F(x) = relu(x @ w1) @ w2, and the
+# block returns relu(F(x) + x). The checker runs it on random cases against cnnlib's answer.
+
+# %% tags=["exercise"]
+def residual_block(x, w1, w2):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def residual_block(x, w1, w2):
+    f = np.maximum(x @ w1, 0.0) @ w2            # the residual branch F(x)
+    return np.maximum(f + x, 0.0)               # add the shortcut, then the ReLU
+
+
+assert residual_block(np.ones((1, 2)), np.zeros((2, 2)), np.zeros((2, 2))).tolist() == [[1.0, 1.0]]  # F = 0: identity
+
+# %% tags=["check"]
+_ = check_residual_block(residual_block)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 5.** Given an inception module's input depth and its row of GoogLeNet's Table 1
+# (#1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj), return its output depth and the
+# number of its convolution weights, biases left out as Table 1 counts them. The checker tries
+# every row of Table 1 and random small modules against `models.Inception`.
+
+# %% tags=["exercise"]
+def inception_size(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+    raise NotImplementedError  # your code here: return (depth, weights)
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def inception_size(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+    depth = ch1x1 + ch3x3 + ch5x5 + pool_proj   # the reduce layers feed the 3x3 and 5x5; they are not output
+    weights = (in_channels * (ch1x1 + ch3x3red + ch5x5red + pool_proj)  # the four 1x1 convolutions
+               + 3 * 3 * ch3x3red * ch3x3 + 5 * 5 * ch5x5red * ch5x5)
+    return depth, weights
+
+
+assert inception_size(192, 64, 96, 128, 16, 32, 32) == (256, conv_weights(block))  # inception (3a), built above
+
+# %% tags=["check"]
+_ = check_inception_size(inception_size)

@@ -12,11 +12,16 @@
 # - build one inception module, run it, and compute how much its 1×1 "reduce" convolutions save;
 # - check Table 1 of the GoogLeNet paper row by row against the code (three rows are wrong),
 #   and test the lecture's "5 million parameters", "12× fewer than AlexNet" and "2× more compute";
-# - see why GoogLeNet needs no big fully connected layers at the end;
-# - build ResNet's two residual blocks and watch a gradient pass through the shortcut unchanged;
+# - see that a 1×1 convolution is a matrix multiply over the channels;
+# - see why GoogLeNet needs no big fully connected layers at the end, and check its dropout;
+# - build ResNet's two residual blocks, compute batch normalization by its formula, and watch a
+#   gradient pass through the shortcut unchanged;
+# - learn He initialization, and see why the degradation of deep plain networks is not a
+#   vanishing gradient;
 # - compare depth and compute for ResNet-18 … 152 with the paper's multiply-add counts;
 # - count the layers of every network in the "revolution of depth" from the models themselves;
-# - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 09).
+# - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 09);
+# - write a residual block and an inception module's size counter yourself (Exercises 4 and 5).
 #
 # The big networks are built on PyTorch's **meta device**: every tensor has a shape but no
 # memory, which is all `cnnlib.arch.summary` needs to count parameters and multiply-adds.
@@ -139,6 +144,7 @@ assert torch.allclose(by_conv, by_matmul, atol=1e-5)
 
 # %%
 assert sum(naive.values()) == 303_464_448 and round(sum(naive.values()) / s3a.total_macs, 2) == 2.37
+assert round(naive["5x5"] / (reduced["5x5 reduce"] + reduced["5x5"]), 1) == 9.7
 assert 16 * 192 == 3_072 and naive["5x5"] == 120_422_400 and reduced["5x5 reduce"] + reduced["5x5"] == 12_443_648
 assert 64 + 128 + 32 + 192 == 416
 
@@ -173,7 +179,7 @@ table1
 # %%
 assert table1.disagreements == [("conv1", "params (K)"), ("conv1", "ops (M)"), ("inception4c", "params (K)"),
                                 ("inception5a", "params (K)"), ("inception5a", "ops (M)")]
-assert 7 * 7 * 3 * 64 == 9_408 and round(9_408 / 1024, 1) == 9.2
+assert 7 * 7 * 3 * 64 == 9_408 and round(9_408 / 1024, 1) == 9.2 and round(9_408 * 112 * 112 / 1e6) == 118
 assert abs(2.7 * 1024 * 112 * 112 / 1e6 - 34) < 1 and abs(1072 * 1024 * 7 * 7 / 1e6 - 54) < 1  # ops = params x positions
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -192,9 +198,11 @@ print(f"a 4096-unit FC layer on 7x7x1024: {vgg_style_fc:,} weights = {vgg_style_
 assert linear == 1024 * 1000 + 1000 and s_google["avgpool"].params == 0
 
 # %% [markdown]
-# GoogLeNet's last linear layer is preceded by dropout with a 40% ratio: while training, each of
-# the 1024 inputs is zeroed with probability 0.4 and the rest are scaled by 1/0.6, so the expected value is
-# unchanged; in evaluation dropout is the identity. With cnnlib's `Dropout`:
+# Table 1 puts "dropout (40%)" before the last linear layer; cnnlib reads it as p = 0.4, the
+# fraction zeroed (for its auxiliary classifiers the paper says "70% ratio of dropped outputs").
+# While training, each of the 1024 inputs is zeroed with probability 0.4 and the rest are scaled
+# by 1/0.6, so the expected value is unchanged; in evaluation dropout is the identity. With
+# cnnlib's `Dropout`:
 
 # %%
 drop = cnp.Dropout(0.4, rng=0)
@@ -457,11 +465,13 @@ macs = {name: summary(net, (3, 227, 227) if name == "AlexNet" else (3, 224, 224)
 paper = {f"ResNet-{d}": (d, tables.RESNET_TABLE1[d].flops) for d in (18, 34, 50, 152)}
 plot_compute_vs_depth({name: (depth[name], m) for name, m in macs.items()}, paper=paper)
 plt.show()
+assert [round(macs[n] / 1e9, 1) for n in ("VGG-16", "VGG-19", "ResNet-152")] == [15.5, 19.6, 11.3]
+assert macs["GoogLeNet"] < macs["ResNet-18"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The two VGGs sit at the top: 15.5G and 19.6G multiply-adds for 16 and 19 layers. ResNet-152,
 # eight times deeper than VGG-19, needs 11.3G, and GoogLeNet's 22 layers cost less than ResNet-18. ResNet won ILSVRC 2015 with 3.6% top-5 error, after two to three weeks of
-# training on a machine with 8 GPUs.
+# training on a machine with 8 GPUs (the lecture's figures).
 #
 # ## 5. "Faster than a VGGNet, even though it has 8× more layers"
 #
@@ -513,7 +523,6 @@ _ = check_naive_inception(answer)
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 h, w, c = INCEPTION_3B_INPUT
 answer = h * w * (128 * (1 * 1 * c) + 192 * (3 * 3 * c) + 96 * (5 * 5 * c))
-print(f"{answer:,} multiply-adds, {answer / s_google['inception3b'].macs:.1f}x the real module")
 assert check_naive_inception(answer)
 
 # %% [markdown]
@@ -542,7 +551,6 @@ _ = check_macs_ratio(answer)
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = summary(nets["VGG-19"], (3, 224, 224)).total_macs / summary(nets["ResNet-152"], (3, 224, 224)).total_macs
-print(f"{answer:.2f}x")
 assert check_macs_ratio(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

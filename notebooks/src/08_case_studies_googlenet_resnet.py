@@ -495,8 +495,8 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # ## Summary
 #
 # - An **inception module** runs 1×1, 3×3, 5×5 convolutions and a pool side by side and
-#   concatenates them; 1×1 convolutions that first shrink the depth cut inception (3a)'s cost from
-#   303M to 128M multiply-adds.
+#   concatenates them. A 1×1 convolution is a matrix multiply over the channels at every pixel;
+#   used first to shrink the depth, it cuts inception (3a)'s cost from 303M to 128M multiply-adds.
 # - GoogLeNet ends with **average pooling** and a single linear layer instead of large FC
 #   layers. It has **7.0M parameters** (not 5M), **8.7× fewer than AlexNet** (not 12×), at
 #   **2.2× the compute**. Table 1 of its paper has three wrong rows (conv1, 4c, 5a).
@@ -504,6 +504,9 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 #   56-layer plain network trained worse than their 20-layer one although its gradients were
 #   healthy (He initialization, batch norm): degradation is an optimization difficulty, which the
 #   shortcuts remove.
+# - **Batch normalization** normalizes each channel by its batch mean and variance, then scales by
+#   γ and shifts by β; in evaluation it uses running averages. **He initialization**
+#   (σ = sqrt(2 / fan_in)) keeps the activations' scale through ReLU layers.
 # - **Depth is not cost**: ResNet-152 (152 layers, 11.3G multiply-adds) needs less arithmetic than
 #   VGG-19 (19 layers, 19.6G), thanks to bottleneck blocks; the paper's multiply-add counts
 #   1.8/3.6/3.8/7.6/11.3G are reproduced by the code.

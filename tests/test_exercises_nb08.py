@@ -61,3 +61,75 @@ def test_check_macs_ratio(capsys):
     assert "your ratio" in capsys.readouterr().out
     assert nb08.check_macs_ratio([1.74, 1.0]) is False
     assert "single number" in capsys.readouterr().out
+
+
+# Function exercises: each plausible wrong implementation is rejected for the mistake it makes.
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def _relu(a):
+    return np.maximum(a, 0.0)
+
+
+def _res_f(x, w1, w2):
+    return _relu(x @ w1) @ w2
+
+
+def test_residual_block_accepts_the_reference(capsys):
+    assert nb08.check_residual_block(lambda x, w1, w2: _relu(_res_f(x, w1, w2) + x)) is True
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda x, w1, w2: _relu(_res_f(x, w1, w2)) + x, "the ReLU comes after the addition"),
+    (lambda x, w1, w2: _relu(_res_f(x, w1, w2)), "the shortcut is missing"),
+    (lambda x, w1, w2: _relu(_res_f(x, w1, w2) + 2 * x), "the input is added twice"),
+    (lambda x, w1, w2: _res_f(x, w1, w2) + x, "the block ends with a ReLU"),
+    (lambda x, w1, w2: _relu(x @ w1 @ w2 + x), "F has a ReLU between its two layers"),
+])
+def test_residual_block_rejects(wrong, hint, capsys):
+    assert nb08.check_residual_block(wrong) is False
+    assert hint in capsys.readouterr().out
+
+
+def test_residual_block_not_attempted(capsys):
+    def residual_block(x, w1, w2):
+        raise NotImplementedError
+    assert nb08.check_residual_block(residual_block) is False
+    assert "not attempted" in capsys.readouterr().out
+
+
+def _inception(c_in, n1, r3, n3, r5, n5, pp, *, depth_extra=0, pool=True, bias=False, reduce=True):
+    c3, c5 = (r3, r5) if reduce else (c_in, c_in)
+    weights = c_in * n1 + c_in * r3 + 9 * c3 * n3 + c_in * r5 + 25 * c5 * n5 + (c_in * pp if pool else 0)
+    if bias:
+        weights += n1 + r3 + n3 + r5 + n5 + pp
+    return n1 + n3 + n5 + (pp if pool else 0) + depth_extra, weights
+
+
+def test_inception_size_accepts_the_reference(capsys):
+    assert nb08.check_inception_size(_inception) is True
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda *a: _inception(*a, pool=False), "the pool branch counts too"),
+    (lambda *a: _inception(*a, depth_extra=a[2] + a[4]), "the reduce layers' outputs"),
+    (lambda *a: _inception(*a, depth_extra=a[0] - a[6]), "not the in_channels maps of the pool"),
+    (lambda *a: _inception(*a, bias=True), "no biases"),
+    (lambda *a: _inception(*a, reduce=False), "see the reduced maps"),
+])
+def test_inception_size_rejects(wrong, hint, capsys):
+    assert nb08.check_inception_size(wrong) is False
+    assert hint in capsys.readouterr().out
+
+
+def test_inception_size_not_attempted_and_odd_answers(capsys):
+    def inception_size(*args):
+        raise NotImplementedError
+    assert nb08.check_inception_size(inception_size) is False
+    assert "not attempted" in capsys.readouterr().out
+    assert nb08.check_inception_size(lambda *a: "256") is False
+    assert nb08.check_inception_size(lambda *a: 1 / 0) is False
+    assert "ZeroDivisionError" in capsys.readouterr().out

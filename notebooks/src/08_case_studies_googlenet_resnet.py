@@ -12,11 +12,16 @@
 # - build one inception module, run it, and compute how much its 1×1 "reduce" convolutions save;
 # - check Table 1 of the GoogLeNet paper row by row against the code (three rows are wrong),
 #   and test the lecture's "5 million parameters", "12× fewer than AlexNet" and "2× more compute";
-# - see why GoogLeNet needs no big fully connected layers at the end;
-# - build ResNet's two residual blocks and watch a gradient pass through the shortcut unchanged;
+# - see that a 1×1 convolution is a matrix multiply over the channels;
+# - see why GoogLeNet needs no big fully connected layers at the end, and check its dropout;
+# - build ResNet's two residual blocks, compute batch normalization by its formula, and watch a
+#   gradient pass through the shortcut unchanged;
+# - learn He initialization, and see why the degradation of deep plain networks is not a
+#   vanishing gradient;
 # - compare depth and compute for ResNet-18 … 152 with the paper's multiply-add counts;
 # - count the layers of every network in the "revolution of depth" from the models themselves;
-# - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 09).
+# - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 09);
+# - write a residual block and an inception module's size counter yourself (Exercises 4 and 5).
 #
 # The big networks are built on PyTorch's **meta device**: every tensor has a shape but no
 # memory, which is all `cnnlib.arch.summary` needs to count parameters and multiply-adds.
@@ -27,13 +32,16 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+import cnnlib.numpy_nn as cnp
+
 from cnnlib import models
 from cnnlib.arch import summary, tables
+from cnnlib.depth import activation_scales, conv_weights, deep_gradient_norms, he_std, on_meta
 from cnnlib.device import env_report
 from cnnlib.exercises.nb08 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
 from cnnlib.exercises.nb08 import check_bottleneck, check_macs_ratio, check_naive_inception
+from cnnlib.exercises.nb08 import check_inception_size, check_residual_block
 from cnnlib.viz.case_studies import compare_googlenet, compare_resnets, count_weight_layers, weight_layer_depth
-from cnnlib.viz.case_studies import residual_gradient_norms
 from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth, plot_depth_history
 from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs
 # %config InlineBackend.figure_formats = ['png']
@@ -43,20 +51,6 @@ rng = np.random.default_rng(0)
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: repeatable, and fair on a shared or single-core machine
 print(env_report())
-
-
-# %% [markdown]
-# Two small helpers: build any of the models on the meta device, and count the weights of the
-# convolutions inside a module.
-
-# %%
-def on_meta(builder, **kwargs):
-    with torch.device("meta"):
-        return builder(**kwargs)
-
-
-def conv_weights(module):
-    return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -127,8 +121,22 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The whole module costs 2.4× less, and the 5×5 branch alone drops from 120.4M to 12.4M
 # multiply-adds, almost ten times less: squeezing 192 maps to 16 before the 5×5 filters pays
-# for itself many times over. The 1×1 convolution is a small fully connected layer applied at
-# every pixel, mixing the depth without looking at neighbours.
+# for itself many times over. A 1×1 convolution is a matrix multiply over the channels, the same
+# C_out × C_in matrix applied at every pixel: it mixes the depth without looking at neighbours.
+# In code, the 5×5 reduce (192 → 16 maps) against an einsum over C:
+
+# %%
+reduce5 = block.branch5x5.reduce[0]              # Conv2d(192, 16, kernel_size=1)
+with torch.no_grad():
+    by_conv = reduce5(x)
+    by_matmul = torch.einsum("oc,nchw->nohw", reduce5.weight[:, :, 0, 0], x) + reduce5.bias.view(1, -1, 1, 1)
+print(tuple(reduce5.weight.shape), "weights;", tuple(by_conv.shape), "out; equal to the einsum:",
+      torch.allclose(by_conv, by_matmul, atol=1e-5))
+assert torch.allclose(by_conv, by_matmul, atol=1e-5)
+
+# %% [markdown]
+# So each pixel of the reduce costs one 16 × 192 matrix-vector product, 3,072 multiply-adds,
+# and the 5×5 convolution behind it then sees 16 maps instead of 192.
 #
 # There is a second saving. In the naive module the pooling branch passes all 192 input maps
 # through, so the output is 64 + 128 + 32 + 192 = 416 maps deep, and the next module pays for
@@ -136,7 +144,8 @@ plt.show()
 
 # %%
 assert sum(naive.values()) == 303_464_448 and round(sum(naive.values()) / s3a.total_macs, 2) == 2.37
-assert naive["5x5"] == 120_422_400 and reduced["5x5 reduce"] + reduced["5x5"] == 12_443_648
+assert round(naive["5x5"] / (reduced["5x5 reduce"] + reduced["5x5"]), 1) == 9.7
+assert 16 * 192 == 3_072 and naive["5x5"] == 120_422_400 and reduced["5x5 reduce"] + reduced["5x5"] == 12_443_648
 assert 64 + 128 + 32 + 192 == 416
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -170,7 +179,7 @@ table1
 # %%
 assert table1.disagreements == [("conv1", "params (K)"), ("conv1", "ops (M)"), ("inception4c", "params (K)"),
                                 ("inception5a", "params (K)"), ("inception5a", "ops (M)")]
-assert 7 * 7 * 3 * 64 == 9_408 and round(9_408 / 1024, 1) == 9.2
+assert 7 * 7 * 3 * 64 == 9_408 and round(9_408 / 1024, 1) == 9.2 and round(9_408 * 112 * 112 / 1e6) == 118
 assert abs(2.7 * 1024 * 112 * 112 / 1e6 - 34) < 1 and abs(1072 * 1024 * 7 * 7 / 1e6 - 54) < 1  # ops = params x positions
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -187,6 +196,20 @@ vgg_style_fc = 7 * 7 * 1024 * 4096
 print(f"GoogLeNet's last layer: {linear:,} parameters")
 print(f"a 4096-unit FC layer on 7x7x1024: {vgg_style_fc:,} weights = {vgg_style_fc / s_google.total_params:.0f}x all of GoogLeNet")
 assert linear == 1024 * 1000 + 1000 and s_google["avgpool"].params == 0
+
+# %% [markdown]
+# Table 1 puts "dropout (40%)" before the last linear layer; cnnlib reads it as p = 0.4, the
+# fraction zeroed (for its auxiliary classifiers the paper says "70% ratio of dropped outputs").
+# While training, each of the 1024 inputs is zeroed with probability 0.4 and the rest are scaled
+# by 1/0.6, so the expected value is unchanged; in evaluation dropout is the identity. With
+# cnnlib's `Dropout`:
+
+# %%
+drop = cnp.Dropout(0.4, rng=0)
+kept = drop(np.ones(100_000))
+print(f"zeroed: {np.mean(kept == 0):.3f}, kept values: {kept.max():.4f} = 1/0.6, mean {kept.mean():.3f}")
+assert abs(np.mean(kept == 0) - 0.4) < 0.01 and np.allclose(kept[kept > 0], 1 / 0.6)
+assert np.array_equal(drop.eval()(np.ones(5)), np.ones(5)) and google.dropout.p == 0.4
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The lecture's claims about GoogLeNet
@@ -230,8 +253,12 @@ assert 60e6 / 5e6 == tables.GOOGLENET_LECTURE_CLAIMS["fewer_params_than_alexnet"
 # ## 3. ResNet: learn the residual
 #
 # Stack more and more plain layers and, past some depth, a network trains *worse*, even on its
-# training set: the signal and its gradient have to pass through every layer. ResNet changes what
-# a block computes. Its layers learn a function F(x), and the block outputs
+# training set. He et al. measured it (their Figure 1): on CIFAR-10 a 56-layer plain network has a
+# higher training error than a 20-layer one, so it is not overfitting. Nor is it vanishing
+# gradients: their plain networks use batch normalization and a careful initialization, and they
+# checked that the gradients keep healthy norms. They call it an optimization difficulty: the
+# deeper network could copy the shallower one and set its extra layers to the identity, but the
+# solver does not find that. ResNet changes what a block computes. Its layers learn a function F(x), and the block outputs
 #
 # $$y = \mathrm{relu}\big(F(x) + x\big).$$
 #
@@ -247,6 +274,40 @@ x = torch.randn(1, 64, 56, 56)
 with torch.no_grad():
     print(tuple(basic(x).shape), f"{sum(p.numel() for p in basic.parameters()):,} parameters")
 assert basic.shortcut is None  # same shape in and out: the shortcut is the identity
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Batch normalization
+#
+# Every convolution of a ResNet block is followed by **batch normalization** (Ioffe and Szegedy,
+# 2015). While training, for each channel c it takes the mean μ_c and the variance σ²_c over the
+# batch and all pixels, normalizes, then scales and shifts by two learned numbers per channel:
+#
+# $$\hat x = \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}, \qquad y = \gamma_c \hat x + \beta_c .$$
+#
+# It also keeps running averages of μ and σ² (new = 0.9·old + 0.1·batch); in evaluation it uses
+# those instead of the batch's. By the formula on a small tensor, against cnnlib and PyTorch:
+
+# %%
+xb = torch.randn(4, 3, 2, 2, dtype=torch.float64) * 3 + 1
+gamma, beta = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64), torch.tensor([0.0, -1.0, 3.0], dtype=torch.float64)
+mu, var = xb.mean(dim=(0, 2, 3)), xb.var(dim=(0, 2, 3), unbiased=False)
+by_formula = gamma.view(1, 3, 1, 1) * (xb - mu.view(1, 3, 1, 1)) / torch.sqrt(var.view(1, 3, 1, 1) + 1e-5) + beta.view(1, 3, 1, 1)
+bn_torch, bn_np = nn.BatchNorm2d(3, dtype=torch.float64), cnp.BatchNorm2d(3)
+bn_torch.weight.data[:], bn_torch.bias.data[:] = gamma, beta
+bn_np.weight.data[:], bn_np.bias.data[:] = gamma.numpy(), beta.numpy()
+train_torch, train_np = bn_torch(xb).detach(), bn_np(xb.numpy())
+assert torch.allclose(train_torch, by_formula) and np.allclose(train_np, by_formula.numpy())
+print("train: formula == torch == cnnlib; running mean", np.round(bn_np.running_mean, 3))
+
+# %% [markdown]
+# In evaluation the same layers use the running statistics (here one step from 0 and 1):
+
+# %%
+run_mu, run_var = 0.1 * mu, 0.9 + 0.1 * xb.var(dim=(0, 2, 3), unbiased=True)  # PyTorch stores the unbiased variance
+by_formula = gamma.view(1, 3, 1, 1) * (xb - run_mu.view(1, 3, 1, 1)) / torch.sqrt(run_var.view(1, 3, 1, 1) + 1e-5) + beta.view(1, 3, 1, 1)
+eval_torch, eval_np = bn_torch.eval()(xb).detach(), bn_np.eval()(xb.numpy())
+assert torch.allclose(eval_torch, by_formula) and np.allclose(eval_np, by_formula.numpy())
+print("eval: formula == torch == cnnlib")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The gradient passes through the shortcut
@@ -276,26 +337,44 @@ f.backward(grad_y)
 print("gradient reaching x without the shortcut: all zero =", bool((x2.grad == 0).all()))
 assert (x2.grad == 0).all()
 
-# %% [markdown]
-# Now a deep stack. `residual_gradient_norms` builds 30 blocks F(x) = W₂ relu(W₁ x) with small
-# random weights, once plain (x ← F(x)) and once residual (x ← x + F(x)), and measures the size
-# of the gradient arriving at each block's input:
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### He initialization, and what a deep stack does to gradients
+#
+# A deep stack needs weights of the right scale. A layer x ← relu(W x) with fan-in n and weights of
+# standard deviation σ multiplies the mean square of its input by n·σ²/2 (ReLU zeroes half of a
+# symmetric input). He et al. (2015) choose **σ = sqrt(2 / n)**, which makes the factor 1; weights
+# 2.8× smaller shrink the activations by 2.8 in every layer. Thirty layers of width 64:
 
 # %%
-plain = residual_gradient_norms(30, residual=False)
-resid = residual_gradient_norms(30, residual=True)
-print(f"gradient at the input: plain {plain[0]:.1e}, residual {resid[0]:.1f} (at the output: {plain[-1]:.1f})")
-assert plain[0] < 1e-15 < 1 < resid[0]
+he, small = activation_scales(30, 64, he_std(64)), activation_scales(30, 64, he_std(64) / 2.8)
+print(f"scale after 30 layers: He {he[-1]:.2f}, 2.8x smaller weights {small[-1]:.1e} (input {he[0]:.2f})")
+assert 0.5 < he[-1] < 2 and small[-1] < 1e-12
+
+# %% [markdown]
+# Now the gradient. `deep_gradient_norms` builds a He-initialized stack of width 32 with batch
+# normalization (defined above), trained-mode statistics on a batch of 64, 56 blocks deep:
+# plain blocks x ← relu(BN(W x)), or basic residual blocks x ← relu(x + F(x)) with
+# F = BN(W₂ relu(BN(W₁ x))). It measures the norm of the gradient arriving at each block's input:
+
+# %%
+plain, resid = deep_gradient_norms(56), deep_gradient_norms(56, residual=True)
+print(f"gradient at the input / at the output: plain {plain[0] / plain[-1]:.1e}, residual {resid[0] / resid[-1]:.1e}")
+assert plain.min() > 0.5 * plain[-1] and resid.min() > 0.5 * resid[-1]   # neither vanishes
 
 # %% slideshow={"slide_type": "subslide"}
-plot_gradient_norms({"plain: x ← F(x)": plain, "residual: x ← x + F(x)": resid},
-                    title="gradient reaching each of 30 blocks (small random weights)")
+plot_gradient_norms({"plain: x ← relu(BN(Wx))": plain, "residual: x ← relu(x + F(x))": resid},
+                    title="gradient reaching each of 56 blocks (He init, batch norm)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# In the plain stack every block multiplies the gradient by a small Jacobian and after 30 blocks
-# almost nothing is left for the first layers to learn from. In the residual stack each block
-# adds its small Jacobian to the identity, and the gradient keeps its size all the way back.
+# Nothing vanishes: with He initialization and batch normalization the plain stack hands its
+# first layers a gradient *larger* than the one at its output (here about 5·10⁴ times, at random
+# initial weights; Yang et al. (2019, "A mean field theory of batch normalization") explain this
+# growth in deep batch-normalized stacks), and the residual stack one
+# about 100 times larger. So this experiment cannot show the degradation problem: it is about
+# what training finds, not about a gradient that fails to arrive. What the shortcut does offer is
+# the easy solution: a block whose F is 0 is the identity, so extra blocks cost nothing if they
+# are not needed.
 #
 # ### The bottleneck block
 #
@@ -386,11 +465,13 @@ macs = {name: summary(net, (3, 227, 227) if name == "AlexNet" else (3, 224, 224)
 paper = {f"ResNet-{d}": (d, tables.RESNET_TABLE1[d].flops) for d in (18, 34, 50, 152)}
 plot_compute_vs_depth({name: (depth[name], m) for name, m in macs.items()}, paper=paper)
 plt.show()
+assert [round(macs[n] / 1e9, 1) for n in ("VGG-16", "VGG-19", "ResNet-152")] == [15.5, 19.6, 11.3]
+assert macs["GoogLeNet"] < macs["ResNet-18"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The two VGGs sit at the top: 15.5G and 19.6G multiply-adds for 16 and 19 layers. ResNet-152,
 # eight times deeper than VGG-19, needs 11.3G, and GoogLeNet's 22 layers cost less than ResNet-18. ResNet won ILSVRC 2015 with 3.6% top-5 error, after two to three weeks of
-# training on a machine with 8 GPUs.
+# training on a machine with 8 GPUs (the lecture's figures).
 #
 # ## 5. "Faster than a VGGNet, even though it has 8× more layers"
 #
@@ -414,13 +495,18 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # ## Summary
 #
 # - An **inception module** runs 1×1, 3×3, 5×5 convolutions and a pool side by side and
-#   concatenates them; 1×1 convolutions that first shrink the depth cut inception (3a)'s cost from
-#   303M to 128M multiply-adds.
+#   concatenates them. A 1×1 convolution is a matrix multiply over the channels at every pixel;
+#   used first to shrink the depth, it cuts inception (3a)'s cost from 303M to 128M multiply-adds.
 # - GoogLeNet ends with **average pooling** and a single linear layer instead of large FC
 #   layers. It has **7.0M parameters** (not 5M), **8.7× fewer than AlexNet** (not 12×), at
 #   **2.2× the compute**. Table 1 of its paper has three wrong rows (conv1, 4c, 5a).
-# - A **residual block** outputs relu(F(x) + x). The identity shortcut hands the gradient straight
-#   back; without it, a deep stack of small layers starves its first layers of gradient.
+# - A **residual block** outputs relu(F(x) + x): a block with F = 0 is the identity. He et al.'s
+#   56-layer plain network trained worse than their 20-layer one although its gradients were
+#   healthy (He initialization, batch norm): degradation is an optimization difficulty, which the
+#   shortcuts remove.
+# - **Batch normalization** normalizes each channel by its batch mean and variance, then scales by
+#   γ and shifts by β; in evaluation it uses running averages. **He initialization**
+#   (σ = sqrt(2 / fan_in)) keeps the activations' scale through ReLU layers.
 # - **Depth is not cost**: ResNet-152 (152 layers, 11.3G multiply-adds) needs less arithmetic than
 #   VGG-19 (19 layers, 19.6G), thanks to bottleneck blocks; the paper's multiply-add counts
 #   1.8/3.6/3.8/7.6/11.3G are reproduced by the code.
@@ -440,7 +526,6 @@ _ = check_naive_inception(answer)
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 h, w, c = INCEPTION_3B_INPUT
 answer = h * w * (128 * (1 * 1 * c) + 192 * (3 * 3 * c) + 96 * (5 * 5 * c))
-print(f"{answer:,} multiply-adds, {answer / s_google['inception3b'].macs:.1f}x the real module")
 assert check_naive_inception(answer)
 
 # %% [markdown]
@@ -469,5 +554,49 @@ _ = check_macs_ratio(answer)
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = summary(nets["VGG-19"], (3, 224, 224)).total_macs / summary(nets["ResNet-152"], (3, 224, 224)).total_macs
-print(f"{answer:.2f}x")
 assert check_macs_ratio(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 4.** Write a residual block's forward pass in its fully connected form (batch norm
+# left out): x has shape (N, D), w1 and w2 are D × D matrices, F(x) = relu(x @ w1) @ w2, and the
+# block returns relu(F(x) + x). The checker runs it on random cases against cnnlib's answer.
+
+# %% tags=["exercise"]
+def residual_block(x, w1, w2):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def residual_block(x, w1, w2):
+    f = np.maximum(x @ w1, 0.0) @ w2            # the residual branch F(x)
+    return np.maximum(f + x, 0.0)               # add the shortcut, then the ReLU
+
+
+assert residual_block(np.ones((1, 2)), np.zeros((2, 2)), np.zeros((2, 2))).tolist() == [[1.0, 1.0]]  # F = 0: identity
+
+# %% tags=["check"]
+_ = check_residual_block(residual_block)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 5.** Given an inception module's input depth and its row of GoogLeNet's Table 1
+# (#1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj), return its output depth and the
+# number of its convolution weights, biases left out as Table 1 counts them. The checker tries
+# every row of Table 1 and random small modules against `models.Inception`.
+
+# %% tags=["exercise"]
+def inception_size(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+    raise NotImplementedError  # your code here: return (depth, weights)
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def inception_size(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+    depth = ch1x1 + ch3x3 + ch5x5 + pool_proj   # the reduce layers feed the 3x3 and 5x5; they are not output
+    weights = (in_channels * (ch1x1 + ch3x3red + ch5x5red + pool_proj)  # the four 1x1 convolutions
+               + 3 * 3 * ch3x3red * ch3x3 + 5 * 5 * ch5x5red * ch5x5)
+    return depth, weights
+
+
+assert inception_size(192, 64, 96, 128, 16, 32, 32) == (256, conv_weights(block))  # inception (3a), built above
+
+# %% tags=["check"]
+_ = check_inception_size(inception_size)

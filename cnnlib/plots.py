@@ -59,6 +59,39 @@ def compare_histories(histories: dict, split: str = "train"):
     return fig
 
 
+def compare_seeds(runs: dict, ylabel: str = "test accuracy", title: str = ""):
+    """Mean and spread over seeds, one curve per setting: ``{"SGD": array (seeds, epochs), ...}``.
+
+    Each curve is the mean over the seeds (rows) with a band from the lowest to the highest seed,
+    and the seeds themselves as faint lines; epochs are numbered from 1 with integer ticks. Used
+    to compare optimizers in 06_optimizers.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict {label: array of shape (seeds, epochs)}")
+    arrays = {label: np.atleast_2d(np.asarray(v, dtype=np.float64)) for label, v in runs.items()}
+    if len({a.shape for a in arrays.values()}) != 1 or any(a.ndim != 2 for a in arrays.values()):
+        raise ValueError(f"runs must all have the same shape (seeds, epochs), got "
+                         f"{ {k: a.shape for k, a in arrays.items()} }")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for k, (label, a) in enumerate(arrays.items()):
+        epochs = _epochs(a[0])
+        color = f"C{k}"
+        ax.plot(epochs, a.T, color=color, alpha=0.25, linewidth=0.8)
+        ax.fill_between(epochs, a.min(axis=0), a.max(axis=0), color=color, alpha=0.15)
+        ax.plot(epochs, a.mean(axis=0), "-o", color=color, markersize=4, label=str(label))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    n_seeds = len(next(iter(arrays.values())))
+    ax.legend(loc="lower right", fontsize=8, title=f"mean of {n_seeds} seeds; band: lowest to highest",
+              title_fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def _epochs(values) -> np.ndarray:
     return np.arange(1, len(values) + 1)
 

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cnnlib.plots import compare_histories, plot_history, show_images, show_kernels  # noqa: E402
+from cnnlib.plots import compare_histories, compare_seeds, plot_history, show_images, show_kernels  # noqa: E402
 from cnnlib.train import History  # noqa: E402
 
 
@@ -91,3 +91,24 @@ def test_show_kernels_one_panel_per_filter():
         show_kernels(weight, channel=2)
     with pytest.raises(ValueError, match=r"weight must have shape \(C_out, C_in, kH, kW\)"):
         show_kernels(weight[0])
+
+
+def test_compare_seeds_mean_band_and_integer_epochs():
+    runs = {"SGD": np.array([[0.5, 0.7, 0.8], [0.6, 0.8, 0.9]]), "Adam": np.array([[0.7, 0.8, 0.9], [0.7, 0.9, 0.9]])}
+    fig = compare_seeds(runs, title="t")
+    ax = fig.axes[0]
+    means = [line for line in ax.get_lines() if line.get_label() in runs]
+    assert len(means) == 2
+    np.testing.assert_allclose(means[0].get_ydata(), [0.55, 0.75, 0.85])
+    np.testing.assert_array_equal(means[0].get_xdata(), [1, 2, 3])
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    assert len(ax.collections) == 2                       # one min-max band per setting
+    assert ax.get_legend().get_title().get_text().startswith("mean of 2 seeds")
+    plt.close(fig)
+
+
+def test_compare_seeds_bad_arguments():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        compare_seeds({})
+    with pytest.raises(ValueError, match="same shape"):
+        compare_seeds({"a": np.zeros((2, 3)), "b": np.zeros((2, 4))})

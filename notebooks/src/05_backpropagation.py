@@ -38,6 +38,7 @@ from cnnlib.viz.optimizers import plot_chain, plot_curves
 # %%
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
+plt.rcParams["figure.dpi"] = 150
 print(env_report())
 
 

@@ -2,7 +2,7 @@
 
 Each function draws with matplotlib and returns the ``Figure``; it shows nothing by itself, so a
 notebook cell ends with ``plt.show()`` (and a test closes the figure). Introduced in
-05_backprop_optimizers (curves) and 06_case_studies_lenet_alexnet_vgg (digits, learned filters).
+05_backpropagation and 06_optimizers (curves) and 07_case_studies_lenet_alexnet_vgg (digits, learned filters).
 
     >>> fig = plot_history(history)
     >>> plt.show()
@@ -38,7 +38,7 @@ def plot_history(history, title: str | None = None):
 def compare_histories(histories: dict, split: str = "train"):
     """Several runs on one pair of axes each (loss, accuracy): ``{"SGD": h1, "Adam": h2}``.
 
-    ``split`` picks the curves: "train" or "test". Used to compare optimizers in 05_backprop_optimizers.
+    ``split`` picks the curves: "train" or "test". Used to compare training runs (one seed each).
     """
     import matplotlib.pyplot as plt
 

@@ -1,4 +1,4 @@
-"""Figures for 05_backprop_optimizers: a computational graph, descent paths, gradient noise, Adam's moments.
+"""Figures for 05_backpropagation and 06_optimizers: a computational graph, descent paths, gradient noise, Adam's moments.
 
 The numbers are computed in the notebook with `cnnlib.numpy_nn` (layers, optimizers) and
 `cnnlib.surfaces` (2-D loss surfaces); these functions draw them. One of them also measures:

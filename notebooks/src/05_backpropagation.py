@@ -225,6 +225,9 @@ assert centred.min() < 1e-10 < one_sided.min()
 assert hs[centred.argmin()] > hs[one_sided.argmin()]
 assert 100 < one_sided.min() / centred.min() < 1000      # "hundreds of times more accurate"
 assert np.isclose(hs[centred.argmin()], 1e-5)
+assert np.allclose(hs[[2, 4]], [1e-2, 1e-3])                 # h ten times smaller: the truncation error
+assert 8 < one_sided[2] / one_sided[4] < 12                    # ... falls 10 times (like h) one-sided,
+assert 80 < centred[2] / centred[4] < 120                      # ... 100 times (like h²) centred
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Two V shapes: on the right the truncation error (falling like h for one-sided, like h² for

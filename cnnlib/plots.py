@@ -165,3 +165,36 @@ def show_kernels(weight, channel: int = 0, ncols: int = 8, size: float = 1.0):
             ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def show_signed_maps(maps: dict, title: str | None = None, shared: bool = True, size: float = 2.6):
+    """Signed 2-D arrays side by side on symmetric colour scales (0 is white), with colourbars.
+
+    ``maps`` is ``{"panel title": array (H, W)}``. With ``shared`` the one scale runs from -m to +m,
+    m the largest absolute value over all panels, so equal colours mean equal values everywhere
+    (one colourbar); without it each panel has its own symmetric scale and colourbar, for maps of
+    very different sizes. Pixels are square. Used for convolution's gradients in 05_backpropagation.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(maps, dict) or not maps:
+        raise ValueError("maps must be a non-empty dict {title: 2-D array}")
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in maps.items()}
+    bad = {k: a.shape for k, a in arrays.items() if a.ndim != 2}
+    if bad:
+        raise ValueError(f"every map must be 2-D (H, W), got {bad}")
+    overall = max(float(np.abs(a).max()) for a in arrays.values()) or 1.0
+    fig, axes = plt.subplots(1, len(arrays), figsize=(size * len(arrays) + 1.0, size), squeeze=False)
+    for ax, (name, a) in zip(axes[0], arrays.items()):
+        limit = overall if shared else (float(np.abs(a).max()) or 1.0)
+        image = ax.imshow(a, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="equal")
+        ax.set_title(f"{name}\n{a.shape[0]}×{a.shape[1]}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if not shared:
+            fig.colorbar(image, ax=ax, shrink=0.8)
+    if shared:
+        fig.colorbar(image, ax=list(axes[0]), shrink=0.85)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

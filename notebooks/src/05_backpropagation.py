@@ -31,6 +31,7 @@ from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Linear, MaxPool2d, MSELoss
 from cnnlib.numpy_nn.functional import conv2d_backward, conv2d_forward, cross_entropy, linear_backward
 from cnnlib.numpy_nn.functional import linear_forward, mse_loss_backward, mse_loss_forward
 from cnnlib.numpy_nn.functional import sigmoid, sigmoid_backward, sigmoid_forward
+from cnnlib.plots import show_signed_maps
 from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel_error
 from cnnlib.viz.optimizers import plot_chain, plot_curves
 # %config InlineBackend.figure_formats = ['png']
@@ -356,6 +357,19 @@ grad_w = np.array([[correlate(x_pad[0, c], g_dil[0, o]) for c in range(2)] for o
 for mine, lib in zip((grad_x, grad_w, g_s.sum(axis=(0, 2, 3))), conv2d_backward(g_s, cache_s)):
     assert_close(mine, lib, rtol=1e-10)
 print("stride 2, padding 1: dilated g, flipped filter, cropped border: agree with conv2d_backward")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The steps for one output channel and one input channel of that example: the output gradient,
+# the same spread out by the stride, the gradient of the padded input (the full convolution of
+# all three output channels with their flipped filters), and its centre, the gradient of x.
+# The gradient maps sum many terms and are larger than g, so each panel has its own colour
+# scale, symmetric about 0 (white).
+
+# %% slideshow={"slide_type": "subslide"}
+show_signed_maps({"g = ∂L/∂y (channel 0)": g_s[0, 0], "g dilated by stride 2": g_dil[0, 0],
+                  "∂L/∂x_pad (channel 0)": grad_x_pad[0, 0], "∂L/∂x: border cropped": grad_x[0, 0]},
+                 title="convolution backward, stride 2, padding 1 (each panel its own scale)", shared=False)
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -132,3 +132,25 @@ def test_check_momentum_steps(capsys):
     assert "should be 3 numbers" in capsys.readouterr().out
     assert nb06.check_momentum_steps([0.8, 0.46, 0.1]) is False
     assert "your thetas" in capsys.readouterr().out
+
+
+def test_adam_moments_agree_with_torch_adam_state():
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=0.1, betas=nb06.BETAS_2)
+    for g in nb06.GRADS_2:
+        p.grad = torch.tensor([g])
+        opt.step()
+    state = opt.state[p]
+    np.testing.assert_allclose(nb06.RAW_MOMENTS_2, (state["exp_avg"].item(), state["exp_avg_sq"].item()), rtol=1e-6)
+    np.testing.assert_allclose(nb06.MOMENTS_2, (-0.049 / 0.271, 0.005244001 / 0.002997001), rtol=1e-12)
+
+
+def test_check_adam_moments(capsys):
+    assert nb06.check_adam_moments((-0.18081, 1.74975)) is True
+    assert "Exercise 4: correct!" in capsys.readouterr().out
+    assert nb06.check_adam_moments(nb06.RAW_MOMENTS_2) is False
+    assert "before the bias correction" in capsys.readouterr().out
+    assert nb06.check_adam_moments(0.5) is False
+    assert "two numbers" in capsys.readouterr().out
+    assert nb06.check_adam_moments((-0.049, 1.74975)) is False
+    assert "entries are off" in capsys.readouterr().out

@@ -4,8 +4,9 @@
   ``torch.optim.SGD`` with momentum, compared with ``cnnlib.numpy_nn.optim.SGD``;
 - Exercise 2, ``adam_step(theta, grad, m, v, step, lr, betas, eps) -> (theta, m, v)``: one step of
   Adam with bias correction, compared with ``cnnlib.numpy_nn.optim.Adam``;
-- Exercise 3 (numeric): three steps of the lecture's momentum by hand; its data are constants here,
-  so the notebook, the checker and its test read the same numbers.
+- Exercises 3 and 4 (numeric): three steps of the lecture's momentum by hand, and Adam's
+  bias-corrected moments by hand; their data are constants here, so the notebook, the checker
+  and its test read the same numbers.
 """
 from __future__ import annotations
 
@@ -166,3 +167,41 @@ def check_momentum_steps(answer) -> bool:
     """Exercise 3: ``answer`` = (θ1, θ2, θ3), three lecture-momentum steps on θ² from ``THETA0_3``."""
     return verdict(answer, _check_momentum_steps, "Exercise 3",
                    "The velocity keeps growing while the gradient points the same way.")
+
+
+# Exercise 4: Adam's bias-corrected moments after three steps on one scalar parameter.
+GRADS_2 = (1.0, -2.0, 0.5)
+BETAS_2 = (0.9, 0.999)
+
+
+def _adam_moments(grads, betas, corrected=True):
+    m = v = 0.0
+    for g in grads:
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+    t = len(grads)
+    if corrected:
+        return m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
+    return m, v
+
+
+MOMENTS_2 = _adam_moments(GRADS_2, BETAS_2)          # (m_hat_3, v_hat_3) = (-0.1808..., 1.7498...)
+RAW_MOMENTS_2 = _adam_moments(GRADS_2, BETAS_2, corrected=False)
+
+
+def _check_adam_moments(answer) -> None:
+    try:
+        a = as_numbers(answer, (2,), "your answer")
+    except AssertionError as err:
+        raise AssertionError(f"give two numbers: (m_hat, v_hat) after the third step: {err}") from None
+    if np.allclose(a, RAW_MOMENTS_2, rtol=1e-2):
+        raise AssertionError("those are m_3 and v_3 before the bias correction: divide by 1 - beta1^3 "
+                             "and 1 - beta2^3")
+    expect_by_hand(a, MOMENTS_2, name="your (m_hat, v_hat)")
+
+
+@exercise
+def check_adam_moments(answer) -> bool:
+    """Exercise 4: ``answer`` = (m̂_3, v̂_3) of Adam with ``BETAS_2`` after the gradients ``GRADS_2``."""
+    return verdict(answer, _check_adam_moments, "Exercise 4",
+                   "Without the correction m_3 and v_3 would be 3.7 and 334 times too small.")

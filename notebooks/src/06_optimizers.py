@@ -24,8 +24,9 @@ import torch
 
 from cnnlib.data import load_digits
 from cnnlib.device import env_report
-from cnnlib.exercises.nb06 import LR_3, MOMENTUM_3, THETA0_3
-from cnnlib.exercises.nb06 import check_adam_step, check_momentum_steps, check_sgd_momentum_step
+from cnnlib.exercises.nb06 import BETAS_2, GRADS_2, LR_3, MOMENTUM_3, THETA0_3
+from cnnlib.exercises.nb06 import check_adam_moments, check_adam_step, check_momentum_steps
+from cnnlib.exercises.nb06 import check_sgd_momentum_step
 from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, MSELoss, Parameter, ReLU, Sequential
 from cnnlib.numpy_nn.optim import SGD, Adam, LectureAdam, LectureMomentum
 from cnnlib.plots import compare_seeds
@@ -618,3 +619,24 @@ assert len(answer) == 3
 
 # %% tags=["check"]
 _ = check_momentum_steps(answer)
+
+# %% [markdown]
+# **Exercise 4.** By hand this time: Adam with β = `BETAS_2` = (0.9, 0.999) receives the
+# gradients `GRADS_2` = (1, −2, 0.5) on one scalar parameter. Give the bias-corrected moments
+# (m̂₃, v̂₃) after the third step (1% is close enough).
+
+# %%
+print("gradients:", GRADS_2, " betas:", BETAS_2)
+
+# %% tags=["exercise"]
+answer = None  # your answer here: (m_hat, v_hat)
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+m3 = v3 = 0.0
+for g in GRADS_2:
+    m3, v3 = BETAS_2[0] * m3 + (1 - BETAS_2[0]) * g, BETAS_2[1] * v3 + (1 - BETAS_2[1]) * g ** 2
+answer = (m3 / (1 - BETAS_2[0] ** 3), v3 / (1 - BETAS_2[1] ** 3))
+assert answer[1] > 0
+
+# %% tags=["check"]
+_ = check_adam_moments(answer)

@@ -2,7 +2,7 @@
 
 Each function draws with matplotlib and returns the ``Figure``; it shows nothing by itself, so a
 notebook cell ends with ``plt.show()`` (and a test closes the figure). Introduced in
-05_backprop_optimizers (curves) and 06_case_studies_lenet_alexnet_vgg (digits, learned filters).
+05_backpropagation and 06_optimizers (curves) and 07_case_studies_lenet_alexnet_vgg (digits, learned filters).
 
     >>> fig = plot_history(history)
     >>> plt.show()
@@ -38,7 +38,7 @@ def plot_history(history, title: str | None = None):
 def compare_histories(histories: dict, split: str = "train"):
     """Several runs on one pair of axes each (loss, accuracy): ``{"SGD": h1, "Adam": h2}``.
 
-    ``split`` picks the curves: "train" or "test". Used to compare optimizers in 05_backprop_optimizers.
+    ``split`` picks the curves: "train" or "test". Used to compare training runs (one seed each).
     """
     import matplotlib.pyplot as plt
 
@@ -55,6 +55,39 @@ def compare_histories(histories: dict, split: str = "train"):
         ax.set(xlabel="epoch", ylabel=ylabel, title=f"{split} {name}")
         ax.legend()
         ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def compare_seeds(runs: dict, ylabel: str = "test accuracy", title: str = ""):
+    """Mean and spread over seeds, one curve per setting: ``{"SGD": array (seeds, epochs), ...}``.
+
+    Each curve is the mean over the seeds (rows) with a band from the lowest to the highest seed,
+    and the seeds themselves as faint lines; epochs are numbered from 1 with integer ticks. Used
+    to compare optimizers in 06_optimizers.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict {label: array of shape (seeds, epochs)}")
+    arrays = {label: np.atleast_2d(np.asarray(v, dtype=np.float64)) for label, v in runs.items()}
+    if len({a.shape for a in arrays.values()}) != 1 or any(a.ndim != 2 for a in arrays.values()):
+        raise ValueError(f"runs must all have the same shape (seeds, epochs), got "
+                         f"{ {k: a.shape for k, a in arrays.items()} }")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for k, (label, a) in enumerate(arrays.items()):
+        epochs = _epochs(a[0])
+        color = f"C{k}"
+        ax.plot(epochs, a.T, color=color, alpha=0.25, linewidth=0.8)
+        ax.fill_between(epochs, a.min(axis=0), a.max(axis=0), color=color, alpha=0.15)
+        ax.plot(epochs, a.mean(axis=0), "-o", color=color, markersize=4, label=str(label))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    n_seeds = len(next(iter(arrays.values())))
+    ax.legend(loc="lower right", fontsize=8, title=f"mean of {n_seeds} seeds; band: lowest to highest",
+              title_fontsize=8)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -131,4 +164,37 @@ def show_kernels(weight, channel: int = 0, ncols: int = 8, size: float = 1.0):
         else:
             ax.axis("off")
     fig.tight_layout()
+    return fig
+
+
+def show_signed_maps(maps: dict, title: str | None = None, shared: bool = True, size: float = 2.6):
+    """Signed 2-D arrays side by side on symmetric colour scales (0 is white), with colourbars.
+
+    ``maps`` is ``{"panel title": array (H, W)}``. With ``shared`` the one scale runs from -m to +m,
+    m the largest absolute value over all panels, so equal colours mean equal values everywhere
+    (one colourbar); without it each panel has its own symmetric scale and colourbar, for maps of
+    very different sizes. Pixels are square. Used for convolution's gradients in 05_backpropagation.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(maps, dict) or not maps:
+        raise ValueError("maps must be a non-empty dict {title: 2-D array}")
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in maps.items()}
+    bad = {k: a.shape for k, a in arrays.items() if a.ndim != 2}
+    if bad:
+        raise ValueError(f"every map must be 2-D (H, W), got {bad}")
+    overall = max(float(np.abs(a).max()) for a in arrays.values()) or 1.0
+    fig, axes = plt.subplots(1, len(arrays), figsize=(size * len(arrays) + 1.0, size), squeeze=False)
+    for ax, (name, a) in zip(axes[0], arrays.items()):
+        limit = overall if shared else (float(np.abs(a).max()) or 1.0)
+        image = ax.imshow(a, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="equal")
+        ax.set_title(f"{name}\n{a.shape[0]}×{a.shape[1]}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if not shared:
+            fig.colorbar(image, ax=ax, shrink=0.8)
+    if shared:
+        fig.colorbar(image, ax=list(axes[0]), shrink=0.85)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

@@ -1,4 +1,4 @@
-"""Two-dimensional loss surfaces, and the paths optimizers take on them (05_backprop_optimizers).
+"""Two-dimensional loss surfaces, and the paths optimizers take on them (06_optimizers).
 
 A network's loss lives in millions of dimensions; with two parameters (x, y) we can draw it as
 contours and watch an optimizer walk. Two surfaces, both quadratics with their minimum at (0, 0):

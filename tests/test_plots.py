@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cnnlib.plots import compare_histories, plot_history, show_images, show_kernels  # noqa: E402
+from cnnlib.plots import compare_histories, compare_seeds, plot_history, show_images, show_kernels  # noqa: E402
+from cnnlib.plots import show_signed_maps  # noqa: E402
 from cnnlib.train import History  # noqa: E402
 
 
@@ -91,3 +92,45 @@ def test_show_kernels_one_panel_per_filter():
         show_kernels(weight, channel=2)
     with pytest.raises(ValueError, match=r"weight must have shape \(C_out, C_in, kH, kW\)"):
         show_kernels(weight[0])
+
+
+def test_compare_seeds_mean_band_and_integer_epochs():
+    runs = {"SGD": np.array([[0.5, 0.7, 0.8], [0.6, 0.8, 0.9]]), "Adam": np.array([[0.7, 0.8, 0.9], [0.7, 0.9, 0.9]])}
+    fig = compare_seeds(runs, title="t")
+    ax = fig.axes[0]
+    means = [line for line in ax.get_lines() if line.get_label() in runs]
+    assert len(means) == 2
+    np.testing.assert_allclose(means[0].get_ydata(), [0.55, 0.75, 0.85])
+    np.testing.assert_array_equal(means[0].get_xdata(), [1, 2, 3])
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    assert len(ax.collections) == 2                       # one min-max band per setting
+    assert ax.get_legend().get_title().get_text().startswith("mean of 2 seeds")
+    plt.close(fig)
+
+
+def test_compare_seeds_bad_arguments():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        compare_seeds({})
+    with pytest.raises(ValueError, match="same shape"):
+        compare_seeds({"a": np.zeros((2, 3)), "b": np.zeros((2, 4))})
+
+
+def test_show_signed_maps_share_one_symmetric_scale_with_a_colourbar():
+    fig = show_signed_maps({"g": np.array([[1.0, -3.0], [0.0, 2.0]]), "big": np.ones((3, 4))}, title="t")
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(images) == 2
+    assert all(im.get_clim() == (-3.0, 3.0) for im in images)   # symmetric about 0, shared by both panels
+    assert len(fig.axes) == 3                                    # two panels and the colourbar
+    assert fig.axes[1].get_title() == "big\n3×4"
+    plt.close(fig)
+    fig = show_signed_maps({"g": np.array([[1.0, -3.0]]), "big": np.full((3, 4), 0.5)}, shared=False)
+    assert [im.get_clim() for ax in fig.axes for im in ax.get_images()] == [(-3.0, 3.0), (-0.5, 0.5)]
+    assert len(fig.axes) == 4                                    # a colourbar per panel
+    plt.close(fig)
+
+
+def test_show_signed_maps_bad_arguments():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        show_signed_maps({})
+    with pytest.raises(ValueError, match="2-D"):
+        show_signed_maps({"a": np.zeros((2, 2, 2))})

@@ -1,4 +1,4 @@
-"""Figures for 05_backprop_optimizers: a computational graph, descent paths, gradient noise, Adam's moments.
+"""Figures for 05_backpropagation and 06_optimizers: a computational graph, descent paths, gradient noise, Adam's moments.
 
 The numbers are computed in the notebook with `cnnlib.numpy_nn` (layers, optimizers) and
 `cnnlib.surfaces` (2-D loss surfaces); these functions draw them. One of them also measures:
@@ -227,7 +227,8 @@ def plot_paths(surface: Callable, paths: Mapping[str, np.ndarray], title: str | 
     if minimum is not None:
         ax_map.plot(*minimum, "k*", markersize=12, label="minimum")
     ax_map.set(xlim=xlim, ylim=ylim, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
-    ax_map.legend(loc="lower right", fontsize=9, ncol=2)
+    ax_map.set_aspect("equal")                  # one unit is as long on both axes: the path's true geometry
+    ax_map.legend(loc="lower right", fontsize=8, ncol=2)
     ax_loss.set(yscale="log", xlabel="step", ylabel="loss", title="loss per step")
     ax_loss.grid(alpha=0.3)
     ax_loss.legend(frameon=False, fontsize=9)

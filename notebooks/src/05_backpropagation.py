@@ -15,17 +15,23 @@
 #   and see why no library ever builds those Jacobians;
 # - check the backward passes of our Linear, Conv2d, MaxPool2d and cross-entropy against finite
 #   differences, and see what a bug looks like to such a check.
+# - derive convolution's backward pass (a full convolution with the flipped filter, a
+#   correlation, a sum) and reproduce `conv2d_backward` with it, stride and padding included;
+# - write two backward passes yourself: a two-layer network's and a convolution's, as loops.
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlib.device import env_report
-from cnnlib.exercises.nb05 import T_1, W1_1, W2_1, X_1, check_chain_rule, check_chain_rule_w2
+from cnnlib.exercises.nb05 import check_conv2d_backward, check_two_layer_backward
 from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Linear, MaxPool2d, MSELoss, ReLU, Sequential
-from cnnlib.numpy_nn.functional import cross_entropy, linear_backward, linear_forward, mse_loss_backward
-from cnnlib.numpy_nn.functional import mse_loss_forward, sigmoid, sigmoid_backward, sigmoid_forward
+from cnnlib.numpy_nn.functional import conv2d_backward, conv2d_forward, cross_entropy, linear_backward
+from cnnlib.numpy_nn.functional import linear_forward, mse_loss_backward, mse_loss_forward
+from cnnlib.numpy_nn.functional import sigmoid, sigmoid_backward, sigmoid_forward
+from cnnlib.plots import show_signed_maps
 from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel_error
 from cnnlib.viz.optimizers import plot_chain, plot_curves
 # %config InlineBackend.figure_formats = ['png']
@@ -33,6 +39,7 @@ from cnnlib.viz.optimizers import plot_chain, plot_curves
 # %%
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
+plt.rcParams["figure.dpi"] = 150
 print(env_report())
 
 
@@ -188,8 +195,9 @@ assert m * m * n == 307_200_000_000
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # A backward function never forms a Jacobian: it takes the gradient arriving from above
 # (one number per output) and returns the gradient for its inputs and weights directly, using
-# the structure of its operation. That is the whole trick behind back-propagation's speed: the
-# backward pass costs about as much as the forward pass.
+# the structure of its operation. That is the whole trick behind back-propagation's speed: for
+# y = Wx the backward pass is two matrix products (Wᵀg and g·xᵀ) of the same size as the forward
+# pass's one.
 #
 # ## 3. Gradient checking: trust a backward pass only after a numerical check
 #
@@ -207,6 +215,8 @@ one_sided = np.abs((sigmoid(x0 + hs) - sigmoid(x0)) / hs - exact) / exact
 centred = np.abs((sigmoid(x0 + hs) - sigmoid(x0 - hs)) / (2 * hs) - exact) / exact
 print(f"best one-sided: {one_sided.min():.0e} at h = {hs[one_sided.argmin()]:.0e}")
 print(f"best centred:   {centred.min():.0e} at h = {hs[centred.argmin()]:.0e}")
+middle = (hs >= 1e-7) & (hs <= 1e-4)
+print(f"for 1e-7 <= h <= 1e-4: centred at most {centred[middle].max():.0e}, one-sided at least {one_sided[middle].min():.0e}")
 
 # %% slideshow={"slide_type": "subslide"}
 plot_curves(hs, {"one-sided (f(x+h) − f(x)) / h": one_sided, "centred (f(x+h) − f(x−h)) / 2h": centred},
@@ -216,12 +226,19 @@ plt.show()
 # %%
 assert centred.min() < 1e-10 < one_sided.min()
 assert hs[centred.argmin()] > hs[one_sided.argmin()]
+assert centred[middle].max() < 1e-9 < one_sided[middle].min()
+assert np.isclose(hs[centred.argmin()], 1e-5)
+assert np.allclose(hs[[2, 4]], [1e-2, 1e-3])                 # h ten times smaller: the truncation error
+assert 8 < one_sided[2] / one_sided[4] < 12                    # ... falls 10 times (like h) one-sided,
+assert 80 < centred[2] / centred[4] < 120                      # ... 100 times (like h²) centred
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Two V shapes: on the right the truncation error (falling like h for one-sided, like h² for
-# centred), on the left round-off (growing like 1/h). The centred difference is best near
-# h = 10⁻⁵, hundreds of times more accurate than the best one-sided difference. We use
-# h = 10⁻⁵ below.
+# centred), on the left round-off (growing like 1/h). The bottoms are ragged: the round-off
+# depends on the last digits of each h, so a single lowest point is partly luck (the one-sided
+# difference's best, at h = 3·10⁻⁹, is such a lucky point; both differences meet there). Over
+# the whole range 10⁻⁷ ≤ h ≤ 10⁻⁴ the centred difference stays below 10⁻⁹ and the one-sided
+# one above it; the centred is best at h = 10⁻⁵. We use h = 10⁻⁵ below.
 #
 # `check_gradient(f, x, analytic, grad_output, h)` nudges every entry of x in turn, computes the
 # centred difference of Σ f()·grad_output, and compares it with our analytic gradient by the
@@ -239,6 +256,7 @@ layers = {"Linear(6, 4)": (Linear(6, 4, rng=rng), rng.normal(size=(3, 6))),
           "MaxPool2d(2)": (MaxPool2d(2), rng.normal(size=(2, 3, 6, 6)))}
 
 # %% slideshow={"slide_type": "subslide"}
+all_errors = []
 for name, (layer, x_in) in layers.items():
     g = rng.normal(size=layer(x_in).shape)                 # a random d loss / d output
     layer.zero_grad()
@@ -246,6 +264,7 @@ for name, (layer, x_in) in layers.items():
     errors = {"input": check_gradient(lambda: layer(x_in), x_in, grad_in, grad_output=g, h=1e-5)}
     for p_name, p in layer.named_parameters():
         errors[p_name] = check_gradient(lambda: layer(x_in), p.data, p.grad, grad_output=g, h=1e-5)
+    all_errors += errors.values()
     print(f"{name:38s}", "  ".join(f"{k}: {order(e)}" for k, e in errors.items()))
 
 # %% [markdown]
@@ -257,6 +276,8 @@ criterion = CrossEntropyLoss()
 criterion(logits, labels)
 err = check_gradient(lambda: cross_entropy(logits, labels), logits, criterion.backward(), h=1e-5)
 print(f"{'CrossEntropyLoss':38s} input: {order(err)}")
+all_errors.append(err)
+assert 10 ** -10.5 <= min(all_errors) and max(all_errors) < 10 ** -6.5   # 1e-10 to 1e-7, as printed
 
 # %% [markdown]
 # Every relative error is 10⁻⁷ or smaller, below the 10⁻⁶ at which `check_gradient` would have
@@ -270,6 +291,87 @@ print(f"correct backward: {order(rel_error(criterion.backward(), numeric))}   "
 assert rel_error(4 * criterion.backward(), numeric) > 0.5
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. Convolution's backward pass, derived
+#
+# The finite differences above say that `Conv2d.backward` is right; they do not say why. Take
+# one channel in and one out, stride 1, no padding: y[i, j] = b + Σₐ Σ_c w[a, c] · x[i + a, j + c].
+# Given g = ∂L/∂y, the chain rule sums over every output pixel that used the quantity:
+#
+# - **bias**: every y[i, j] holds b once, so ∂L/∂b = Σᵢⱼ g[i, j] (and over the batch);
+# - **weight**: w[a, c] meets x[i + a, j + c] at output (i, j), so
+#   ∂L/∂w[a, c] = Σᵢⱼ g[i, j] · x[i + a, j + c]: a (valid) **correlation of the input with g**;
+# - **input**: x[p, q] meets w[p − i, q − j] at output (i, j), so
+#   ∂L/∂x[p, q] = Σᵢⱼ g[i, j] · w[p − i, q − j]. The index runs backwards through w: that is a
+#   correlation with the filter rotated by 180°, over g padded by k − 1 zeros on each side, a
+#   **full convolution of g with the flipped filter**.
+#
+# With several channels, sum over the output channels for ∂L/∂x and over the batch for ∂L/∂w.
+# In plain NumPy, with sliding windows for the correlation:
+
+# %% slideshow={"slide_type": "subslide"}
+def correlate(a, k):
+    """Valid correlation: out[..., i, j] = sum over (u, v) of a[..., i + u, j + v] * k[u, v]."""
+    return np.einsum("...ijuv,uv->...ij", sliding_window_view(a, k.shape, axis=(-2, -1)), k)
+
+
+x_c = rng.normal(size=(2, 3, 6, 6))                 # (N, C_in, H, W)
+w_c = rng.normal(size=(4, 3, 3, 3))                 # (C_out, C_in, k, k)
+out_c, cache_c = conv2d_forward(x_c, w_c, np.zeros(4), algorithm="im2col")
+g_c = rng.normal(size=out_c.shape)                  # ∂L/∂y, (N, C_out, 4, 4)
+
+# %% slideshow={"slide_type": "subslide"}
+k = 3
+g_full = np.pad(g_c, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))   # (N, C_out, 8, 8)
+grad_x = np.array([[sum(correlate(g_full[n, o], w_c[o, c, ::-1, ::-1]) for o in range(4))
+                    for c in range(3)] for n in range(2)])                # full conv., flipped filter
+grad_w = np.array([[sum(correlate(x_c[n, c], g_c[n, o]) for n in range(2))
+                    for c in range(3)] for o in range(4)])                # input correlated with g
+grad_b = g_c.sum(axis=(0, 2, 3))                                          # a sum over batch and positions
+for mine, lib in zip((grad_x, grad_w, grad_b), conv2d_backward(g_c, cache_c)):
+    assert_close(mine, lib, rtol=1e-10)
+print("grad_input, grad_weight, grad_bias: the three formulas agree with conv2d_backward")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Stride and padding.** With stride s, output (i, j) reads the window at (s·i, s·j): the same
+# formulas hold for g **dilated**, with s − 1 zeros inserted between its entries (the positions
+# the strided convolution skipped), then padded to the size a stride-1 output would have. With
+# padding p, the formulas give the gradient of the padded input; the gradient of x is its centre,
+# the border of width p cropped off. For stride 2 and padding 1:
+
+# %% slideshow={"slide_type": "subslide"}
+s, p = 2, 1
+x_s = rng.normal(size=(1, 2, 7, 7))
+w_s = rng.normal(size=(3, 2, 3, 3))
+out_s, cache_s = conv2d_forward(x_s, w_s, np.zeros(3), stride=s, padding=p, algorithm="im2col")
+g_s = rng.normal(size=out_s.shape)                  # (1, 3, 4, 4)
+
+# %% slideshow={"slide_type": "subslide"}
+x_pad = np.pad(x_s, ((0, 0), (0, 0), (p, p), (p, p)))             # (1, 2, 9, 9)
+g_dil = np.zeros((1, 3, 9 - k + 1, 9 - k + 1))                    # a stride-1 output: (1, 3, 7, 7)
+g_dil[:, :, ::s, ::s] = g_s                                       # s - 1 zeros between entries
+g_full = np.pad(g_dil, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))
+grad_x_pad = np.array([[sum(correlate(g_full[0, o], w_s[o, c, ::-1, ::-1]) for o in range(3))
+                        for c in range(2)]])
+grad_x = grad_x_pad[:, :, p:-p, p:-p]                             # crop the padding
+grad_w = np.array([[correlate(x_pad[0, c], g_dil[0, o]) for c in range(2)] for o in range(3)])
+for mine, lib in zip((grad_x, grad_w, g_s.sum(axis=(0, 2, 3))), conv2d_backward(g_s, cache_s)):
+    assert_close(mine, lib, rtol=1e-10)
+print("stride 2, padding 1: dilated g, flipped filter, cropped border: agree with conv2d_backward")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The steps for one output channel and one input channel of that example: the output gradient,
+# the same spread out by the stride, the gradient of the padded input (the full convolution of
+# all three output channels with their flipped filters), and its centre, the gradient of x.
+# The gradient maps sum many terms and are larger than g, so each panel has its own colour
+# scale, symmetric about 0 (white).
+
+# %% slideshow={"slide_type": "subslide"}
+show_signed_maps({"g = ∂L/∂y (channel 0)": g_s[0, 0], "g dilated by stride 2": g_dil[0, 0],
+                  "∂L/∂x_pad (channel 0)": grad_x_pad[0, 0], "∂L/∂x: border cropped": grad_x[0, 0]},
+                 title="convolution backward, stride 2, padding 1 (each panel its own scale)", shared=False)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Back-propagation** is the chain rule applied from the loss backwards: every layer
@@ -281,38 +383,64 @@ assert rel_error(4 * criterion.backward(), numeric) > 0.5
 #   product without forming them.
 # - A backward pass is checked against **centred differences**, whose error falls like h² until
 #   round-off takes over; with h = 10⁻⁵ our Linear, Conv2d, MaxPool2d and cross-entropy agree
-#   with them to 10⁻⁷ or better, and a forgotten 1/N shows up at once.
+#   with them to relative errors between 10⁻¹⁰ and 10⁻⁷ (the largest, 10⁻⁷, for Conv2d's input),
+#   and a forgotten 1/N shows up as an error of order 1.
+# - A convolution's gradients are convolutions too: for the input, the output gradient (dilated
+#   by the stride) in a full convolution with the flipped filter, then cropped by the padding; for
+#   the weight, the input correlated with the output gradient; for the bias, a sum.
 #
 # ## Exercises
+#
+# **Exercise 1.** Write `two_layer_backward(x, W1, W2, t)` for f = W₂·max(0, W₁x) and
+# L = ‖f − t‖², with x of shape (n,), W₁ (hidden, n), W₂ (m, hidden) and t (m,): return
+# (∂L/∂W₁, ∂L/∂W₂), each with the shape of its weight. Go step by step as in section 1: h, a, f,
+# then ∂L/∂f, ∂L/∂W₂, ∂L/∂a, ∂L/∂h, ∂L/∂W₁.
 
-
-# %% [markdown]
-# **Exercise 1.** For the network f = W₂·max(0, W₁x) with L = (f − t)², x = `X_1`,
-# W₁ = `W1_1` (2×3), W₂ = `W2_1` (1×2) and t = `T_1`, compute ∂L/∂W₁ by hand (or with a few
-# lines of NumPy): a 2×3 array. Go step by step: h, a, f, then ∂L/∂f, ∂L/∂a, ∂L/∂h, ∂L/∂W₁.
-
-# %% slideshow={"slide_type": "subslide"}
-print("x =", X_1, " W1 =", W1_1.tolist(), " W2 =", W2_1.tolist(), " t =", T_1)
-answer = None  # your code here: dL/dW1, shape (2, 3)
-_ = check_chain_rule(answer)
+# %% tags=["exercise"]
+def two_layer_backward(x, W1, W2, t):
+    raise NotImplementedError  # your code here: return dL_dW1, dL_dW2
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
-h1 = W1_1 @ X_1                                    # (1, -2)
-dL_df1 = 2 * (W2_1 @ np.maximum(0, h1) - T_1)      # 2 (f - t) = 4
-dL_dh1 = (W2_1.T @ dL_df1) * (h1 > 0)              # (12, 0)
-answer = np.outer(dL_dh1, X_1)
-assert check_chain_rule(answer)
+def two_layer_backward(x, W1, W2, t):
+    assert x.ndim == 1, "one example: x of shape (n,)"
+    h = W1 @ x                                     # (hidden,)
+    a = np.maximum(0, h)
+    dL_df = 2 * (W2 @ a - t)                       # (m,)
+    dL_dh = (W2.T @ dL_df) * (h > 0)               # (hidden,): the ReLU gate
+    return np.outer(dL_dh, x), np.outer(dL_df, a)
+
+# %% tags=["check"]
+_ = check_two_layer_backward(two_layer_backward)
 
 # %% [markdown]
-# **Exercise 2.** Same network and numbers as Exercise 1: compute ∂L/∂W₂, a 1×2 array (one row
-# per output, one column per hidden unit).
+# **Exercise 2.** Write the convolution's backward pass as loops:
+# `conv2d_backward_loops(grad_output, x, weight, stride, padding)` returns
+# (grad_input, grad_weight, grad_bias) for out = conv2d(x, weight, bias, stride, padding) with a
+# square filter and int stride and padding. Each output pixel (n, o, i, j) sends
+# grad_output[n, o, i, j] back to the window of the padded input it read, to filter o and to
+# bias o. The checker compares with `conv2d_backward` on 16 small cases.
 
-# %%
-answer = None  # your code here: dL/dW2, shape (1, 2)
-_ = check_chain_rule_w2(answer)
+# %% tags=["exercise"]
+def conv2d_backward_loops(grad_output, x, weight, stride, padding):
+    raise NotImplementedError  # your code here: return grad_input, grad_weight, grad_bias
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
-a1 = np.maximum(0, W1_1 @ X_1)                     # hidden activations (1, 0)
-dL_df1 = 2 * (W2_1 @ a1 - T_1)                     # 2 (f - t) = 4
-answer = np.outer(dL_df1, a1)
-assert check_chain_rule_w2(answer)
+def conv2d_backward_loops(grad_output, x, weight, stride, padding):
+    n_batch, c_out, h_out, w_out = grad_output.shape
+    k, s, p = weight.shape[2], stride, padding
+    x_pad = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    grad_pad, grad_weight = np.zeros_like(x_pad), np.zeros_like(weight)
+    for n in range(n_batch):
+        for o in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    g = grad_output[n, o, i, j]
+                    window = (n, slice(None), slice(i * s, i * s + k), slice(j * s, j * s + k))
+                    grad_weight[o] += g * x_pad[window]
+                    grad_pad[window] += g * weight[o]
+    grad_input = grad_pad[:, :, p:p + x.shape[2], p:p + x.shape[3]]   # crop the padding
+    assert grad_input.shape == x.shape
+    return grad_input, grad_weight, grad_output.sum(axis=(0, 2, 3))
+
+# %% tags=["check"]
+_ = check_conv2d_backward(conv2d_backward_loops)

@@ -149,3 +149,10 @@ def test_every_module_db_entry_gives_torchs_answer_or_a_clear_refusal():
         if torch_cls is not torch.nn.Dropout:  # torch's module_db holds no Dropout entry
             name = f"nn.{torch_cls.__name__}"
             assert counts[name]["pass"] + counts[name]["refused"] > 0, name
+
+
+def test_linear_forward_takes_torchs_keyword_input():
+    ours, theirs = nn.Linear(3, 2, dtype=torch.float64), torch.nn.Linear(3, 2, dtype=torch.float64)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(4, 3, dtype=torch.float64)
+    torch.testing.assert_close(ours(input=x), theirs(input=x))

@@ -124,8 +124,8 @@ class Linear(torch.nn.Module):
     def reset_parameters(self) -> None:
         reset_linear_parameters(self)
 
-    def forward(self, x):
-        return linear(x, self.weight, self.bias)
+    def forward(self, input):  # torch.nn.Linear's name, so forward(input=x) works too
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

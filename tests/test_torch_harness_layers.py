@@ -9,14 +9,11 @@ ValueError/TypeError that names the argument. The machinery is test_torch_harnes
 """
 from __future__ import annotations
 
-import collections
-import inspect
-
 import torch
 
 from test_torch_harness import ATOL, RTOL, _fresh, assert_refusal_names_an_argument, assert_same, op_db_cases, \
     quietly, tally
-from torch.testing._internal.common_modules import module_db  # noqa: E402  (after test_torch_harness's skip)
+from torch.testing._internal.common_modules import FunctionInput, ModuleInput, module_db  # noqa: E402  (after test_torch_harness's skip)
 
 import cnnlib.torch_nn as nn  # noqa: E402
 from cnnlib.torch_nn import dropout as D, normalization as N  # noqa: E402
@@ -132,10 +129,19 @@ def _module_cases():
                                                                requires_grad=True, training=training)):
                     name = f"{info.name}[{i}]{'.train' if training else '.eval'}: {m.desc}"
                     if ours_cls is None:
-                        yield info.name, name, lambda: _missing(info.module_cls)
+                        yield info.name, name, lambda cls=info.module_cls: _missing(cls)
                     else:
                         yield info.name, name, lambda o=ours_cls, m=m, t=training: _check_module(
                             o, info.module_cls, m, t)
+
+
+def _dropout_cases():
+    """torch's module_db holds no Dropout entry: ours, in eval mode for several p and with p=0 in training."""
+    x = torch.randn(3, 4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    for p, training in ((0.0, False), (0.3, False), (1.0, False), (0.0, True)):
+        m = ModuleInput(constructor_input=FunctionInput(p), forward_input=FunctionInput(x))
+        yield "nn.Dropout", f"nn.Dropout(p={p}).{'train' if training else 'eval'}", \
+            lambda m=m, t=training: _check_module(nn.Dropout, torch.nn.Dropout, m, t)
 
 
 def _missing(torch_cls):
@@ -144,11 +150,12 @@ def _missing(torch_cls):
 
 def test_every_module_db_entry_gives_torchs_answer_or_a_clear_refusal():
     counts, failures = tally(_module_cases())
-    assert failures == {}
-    for torch_cls in MODULES:
-        if torch_cls is not torch.nn.Dropout:  # torch's module_db holds no Dropout entry
-            name = f"nn.{torch_cls.__name__}"
-            assert counts[name]["pass"] + counts[name]["refused"] > 0, name
+    dropout, dropout_failures = tally(_dropout_cases())
+    assert failures == {} and dropout_failures == {}
+    assert dropout["nn.Dropout"]["pass"] == 4
+    for torch_cls in MODULES.keys() - {torch.nn.Dropout}:
+        name = f"nn.{torch_cls.__name__}"
+        assert counts[name]["pass"] + counts[name]["refused"] > 0, name
 
 
 def test_linear_forward_takes_torchs_keyword_input():

@@ -62,8 +62,9 @@ def linear_backward(grad_output, cache):
     expected = (*x.shape[:-1], weight.shape[0])
     if tuple(grad_output.shape) != expected:
         raise ValueError(f"grad_output must have the output's shape {expected}, got {tuple(grad_output.shape)}")
-    g = grad_output.reshape(-1, weight.shape[0])                 # (rows, out_features)
-    x2 = x.reshape(-1, weight.shape[1])                          # (rows, in_features)
+    rows = x.shape[:-1].numel()                                  # explicit: -1 is ambiguous with 0 features
+    g = grad_output.reshape(rows, weight.shape[0])               # (rows, out_features)
+    x2 = x.reshape(rows, weight.shape[1])                        # (rows, in_features)
     grad_input = (g @ weight).reshape(x.shape)                   # (*, in_features)
     grad_weight = g.t() @ x2                                     # (out_features, in_features)
     grad_bias = g.sum(dim=0) if has_bias else None               # (out_features,)
@@ -123,8 +124,8 @@ class Linear(torch.nn.Module):
     def reset_parameters(self) -> None:
         reset_linear_parameters(self)
 
-    def forward(self, x):
-        return linear(x, self.weight, self.bias)
+    def forward(self, input):  # torch.nn.Linear's name, so forward(input=x) works too
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -199,3 +199,13 @@ def check_betas(betas) -> tuple[float, float]:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
     return tuple(check_float(b, f"betas[{i}]", 0.0, 1.0, strict_maximum=True) for i, b in enumerate(betas))
+
+
+def check_multi_margin_options(p, weight, size_average, reduce) -> None:
+    """What cnnlib's MultiMarginLoss leaves out of torch's: refused by name, never ignored."""
+    if p != 1:
+        raise ValueError(f"p={p!r} is not supported: cnnlib's MultiMarginLoss is torch's p=1 (the hinge itself)")
+    if weight is not None:
+        raise ValueError("weight= (a weight per class) is not supported by cnnlib's MultiMarginLoss; pass weight=None")
+    if size_average is not None or reduce is not None:
+        raise ValueError("size_average= and reduce= are deprecated in torch; use reduction='mean', 'sum' or 'none'")

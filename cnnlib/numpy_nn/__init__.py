@@ -15,7 +15,7 @@ from cnnlib.numpy_nn.conv import Conv2d
 from cnnlib.numpy_nn.dropout import Dropout
 from cnnlib.numpy_nn.linear import Linear
 from cnnlib.numpy_nn.loss import (
-    CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, MultiClassHingeLoss, SmoothL1Loss,
+    CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, MultiClassHingeLoss, MultiMarginLoss, SmoothL1Loss,
 )
 from cnnlib.numpy_nn.module import Flatten, Module, Parameter, Sequential
 from cnnlib.numpy_nn.normalization import BatchNorm2d, LocalResponseNorm
@@ -25,5 +25,5 @@ __all__ = [
     "functional", "optim", "Module", "Parameter", "Sequential", "Flatten", "Linear", "Conv2d",
     "MaxPool2d", "AvgPool2d", "LocalResponseNorm", "BatchNorm2d", "Dropout",
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Maxout",
-    "CrossEntropyLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HingeLoss", "MultiClassHingeLoss",
+    "CrossEntropyLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HingeLoss", "MultiClassHingeLoss", "MultiMarginLoss",
 ]

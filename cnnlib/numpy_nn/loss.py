@@ -25,7 +25,8 @@ import math
 
 import numpy as np
 
-from cnnlib.checks import (check_class_targets, check_float, check_multiclass_scores, check_probability_targets,
+from cnnlib.checks import (check_class_targets, check_float, check_multi_margin_options, check_multiclass_scores,
+                           check_probability_targets,
                            check_reduction, check_same_shape, check_sign_targets)
 from cnnlib.labels import class_labels
 from cnnlib.numpy_nn.conv import as_float_array
@@ -412,3 +413,22 @@ class MultiClassHingeLoss(_Loss):
 
     def _backward(self, grad_output, cache):
         return multiclass_hinge_loss_backward(grad_output, cache)
+
+
+class MultiMarginLoss(_Loss):
+    """PyTorch's ``MultiMarginLoss`` (p=1): L_i = sum_{j != t} max(0, margin + s_j - s_t) / C (04_losses).
+
+    torch.nn's arguments in torch.nn's order; p other than 1 and per-class weights are refused.
+    Shape: input (N, C) scores, target (N,) class indices -> () or (N,) for reduction="none".
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        check_multi_margin_options(p, weight, size_average, reduce)
+        super().__init__(reduction)
+        self.p, self.margin = 1, check_float(margin, "margin")
+
+    def _forward(self, input, target):
+        return multi_margin_loss_forward(input, target, self.margin, self.reduction)
+
+    def _backward(self, grad_output, cache):
+        return multi_margin_loss_backward(grad_output, cache)

@@ -20,7 +20,7 @@ from cnnlib.torch_nn.conv import Conv2d
 from cnnlib.torch_nn.dropout import Dropout
 from cnnlib.torch_nn.linear import Linear
 from cnnlib.torch_nn.loss import (
-    CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, MultiClassHingeLoss, SmoothL1Loss,
+    CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, MultiClassHingeLoss, MultiMarginLoss, SmoothL1Loss,
 )
 from cnnlib.torch_nn.normalization import BatchNorm2d, LocalResponseNorm
 from cnnlib.torch_nn.pooling import AvgPool2d, MaxPool2d
@@ -29,5 +29,5 @@ __all__ = [
     "convert", "functional", "optim", "Module", "Parameter", "Sequential", "Flatten", "Linear", "Conv2d",
     "MaxPool2d", "AvgPool2d", "LocalResponseNorm", "BatchNorm2d", "Dropout",
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Maxout",
-    "CrossEntropyLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HingeLoss", "MultiClassHingeLoss",
+    "CrossEntropyLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HingeLoss", "MultiClassHingeLoss", "MultiMarginLoss",
 ]

@@ -23,7 +23,8 @@ import math
 import torch
 from torch.autograd.function import once_differentiable
 
-from cnnlib.checks import (check_class_targets, check_float, check_multiclass_scores, check_probability_targets,
+from cnnlib.checks import (check_class_targets, check_float, check_multi_margin_options, check_multiclass_scores,
+                           check_probability_targets,
                            check_reduction, check_same_shape, check_sign_targets)
 from cnnlib.labels import class_labels
 from cnnlib.torch_nn.softmax import (check_float_tensor, check_tensor, log_softmax,  # noqa: F401
@@ -400,3 +401,19 @@ class MultiClassHingeLoss(_Loss):
 
     def forward(self, input, target):
         return multiclass_hinge_loss(input, target, self.reduction, self.margin)
+
+
+class MultiMarginLoss(_Loss):
+    """PyTorch's ``MultiMarginLoss`` (p=1): L_i = sum_{j != t} max(0, margin + s_j - s_t) / C (04_losses).
+
+    torch.nn's arguments in torch.nn's order; p other than 1 and per-class weights are refused.
+    Shape: input (N, C) scores, target (N,) class indices -> () or (N,) for reduction="none".
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        check_multi_margin_options(p, weight, size_average, reduce)
+        super().__init__(reduction)
+        self.p, self.margin = 1, check_float(margin, "margin")
+
+    def forward(self, input, target):
+        return multi_margin_loss(input, target, self.margin, self.reduction)

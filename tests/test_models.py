@@ -321,3 +321,18 @@ def test_dropout_rows_of_alexnet_vgg_and_googlenet():
         assert [type(model.fc6.dropout), model.fc6.dropout.p, model.fc7.dropout.p] == [T.Dropout, 0.5, 0.5]
     head = on_meta(models.alexnet, layers=T, dropout=0.3).fc7
     assert head.dropout.p == 0.3
+
+
+def test_resnet18_from_cnnlib_layers_computes_torch_nns_output_and_gradient():
+    torch.manual_seed(0)
+    theirs = models.resnet18(num_classes=10).double().eval()
+    ours = models.resnet18(num_classes=10, layers=T).double().eval()
+    ours.load_state_dict(theirs.state_dict())
+    assert isinstance(ours.avgpool, T.AdaptiveAvgPool2d)
+    x = torch.randn(2, 3, 40, 40, dtype=torch.float64)  # conv5_x is 2x2 here, so the pooling really averages
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out_ref, out = theirs(xa), ours(xb)
+    g = torch.randn_like(out_ref)
+    out_ref.backward(g), out.backward(g)
+    torch.testing.assert_close(out, out_ref, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(xb.grad, xa.grad, rtol=1e-10, atol=1e-12)

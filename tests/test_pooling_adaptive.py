@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from parity import assert_matches_finite_differences, assert_matches_torch, assert_torch_fns_match
 from strategies import make_array, seeds
+from torch_support import DEVICES
 
 import cnnlib.numpy_nn as N
 import cnnlib.numpy_nn.pooling_adaptive as NA
@@ -57,18 +58,19 @@ def test_numpy_pair_matches_torch_forward_and_backward(cfg):
                                numpy_side(x, g)[1][0], rtol=1e-12, atol=1e-14)
 
 
-@given(adaptive_configs())
-def test_torch_nn_matches_torch_forward_and_backward(cfg):
+@pytest.mark.parametrize("device", DEVICES)
+@given(cfg=adaptive_configs())
+def test_torch_nn_matches_torch_forward_and_backward(device, cfg):
     shape, output_size, seed = cfg
     x, g = make_array(shape, seed), make_array(_out_shape(shape, output_size), seed + 1)
     if _torch_backward_refuses(g.shape):
-        t = torch.as_tensor(x).requires_grad_()
+        t = torch.as_tensor(x, device=device).requires_grad_()
         out = TA.adaptive_avg_pool2d(t, output_size)
-        out.backward(torch.as_tensor(g))
-        assert out.shape == g.shape and t.grad.shape == x.shape and not t.grad.any()
+        out.backward(torch.as_tensor(g, device=device))
+        assert out.device == t.device and out.shape == g.shape and t.grad.shape == x.shape and not t.grad.any()
         return
     assert_torch_fns_match(lambda t: TA.adaptive_avg_pool2d(t, output_size),
-                           lambda t: F.adaptive_avg_pool2d(t, output_size), [x], g)
+                           lambda t: F.adaptive_avg_pool2d(t, output_size), [x], g, device=device)
     ours = TA.adaptive_avg_pool2d_naive(torch.as_tensor(x), output_size)
     torch.testing.assert_close(ours, F.adaptive_avg_pool2d(torch.as_tensor(x), output_size), rtol=1e-12, atol=1e-14)
 

@@ -3,8 +3,9 @@
 - ``load_digits(size=32)``: scikit-learn's 1,797 real handwritten digits (8x8 scans), resized for
   LeNet-5 and split into train and test sets. The default data of every training notebook.
 - ``load_sample_image("camera")``: scikit-image's sample photographs, for 02_convolution.
-- ``load_mnist`` / ``load_cifar10``: the classic data sets through torchvision, for readers who are
-  online. They are never needed on the default path; ``data/README.md`` says how to fetch them.
+- ``load_mnist`` / ``load_cifar10``: the classic data sets, fetched by torchvision, for readers who
+  are online; their files are checked and read here. They are never needed on the default path;
+  ``data/README.md`` says how to fetch them.
 
 Every loader returns NumPy arrays in the layout the layers expect: images ``(N, C, H, W)`` float32
 in [0, 1], labels ``(N,)`` int64. ``to_tensors`` and ``make_loader`` hand them to PyTorch, and
@@ -176,11 +177,17 @@ def random_affine(x, degrees: float = 10.0, translate: float = 0.0625, scale=(0.
 
 # -- the classic data sets, for readers who are online -------------------------------------------
 def load_mnist(root="data", train: bool = True, download: bool = False):
-    """MNIST's 28x28 handwritten digits via torchvision, cached under ``root/MNIST/raw``.
+    """MNIST's 28x28 handwritten digits, read from the four IDX files in ``root/MNIST/raw``.
 
-    Never used on the default path (``load_digits`` needs no download). With ``download=False``
-    the four IDX files must already be in ``root/MNIST/raw``; otherwise a ``FileNotFoundError``
-    says how to get them.
+    Never used on the default path (``load_digits`` needs no download). With ``download=True``
+    torchvision fetches the files (and checks their MD5 sums); with ``download=False`` they must
+    already be there, else a ``FileNotFoundError`` says how to get them. The files are read here,
+    not by torchvision: each header is checked against the format (magic number, unsigned-byte
+    data, 28x28 images, one label per image, file size) before anything is allocated, and the
+    labels must lie in 0..9; any mismatch is a ``ValueError`` naming the file.
+
+    Only ``raw/`` is read. A ``root/MNIST/processed`` folder (the ``.pt`` cache of torchvision
+    before 0.9) is ignored, so it can never stand in for the raw files.
 
     Returns:
         ``(x, y)``: the training set (60,000 images) or, with ``train=False``, the test set (10,000).
@@ -188,15 +195,69 @@ def load_mnist(root="data", train: bool = True, download: bool = False):
     Shape:
         - x: (N, 1, 28, 28) float32 in [0, 1]; y: (N,) int64 in 0..9
     """
-    from torchvision.datasets import MNIST
-
     raw = Path(root) / "MNIST" / "raw"
     files = [f"{split}-{kind}" for split in ("train", "t10k") for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")]
-    if not download and not all((raw / f).is_file() for f in files):
-        raise FileNotFoundError(_missing("MNIST", raw, files, f"load_mnist(root={str(root)!r}, download=True)"))
-    dataset = MNIST(root, train=train, download=download)
-    x = dataset.data.numpy()[:, None].astype(np.float32) / 255.0  # (N, 1, 28, 28)
-    return x, dataset.targets.numpy().astype(np.int64)
+    if download and not all((raw / f).is_file() for f in files):
+        from torchvision.datasets import MNIST
+
+        MNIST(root, train=train, download=True)
+    if not all((raw / f).is_file() for f in files):
+        message = _missing("MNIST", raw, files, f"load_mnist(root={str(root)!r}, download=True)")
+        if (raw.parent / "processed").is_dir():
+            message += (f" {raw.parent / 'processed'} (torchvision's old .pt cache) is never read, and while it "
+                        f"exists torchvision skips the download: move it away first")
+        raise FileNotFoundError(message)
+    split = "train" if train else "t10k"
+    image_file, label_file = raw / f"{split}-images-idx3-ubyte", raw / f"{split}-labels-idx1-ubyte"
+    n_images = idx_sizes(image_file, (None, 28, 28))[0]   # both headers checked before any data is read
+    n_labels = idx_sizes(label_file, (None,))[0]
+    if n_labels != n_images:
+        raise ValueError(f"{label_file} holds {n_labels} labels, but {image_file} holds {n_images} images: "
+                         f"one label per image is needed")
+    images, labels = read_idx(image_file, (None, 28, 28)), read_idx(label_file, (None,))
+    labels = class_labels(labels, 10, name=f"the labels in {label_file}")
+    return images[:, None].astype(np.float32) / 255.0, labels  # (N, 1, 28, 28), (N,)
+
+
+IDX_UNSIGNED_BYTE = 0x08  # the IDX type code of MNIST's images and labels
+
+
+def idx_sizes(path, shape) -> tuple[int, ...]:
+    """The sizes in the header of an IDX file of unsigned bytes, checked against ``shape`` and the file's length.
+
+    IDX: two zero bytes, a type code (0x08 for unsigned bytes), the number of dimensions, each size
+    as a big-endian 32-bit integer, then the values. ``None`` in ``shape`` accepts any size. Only the
+    header is read; a wrong, truncated or too long file is a ``ValueError`` naming it.
+    """
+    path, ndim = Path(path), len(shape)
+    with open(path, "rb") as f:
+        header = f.read(4 + 4 * ndim)
+    if len(header) < 4 or header[:2] != b"\0\0":
+        raise ValueError(f"{path} is not an IDX file: it must start with two zero bytes, got {header[:4]!r}")
+    if header[2] != IDX_UNSIGNED_BYTE:
+        raise ValueError(f"{path}: the IDX type code must be 0x08 (unsigned bytes) as in MNIST, got 0x{header[2]:02x}")
+    if header[3] != ndim:
+        raise ValueError(f"{path}: expected an IDX file of {ndim} dimensions, got {header[3]}")
+    if len(header) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: the IDX header is cut short ({len(header)} bytes, {4 + 4 * ndim} expected)")
+    sizes = tuple(int.from_bytes(header[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    if any(want is not None and got != want for got, want in zip(sizes, shape)):
+        expected = ", ".join("N" if w is None else str(w) for w in shape)
+        raise ValueError(f"{path}: the IDX sizes are {sizes}, expected ({expected})")
+    needed, length = len(header) + math.prod(sizes), path.stat().st_size
+    if length != needed:
+        raise ValueError(f"{path} has {length} bytes, but its IDX header {sizes} calls for {needed} "
+                         f"({len(header)} of header and one per value): the file is "
+                         f"{'truncated' if length < needed else 'too long'}")
+    return sizes
+
+
+def read_idx(path, shape) -> np.ndarray:
+    """The values of an IDX file of unsigned bytes, after `idx_sizes` has checked its header against ``shape``."""
+    sizes = idx_sizes(path, shape)
+    with open(path, "rb") as f:
+        f.seek(4 + 4 * len(sizes))
+        return np.frombuffer(f.read(math.prod(sizes)), dtype=np.uint8).reshape(sizes)
 
 
 def load_cifar10(root="data", train: bool = True, download: bool = False):

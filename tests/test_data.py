@@ -228,6 +228,74 @@ def test_load_mnist_missing_data_says_how_to_download(tmp_path):
     assert "load_digits()" in str(info.value) and "needs no download" in str(info.value)
 
 
+def _header(type_code, sizes, ndim=None):
+    ndim = len(sizes) if ndim is None else ndim
+    return struct.pack(">BBBB", 0, 0, type_code, ndim) + struct.pack(f">{len(sizes)}I", *sizes)
+
+
+IMAGES_OK = _header(0x08, (5, 28, 28)) + bytes(5 * 28 * 28)
+CORRUPT_IDX = {  # what the train images file holds -> what the error says
+    "wrong magic": (b"\x01\x02" + IMAGES_OK[2:], "must start with two zero bytes"),
+    "empty file": (b"", "must start with two zero bytes"),
+    "float type code": (_header(0x0D, (5, 28, 28)) + bytes(4 * 5 * 28 * 28), r"type code must be 0x08.*0x0d"),
+    "two dimensions": (_header(0x08, (5, 784)) + bytes(5 * 784), "expected an IDX file of 3 dimensions, got 2"),
+    "28x27 images": (_header(0x08, (5, 28, 27)) + bytes(5 * 28 * 27), r"sizes are \(5, 28, 27\), expected \(N, 28, 28\)"),
+    "cut header": (IMAGES_OK[:10], "header is cut short"),
+    "truncated": (IMAGES_OK[:-1], "is truncated"),
+    "too long": (IMAGES_OK + b"\0", "is too long"),
+    "huge count, tiny file": (_header(0x08, (2**31, 28, 28)), "is truncated"),  # refused before allocating
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT_IDX))
+def test_load_mnist_refuses_corrupt_image_files_naming_them(tiny_mnist, case):
+    root, _ = tiny_mnist
+    content, match = CORRUPT_IDX[case]
+    path = root / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as info:
+        load_mnist(root=root)
+    assert str(path) in str(info.value)
+
+
+def test_load_mnist_refuses_label_counts_that_differ_from_image_counts(tiny_mnist):
+    root, _ = tiny_mnist
+    path = root / "MNIST" / "raw" / "train-labels-idx1-ubyte"
+    write_idx(path, np.zeros(4, dtype=np.uint8))  # 5 images
+    with pytest.raises(ValueError, match="holds 4 labels, but .* holds 5 images") as info:
+        load_mnist(root=root)
+    assert str(path) in str(info.value)
+    path.write_bytes(_header(0x08, (5,), ndim=2) + bytes(5))
+    with pytest.raises(ValueError, match="expected an IDX file of 1 dimensions, got 2"):
+        load_mnist(root=root)
+
+
+def test_load_mnist_refuses_labels_outside_0_to_9(tiny_mnist):
+    root, _ = tiny_mnist
+    path = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    write_idx(path, np.array([3, 10, 0], dtype=np.uint8))
+    with pytest.raises(ValueError, match="label 10, out of range") as info:
+        load_mnist(root=root, train=False)
+    assert str(path) in str(info.value)
+    load_mnist(root=root, train=True)  # the other split is unaffected
+
+
+def test_a_legacy_processed_cache_never_overrides_raw(tiny_mnist):
+    root, sets = tiny_mnist
+    processed = root / "MNIST" / "processed"
+    processed.mkdir()
+    fake = (torch.full((2, 28, 28), 7, dtype=torch.uint8), torch.tensor([1, 1]))
+    for name in ("training.pt", "test.pt"):  # what torchvision < 0.9 wrote and torchvision still prefers
+        torch.save(fake, processed / name)
+    x, y = load_mnist(root=root)
+    np.testing.assert_array_equal(y, sets["train"][1])
+    np.testing.assert_array_equal(x[:, 0], sets["train"][0] / np.float32(255))
+    for f in (root / "MNIST" / "raw").iterdir():
+        f.unlink()
+    with pytest.raises(FileNotFoundError, match="old .pt cache.* is never read"):
+        load_mnist(root=root)
+
+
 # -- CIFAR-10: tiny pickled batches in the real format ------------------------------------------------
 def write_cifar_batch(path, data: np.ndarray, labels: list[int], numpy_core: str = "numpy._core") -> None:
     """A batch as the "python version" stores it: a pickled dict, data (N, 3072) uint8 rows of R, G, B planes."""

@@ -264,6 +264,16 @@ def test_layers_cnnlib_torch_nn_builds_every_layer_from_cnnlib(builder, kwargs):
         [(k, v.shape) for k, v in theirs.state_dict().items()]
 
 
+def assert_same_output_and_input_grad(ours, theirs, x):
+    """Both models on copies of ``x``: the same output and, for one random grad_output, the same input gradient."""
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out_ref, out = theirs(xa), ours(xb)
+    g = torch.randn_like(out_ref)
+    out_ref.backward(g), out.backward(g)
+    torch.testing.assert_close(out, out_ref, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(xb.grad, xa.grad, rtol=1e-10, atol=1e-12)
+
+
 def test_resnet_blocks_from_cnnlib_layers_match_torch_nn_in_train_and_eval():
     for block_cls, args in ((models.BasicBlock, (4, 4)), (models.BasicBlock, (4, 6, 2)),
                             (models.Bottleneck, (8, 2, 2))):
@@ -274,13 +284,7 @@ def test_resnet_blocks_from_cnnlib_layers_match_torch_nn_in_train_and_eval():
         ours.load_state_dict(theirs.state_dict())
         for mode in ("train", "train", "eval"):
             theirs.train(mode == "train"), ours.train(mode == "train")
-            x = torch.randn(3, args[0], 6, 6, dtype=torch.float64)
-            xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
-            out_ref, out = theirs(xa), ours(xb)
-            g = torch.randn_like(out_ref)
-            out_ref.backward(g), out.backward(g)
-            torch.testing.assert_close(out, out_ref, rtol=1e-10, atol=1e-12)
-            torch.testing.assert_close(xb.grad, xa.grad, rtol=1e-10, atol=1e-12)
+            assert_same_output_and_input_grad(ours, theirs, torch.randn(3, args[0], 6, 6, dtype=torch.float64))
         for key, value in theirs.state_dict().items():  # running statistics after two training steps
             torch.testing.assert_close(ours.state_dict()[key], value, rtol=1e-12, atol=1e-14, msg=key)
 
@@ -321,3 +325,13 @@ def test_dropout_rows_of_alexnet_vgg_and_googlenet():
         assert [type(model.fc6.dropout), model.fc6.dropout.p, model.fc7.dropout.p] == [T.Dropout, 0.5, 0.5]
     head = on_meta(models.alexnet, layers=T, dropout=0.3).fc7
     assert head.dropout.p == 0.3
+
+
+def test_resnet18_from_cnnlib_layers_computes_torch_nns_output_and_gradient():
+    torch.manual_seed(0)
+    theirs = models.resnet18(num_classes=10).double().eval()
+    ours = models.resnet18(num_classes=10, layers=T).double().eval()
+    ours.load_state_dict(theirs.state_dict())
+    assert isinstance(ours.avgpool, T.AdaptiveAvgPool2d)
+    x = torch.randn(2, 3, 40, 40, dtype=torch.float64)  # conv5_x is 2x2 here, so the pooling really averages
+    assert_same_output_and_input_grad(ours, theirs, x)

@@ -1,11 +1,14 @@
 """cnnlib.numpy_nn.linear against PyTorch and against finite differences."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
+from hypothesis import strategies as st
 from parity import assert_matches_finite_differences, assert_matches_torch
 from strategies import linear_configs, make_array, seeds
 
@@ -119,10 +122,38 @@ def test_module_load_state_dict_from_torch_and_accumulate_grads():
 
 
 def test_module_errors_and_repr():
-    with pytest.raises(ValueError, match="in_features must be positive"):
-        Linear(0, 3)
+    with pytest.raises(ValueError, match="in_features must be non-negative"):
+        Linear(-1, 3)
+    with pytest.raises(TypeError, match="positional"):  # dtype and rng are keyword-only (torch's 4th is device)
+        Linear(3, 2, True, np.float32)
     with pytest.raises(ValueError, match="expects in_features=3"):
         Linear(3, 2)(np.zeros((1, 4)))
     with pytest.raises(RuntimeError, match="Linear.backward called before forward"):
         Linear(3, 2).backward(np.zeros((1, 2)))
     assert repr(Linear(3, 2)) == "Linear(in_features=3, out_features=2, bias=True)"
+
+
+zero_or_small = st.integers(0, 3)
+
+
+@given(batch=zero_or_small, in_features=zero_or_small, out_features=zero_or_small, bias=st.booleans(), seed=seeds)
+def test_zero_features_and_empty_batches_match_torch(batch, in_features, out_features, bias, seed):
+    x = make_array((batch, in_features), seed)
+    w = make_array((out_features, in_features), seed + 1)
+    b = make_array((out_features,), seed + 2) if bias else None
+    g = make_array((batch, out_features), seed + 3)
+    assert_matches_torch(_numpy_side, F.linear, [x, w, b], g, names=["input", "weight", "bias"])
+
+
+def test_linear_with_no_input_features_outputs_its_bias_as_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: "Initializing zero-element tensors is a no-op"
+        ref = torch.nn.Linear(0, 3).double()
+    layer = Linear(0, 3, rng=0)
+    assert layer.weight.data.shape == (3, 0) and np.array_equal(layer.bias.data, ref.bias.detach().numpy())
+    layer.bias.data[:] = [1.0, 2.0, 3.0]
+    out = layer(np.zeros((2, 0)))
+    np.testing.assert_array_equal(out, [[1.0, 2.0, 3.0]] * 2)
+    assert layer.backward(np.ones((2, 3))).shape == (2, 0)
+    np.testing.assert_array_equal(layer.bias.grad, [2.0, 2.0, 2.0])
+    assert Linear(3, 0)(np.zeros((4, 3))).shape == (4, 0)

@@ -1,11 +1,14 @@
 """cnnlib.torch_nn.linear against torch.nn and cnnlib.numpy_nn, gradcheck, float32, devices and bad input."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
+from hypothesis import strategies as st
 from strategies import linear_configs, make_array, seeds
 from torch_support import DEVICES, DTYPES, F32, assert_runs_close, assert_three_way, needs_cuda, run, \
     skip_unsupported, tensor
@@ -105,8 +108,8 @@ def test_module_has_torch_init_names_and_repr():
     assert list(layer.state_dict()) == list(ref.state_dict()) == ["weight", "bias"]
     assert list(Linear(7, 3, bias=False).state_dict()) == ["weight"]
     assert repr(Linear(7, 3)) == "Linear(in_features=7, out_features=3, bias=True)"
-    with pytest.raises(ValueError, match="out_features must be positive"):
-        Linear(3, 0)
+    with pytest.raises(ValueError, match="out_features must be non-negative"):
+        Linear(3, -2)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -124,3 +127,34 @@ def test_module_loads_torch_weights_and_matches_it(device, dtype):
     tol = F32 if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-12)
     for a, e in ((out, expected), (layer.weight.grad, ref.weight.grad), (layer.bias.grad, ref.bias.grad)):
         torch.testing.assert_close(a, e, **tol)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(batch=st.integers(0, 3), in_features=st.integers(0, 3), out_features=st.integers(0, 3), bias=st.booleans(),
+       seed=seeds)
+def test_zero_features_and_empty_batches_three_way(device, batch, in_features, out_features, bias, seed):
+    x = make_array((batch, in_features), seed)
+    w = make_array((out_features, in_features), seed + 1)
+    b = make_array((out_features,), seed + 2) if bias else None
+    g = make_array((batch, out_features), seed + 3)
+    assert_three_way(linear, F.linear, _numpy_side, [x, w, b], g, names=["input", "weight", "bias"], device=device)
+
+
+@pytest.mark.parametrize("in_features, out_features", [(0, 3), (3, 0), (0, 0)])
+def test_module_with_zero_features_is_initialised_and_runs_as_torch(in_features, out_features):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: "Initializing zero-element tensors is a no-op"
+        torch.manual_seed(0)
+        ref = torch.nn.Linear(in_features, out_features)
+    torch.manual_seed(0)
+    layer = Linear(in_features, out_features)
+    assert torch.equal(layer.weight, ref.weight) and torch.equal(layer.bias, ref.bias)  # bias 0 when in_features=0
+    for batch in (0, 2):
+        x, x_ref = (torch.randn(batch, in_features).requires_grad_() for _ in range(2))
+        x_ref.data.copy_(x.data)
+        out, out_ref = layer(x), ref(x_ref)
+        torch.testing.assert_close(out, out_ref)
+        out.sum().backward(), out_ref.sum().backward()
+        torch.testing.assert_close(x.grad, x_ref.grad)
+    torch.testing.assert_close(layer.bias.grad, ref.bias.grad)
+    torch.testing.assert_close(layer.weight.grad, ref.weight.grad)

@@ -20,10 +20,11 @@ from cnnlib.numpy_nn.loss import (
 from cnnlib.numpy_nn.module import Flatten, Module, Parameter, Sequential
 from cnnlib.numpy_nn.normalization import BatchNorm2d, LocalResponseNorm
 from cnnlib.numpy_nn.pooling import AvgPool2d, MaxPool2d
+from cnnlib.numpy_nn.pooling_adaptive import AdaptiveAvgPool2d
 
 __all__ = [
     "functional", "optim", "Module", "Parameter", "Sequential", "Flatten", "Linear", "Conv2d",
-    "MaxPool2d", "AvgPool2d", "LocalResponseNorm", "BatchNorm2d", "Dropout",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "LocalResponseNorm", "BatchNorm2d", "Dropout",
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Maxout",
     "CrossEntropyLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HingeLoss", "MultiClassHingeLoss", "MultiMarginLoss",
 ]

@@ -63,8 +63,9 @@ def linear_backward(grad_output, cache):
     grad_output = np.asarray(grad_output)
     if grad_output.shape != expected:
         raise ValueError(f"grad_output must have the output's shape {expected}, got {grad_output.shape}")
-    g = grad_output.astype(weight.dtype, copy=False).reshape(-1, weight.shape[0])  # (rows, out_features)
-    x2 = x.reshape(-1, weight.shape[1])                                             # (rows, in_features)
+    rows = math.prod(x.shape[:-1])  # explicit: reshape(-1, 0) is ambiguous when a size is 0
+    g = grad_output.astype(weight.dtype, copy=False).reshape(rows, weight.shape[0])  # (rows, out_features)
+    x2 = x.reshape(rows, weight.shape[1])                                             # (rows, in_features)
     grad_input = (g @ weight).reshape(x.shape)                                      # (*, in_features)
     grad_weight = g.T @ x2                                                          # (out_features, in_features)
     grad_bias = g.sum(axis=0) if has_bias else None                                 # (out_features,)
@@ -85,20 +86,23 @@ class Linear(Module):
         input (*, in_features) -> output (*, out_features);
         weight: (out_features, in_features); bias: (out_features,).
 
-    Initialisation as ``torch.nn.Linear``: weight and bias uniform in ±1/sqrt(in_features).
+    Initialisation as ``torch.nn.Linear``: weight and bias uniform in ±1/sqrt(in_features); with
+    ``in_features=0`` the weight is empty, the bias 0 and the output the bias alone, as in PyTorch.
+    ``dtype`` and ``rng`` (a seed or ``np.random.Generator``) are keyword-only: cnnlib's own extras,
+    so no positional argument of ``torch.nn.Linear`` lands on them.
     ``backward(grad_output)`` returns the gradient with respect to the input and *adds* the
     parameter gradients into ``weight.grad`` and ``bias.grad``. Taught in 01_neural_nets_activations.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
                  dtype=np.float64, rng=None):
-        self.in_features = check_int(in_features, "in_features", minimum=1)
-        self.out_features = check_int(out_features, "out_features", minimum=1)
+        self.in_features = check_int(in_features, "in_features", minimum=0)
+        self.out_features = check_int(out_features, "out_features", minimum=0)
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
             raise ValueError(f"dtype must be a floating-point type such as np.float32, got {dtype}")
         rng = np.random.default_rng(rng)
-        bound = 1.0 / math.sqrt(self.in_features)
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0  # torch's rule: bias 0
         shape = (self.out_features, self.in_features)
         self.weight = Parameter(rng.uniform(-bound, bound, size=shape).astype(dtype))
         self.bias = Parameter(rng.uniform(-bound, bound, size=self.out_features).astype(dtype)) if bias else None

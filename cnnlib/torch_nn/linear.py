@@ -107,7 +107,8 @@ class Linear(torch.nn.Module):
     """y = x W^T + b: every output is a weighted sum of all inputs plus a bias.
 
     The same arguments, parameter names and default initialisation
-    (uniform in ±1/sqrt(in_features)) as ``torch.nn.Linear``.
+    (uniform in ±1/sqrt(in_features)) as ``torch.nn.Linear``; zero features and empty batches work
+    as in PyTorch (``Linear(0, 3)`` outputs its bias).
 
     Shape: input (*, in_features) -> output (*, out_features);
     weight (out_features, in_features), bias (out_features,).
@@ -117,8 +118,8 @@ class Linear(torch.nn.Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features = check_int(in_features, "in_features", minimum=1)
-        self.out_features = check_int(out_features, "out_features", minimum=1)
+        self.in_features = check_int(in_features, "in_features", minimum=0)
+        self.out_features = check_int(out_features, "out_features", minimum=0)
         add_linear_parameters(self, self.in_features, self.out_features, bias, device, dtype)
 
     def reset_parameters(self) -> None:
@@ -144,8 +145,12 @@ def add_linear_parameters(module: torch.nn.Module, in_features: int, rows: int, 
 
 
 def reset_linear_parameters(module: torch.nn.Module) -> None:
-    """PyTorch's default for Linear: weight and bias uniform in [-1/sqrt(in_features), 1/sqrt(in_features)]."""
-    bound = 1.0 / math.sqrt(module.weight.shape[1])
+    """PyTorch's default for Linear: weight and bias uniform in [-1/sqrt(in_features), 1/sqrt(in_features)].
+
+    With no input features the bound is 0, as in PyTorch: the bias starts at 0.
+    """
+    fan_in = module.weight.shape[1]
+    bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
     with torch.no_grad():
         module.weight.uniform_(-bound, bound)
         if module.bias is not None:

@@ -40,6 +40,22 @@ _ = torch.manual_seed(0)
 print(env_report())
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## What a vision system is asked to compute
+#
+# A camera gives a grid of numbers. What we want from it is high-level information that is not
+# written in any single pixel: how far away each surface is (**depth**), what moves and how
+# (**motion**), which things are in the picture (**object classes**: a dog, a car), and how they are
+# turned and placed (**object poses**). Our own visual system does all of this without effort;
+# computational perception tries to do it with functions we can compute and train.
+#
+# Neural networks started as a model of the brain's neurons, but they are used here for a plainer
+# reason. We do not know the form of the function from pixels to "dog", so we build one out of
+# many simple functions, each easy to compute and to differentiate, and let training set their
+# numbers. The rest of this series is about which simple functions (convolutions, pooling,
+# activations), how to train them (losses, back-propagation, optimizers) and how the classic
+# networks put them together.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A network is a chain of simple functions
 #
 # The simplest useful function of an input vector $x$ (its $n$ numbers in a column) is a
@@ -465,3 +481,17 @@ answer = int(np.ceil(np.log(1e-6) / np.log(0.25)))    # 0.25**n < 1e-6  <=>  n >
 
 # %% tags=["check"]
 _ = check_sigmoid_depth(answer)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Further reading
+#
+# The lecture this series follows points to:
+#
+# - Stanford CS231n, lectures 3 and 4 (loss functions, optimization, back-propagation) and lecture 5
+#   (convolutional networks): cs231n.stanford.edu;
+# - PyTorch's tutorial "Deep learning with PyTorch: a 60 minute blitz" (pytorch.org/tutorials);
+# - "The matrix calculus you need for deep learning" (explained.ai/matrix-calculus), for the
+#   derivatives of notebook 05;
+# - the case-study papers of notebooks 07 and 08: AlexNet (Krizhevsky, Sutskever and Hinton, NIPS
+#   2012), VGG (Simonyan and Zisserman, arXiv:1409.1556), GoogLeNet (Szegedy et al.,
+#   arXiv:1409.4842) and ResNet (He et al., arXiv:1512.03385).

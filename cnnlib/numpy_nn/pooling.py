@@ -16,10 +16,11 @@ maximum in row-major order, or the last NaN if the window holds one, exactly as 
 kernel does; average pooling shares it among the window's pixels. Where windows overlap (kernel 3,
 stride 2) a pixel collects the gradients of every window it belongs to.
 
-Two versions live here:
+Two versions exist:
 
-- `max_pool2d_naive`, `avg_pool2d_naive` and their backward: loops over every window, for reading;
-- `max_pool2d_forward` / `max_pool2d_backward` (and avg's): a window's maximum (or sum) is the
+- `max_pool2d_naive`, `avg_pool2d_naive` and their backward (in ``cnnlib.numpy_nn.pooling_naive``,
+  importable from here too): loops over every window, for reading;
+- here, `max_pool2d_forward` / `max_pool2d_backward` (and avg's): a window's maximum (or sum) is the
   maximum over its rows of the maximum over its columns, so the work is two short loops over the
   kernel offsets, each a whole-array operation on strided slices. No copy of the windows is
   made: the largest temporary has the size of the input (the row stage's result).
@@ -295,84 +296,6 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     return avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)[0]
 
 
-# -- the naive loops, for reading -----------------------------------------------------------------
-def _window_pixels(i, size, k, s, p, d):
-    """The input rows (or columns) that window ``i`` covers, padding left out."""
-    return [i * s - p + a * d for a in range(k) if 0 <= i * s - p + a * d < size]
-
-
-def _windows_naive(x, geometry):
-    """Yield (n, c, i, j, rows, cols) for every window, rows and cols in input coordinates."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = geometry
-    h, w = x.shape[2:]
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(h_out):
-                for j in range(w_out):
-                    yield n, c, i, j, _window_pixels(i, h, kh, sh, ph, dh), \
-                        _window_pixels(j, w, kw, sw, pw, dw)
-
-
-def _torch_winner(window):
-    """Row-major scan of a window: a value wins if strictly larger than the best so far, or if it is NaN."""
-    best, winner = -np.inf, (0, 0)
-    for a in range(window.shape[0]):
-        for b in range(window.shape[1]):
-            if window[a, b] > best or np.isnan(window[a, b]):
-                best, winner = window[a, b], (a, b)
-    return winner
-
-
-def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> np.ndarray:
-    """Max pooling as loops over (n, c, i, j): the largest value of each window. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    out = np.zeros((*x.shape[:2], *geometry[4]), dtype=x.dtype)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        out[n, c, i, j] = np.max(x[n, c][np.ix_(rows, cols)], initial=-np.inf)  # -inf: a window of padding only
-    return out[0] if unbatched else out
-
-
-def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
-                              ceil_mode=False) -> np.ndarray:
-    """Max pooling's backward as loops: each window's gradient goes to its winner. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    g = np.asarray(grad_output, dtype=x.dtype).reshape(*x.shape[:2], *geometry[4])
-    grad = np.zeros_like(x)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        if not rows or not cols:
-            continue  # a window that holds only padding (possible with dilation) passes no gradient on
-        a, b = _torch_winner(x[n, c][np.ix_(rows, cols)])
-        grad[n, c, rows[a], cols[b]] += g[n, c, i, j]
-    return grad[0] if unbatched else grad
-
-
-def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                     divisor_override=None) -> np.ndarray:
-    """Average pooling as loops over (n, c, i, j): each window's sum over its divisor. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
-    out = np.zeros((*x.shape[:2], *geometry[4]), dtype=x.dtype)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        out[n, c, i, j] = np.sum(x[n, c][np.ix_(rows, cols)]) / divisor[i, j]
-    return out[0] if unbatched else out
-
-
-def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                              count_include_pad=True, divisor_override=None) -> np.ndarray:
-    """Average pooling's backward as loops: each window's gradient is shared by its pixels. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
-    g = np.asarray(grad_output, dtype=x.dtype).reshape(*x.shape[:2], *geometry[4])
-    grad = np.zeros_like(x)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        grad[n, c][np.ix_(rows, cols)] += g[n, c, i, j] / divisor[i, j]
-    return grad[0] if unbatched else grad
-
-
 # -- the modules ----------------------------------------------------------------------------------
 class MaxPool2d(Module):
     """Max pooling with ``torch.nn.MaxPool2d``'s arguments, in its order (``stride=None`` means ``kernel_size``).
@@ -450,3 +373,8 @@ def check_pool_arguments(kernel_size, stride=None, padding=0, dilation=1) -> Non
         pair(stride, "stride", minimum=1)
     pair(dilation, "dilation", minimum=1)
     check_pool_padding(kernel, pair(padding, "padding", minimum=0))
+
+
+# the naive loops live beside this module; imported last, since they use the geometry above
+from cnnlib.numpy_nn.pooling_naive import (avg_pool2d_backward_naive, avg_pool2d_naive,  # noqa: E402,F401
+                                           max_pool2d_backward_naive, max_pool2d_naive)

@@ -22,7 +22,8 @@ Two versions exist:
   importable from here too): loops over every window, for reading;
 - here, `max_pool2d_forward` / `max_pool2d_backward` (and avg's): a window's maximum (or sum) is the
   maximum over its rows of the maximum over its columns, so the work is two short loops over the
-  kernel offsets, each a whole-array operation on strided slices. No copy of the windows is
+  kernel offsets, each a whole-array operation on strided slices. Max pooling's backward is one
+  ``np.add.at`` of the output gradients at the winners' flat indices. No copy of the windows is
   made: the largest temporary has the size of the input (the row stage's result).
 """
 from __future__ import annotations
@@ -186,27 +187,41 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     return (out[0] if unbatched else out), cache
 
 
+def _winner_flat_index(col_winner, row_winner, x_pad_shape, geometry) -> np.ndarray:
+    """For every output, in row-major order, the flat index in the padded input of the pixel that won its window.
+
+    The row is i*sH + a*dH for the winning row offset a; the column j*sW + b*dW, where b is the
+    winner of that row's columns.
+    """
+    _, (sh, sw), _, (dh, dw), (h_out, w_out) = geometry
+    n, c, h_pad, w_pad = x_pad_shape
+    row = row_winner.astype(np.intp)
+    row *= dh
+    row += np.arange(0, h_out * sh, sh)[:, None]                          # (N, C, H_out, W_out) padded rows
+    flat = np.take_along_axis(col_winner, row, axis=2).astype(np.intp)   # b, the winning column offset
+    flat *= dw
+    flat += np.arange(0, w_out * sw, sw)                                 # padded columns
+    row += np.arange(0, n * c * h_pad, h_pad).reshape(n, c, 1, 1)         # rows of the whole (N*C*rows) stack
+    row *= w_pad
+    flat += row
+    return flat.ravel()
+
+
 def max_pool2d_backward(grad_output, cache) -> np.ndarray:
     """Gradient of max pooling: each output's gradient goes to the input that won its window.
 
     Math: grad_x_pad[n, c, i*sH + a*dH, j*sW + b*dW] += grad_output[n, c, i, j] for the winner (a, b).
-    Undone in the forward's order, backwards: rows first (to ``cols``), then columns.
+    The winners' flat indices are rebuilt from the cache, and ``np.add.at`` adds the gradients in
+    the outputs' row-major order, the order PyTorch's CPU kernel adds them in: where windows overlap
+    the sums match it bit for bit.
 
     Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
     col_winner, row_winner, x_shape, x_pad_shape, dtype, geometry, unbatched = cache
-    (kh, kw), (sh, sw), padding, (dh, dw), (h_out, w_out) = geometry
-    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out), dtype)
-    g = g[None] if unbatched else g
-    grad_cols = np.zeros(col_winner.shape, dtype=dtype)                  # (N, C, rows, W_out)
-    for a in range(kh):
-        rows = grad_cols[_offset(2, a, sh, dh, h_out)]
-        np.add(rows, g, out=rows, where=row_winner == a)                 # only where row a won
-    grad_pad = np.zeros(x_pad_shape, dtype=dtype)                        # (N, C, rows, columns)
-    for b in range(kw):
-        cols = grad_pad[_offset(3, b, sw, dw, w_out)]
-        np.add(cols, grad_cols, out=cols, where=col_winner == b)         # only where column b won
-    grad = _unpad(grad_pad, x_shape, padding)
+    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], *geometry[4]), dtype)
+    grad_pad = np.zeros(int(np.prod(x_pad_shape)), dtype=dtype)
+    np.add.at(grad_pad, _winner_flat_index(col_winner, row_winner, x_pad_shape, geometry), g.ravel())
+    grad = _unpad(grad_pad.reshape(x_pad_shape), x_shape, padding=geometry[2])
     return grad[0] if unbatched else grad
 
 

@@ -98,22 +98,29 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     return (out[0] if unbatched else out), cache
 
 
-def max_pool2d_backward(grad_output, cache):
-    """Gradient of max pooling: each output's gradient goes to its window's winner, rows first, then columns.
+def _winner_flat_index(col_winner, row_winner, x_pad_shape, geometry):
+    """For every output, row-major, the flat index in the padded input of its window's winner (as numpy_nn's)."""
+    _, (sh, sw), _, (dh, dw), (h_out, w_out) = geometry
+    n, c, h_pad, w_pad = x_pad_shape
+    device = row_winner.device
+    row = row_winner.long() * dh + torch.arange(0, h_out * sh, sh, device=device)[:, None]   # padded rows
+    flat = col_winner.long().gather(2, row) * dw + torch.arange(0, w_out * sw, sw, device=device)
+    flat += (row + torch.arange(0, n * c * h_pad, h_pad, device=device).view(n, c, 1, 1)) * w_pad
+    return flat.flatten()
 
+
+def max_pool2d_backward(grad_output, cache):
+    """Gradient of max pooling: each output's gradient is added (``scatter_add_``) at its window's winner.
+
+    Where windows overlap, the CPU sums came out bit for bit equal to PyTorch's (measured on the bench's
+    3x3/2 layer, float32 and float64, one and two threads; tests/test_torch_pooling.py checks a smaller one).
     Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
     col_winner, row_winner, x_shape, x_pad_shape, geometry, unbatched = cache
-    (kh, kw), (sh, sw), padding, (dh, dw), (h_out, w_out) = geometry
-    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out))
-    g = g.unsqueeze(0) if unbatched else g
-    grad_cols = g.new_zeros(col_winner.shape)                            # (N, C, rows, W_out)
-    for a in range(kh):
-        grad_cols[_offset(2, a, sh, dh, h_out)] += torch.where(row_winner == a, g, 0)
-    grad_pad = g.new_zeros(x_pad_shape)                                  # (N, C, rows, columns)
-    for b in range(kw):
-        grad_pad[_offset(3, b, sw, dw, w_out)] += torch.where(col_winner == b, grad_cols, 0)
-    grad = _unpad(grad_pad, x_shape, padding)
+    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], *geometry[4]))
+    grad_pad = g.new_zeros(x_pad_shape.numel())
+    grad_pad.scatter_add_(0, _winner_flat_index(col_winner, row_winner, x_pad_shape, geometry), g.flatten())
+    grad = _unpad(grad_pad.view(x_pad_shape), x_shape, geometry[2])
     return grad[0] if unbatched else grad
 
 

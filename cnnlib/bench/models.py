@@ -218,8 +218,6 @@ def bench_inference(cases=MODEL_CASES, device="cpu", repeats=3, impls=(REFERENCE
         peaks = warm_up(tasks, device)
         _check_logits(tasks)
         times = interleaved(tasks, repeats)
-    if breakdown is not None and NUMPY in steppers:
-        breakdown["train_breakdown"] = numpy_step_breakdown(*steppers[NUMPY], rounds=repeats, steps=steps)
         flops = forward_flops(build, (n, 3, size, size))
         results += [Measurement("infer", label, impl, str(device), "inference", times[impl], batch=n, items=n,
                                 item="image", flops=flops, peak_bytes=peaks[impl], detail=f"batch {n}, {size}x{size}")

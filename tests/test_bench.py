@@ -313,6 +313,51 @@ def test_bench_training_runs_lenet5_three_ways():
         assert m.flops == 3 * forward
 
 
+def test_the_training_breakdown_adds_up_to_the_step_and_leaves_the_layers_as_they_were():
+    from cnnlib.bench.breakdown import CATEGORIES, breakdown_table, leaf_layers, numpy_step_breakdown
+    from cnnlib.bench.models import _float32_numpy_copy, _numpy_step
+    from cnnlib.models import lenet5
+
+    torch.manual_seed(0)
+    step = _numpy_step(_float32_numpy_copy(lenet5()), lr=0.05)
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((8, 1, 32, 32)).astype(np.float32), rng.integers(0, 10, 8)) for _ in range(2)]
+    with threads(1):
+        found = numpy_step_breakdown(step, batches, rounds=3, steps=2)
+    parts = found["parts"]
+    assert tuple(parts) == CATEGORIES and found["rounds"] == 3
+    assert all(seconds >= 0 for seconds in parts.values()), parts
+    assert all(parts[c] > 0 for c in CATEGORIES if c != "rest"), parts  # every part of LeNet-5 was timed
+    assert sum(parts.values()) == pytest.approx(found["total"], rel=1e-9, abs=1e-12)
+    layers = [step.parts.loss_fn, *leaf_layers(step.parts.model)]
+    assert not any({"forward", "backward"} & set(vars(layer)) for layer in layers)  # the wrappers are gone
+    assert callable(step.parts.sgd) and step.parts.sgd.__name__ == "sgd"
+    table = str(breakdown_table(found))
+    assert all(c in table for c in CATEGORIES)
+    # through bench_training and the report
+    meta = {}
+    with threads(1):
+        bench_training(repeats=1, steps=1, impls=(NUMPY,), breakdown=meta)
+    assert sum(meta["train_breakdown"]["parts"].values()) == pytest.approx(meta["train_breakdown"]["total"])
+    assert "training step spends its time" in str(report([], meta))
+
+
+def test_timed_adds_each_call_to_its_category_and_restores_the_attribute():
+    from cnnlib.bench.breakdown import timed
+
+    class Thing:
+        def work(self, n):
+            return sum(range(n))
+
+    thing, own = Thing(), type("Own", (), {})()
+    own.job = lambda: 7
+    totals = {"a": 0.0, "b": 0.0}
+    with timed([(thing, "work", "a"), (own, "job", "b")], totals):
+        assert thing.work(10_000) == sum(range(10_000)) and own.job() == 7
+    assert totals["a"] > 0 and totals["b"] > 0
+    assert "work" not in vars(thing) and own.job() == 7 and own.job.__name__ == "<lambda>"
+
+
 def test_the_mixed_precision_training_step_runs_on_the_cpu_in_bfloat16():
     from cnnlib.bench.models import _torch_step
     from cnnlib.models import lenet5

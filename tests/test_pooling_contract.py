@@ -148,3 +148,20 @@ def test_torch_nn_memory_stays_small():
     _, cache = T.max_pool2d_forward(x.detach(), 32, 1)
     kept = sum(t.numel() * t.element_size() for t in cache if isinstance(t, torch.Tensor))
     assert kept < 2 * x.numel() * x.element_size() and sum(sizes) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel, stride, padding", [(3, 2, 1), (3, 1, 0), (4, 2, 2)])
+def test_overlapping_windows_sum_gradients_in_torchs_order(dtype, kernel, stride, padding):
+    """Where windows overlap, a pixel's gradient is a sum; cnnlib's must equal torch's bit for bit, ties included."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4, 23, 19)).astype(dtype)
+    x[:, :, ::3, ::2] = 0.5                                                   # ties and repeated winners
+    xt = torch.from_numpy(x).requires_grad_()
+    out = F.max_pool2d(xt, kernel, stride, padding)
+    g = torch.from_numpy(rng.standard_normal(out.shape).astype(dtype))
+    out.backward(g)
+    _, cache = P.max_pool2d_forward(x, kernel, stride, padding)
+    np.testing.assert_array_equal(P.max_pool2d_backward(g.numpy(), cache), xt.grad.numpy())
+    _, cache = T.max_pool2d_forward(torch.from_numpy(x), kernel, stride, padding)
+    assert torch.equal(T.max_pool2d_backward(g, cache), xt.grad)

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from cnnlib.bench.breakdown import numpy_step_breakdown
 from cnnlib.bench.cases import MODEL_CASES
 from cnnlib.bench.layers import NUMPY, REFERENCE, TORCH_NN
 from cnnlib.bench.results import Measurement
@@ -80,16 +81,20 @@ def _float32_numpy_copy(reference):
 def _numpy_step(model, lr):
     from cnnlib.numpy_nn.loss import CrossEntropyLoss
 
-    loss_fn = CrossEntropyLoss()
+    def sgd():
+        for p in model.parameters():  # plain SGD, as torch.optim.SGD with momentum=0
+            p.data -= lr * p.grad
+
+    parts = SimpleNamespace(model=model, loss_fn=CrossEntropyLoss(), sgd=sgd)  # cnnlib.bench.breakdown times these
 
     def step(x, y):
         model.zero_grad()
-        loss = loss_fn(model(x), y)
-        model.backward(loss_fn.backward(), need_input_grad=False)  # the images need no gradient, as in torch
-        for p in model.parameters():  # plain SGD, as torch.optim.SGD with momentum=0
-            p.data -= lr * p.grad
+        loss = parts.loss_fn(model(x), y)
+        model.backward(parts.loss_fn.backward(), need_input_grad=False)  # the images need no gradient, as in torch
+        parts.sgd()
         return loss
 
+    step.parts = parts
     return step
 
 
@@ -114,10 +119,12 @@ def _torch_step(model, lr, precision=None):
 
 
 def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(NUMPY, TORCH_NN, REFERENCE, AMP),
-                   seed=0):
+                   seed=0, breakdown=None):
     """LeNet-5 training steps per second on the digits; one timed call is ``steps`` SGD steps.
 
     `AMP` (mixed precision and channels-last) runs on CUDA only, ``cnnlib.numpy_nn`` on the CPU only.
+    A dict passed as ``breakdown`` receives, under "train_breakdown", where the ``cnnlib.numpy_nn``
+    step's time goes (`cnnlib.bench.breakdown.numpy_step_breakdown`, measured after the timed rounds).
 
     Returns Measurements (section "train", ``items`` = steps, with the memory peak of the first call).
     """
@@ -159,6 +166,8 @@ def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(
                       library="numpy" if impl == NUMPY else "torch") for impl in impls}
     peaks = warm_up(tasks, device)
     times = interleaved(tasks, repeats)
+    if breakdown is not None and NUMPY in steppers:
+        breakdown["train_breakdown"] = numpy_step_breakdown(*steppers[NUMPY], rounds=repeats, steps=steps)
     flops = 3 * forward_flops(lenet5, (batch, 1, 32, 32)) * steps
     return [Measurement("train", "LeNet-5 on digits", impl, str(device), "train step", times[impl], batch=batch,
                         items=steps, item="step", flops=flops, peak_bytes=peaks[impl],

@@ -184,6 +184,10 @@ def report(results: list[Measurement], meta: dict | None = None) -> Report:
     """All tables for ``results`` (ratios must already be set, see `add_ratios`), headed by ``meta``'s summary."""
     header = summary_lines(meta) if meta else []
     tables = ceiling_table(results) + layer_table(results, "conv") + layer_table(results, "pool") + model_table(results)
+    if meta and meta.get("train_breakdown"):
+        from cnnlib.bench.breakdown import breakdown_table  # it imports this module's Table
+
+        tables.append(breakdown_table(meta["train_breakdown"]))
     return Report(tables, header)
 
 

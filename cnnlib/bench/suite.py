@@ -77,8 +77,9 @@ def _load() -> float | None:
         return None
 
 
-def _sections(pick, repeats, quick):
-    """What each section measures, as {name: (log line, function of the device)}."""
+def _sections(pick, repeats, quick, meta):
+    """What each section measures, as {name: (log line, function of the device)}; the train section adds
+    ``meta["train_breakdown"]`` (where the cnnlib.numpy_nn step's time goes)."""
     models = bench_cases.find(bench_cases.MODEL_CASES, ["ResNet-18"]) if quick else bench_cases.MODEL_CASES
     model_impls = (REFERENCE,) if quick else (REFERENCE, TORCH_NN, AMP)
     return {
@@ -88,7 +89,7 @@ def _sections(pick, repeats, quick):
                  lambda dev: bench_conv(bench_cases.CONV_CASES, IMPLS, dev, repeats)),
         "pool": ("pooling", lambda dev: bench_pool(bench_cases.POOL_CASES, IMPLS, dev, repeats)),
         "train": ("LeNet-5 training on the digits",
-                  lambda dev: bench_training(dev, repeats, steps=pick["train_steps"])),
+                  lambda dev: bench_training(dev, repeats, steps=pick["train_steps"], breakdown=meta)),
         "infer": ("inference at 224x224", lambda dev: bench_inference(models, dev, pick["infer_repeats"], model_impls,
                                                                      batch=1 if quick else None)),
     }
@@ -109,7 +110,7 @@ def run(quick=False, device="auto", n_threads=2, sections=SECTIONS, repeats=None
     meta["section_seconds"] = {}
     results = []
     for dev in devices:
-        for name, (what, measure) in _sections(pick, repeats, quick).items():
+        for name, (what, measure) in _sections(pick, repeats, quick, meta).items():
             if name not in sections:
                 continue
             log(f"[{dev}] {what} (load average {_load()})")

@@ -16,12 +16,14 @@ maximum in row-major order, or the last NaN if the window holds one, exactly as 
 kernel does; average pooling shares it among the window's pixels. Where windows overlap (kernel 3,
 stride 2) a pixel collects the gradients of every window it belongs to.
 
-Two versions live here:
+Two versions exist:
 
-- `max_pool2d_naive`, `avg_pool2d_naive` and their backward: loops over every window, for reading;
-- `max_pool2d_forward` / `max_pool2d_backward` (and avg's): a window's maximum (or sum) is the
+- `max_pool2d_naive`, `avg_pool2d_naive` and their backward (in ``cnnlib.numpy_nn.pooling_naive``,
+  importable from here too): loops over every window, for reading;
+- here, `max_pool2d_forward` / `max_pool2d_backward` (and avg's): a window's maximum (or sum) is the
   maximum over its rows of the maximum over its columns, so the work is two short loops over the
-  kernel offsets, each a whole-array operation on strided slices. No copy of the windows is
+  kernel offsets, each a whole-array operation on strided slices. Max pooling's backward is one
+  ``np.add.at`` of the output gradients at the winners' flat indices. No copy of the windows is
   made: the largest temporary has the size of the input (the row stage's result).
 """
 from __future__ import annotations
@@ -185,27 +187,41 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     return (out[0] if unbatched else out), cache
 
 
+def _winner_flat_index(col_winner, row_winner, x_pad_shape, geometry) -> np.ndarray:
+    """For every output, in row-major order, the flat index in the padded input of the pixel that won its window.
+
+    The row is i*sH + a*dH for the winning row offset a; the column j*sW + b*dW, where b is the
+    winner of that row's columns.
+    """
+    _, (sh, sw), _, (dh, dw), (h_out, w_out) = geometry
+    n, c, h_pad, w_pad = x_pad_shape
+    row = row_winner.astype(np.intp)
+    row *= dh
+    row += np.arange(0, h_out * sh, sh)[:, None]                          # (N, C, H_out, W_out) padded rows
+    flat = np.take_along_axis(col_winner, row, axis=2).astype(np.intp)   # b, the winning column offset
+    flat *= dw
+    flat += np.arange(0, w_out * sw, sw)                                 # padded columns
+    row += np.arange(0, n * c * h_pad, h_pad).reshape(n, c, 1, 1)         # rows of the whole (N*C*rows) stack
+    row *= w_pad
+    flat += row
+    return flat.ravel()
+
+
 def max_pool2d_backward(grad_output, cache) -> np.ndarray:
     """Gradient of max pooling: each output's gradient goes to the input that won its window.
 
     Math: grad_x_pad[n, c, i*sH + a*dH, j*sW + b*dW] += grad_output[n, c, i, j] for the winner (a, b).
-    Undone in the forward's order, backwards: rows first (to ``cols``), then columns.
+    The winners' flat indices are rebuilt from the cache, and ``np.add.at`` adds the gradients in
+    the outputs' row-major order, the order PyTorch's CPU kernel adds them in: where windows overlap
+    the sums match it bit for bit.
 
     Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
     col_winner, row_winner, x_shape, x_pad_shape, dtype, geometry, unbatched = cache
-    (kh, kw), (sh, sw), padding, (dh, dw), (h_out, w_out) = geometry
-    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out), dtype)
-    g = g[None] if unbatched else g
-    grad_cols = np.zeros(col_winner.shape, dtype=dtype)                  # (N, C, rows, W_out)
-    for a in range(kh):
-        rows = grad_cols[_offset(2, a, sh, dh, h_out)]
-        np.add(rows, g, out=rows, where=row_winner == a)                 # only where row a won
-    grad_pad = np.zeros(x_pad_shape, dtype=dtype)                        # (N, C, rows, columns)
-    for b in range(kw):
-        cols = grad_pad[_offset(3, b, sw, dw, w_out)]
-        np.add(cols, grad_cols, out=cols, where=col_winner == b)         # only where column b won
-    grad = _unpad(grad_pad, x_shape, padding)
+    g = _check_grad_output(grad_output, (*x_shape[unbatched:2], *geometry[4]), dtype)
+    grad_pad = np.zeros(int(np.prod(x_pad_shape)), dtype=dtype)
+    np.add.at(grad_pad, _winner_flat_index(col_winner, row_winner, x_pad_shape, geometry), g.ravel())
+    grad = _unpad(grad_pad.reshape(x_pad_shape), x_shape, padding=geometry[2])
     return grad[0] if unbatched else grad
 
 
@@ -295,84 +311,6 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     return avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)[0]
 
 
-# -- the naive loops, for reading -----------------------------------------------------------------
-def _window_pixels(i, size, k, s, p, d):
-    """The input rows (or columns) that window ``i`` covers, padding left out."""
-    return [i * s - p + a * d for a in range(k) if 0 <= i * s - p + a * d < size]
-
-
-def _windows_naive(x, geometry):
-    """Yield (n, c, i, j, rows, cols) for every window, rows and cols in input coordinates."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = geometry
-    h, w = x.shape[2:]
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(h_out):
-                for j in range(w_out):
-                    yield n, c, i, j, _window_pixels(i, h, kh, sh, ph, dh), \
-                        _window_pixels(j, w, kw, sw, pw, dw)
-
-
-def _torch_winner(window):
-    """Row-major scan of a window: a value wins if strictly larger than the best so far, or if it is NaN."""
-    best, winner = -np.inf, (0, 0)
-    for a in range(window.shape[0]):
-        for b in range(window.shape[1]):
-            if window[a, b] > best or np.isnan(window[a, b]):
-                best, winner = window[a, b], (a, b)
-    return winner
-
-
-def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> np.ndarray:
-    """Max pooling as loops over (n, c, i, j): the largest value of each window. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    out = np.zeros((*x.shape[:2], *geometry[4]), dtype=x.dtype)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        out[n, c, i, j] = np.max(x[n, c][np.ix_(rows, cols)], initial=-np.inf)  # -inf: a window of padding only
-    return out[0] if unbatched else out
-
-
-def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
-                              ceil_mode=False) -> np.ndarray:
-    """Max pooling's backward as loops: each window's gradient goes to its winner. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    g = np.asarray(grad_output, dtype=x.dtype).reshape(*x.shape[:2], *geometry[4])
-    grad = np.zeros_like(x)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        if not rows or not cols:
-            continue  # a window that holds only padding (possible with dilation) passes no gradient on
-        a, b = _torch_winner(x[n, c][np.ix_(rows, cols)])
-        grad[n, c, rows[a], cols[b]] += g[n, c, i, j]
-    return grad[0] if unbatched else grad
-
-
-def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                     divisor_override=None) -> np.ndarray:
-    """Average pooling as loops over (n, c, i, j): each window's sum over its divisor. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
-    out = np.zeros((*x.shape[:2], *geometry[4]), dtype=x.dtype)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        out[n, c, i, j] = np.sum(x[n, c][np.ix_(rows, cols)]) / divisor[i, j]
-    return out[0] if unbatched else out
-
-
-def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                              count_include_pad=True, divisor_override=None) -> np.ndarray:
-    """Average pooling's backward as loops: each window's gradient is shared by its pixels. Taught in 03_pooling."""
-    x, unbatched = _as_batch(as_float_array(x, "input"))
-    geometry = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = np.broadcast_to(_divisor(x.shape, geometry, count_include_pad, divisor_override), geometry[4])
-    g = np.asarray(grad_output, dtype=x.dtype).reshape(*x.shape[:2], *geometry[4])
-    grad = np.zeros_like(x)
-    for n, c, i, j, rows, cols in _windows_naive(x, geometry):
-        grad[n, c][np.ix_(rows, cols)] += g[n, c, i, j] / divisor[i, j]
-    return grad[0] if unbatched else grad
-
-
 # -- the modules ----------------------------------------------------------------------------------
 class MaxPool2d(Module):
     """Max pooling with ``torch.nn.MaxPool2d``'s arguments, in its order (``stride=None`` means ``kernel_size``).
@@ -450,3 +388,8 @@ def check_pool_arguments(kernel_size, stride=None, padding=0, dilation=1) -> Non
         pair(stride, "stride", minimum=1)
     pair(dilation, "dilation", minimum=1)
     check_pool_padding(kernel, pair(padding, "padding", minimum=0))
+
+
+# the naive loops live beside this module; imported last, since they use the geometry above
+from cnnlib.numpy_nn.pooling_naive import (avg_pool2d_backward_naive, avg_pool2d_naive,  # noqa: E402,F401
+                                           max_pool2d_backward_naive, max_pool2d_naive)

@@ -1,6 +1,6 @@
 """Checking gradients and comparing arrays (used by the tests and the notebooks' self-checks).
 
-Introduced in 05_backprop_optimizers: a backward pass is only trusted once it agrees with a
+Introduced in 05_backpropagation: a backward pass is only trusted once it agrees with a
 numerical gradient computed by centred differences,
 
     df/dx_i  ~  (f(x + h e_i) - f(x - h e_i)) / (2h),

@@ -107,3 +107,14 @@ def test_exercises_with_collapsed_worked_solutions(nb):
             assert "check_" in text(cells[k + 1]), f"{nb.name}: a check cell that calls no checker"
         else:
             assert "assert " in text(c), f"{nb.name}: a worked solution should assert its checker's verdict"
+
+
+def test_every_notebook_named_in_the_library_exists():
+    """Docstrings say which notebook teaches a function; after a renumbering they must follow."""
+    stems = {nb.stem for nb in NOTEBOOKS}
+    named = {}
+    for path in sorted((ROOT / "cnnlib").rglob("*.py")):
+        for name in re.findall(r"\b(0\d_[a-z][a-z0-9_]*[a-z0-9])\b", path.read_text()):
+            named.setdefault(name, str(path.relative_to(ROOT)))
+    missing = {name: path for name, path in named.items() if name not in stems}
+    assert not missing, f"docstrings name notebooks that do not exist: {missing}"

@@ -284,4 +284,4 @@ def test_a_gradient_of_the_wrong_shape_is_reported():
 
 @pytest.mark.parametrize("cls", [SGD, Adam, LectureMomentum, LectureAdam])
 def test_docstrings_name_the_notebook(cls):
-    assert "05_backprop_optimizers" in cls.__doc__
+    assert "06_optimizers" in cls.__doc__

@@ -219,7 +219,7 @@ def conv2d_backward(grad_output, cache, need_input_grad: bool = True):
 
     ``need_input_grad=False`` skips the input gradient (half the work) and returns None in its place,
     as PyTorch does for a first layer, whose input needs no gradient.
-    Taught in 02_convolution (and checked numerically in 05_backprop_optimizers).
+    Taught in 02_convolution (and checked numerically in 05_backpropagation).
     """
     algorithm, saved, batched = cache
     if algorithm == "no channels":

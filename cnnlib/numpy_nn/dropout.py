@@ -45,7 +45,7 @@ def dropout_forward(x, p=0.5, training=True, inplace=False, rng=None):
     Math: out = x * mask, mask = Bernoulli(1 - p) / (1 - p) per element; out = x if not training.
     ``inplace=True`` writes the result into ``x`` (which must be a floating-point array) and returns it.
 
-    Shape: x: any -> out: the same shape. Taught in 06_case_studies_lenet_alexnet_vgg.
+    Shape: x: any -> out: the same shape. Taught in 07_case_studies_lenet_alexnet_vgg.
     """
     p = check_dropout_p(p)
     if inplace and not (isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)):
@@ -98,7 +98,7 @@ class Dropout(Module):
     """out = x * mask / (1 - p) while training (each unit kept with probability 1 - p); the identity in eval.
 
     ``torch.nn.Dropout``'s arguments; ``rng`` (keyword only) seeds this module's own generator.
-    ``backward`` multiplies by the mask of the last forward. Taught in 06_case_studies_lenet_alexnet_vgg.
+    ``backward`` multiplies by the mask of the last forward. Taught in 07_case_studies_lenet_alexnet_vgg.
 
     Shape: input (*), any shape -> output (*), the same shape.
     """

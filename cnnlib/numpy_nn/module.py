@@ -4,7 +4,7 @@ The vocabulary is PyTorch's (``parameters()``, ``zero_grad()``, ``state_dict()``
 is automatic: each layer's ``forward`` keeps what its ``backward`` will need, and
 ``backward(grad_output)`` returns the gradient with respect to the layer's input while
 *adding* the gradients of its parameters into ``param.grad`` (as PyTorch accumulates them).
-Introduced in 01_activations (the fully connected layer) and used in every notebook after it.
+Introduced in 01_neural_nets_activations (the fully connected layer) and used in every notebook after it.
 """
 from __future__ import annotations
 

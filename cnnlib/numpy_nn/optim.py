@@ -1,4 +1,4 @@
-"""Optimizers for the NumPy reference: SGD (with momentum) and Adam (taught in 05_backprop_optimizers).
+"""Optimizers for the NumPy reference: SGD (with momentum) and Adam (taught in 06_optimizers).
 
 An optimizer holds a list of `Parameter`s. After ``loss.backward()`` and the layers' backward
 passes have filled every ``p.grad``, ``step()`` moves each ``p.data`` against its gradient, and
@@ -70,7 +70,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, as ``torch.optim.SGD``: θ ← θ − lr · b (05_backprop_optimizers).
+    """Stochastic gradient descent, as ``torch.optim.SGD``: θ ← θ − lr · b (06_optimizers).
 
     With g = ∇J + weight_decay · θ (weight decay is an L2 penalty on the weights):
 
@@ -103,7 +103,7 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam, as ``torch.optim.Adam``: θ ← θ − lr · m̂ / (sqrt(v̂) + eps) (05_backprop_optimizers).
+    """Adam, as ``torch.optim.Adam``: θ ← θ − lr · m̂ / (sqrt(v̂) + eps) (06_optimizers).
 
     Per parameter, with g = ∇J + weight_decay · θ and t the step count (from 1):
 
@@ -148,7 +148,7 @@ class Adam(Optimizer):
 
 
 class LectureMomentum(Optimizer):
-    """The lecture's momentum: v ← γ v + η ∇J, θ ← θ − v (05_backprop_optimizers).
+    """The lecture's momentum: v ← γ v + η ∇J, θ ← θ − v (06_optimizers).
 
     ``lr`` is η and ``momentum`` is γ; the velocity is ``state[p]["velocity"]`` (starting at 0).
     Relation to PyTorch's `SGD` with momentum (b ← γ b + ∇J, θ ← θ − η b): by induction v = η b,
@@ -170,7 +170,7 @@ class LectureMomentum(Optimizer):
 
 
 class LectureAdam(Adam):
-    """The lecture's Adam: θ ← θ − η m̂ / sqrt(v̂ + ε), ε under the root (05_backprop_optimizers).
+    """The lecture's Adam: θ ← θ − η m̂ / sqrt(v̂ + ε), ε under the root (06_optimizers).
 
     m̂ and v̂ are exactly Adam's (same state). Compared with PyTorch's η m̂ / (sqrt(v̂) + ε), each
     step is multiplied by (sqrt(v̂) + ε) / sqrt(v̂ + ε): 1 up to about ε / v̂ when sqrt(v̂) ≫ sqrt(ε)

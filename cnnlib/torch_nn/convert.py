@@ -1,4 +1,4 @@
-"""Moving weights between torch.nn / cnnlib.torch_nn and cnnlib.numpy_nn (taught in 05_backprop_optimizers).
+"""Moving weights between torch.nn / cnnlib.torch_nn and cnnlib.numpy_nn (taught in 05_backpropagation).
 
 All three use PyTorch's names and shapes (``"0.weight"`` is (C_out, C_in, kH, kW) everywhere), so
 a state_dict only needs its values converted: tensors to NumPy arrays, or arrays to tensors.

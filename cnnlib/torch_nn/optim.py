@@ -1,4 +1,4 @@
-"""SGD (with momentum) and Adam written out in tensor operations (taught in 05_backprop_optimizers).
+"""SGD (with momentum) and Adam written out in tensor operations (taught in 06_optimizers).
 
 The same update rules, step for step, as ``cnnlib.numpy_nn.optim`` and ``torch.optim``, on
 parameters of any device and dtype. Each class is a ``torch.optim.Optimizer`` (so
@@ -83,7 +83,7 @@ class Optimizer(torch.optim.Optimizer):
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, as ``torch.optim.SGD``: θ ← θ − lr · b (05_backprop_optimizers).
+    """Stochastic gradient descent, as ``torch.optim.SGD``: θ ← θ − lr · b (06_optimizers).
 
     With g = ∇J + weight_decay · θ: momentum = 0 gives b = g (the lecture's W ← W − γ ∂L/∂W);
     momentum = μ > 0 gives b ← μ b + g (b = g on the first step), kept in ``state[p]["momentum_buffer"]``.
@@ -109,7 +109,7 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam, as ``torch.optim.Adam``: θ ← θ − lr · m̂ / (sqrt(v̂) + eps) (05_backprop_optimizers).
+    """Adam, as ``torch.optim.Adam``: θ ← θ − lr · m̂ / (sqrt(v̂) + eps) (06_optimizers).
 
     Per parameter, with g = ∇J + weight_decay · θ and t the step count (from 1):
 
@@ -148,7 +148,7 @@ class Adam(Optimizer):
 
 
 class LectureMomentum(Optimizer):
-    """The lecture's momentum: v ← γ v + η ∇J, θ ← θ − v (05_backprop_optimizers).
+    """The lecture's momentum: v ← γ v + η ∇J, θ ← θ − v (06_optimizers).
 
     ``lr`` is η, ``momentum`` is γ, the velocity is ``state[p]["velocity"]`` (starting at 0).
     PyTorch's SGD keeps b ← γ b + ∇J and does θ ← θ − η b; by induction v = η b, so for a
@@ -166,7 +166,7 @@ class LectureMomentum(Optimizer):
 
 
 class LectureAdam(Adam):
-    """The lecture's Adam: θ ← θ − η m̂ / sqrt(v̂ + ε), ε under the root (05_backprop_optimizers).
+    """The lecture's Adam: θ ← θ − η m̂ / sqrt(v̂ + ε), ε under the root (06_optimizers).
 
     m̂ and v̂ are Adam's. The step differs from PyTorch's η m̂ / (sqrt(v̂) + ε) only where v̂ is
     about ε or smaller (gradients of 1e-4 and below for ε = 1e-8). No weight_decay, as in the lecture.

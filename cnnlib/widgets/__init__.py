@@ -6,7 +6,7 @@ Call one as the last line of a notebook cell to get sliders and a figure that re
 - `filter_explorer` (02_convolution): Gaussian / box / edge / sharpen kernels on a photograph;
 - `activation_explorer` (01_neural_nets_activations): f and f' of sigmoid, tanh, ReLU, leaky ReLU, ELU;
 - `pooling_explorer` (03_pooling): max or average pooling windows on a small map;
-- `optimizer_explorer` (05_backprop_optimizers): SGD, momentum and Adam paths across a ravine.
+- `optimizer_explorer` (06_optimizers): SGD, momentum and Adam paths across a ravine.
 
 What they draw is computed by pure functions, tested without a browser:
 `arithmetic` (conv_arithmetic, pool_map), `kernels` (filter_kernel, apply_filter),

@@ -203,12 +203,12 @@ def pooling_explorer(activation_map: np.ndarray | None = None) -> Explorer:
     return _explorer(controls, render, title="pooling_explorer")
 
 
-# -- 05_backprop_optimizers -----------------------------------------------------------------------
+# -- 06_optimizers -----------------------------------------------------------------------
 def optimizer_explorer() -> Explorer:
     """Learning rate, momentum, β₁, β₂ and steps -> the paths of SGD, momentum and Adam across a ravine.
 
     The paths come from `cnnlib.surfaces.optimizer_path`, i.e. from the optimizers in
-    `cnnlib.numpy_nn.optim` run on a 2-D loss surface. Taught in 05_backprop_optimizers.
+    `cnnlib.numpy_nn.optim` run on a 2-D loss surface. Taught in 06_optimizers.
     """
     controls = {
         "surface": widgets.Dropdown(options=[("ravine x²/20 + y²", "ravine"), ("bowl (x² + y²)/2", "bowl")],

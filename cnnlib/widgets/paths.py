@@ -1,6 +1,6 @@
 """What the optimizer explorer draws: SGD, momentum and Adam paths across a 2-D loss surface.
 
-Taught in 05_backprop_optimizers. The paths themselves come from `cnnlib.surfaces.optimizer_path`
+Taught in 06_optimizers. The paths themselves come from `cnnlib.surfaces.optimizer_path`
 (the optimizers of `cnnlib.numpy_nn.optim`, identical to torch.optim, stepping on a 2-D surface);
 this module only chooses the three runs the explorer compares and summarises them.
 """

@@ -37,6 +37,7 @@ from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.train import fit
 from cnnlib.viz.case_studies import compare_alexnet, compare_vgg16, hwc, parse_count
 from cnnlib.viz.case_study_figures import plot_layer_profile
+from cnnlib.viz.saliency import plot_feature_maps, plot_filters, plot_saliency, saliency_map
 # %config InlineBackend.figure_formats = ['png']
 
 # %% slideshow={"slide_type": "subslide"}
@@ -203,6 +204,50 @@ with torch.no_grad():
 wrong = np.flatnonzero(predicted != y_test)[:8]
 show_images(x_test[wrong], titles=[f"{y_test[i]} → {predicted[i]}" for i in wrong], ncols=8)
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Learn the weights!
+#
+# Nobody drew LeNet-5's filters: they started random and back-propagation shaped them. C1's six
+# learned 5×5 filters, on one colour scale around zero (red positive, blue negative):
+
+# %%
+plot_filters(lenet[0].weight)
+plt.show()
+
+# %% [markdown]
+# Each filter slides over the image and answers "how much does this patch look like me?". The
+# six maps C1 computes for one test digit (before the ReLU):
+
+# %% slideshow={"slide_type": "subslide"}
+digit = torch.as_tensor(x_test[:1], device=device)                    # (1, 1, 32, 32)
+with torch.no_grad():
+    c1_maps = lenet[0](digit)                                           # (1, 6, 28, 28)
+print("digit", y_test[0], "predicted", predicted[0], "C1 maps", tuple(c1_maps.shape))
+plot_feature_maps(c1_maps, title="C1's six maps of one test digit")
+plt.show()
+
+# %% [markdown]
+# Back-propagation can run one step further than the weights, to the input pixels. The gradient
+# of the predicted class score with respect to every pixel says how strongly a small change of
+# that pixel would move the score: its absolute value is the **saliency map** [Simonyan et al.,
+# 2013]. It costs one backward pass, the same one that trains the network.
+
+# %% slideshow={"slide_type": "subslide"}
+saliency = saliency_map(lenet, digit[0], int(predicted[0]))             # (32, 32), non-negative
+ink = digit[0, 0] > digit[0, 0].mean()                                  # the digit's brighter pixels
+on_ink = float(saliency[ink].sum() / saliency.sum())
+print(f"ink pixels: {float(ink.float().mean()):.0%} of the image; share of the saliency on them: {on_ink:.0%}")
+assert saliency.min() >= 0 and on_ink > float(ink.float().mean())
+plot_saliency(digit[0], saliency, title=f"saliency of class {predicted[0]}")
+plt.show()
+
+# %% [markdown]
+# The same chain rule that gives ∂L/∂W during training gives ∂score/∂x here; only the end it
+# stops at differs. The printout shows where it points: the brighter pixels of the digit, 40% of
+# the image, carry 63% of the saliency, so the score hangs mostly on the strokes and on the dark
+# gaps between them, little on the empty border. A single map is noisy pixel by pixel; it tells
+# you where the network is sensitive, not why.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. AlexNet by hand

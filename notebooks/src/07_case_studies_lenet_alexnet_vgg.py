@@ -26,6 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+import cnnlib.numpy_nn
+import cnnlib.torch_nn
 from cnnlib import models
 from cnnlib.arch import summary, tables
 from cnnlib.data import load_digits, random_affine
@@ -364,6 +366,66 @@ plt.show()
 fc = sum(s_alex[name].params for name in ("fc6", "fc7", "fc8"))
 print(f"FC layers: {fc / s_alex.total_params:.0%} of the parameters")
 assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["conv1"].activations == 290_400
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### NORM and dropout: the layers without parameters
+#
+# NORM1 and NORM2 are **local response normalization** (the paper's Section 3.3). Each value
+# a of map i, at one position, is divided by a power of the energy of its n neighbouring maps
+# at the same position:
+#
+# b_i = a_i / (k + α · Σ_{j = i−n/2 … i+n/2} a_j²)^β,   with the paper's k = 2, n = 5, α = 10⁻⁴, β = 0.75.
+#
+# A strong response damps its neighbours, a kind of competition between maps. PyTorch's
+# `LocalResponseNorm(size, alpha, beta, k)` writes the sum as (alpha / size) · Σ, so the paper's
+# α = 10⁻⁴ is passed as alpha = 5 · 10⁻⁴; cnnlib's follows PyTorch. Near a border the window holds
+# fewer maps. The formula, channel by channel, then both libraries on random responses (the
+# divisor is at least 2^0.75 ≈ 1.68, and grows with the neighbours' energy):
+
+# %%
+def lrn_by_formula(a, n=5, k=2.0, alpha=1e-4, beta=0.75):            # the paper's convention
+    b = np.empty_like(a)
+    for i in range(a.shape[1]):                                         # channels i - 2 ... i + 2
+        lo, hi = max(0, i - n // 2), min(a.shape[1], i + n // 2 + 1)
+        b[:, i] = a[:, i] / (k + alpha * (a[:, lo:hi] ** 2).sum(axis=1)) ** beta
+    return b
+
+# %% slideshow={"slide_type": "subslide"}
+a = np.random.default_rng(7).normal(0, 100, size=(2, 7, 3, 3))         # large responses, so it bites
+by_formula = lrn_by_formula(a)
+ours = cnnlib.numpy_nn.LocalResponseNorm(5, alpha=5 * 1e-4, beta=0.75, k=2.0)(a)
+theirs = torch.nn.LocalResponseNorm(5, alpha=5 * 1e-4, beta=0.75, k=2.0)(torch.from_numpy(a)).numpy()
+print("divisor, smallest and largest:", np.round([(a / by_formula).min(), (a / by_formula).max()], 2))
+print(f"largest difference from the formula: cnnlib {np.abs(by_formula - ours).max():.0e}, torch {np.abs(by_formula - theirs).max():.0e}")
+assert np.allclose(by_formula, ours, rtol=1e-12) and np.allclose(by_formula, theirs, rtol=1e-12)
+
+# %% [markdown]
+# FC6 and FC7 are each followed by **dropout** (p = 0.5): while training, every unit is zeroed with
+# probability 0.5 and the survivors are multiplied by 1/(1 − p) = 2 ("inverted" dropout, as
+# PyTorch does), so the expected output equals the input; in evaluation dropout does nothing.
+
+# %%
+drop = cnnlib.numpy_nn.Dropout(0.5, rng=0)
+print("train:", drop(np.ones(8)), " mean of 100,000:", drop(np.ones(100_000)).mean().round(3))
+print("eval: ", drop.eval()(np.ones(8)))
+assert set(drop.train()(np.ones(1000)).tolist()) == {0.0, 2.0} and np.all(drop.eval()(np.ones(8)) == 1)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# With these two, `models.alexnet(layers=cnnlib.torch_nn)` builds the whole network from cnnlib's
+# own layers (convolution, ReLU, max pooling, NORM, linear, dropout). Copy its weights into the
+# `torch.nn` version and both give the same class scores for the same image:
+
+# %%
+torch.manual_seed(0)
+alex_mine, alex_torch = models.alexnet(layers=cnnlib.torch_nn).eval(), models.alexnet().eval()
+alex_torch.load_state_dict(alex_mine.state_dict())
+print(sorted({type(m).__module__ for m in alex_mine.modules()} - {"torch.nn.modules.container", "torch.nn.modules.flatten"}))
+image = torch.randn(1, 3, 227, 227)
+with torch.no_grad():
+    scores_mine, scores_torch = alex_mine(image), alex_torch(image)
+print(f"largest difference of the 1,000 scores: {float((scores_mine - scores_torch).abs().max()):.0e}")
+torch.testing.assert_close(scores_mine, scores_torch)
+del alex_mine, alex_torch                                                # 2 x 250 MB of weights
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. VGG: only 3×3 convolutions

@@ -35,6 +35,7 @@ from cnnlib.device import env_report
 from cnnlib.exercises.nb07 import CONV2_INPUT, LENET5_LAYERS, check_alexnet_conv2, check_lenet5_params
 from cnnlib.exercises.nb07 import check_vgg16_fc_share
 from cnnlib.plots import plot_history, show_images
+from cnnlib.receptive_field import receptive_field
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.train import fit
 from cnnlib.viz.case_studies import compare_alexnet, compare_vgg16, hwc, parse_count
@@ -452,6 +453,48 @@ assert len(reached) == 7 * 7
 C = 256
 print(f"three 3x3 layers on {C} maps: {3 * (3 * 3 * C) * C:,} weights; one 7x7 layer: {(7 * 7 * C) * C:,}")
 assert 3 * (3 * 3 * C) * C == 27 * C * C < 49 * C * C == (7 * 7 * C) * C
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The receptive field, layer by layer
+#
+# The same count works for any chain of layers. Keep two numbers while walking from the input:
+# r, how many input pixels one pixel of the current map sees, and the jump j, how many input
+# pixels apart two neighbouring pixels of that map are (both start at 1). A layer with kernel k
+# and stride s, convolution or pooling alike, gives
+#
+# r_out = r_in + (k − 1) · j_in,   j_out = j_in · s.
+#
+# Each of the k − 1 extra positions of the kernel is one step of the current map, j_in input
+# pixels wide. Padding moves the field but does not change its size. `cnnlib.receptive_field`
+# applies the rule; the pooling rows and the last one:
+
+# %%
+with torch.device("meta"):                                      # shapes only, no weights
+    rf_lenet, rf_vgg = receptive_field(models.lenet5()), receptive_field(models.vgg16())
+for name, r in zip(("C1", "S2", "C3", "S4", "C5"), rf_lenet):         # LeNet-5: every row
+    print(f"LeNet-5 {name:8s} k={r.kernel} s={r.stride}   r={r.receptive_field:3d} j={r.jump}")
+for r in (r for r in rf_vgg if r.stride > 1 or r.layer == "conv5_3.conv"):  # VGG16: the poolings, conv5_3
+    print(f"VGG16   {r.layer:12s} k={r.kernel} s={r.stride}   r={r.receptive_field:3d} j={r.jump}")
+assert [r.receptive_field for r in rf_lenet] == [5, 6, 14, 16, 32] and rf_lenet[-1].jump == 4
+assert [r.receptive_field for r in rf_vgg if r.stride > 1] == [6, 16, 44, 100, 212] and rf_vgg[-2].receptive_field == 196
+
+# %% [markdown]
+# C5 sees all 32×32 pixels, as the output-size count said. After S4 the field is 16 pixels wide
+# with a jump of 4, so pixel (2, 2) of S4 should see input rows and columns 2·4 = 8 to 8 + 15 = 23.
+# The gradient says the same: back-propagate from that one pixel through C1-S2-C3-S4 (random
+# weights, tanh and average pooling, so no gradient is zero by accident):
+
+# %% slideshow={"slide_type": "subslide"}
+torch.manual_seed(0)
+x = torch.randn(1, 1, 32, 32, requires_grad=True)
+models.lenet5()[:6](x)[0, 0, 2, 2].backward()                  # C1, tanh, S2, C3, tanh, S4 -> (1, 16, 5, 5)
+rows, cols = (x.grad[0, 0] != 0).nonzero().unbind(1)
+print(f"rows {rows.min()}..{rows.max()}, columns {cols.min()}..{cols.max()}: {int(rows.max() - rows.min() + 1)} wide")
+assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 23, 8, 23) and rf_lenet[3].receptive_field == 16
+
+# %% [markdown]
+# VGG16's last convolution, conv5_3, sees 196×196 of the 224×224 input, and pool5 212×212, all from
+# 3×3 kernels: depth and pooling, not large filters, make the field grow.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The lecture's VGG16 table, paper vs code

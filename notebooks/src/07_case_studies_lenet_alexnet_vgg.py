@@ -33,7 +33,7 @@ from cnnlib.arch import summary, tables
 from cnnlib.data import load_digits, random_affine
 from cnnlib.device import env_report
 from cnnlib.exercises.nb07 import CONV2_INPUT, LENET5_LAYERS, check_alexnet_conv2, check_lenet5_params
-from cnnlib.exercises.nb07 import check_vgg16_fc_share
+from cnnlib.exercises.nb07 import check_layer_table, check_receptive_fields, check_vgg16_fc_share
 from cnnlib.plots import plot_history, show_images
 from cnnlib.receptive_field import receptive_field
 from cnnlib.shapes import conv_output_size, floor_output_size
@@ -621,3 +621,54 @@ _ = check_vgg16_fc_share(answer)
 answer = sum(s_vgg[name].params for name in ("fc6", "fc7", "fc8")) / s_vgg.total_params
 print(f"{answer:.1%}")
 assert check_vgg16_fc_share(answer)
+
+# %% [markdown]
+# **Exercise 4.** Write the table that `summary` prints, from the two rules alone. `layers` is a
+# list of rows `("conv", F, stride, pad, C_out)`, `("pool", F, stride)` or `("fc", units)`, and
+# `input_hwc` the input's (H, W, C). Return one pair per row: the output shape, (H, W, C) for a
+# convolution or pooling and `(units,)` for a fully connected layer (which flattens what it gets),
+# and the row's number of parameters, biases included. `conv_output_size` does the size formula.
+
+# %% tags=["exercise"]
+def layer_table(layers, input_hwc):
+    raise NotImplementedError  # your code here: [(output_shape, params), ...]
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def layer_table(layers, input_hwc):
+    shape, table = tuple(input_hwc), []
+    for kind, *args in layers:
+        if kind == "fc":
+            params, shape = (int(np.prod(shape)) + 1) * args[0], (args[0],)
+        else:
+            (h, w, c), (f, stride), pad = shape, args[:2], args[2] if kind == "conv" else 0
+            c_out = args[3] if kind == "conv" else c
+            size = [conv_output_size(n, f, stride=stride, padding=pad) for n in (h, w)]
+            params, shape = (f * f * c + 1) * c_out if kind == "conv" else 0, (*size, c_out)
+        table.append((shape, params))
+    return table
+assert layer_table([("conv", 5, 1, 0, 6), ("pool", 2, 2)], (32, 32, 1)) == [((28, 28, 6), 156), ((14, 14, 6), 0)]
+
+# %% tags=["check"]
+_ = check_layer_table(layer_table)
+
+# %% [markdown]
+# **Exercise 5.** Write the receptive-field rule as a function: `layers` is a list of
+# `(kernel, stride)` rows; return the receptive field r after each row, starting from r = 1 and
+# a jump j = 1 at the input. For LeNet-5, `[(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]` gives the
+# table of section 4.
+
+# %% tags=["exercise"]
+def receptive_fields(layers):
+    raise NotImplementedError  # your code here: [r after layer 1, r after layer 2, ...]
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def receptive_fields(layers):
+    r, jump, fields = 1, 1, []
+    for kernel, stride in layers:
+        r, jump = r + (kernel - 1) * jump, jump * stride
+        fields.append(r)
+    return fields
+assert receptive_fields([(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]) == [r.receptive_field for r in rf_lenet]
+
+# %% tags=["check"]
+_ = check_receptive_fields(receptive_fields)

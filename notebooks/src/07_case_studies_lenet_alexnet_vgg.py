@@ -9,14 +9,17 @@
 # In this notebook you will:
 #
 # - follow an image through **LeNet-5** (CONV-POOL-CONV-POOL-CONV-FC) and count its 61,706 parameters;
-# - **train LeNet-5** on 1,797 real handwritten digits, to at least 98% test accuracy in well under a
-#   minute on a laptop CPU;
+# - **train LeNet-5** on 1,797 real handwritten digits, to at least 98% test accuracy (the cell
+#   prints how long that takes on your machine), then look at what it learned: its filters, its
+#   feature maps and a **saliency map**;
 # - work out **AlexNet**'s output sizes and parameters by hand, from (227 − 11)/4 + 1 = 55 to FC8,
-#   and check every row against the code;
+#   check every row against the code, define its **local response normalization** and dropout, and
+#   build it from cnnlib's own layers;
 # - see why **VGG** uses nothing but 3×3 convolutions, rebuild the lecture's VGG16 table of memory and
-#   parameters, and find that its widely copied "24M" memory total does not add up.
+#   parameters, and find that its widely copied "24M" memory total does not add up;
+# - compute the **receptive field** of every layer, and confirm it with a gradient.
 #
-# AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
+# For their tables, AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
 # so the 138 million parameters of VGG16 take no memory, yet `summary` can still count them.
 
 # %% slideshow={"slide_type": "skip"}
@@ -361,12 +364,13 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Opposite ends of the network. CONV1 produces the most values (55·55·96 = 290,400) with
 # almost no parameters; FC6, FC7 and FC8 produce a few thousand values but hold 94% of the
-# parameters, FC6 alone 37.8M: 9,216 inputs times 4,096 units.
+# parameters, FC6 alone 37.8M: (9,216 inputs + 1 bias) times 4,096 units.
 
 # %%
 fc = sum(s_alex[name].params for name in ("fc6", "fc7", "fc8"))
-print(f"FC layers: {fc / s_alex.total_params:.0%} of the parameters")
-assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["conv1"].activations == 290_400
+print(f"FC layers: {fc / s_alex.total_params:.0%} of the parameters; fc6: {s_alex['fc6'].params:,}")
+assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["fc6"].params == (9_216 + 1) * 4_096
+assert s_alex["conv1"].activations == max(row.activations for row in s_alex.rows) == 290_400
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### NORM and dropout: the layers without parameters
@@ -434,7 +438,8 @@ del alex_mine, alex_torch                                                # 2 x 2
 # VGG [Simonyan and Zisserman, 2014] strips the design down to two layer types: 3×3 convolutions
 # at stride 1 with padding 1, which keep the width and height, and 2×2 max pooling at stride 2,
 # which halves them. The filters double after each pooling, 64 → 128 → 256 → 512. With that, the
-# top-5 error went from the 11.2% that won ILSVRC 2013 to 7.3%.
+# ILSVRC top-5 test error went from the 11.2% of the 2013 winner to 7.3% for VGG's 2014 submission
+# (as the VGG paper's Table 7 reports them; these are the paper's numbers, not run here).
 #
 # Why only 3×3? Three stacked 3×3 convolutions see a 7×7 patch of the input, as one 7×7
 # convolution would, with fewer weights and two extra nonlinearities. The 7×7 patch can be seen
@@ -568,13 +573,20 @@ assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_param
 #   parameters in today's dense version, 60,000 in the paper's (sparse C3, trainable subsampling,
 #   fixed RBF outputs). Trained with augmentation and a cosine learning-rate schedule it reaches
 #   at least 98% test accuracy on real handwritten digits. On these digits ReLU and max pooling do
-#   not train faster than tanh and average pooling (3 seeds).
+#   not train faster than tanh and average pooling (3 seeds). Its learned C1 filters and maps can
+#   be looked at, and the saliency map, the gradient of a class score with respect to the pixels,
+#   shows where it is sensitive (63% of it on the 40% of pixels that carry the digit, for one digit).
 # - **AlexNet**'s whole table follows from two rules, (N − F + 2P)/S + 1 for the size and
 #   (F·F·C_in + 1)·C_out for the parameters: CONV1 is 55×55×96 with 34,848 weights ("35K"),
 #   POOL1 27×27×96 with none, 62.4M parameters in all (61.0M as two towers), 94% of them in FC6–8.
+#   NORM divides each value by (2 + 10⁻⁴ Σ a²)^0.75 over 5 neighbouring maps (torch: alpha = 5·10⁻⁴);
+#   dropout zeroes half of FC6's and FC7's outputs while training and doubles the rest.
 # - **VGG16** uses only 3×3 convolutions (stride 1, pad 1) and 2×2 max pooling (stride 2):
 #   138M parameters, 74% of them in fc6; 15.2M activations per image (61 MB forward, about
 #   122 MB with the backward pass), not the "24M" of the widely copied total.
+# - **The receptive field** grows by (k − 1)·j per layer, with the jump j multiplied by each stride:
+#   32 pixels for LeNet-5's C5, 212 for VGG16's pool5; the gradient of one S4 pixel reaches
+#   exactly the 16×16 input pixels the rule predicts.
 #
 # ## Exercises
 #

@@ -5,8 +5,13 @@ the same numbers; every checker prints a verdict and returns True or False (see 
 """
 from __future__ import annotations
 
+import numpy as np
+
 from cnnlib.exercises.answers import as_count, as_number, as_numbers, expect_by_hand
 from cnnlib.exercises.core import exercise, verdict
+from cnnlib.exercises.functions import Case, Hint, check_function
+from cnnlib.receptive_field import receptive_field
+from cnnlib.shapes import conv_output_size
 
 # Exercise 1: LeNet-5's parameters, layer by layer: (F*F*C_in + 1) * C_out for a convolution,
 # (inputs + 1) * outputs for a fully connected layer, 0 for a pooling layer.
@@ -78,3 +83,151 @@ def check_vgg16_fc_share(answer) -> bool:
     """Exercise 3: ``answer`` is the fraction of VGG16's parameters in fc6, fc7 and fc8 (with or without biases)."""
     return verdict(answer, _check_vgg16_fc_share, "Exercise 3",
                    "Nine parameters in ten sit in the three fully connected layers; fc6 alone holds 74%.")
+
+
+# -- function exercises ----------------------------------------------------------------------------
+# Exercise 4: a layer table's output shapes and parameter counts. Rows: ("conv", F, stride, pad, C_out),
+# ("pool", F, stride), ("fc", units); the input is (H, W, C). Exercise 5: the receptive field rule.
+
+def _layer_table(layers, input_hwc, bias=True, c_out_as_c_in=False, ignore_padding=False):
+    """The reference (and, with a flag, one known mistake): [((H, W, C) or (units,), params), ...]."""
+    shape, out = tuple(int(v) for v in input_hwc), []
+    for row in layers:
+        kind, *args = row
+        if kind == "fc":
+            (units,) = args
+            inputs = int(np.prod(shape))
+            out.append(((units,), (inputs + int(bias)) * units))
+            shape = (units,)
+            continue
+        h, w, c = shape
+        f, stride, pad = (args[0], args[1], 0 if ignore_padding else args[2]) if kind == "conv" else (*args, 0)
+        size = (lambda n: (n - f + 2 * pad) // stride + 1) if ignore_padding else (
+            lambda n: conv_output_size(n, f, stride=stride, padding=pad))
+        if kind == "conv":
+            c_out = args[3]
+            params = (f * f * (c_out if c_out_as_c_in else c) + int(bias)) * c_out
+            shape = (size(h), size(w), c_out)
+        elif kind == "pool":
+            params, shape = 0, (size(h), size(w), c)
+        else:
+            raise ValueError(f"unknown layer kind {kind!r}: use 'conv', 'pool' or 'fc'")
+        out.append((shape, params))
+    return out
+
+
+def _fits(n, f, stride, pad) -> bool:
+    return n + 2 * pad >= f and (n + 2 * pad - f) % stride == 0
+
+
+def _random_table(rng: np.random.Generator):
+    """A random table that fits: a few conv/pool rows, then zero to two fc rows."""
+    while True:
+        h, w, c = int(rng.integers(6, 20)), int(rng.integers(6, 20)), int(rng.integers(1, 5))
+        layers, hh, ww = [], h, w
+        for _ in range(int(rng.integers(1, 4))):
+            if rng.random() < 0.6:
+                f, s, p = int(rng.choice([1, 3, 5])), int(rng.integers(1, 3)), int(rng.integers(0, 3))
+                row = ("conv", f, s, p, int(rng.integers(1, 9)))
+            else:
+                f = int(rng.integers(2, 4))
+                s, p = int(rng.choice([f, 2])), 0
+                row = ("pool", f, s)
+            if not (_fits(hh, f, s, p) and _fits(ww, f, s, p)):
+                break
+            layers.append(row)
+            hh, ww = (hh + 2 * p - f) // s + 1, (ww + 2 * p - f) // s + 1
+        else:
+            layers += [("fc", int(rng.integers(2, 12))) for _ in range(int(rng.integers(0, 3)))]
+            if any(r[0] == "conv" for r in layers):
+                return layers, (h, w, c)
+
+
+def _table_cases() -> list[Case]:
+    rng = np.random.default_rng(704)
+    cases = [Case({"layers": [("conv", 3, 1, 0, 4)], "input_hwc": (5, 5, 2)}, "one convolution, no padding"),
+             Case({"layers": [("conv", 3, 1, 1, 2)], "input_hwc": (4, 6, 3)}, "padding 1 keeps the size; H != W"),
+             Case({"layers": [("conv", 1, 1, 0, 3), ("pool", 2, 2)], "input_hwc": (4, 4, 5)}, "a 1x1 conv, then pooling"),
+             Case({"layers": [("fc", 10)], "input_hwc": (2, 3, 4)}, "only a fully connected layer"),
+             Case({"layers": [("conv", 11, 4, 0, 96), ("pool", 3, 2), ("conv", 5, 1, 2, 256)],
+                   "input_hwc": (227, 227, 3)}, "AlexNet's first layers")]
+    return cases + [Case(dict(zip(("layers", "input_hwc"), _random_table(rng))), "random") for _ in range(25)]
+
+
+def _flat(result) -> list[float]:
+    return [float(v) for shape, params in result for v in (*shape, params)]
+
+
+def _same_as(variant):
+    def applies(inputs, expected, actual):
+        return _flat(actual) == _flat(variant(inputs["layers"], inputs["input_hwc"]))
+    return applies
+
+
+def _pool_has_params(inputs, expected, actual):
+    return any(row[0] == "pool" and float(a[1]) != 0 for row, a in zip(inputs["layers"], actual))
+
+
+LAYER_TABLE_HINTS = (
+    Hint("every filter and every fully connected unit also has one bias", _same_as(
+        lambda layers, hwc: _layer_table(layers, hwc, bias=False))),
+    Hint("a filter spans the depth of its INPUT: F*F*C_in weights, not F*F*C_out", _same_as(
+        lambda layers, hwc: _layer_table(layers, hwc, c_out_as_c_in=True))),
+    Hint("padding P adds 2P to the size: (N - F + 2P)/S + 1", _same_as(
+        lambda layers, hwc: _layer_table(layers, hwc, ignore_padding=True))),
+    Hint("a pooling layer has nothing to learn: 0 parameters", _pool_has_params),
+)
+
+
+@exercise
+def check_layer_table(layer_table) -> bool:
+    """``layer_table(layers, input_hwc) -> [(output_shape, params), ...]``, one pair per row."""
+    return check_function(layer_table, _layer_table, _table_cases(), "Exercise 4", hints=LAYER_TABLE_HINTS,
+                          success="That is cnnlib.arch.summary's table, by the two rules.")
+
+
+def _receptive_fields(layers):
+    return [r.receptive_field for r in receptive_field([(str(i), k, s) for i, (k, s) in enumerate(layers)])]
+
+
+def _rf_variant(layers, step):
+    r, j, out = 1, 1, []
+    for k, s in layers:
+        r, j = step(r, j, k, s)
+        out.append(r)
+    return out
+
+
+def _rf_cases() -> list[Case]:
+    rng = np.random.default_rng(705)
+    cases = [Case({"layers": [(3, 1)]}, "one 3x3 layer"),
+             Case({"layers": [(3, 1), (3, 1), (3, 1)]}, "three 3x3 layers: 7"),
+             Case({"layers": [(2, 2), (3, 1)]}, "a pooling, then a 3x3"),
+             Case({"layers": [(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]}, "LeNet-5")]
+    for _ in range(20):
+        cases.append(Case({"layers": [(int(rng.integers(1, 6)), int(rng.integers(1, 4)))
+                                      for _ in range(int(rng.integers(1, 7)))]}, "random"))
+    return cases
+
+
+def _rf_hint(step):
+    return lambda inputs, expected, actual: [float(v) for v in actual] == _rf_variant(inputs["layers"], step)
+
+
+RECEPTIVE_FIELD_HINTS = (
+    Hint("the jump must grow: after a stride-s layer, neighbouring pixels are j*s input pixels apart",
+         _rf_hint(lambda r, j, k, s: (r + (k - 1), 1))),
+    Hint("multiply (k - 1) by the jump j_in of the layer's input, not by the layer's own stride",
+         _rf_hint(lambda r, j, k, s: (r + (k - 1) * s, j * s))),
+    Hint("use the jump of the layer's input: grow r first, then multiply the jump by the stride",
+         _rf_hint(lambda r, j, k, s: (r + (k - 1) * j * s, j * s))),
+    Hint("a k-wide kernel adds k - 1 steps to the field, not k",
+         _rf_hint(lambda r, j, k, s: (r + k * j, j * s))),
+)
+
+
+@exercise
+def check_receptive_fields(receptive_fields) -> bool:
+    """``receptive_fields(layers) -> [r after each layer]`` for rows ``(kernel, stride)``."""
+    return check_function(receptive_fields, _receptive_fields, _rf_cases(), "Exercise 5", hints=RECEPTIVE_FIELD_HINTS,
+                          success="Depth and stride, not big kernels, make the field grow.")

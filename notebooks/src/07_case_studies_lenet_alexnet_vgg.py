@@ -9,14 +9,17 @@
 # In this notebook you will:
 #
 # - follow an image through **LeNet-5** (CONV-POOL-CONV-POOL-CONV-FC) and count its 61,706 parameters;
-# - **train LeNet-5** on 1,797 real handwritten digits, to at least 98% test accuracy in well under a
-#   minute on a laptop CPU;
+# - **train LeNet-5** on 1,797 real handwritten digits, to at least 98% test accuracy (the cell
+#   prints how long that takes on your machine), then look at what it learned: its filters, its
+#   feature maps and a **saliency map**;
 # - work out **AlexNet**'s output sizes and parameters by hand, from (227 − 11)/4 + 1 = 55 to FC8,
-#   and check every row against the code;
+#   check every row against the code, define its **local response normalization** and dropout, and
+#   build it from cnnlib's own layers;
 # - see why **VGG** uses nothing but 3×3 convolutions, rebuild the lecture's VGG16 table of memory and
-#   parameters, and find that its widely copied "24M" memory total does not add up.
+#   parameters, and find that its widely copied "24M" memory total does not add up;
+# - compute the **receptive field** of every layer, and confirm it with a gradient.
 #
-# AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
+# For their tables, AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
 # so the 138 million parameters of VGG16 take no memory, yet `summary` can still count them.
 
 # %% slideshow={"slide_type": "skip"}
@@ -26,17 +29,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+import cnnlib.numpy_nn
+import cnnlib.torch_nn
 from cnnlib import models
 from cnnlib.arch import summary, tables
 from cnnlib.data import load_digits, random_affine
 from cnnlib.device import env_report
 from cnnlib.exercises.nb07 import CONV2_INPUT, LENET5_LAYERS, check_alexnet_conv2, check_lenet5_params
-from cnnlib.exercises.nb07 import check_vgg16_fc_share
+from cnnlib.exercises.nb07 import check_layer_table, check_receptive_fields, check_vgg16_fc_share
 from cnnlib.plots import plot_history, show_images
+from cnnlib.receptive_field import receptive_field
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.train import fit
 from cnnlib.viz.case_studies import compare_alexnet, compare_vgg16, hwc, parse_count
 from cnnlib.viz.case_study_figures import plot_layer_profile
+from cnnlib.viz.saliency import plot_feature_maps, plot_filters, plot_saliency, saliency_map
 # %config InlineBackend.figure_formats = ['png']
 
 # %% slideshow={"slide_type": "subslide"}
@@ -204,6 +211,50 @@ wrong = np.flatnonzero(predicted != y_test)[:8]
 show_images(x_test[wrong], titles=[f"{y_test[i]} → {predicted[i]}" for i in wrong], ncols=8)
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Learn the weights!
+#
+# Nobody drew LeNet-5's filters: they started random and back-propagation shaped them. C1's six
+# learned 5×5 filters, on one colour scale around zero (red positive, blue negative):
+
+# %%
+plot_filters(lenet[0].weight)
+plt.show()
+
+# %% [markdown]
+# Each filter slides over the image and answers "how much does this patch look like me?". The
+# six maps C1 computes for one test digit (before the ReLU):
+
+# %% slideshow={"slide_type": "subslide"}
+digit = torch.as_tensor(x_test[:1], device=device)                    # (1, 1, 32, 32)
+with torch.no_grad():
+    c1_maps = lenet[0](digit)                                           # (1, 6, 28, 28)
+print("digit", y_test[0], "predicted", predicted[0], "C1 maps", tuple(c1_maps.shape))
+plot_feature_maps(c1_maps, title="C1's six maps of one test digit")
+plt.show()
+
+# %% [markdown]
+# Back-propagation can run one step further than the weights, to the input pixels. The gradient
+# of the predicted class score with respect to every pixel says how strongly a small change of
+# that pixel would move the score: its absolute value is the **saliency map** [Simonyan et al.,
+# 2013]. It costs one backward pass, the same one that trains the network.
+
+# %% slideshow={"slide_type": "subslide"}
+saliency = saliency_map(lenet, digit[0], int(predicted[0]))             # (32, 32), non-negative
+ink = digit[0, 0] > digit[0, 0].mean()                                  # the digit's brighter pixels
+on_ink = float(saliency[ink].sum() / saliency.sum())
+print(f"ink pixels: {float(ink.float().mean()):.0%} of the image; share of the saliency on them: {on_ink:.0%}")
+assert saliency.min() >= 0 and on_ink > float(ink.float().mean())
+plot_saliency(digit[0], saliency, title=f"saliency of class {predicted[0]}")
+plt.show()
+
+# %% [markdown]
+# The same chain rule that gives ∂L/∂W during training gives ∂score/∂x here; only the end it
+# stops at differs. The printout shows where it points: the brighter pixels of the digit, 40% of
+# the image, carry 63% of the saliency, so the score hangs mostly on the strokes and on the dark
+# gaps between them, little on the empty border. A single map is noisy pixel by pixel; it tells
+# you where the network is sensitive, not why.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. AlexNet by hand
 #
@@ -313,12 +364,73 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Opposite ends of the network. CONV1 produces the most values (55·55·96 = 290,400) with
 # almost no parameters; FC6, FC7 and FC8 produce a few thousand values but hold 94% of the
-# parameters, FC6 alone 37.8M: 9,216 inputs times 4,096 units.
+# parameters, FC6 alone 37.8M: (9,216 inputs + 1 bias) times 4,096 units.
 
 # %%
 fc = sum(s_alex[name].params for name in ("fc6", "fc7", "fc8"))
-print(f"FC layers: {fc / s_alex.total_params:.0%} of the parameters")
-assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["conv1"].activations == 290_400
+print(f"FC layers: {fc / s_alex.total_params:.0%} of the parameters; fc6: {s_alex['fc6'].params:,}")
+assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["fc6"].params == (9_216 + 1) * 4_096
+assert s_alex["conv1"].activations == max(row.activations for row in s_alex.rows) == 290_400
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### NORM and dropout: the layers without parameters
+#
+# NORM1 and NORM2 are **local response normalization** (the paper's Section 3.3). Each value
+# a of map i, at one position, is divided by a power of the energy of its n neighbouring maps
+# at the same position:
+#
+# b_i = a_i / (k + α · Σ_{j = i−n/2 … i+n/2} a_j²)^β,   with the paper's k = 2, n = 5, α = 10⁻⁴, β = 0.75.
+#
+# A strong response damps its neighbours, a kind of competition between maps. PyTorch's
+# `LocalResponseNorm(size, alpha, beta, k)` writes the sum as (alpha / size) · Σ, so the paper's
+# α = 10⁻⁴ is passed as alpha = 5 · 10⁻⁴; cnnlib's follows PyTorch. Near a border the window holds
+# fewer maps. The formula, channel by channel, then both libraries on random responses (the
+# divisor is at least 2^0.75 ≈ 1.68, and grows with the neighbours' energy):
+
+# %%
+def lrn_by_formula(a, n=5, k=2.0, alpha=1e-4, beta=0.75):            # the paper's convention
+    b = np.empty_like(a)
+    for i in range(a.shape[1]):                                         # channels i - 2 ... i + 2
+        lo, hi = max(0, i - n // 2), min(a.shape[1], i + n // 2 + 1)
+        b[:, i] = a[:, i] / (k + alpha * (a[:, lo:hi] ** 2).sum(axis=1)) ** beta
+    return b
+
+# %% slideshow={"slide_type": "subslide"}
+a = np.random.default_rng(7).normal(0, 100, size=(2, 7, 3, 3))         # large responses, so it bites
+by_formula = lrn_by_formula(a)
+ours = cnnlib.numpy_nn.LocalResponseNorm(5, alpha=5 * 1e-4, beta=0.75, k=2.0)(a)
+theirs = torch.nn.LocalResponseNorm(5, alpha=5 * 1e-4, beta=0.75, k=2.0)(torch.from_numpy(a)).numpy()
+print("divisor, smallest and largest:", np.round([(a / by_formula).min(), (a / by_formula).max()], 2))
+print(f"largest difference from the formula: cnnlib {np.abs(by_formula - ours).max():.0e}, torch {np.abs(by_formula - theirs).max():.0e}")
+assert np.allclose(by_formula, ours, rtol=1e-12) and np.allclose(by_formula, theirs, rtol=1e-12)
+
+# %% [markdown]
+# FC6 and FC7 are each followed by **dropout** (p = 0.5): while training, every unit is zeroed with
+# probability 0.5 and the survivors are multiplied by 1/(1 − p) = 2 ("inverted" dropout, as
+# PyTorch does), so the expected output equals the input; in evaluation dropout does nothing.
+
+# %%
+drop = cnnlib.numpy_nn.Dropout(0.5, rng=0)
+print("train:", drop(np.ones(8)), " mean of 100,000:", drop(np.ones(100_000)).mean().round(3))
+print("eval: ", drop.eval()(np.ones(8)))
+assert set(drop.train()(np.ones(1000)).tolist()) == {0.0, 2.0} and np.all(drop.eval()(np.ones(8)) == 1)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# With these two, `models.alexnet(layers=cnnlib.torch_nn)` builds the whole network from cnnlib's
+# own layers (convolution, ReLU, max pooling, NORM, linear, dropout). Copy its weights into the
+# `torch.nn` version and both give the same class scores for the same image:
+
+# %%
+torch.manual_seed(0)
+alex_mine, alex_torch = models.alexnet(layers=cnnlib.torch_nn).eval(), models.alexnet().eval()
+alex_torch.load_state_dict(alex_mine.state_dict())
+print(sorted({type(m).__module__ for m in alex_mine.modules()} - {"torch.nn.modules.container", "torch.nn.modules.flatten"}))
+image = torch.randn(1, 3, 227, 227)
+with torch.no_grad():
+    scores_mine, scores_torch = alex_mine(image), alex_torch(image)
+print(f"largest difference of the 1,000 scores: {float((scores_mine - scores_torch).abs().max()):.0e}")
+torch.testing.assert_close(scores_mine, scores_torch)
+del alex_mine, alex_torch                                                # 2 x 250 MB of weights
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. VGG: only 3×3 convolutions
@@ -326,7 +438,8 @@ assert round(fc / s_alex.total_params, 2) == 0.94 and s_alex["conv1"].activation
 # VGG [Simonyan and Zisserman, 2014] strips the design down to two layer types: 3×3 convolutions
 # at stride 1 with padding 1, which keep the width and height, and 2×2 max pooling at stride 2,
 # which halves them. The filters double after each pooling, 64 → 128 → 256 → 512. With that, the
-# top-5 error went from the 11.2% that won ILSVRC 2013 to 7.3%.
+# ILSVRC top-5 test error went from the 11.2% of the 2013 winner to 7.3% for VGG's 2014 submission
+# (as the VGG paper's Table 7 reports them; these are the paper's numbers, not run here).
 #
 # Why only 3×3? Three stacked 3×3 convolutions see a 7×7 patch of the input, as one 7×7
 # convolution would, with fewer weights and two extra nonlinearities. The 7×7 patch can be seen
@@ -345,6 +458,48 @@ assert len(reached) == 7 * 7
 C = 256
 print(f"three 3x3 layers on {C} maps: {3 * (3 * 3 * C) * C:,} weights; one 7x7 layer: {(7 * 7 * C) * C:,}")
 assert 3 * (3 * 3 * C) * C == 27 * C * C < 49 * C * C == (7 * 7 * C) * C
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The receptive field, layer by layer
+#
+# The same count works for any chain of layers. Keep two numbers while walking from the input:
+# r, how many input pixels one pixel of the current map sees, and the jump j, how many input
+# pixels apart two neighbouring pixels of that map are (both start at 1). A layer with kernel k
+# and stride s, convolution or pooling alike, gives
+#
+# r_out = r_in + (k − 1) · j_in,   j_out = j_in · s.
+#
+# Each of the k − 1 extra positions of the kernel is one step of the current map, j_in input
+# pixels wide. Padding moves the field but does not change its size. `cnnlib.receptive_field`
+# applies the rule; the pooling rows and the last one:
+
+# %%
+with torch.device("meta"):                                      # shapes only, no weights
+    rf_lenet, rf_vgg = receptive_field(models.lenet5()), receptive_field(models.vgg16())
+for name, r in zip(("C1", "S2", "C3", "S4", "C5"), rf_lenet):         # LeNet-5: every row
+    print(f"LeNet-5 {name:8s} k={r.kernel} s={r.stride}   r={r.receptive_field:3d} j={r.jump}")
+for r in (r for r in rf_vgg if r.stride > 1 or r.layer == "conv5_3.conv"):  # VGG16: the poolings, conv5_3
+    print(f"VGG16   {r.layer:12s} k={r.kernel} s={r.stride}   r={r.receptive_field:3d} j={r.jump}")
+assert [r.receptive_field for r in rf_lenet] == [5, 6, 14, 16, 32] and rf_lenet[-1].jump == 4
+assert [r.receptive_field for r in rf_vgg if r.stride > 1] == [6, 16, 44, 100, 212] and rf_vgg[-2].receptive_field == 196
+
+# %% [markdown]
+# C5 sees all 32×32 pixels, as the output-size count said. After S4 the field is 16 pixels wide
+# with a jump of 4, so pixel (2, 2) of S4 should see input rows and columns 2·4 = 8 to 8 + 15 = 23.
+# The gradient says the same: back-propagate from that one pixel through C1-S2-C3-S4 (random
+# weights, tanh and average pooling, so no gradient is zero by accident):
+
+# %% slideshow={"slide_type": "subslide"}
+torch.manual_seed(0)
+x = torch.randn(1, 1, 32, 32, requires_grad=True)
+models.lenet5()[:6](x)[0, 0, 2, 2].backward()                  # C1, tanh, S2, C3, tanh, S4 -> (1, 16, 5, 5)
+rows, cols = (x.grad[0, 0] != 0).nonzero().unbind(1)
+print(f"rows {rows.min()}..{rows.max()}, columns {cols.min()}..{cols.max()}: {int(rows.max() - rows.min() + 1)} wide")
+assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 23, 8, 23) and rf_lenet[3].receptive_field == 16
+
+# %% [markdown]
+# VGG16's last convolution, conv5_3, sees 196×196 of the 224×224 input, and pool5 212×212, all from
+# 3×3 kernels: depth and pooling, not large filters, make the field grow.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The lecture's VGG16 table, paper vs code
@@ -418,13 +573,20 @@ assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_param
 #   parameters in today's dense version, 60,000 in the paper's (sparse C3, trainable subsampling,
 #   fixed RBF outputs). Trained with augmentation and a cosine learning-rate schedule it reaches
 #   at least 98% test accuracy on real handwritten digits. On these digits ReLU and max pooling do
-#   not train faster than tanh and average pooling (3 seeds).
+#   not train faster than tanh and average pooling (3 seeds). Its learned C1 filters and maps can
+#   be looked at, and the saliency map, the gradient of a class score with respect to the pixels,
+#   shows where it is sensitive (63% of it on the 40% of pixels that carry the digit, for one digit).
 # - **AlexNet**'s whole table follows from two rules, (N − F + 2P)/S + 1 for the size and
 #   (F·F·C_in + 1)·C_out for the parameters: CONV1 is 55×55×96 with 34,848 weights ("35K"),
 #   POOL1 27×27×96 with none, 62.4M parameters in all (61.0M as two towers), 94% of them in FC6–8.
+#   NORM divides each value by (2 + 10⁻⁴ Σ a²)^0.75 over 5 neighbouring maps (torch: alpha = 5·10⁻⁴);
+#   dropout zeroes half of FC6's and FC7's outputs while training and doubles the rest.
 # - **VGG16** uses only 3×3 convolutions (stride 1, pad 1) and 2×2 max pooling (stride 2):
 #   138M parameters, 74% of them in fc6; 15.2M activations per image (61 MB forward, about
 #   122 MB with the backward pass), not the "24M" of the widely copied total.
+# - **The receptive field** grows by (k − 1)·j per layer, with the jump j multiplied by each stride:
+#   32 pixels for LeNet-5's C5, 212 for VGG16's pool5; the gradient of one S4 pixel reaches
+#   exactly the 16×16 input pixels the rule predicts.
 #
 # ## Exercises
 #
@@ -471,3 +633,54 @@ _ = check_vgg16_fc_share(answer)
 answer = sum(s_vgg[name].params for name in ("fc6", "fc7", "fc8")) / s_vgg.total_params
 print(f"{answer:.1%}")
 assert check_vgg16_fc_share(answer)
+
+# %% [markdown]
+# **Exercise 4.** Write the table that `summary` prints, from the two rules alone. `layers` is a
+# list of rows `("conv", F, stride, pad, C_out)`, `("pool", F, stride)` or `("fc", units)`, and
+# `input_hwc` the input's (H, W, C). Return one pair per row: the output shape, (H, W, C) for a
+# convolution or pooling and `(units,)` for a fully connected layer (which flattens what it gets),
+# and the row's number of parameters, biases included. `conv_output_size` does the size formula.
+
+# %% tags=["exercise"]
+def layer_table(layers, input_hwc):
+    raise NotImplementedError  # your code here: [(output_shape, params), ...]
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def layer_table(layers, input_hwc):
+    shape, table = tuple(input_hwc), []
+    for kind, *args in layers:
+        if kind == "fc":
+            params, shape = (int(np.prod(shape)) + 1) * args[0], (args[0],)
+        else:
+            (h, w, c), (f, stride), pad = shape, args[:2], args[2] if kind == "conv" else 0
+            c_out = args[3] if kind == "conv" else c
+            size = [conv_output_size(n, f, stride=stride, padding=pad) for n in (h, w)]
+            params, shape = (f * f * c + 1) * c_out if kind == "conv" else 0, (*size, c_out)
+        table.append((shape, params))
+    return table
+assert layer_table([("conv", 5, 1, 0, 6), ("pool", 2, 2)], (32, 32, 1)) == [((28, 28, 6), 156), ((14, 14, 6), 0)]
+
+# %% tags=["check"]
+_ = check_layer_table(layer_table)
+
+# %% [markdown]
+# **Exercise 5.** Write the receptive-field rule as a function: `layers` is a list of
+# `(kernel, stride)` rows; return the receptive field r after each row, starting from r = 1 and
+# a jump j = 1 at the input. For LeNet-5, `[(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]` gives the
+# table of section 4.
+
+# %% tags=["exercise"]
+def receptive_fields(layers):
+    raise NotImplementedError  # your code here: [r after layer 1, r after layer 2, ...]
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def receptive_fields(layers):
+    r, jump, fields = 1, 1, []
+    for kernel, stride in layers:
+        r, jump = r + (kernel - 1) * jump, jump * stride
+        fields.append(r)
+    return fields
+assert receptive_fields([(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]) == [r.receptive_field for r in rf_lenet]
+
+# %% tags=["check"]
+_ = check_receptive_fields(receptive_fields)

@@ -285,7 +285,7 @@ print(f"sigmoid: the gradient shrinks by a factor of {sigmoid_factors.min():.1f}
 fig = plot_gradient_by_depth(grad_sizes)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["ReLU"][-1]
 assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["tanh"][-1]
 assert 2.5 < sigmoid_factors.min() and sigmoid_factors.max() < 4.5
@@ -317,7 +317,7 @@ print(f"dead units: {dead_unit_fraction(healthy):.0%} as initialised, {dead_unit
 fig = plot_unit_activity({"as initialised": healthy, "every bias lowered by 1.5": bad})
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each column is one unit, each row one example: white where the unit fired, black where it
 # did not. Red columns are units that fired for none of the 256 examples.
 # The backward pass confirms that such a unit gets no gradient at all, for its weights or its bias:
@@ -388,7 +388,7 @@ def linear_backward(grad_output, x, weight):
     return grad_input, grad_weight, grad_bias
 
 
-# %% tags=["check"]
+# %% tags=["check"] slideshow={"slide_type": "subslide"}
 _ = check_linear_backward(linear_backward)
 
 # %% [markdown]

@@ -39,7 +39,7 @@ from cnnlib.viz.convolution import plot_filter_positions, plot_kernel, show_name
 from cnnlib.widgets import conv_arithmetic_explorer, filter_explorer
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 plt.rcParams["figure.dpi"] = 150              # figures that read on a laptop screen
 _ = torch.manual_seed(0)
@@ -217,7 +217,7 @@ for ax, stride in zip(axes, (1, 2, 3)):
     plot_filter_positions(7, 3, stride=stride, ax=ax, width=9)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In general, for an $N \times N$ input and an $F \times F$ filter,
 #
 # $$\text{output size} = \frac{N - F}{\text{stride}} + 1.$$
@@ -271,7 +271,7 @@ assert padded_out.shape == (1, 1, 7, 7)
 fig = plot_filter_positions(7, 3, stride=1, padding=1)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With stride 1, a padding of $(F - 1)/2$ always keeps the size, because then $-F + 2P = -1$
 # and the output is $N - 1 + 1 = N$. That is why filters usually have odd sizes:
 
@@ -377,7 +377,7 @@ slow, fast = conv2d_naive(x_batch, w, b), conv2d(x_batch, w, b)
 assert_close(fast, slow, rtol=1e-12, atol=1e-12)
 print("naive and vectorized agree on", slow.shape)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # And how much faster (the numbers depend on the machine, so this cell's output is not checked):
 
 # %% slideshow={"slide_type": "subslide"}
@@ -497,7 +497,7 @@ answer = None  # your answer here
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = Conv2d(3, 10, 5, stride=1, padding=2)(np.zeros((4, 3, 32, 32))).shape
 
-# %% tags=["check"]
+# %% tags=["check"] slideshow={"slide_type": "subslide"}
 _ = check_output_shape(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

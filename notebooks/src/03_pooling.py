@@ -91,7 +91,7 @@ assert np.array_equal(out, [[6, 8], [3, 4]])
 # Each colour below is one window; the circled number is its maximum, and the output cell of the
 # same colour holds it.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_pooling(slice_, out, kernel_size=2, stride=2,
              titles=("4×4 depth slice", "max pool 2×2, stride 2 → 2×2"))
 plt.show()
@@ -414,7 +414,7 @@ answer = None  # your answer here: (height, width, depth, parameters)
 side = conv_output_size(POOL2_INPUT[0], kernel_size=3, stride=2)  # (27 - 3) / 2 + 1
 answer = (side, side, POOL2_INPUT[2], 0)
 
-# %% tags=["check"]
+# %% tags=["check"] slideshow={"slide_type": "subslide"}
 _ = check_pool_layer(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

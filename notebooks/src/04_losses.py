@@ -121,7 +121,7 @@ with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
 print("naive softmax:", p_naive[0], "  naive loss for each true class:", naive_losses)
 assert not np.isfinite(naive_losses).any()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The fix: softmax does not change when the same number is subtracted from every logit (it
 # cancels between numerator and denominator). Subtract the largest logit first, so every exponent
 # is ≤ 0 and every e^{…} lies in [0, 1]. Then compute the log directly:
@@ -480,7 +480,7 @@ lecture_form = max(0.0, 1 + wrong.max() - SCORES_2[TARGET_2])
 pytorch_form = np.maximum(0, 1 + wrong - SCORES_2[TARGET_2]).sum() / len(SCORES_2)
 answer = (lecture_form, pytorch_form)
 
-# %% tags=["check"]
+# %% tags=["check"] slideshow={"slide_type": "subslide"}
 _ = check_multiclass_hinge(answer)
 
 # %% [markdown]

@@ -36,7 +36,7 @@ from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel
 from cnnlib.viz.optimizers import plot_chain, plot_curves
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 plt.rcParams["figure.dpi"] = 150
@@ -223,7 +223,7 @@ plot_curves(hs, {"one-sided (f(x+h) − f(x)) / h": one_sided, "centred (f(x+h) 
             xlabel="step h", ylabel="relative error", title="finite differences for σ'(0.5)", logx=True, logy=True)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert centred.min() < 1e-10 < one_sided.min()
 assert hs[centred.argmin()] > hs[one_sided.argmin()]
 assert centred[middle].max() < 1e-9 < one_sided[middle].min()
@@ -396,7 +396,7 @@ plt.show()
 # (∂L/∂W₁, ∂L/∂W₂), each with the shape of its weight. Go step by step as in section 1: h, a, f,
 # then ∂L/∂f, ∂L/∂W₂, ∂L/∂a, ∂L/∂h, ∂L/∂W₁.
 
-# %% tags=["exercise"]
+# %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 def two_layer_backward(x, W1, W2, t):
     raise NotImplementedError  # your code here: return dL_dW1, dL_dW2
 

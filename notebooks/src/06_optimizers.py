@@ -38,7 +38,7 @@ from cnnlib.viz.optimizers import plot_descent_1d, plot_gradient_noise, plot_pat
 from cnnlib.widgets import optimizer_explorer
 # %config InlineBackend.figure_formats = ['png']
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 plt.rcParams["figure.dpi"] = 150
@@ -122,7 +122,7 @@ plt.show()
 # closed form: (softmax(yᵢ) − tᵢ) xᵢᵀ, the gradient of the loss with respect to the scores times
 # the input (the outer product of notebook 05). We compute all N of them once:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 (x_digits, y_digits), _ = load_digits(size=8)
 X = x_digits.reshape(len(x_digits), -1).astype(np.float64)     # (N, 64)
 classifier = Linear(64, 10, rng=np.random.default_rng(1))
@@ -506,7 +506,7 @@ for e in range(epochs):
     print(f"{e + 1:5d}  " + "".join(f"{100 * a[:, e].mean():17.1f} ± {100 * a[:, e].std():4.1f} %"
                                     for a in accuracy.values()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each entry is the mean over the 5 seeds ± their standard deviation, in percent. What these
 # numbers show, and no more:
 #
@@ -522,7 +522,7 @@ for e in range(epochs):
 # deep one; the claim that one optimizer is better would need more seeds, and settings tuned
 # for each.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 sgd, mom, adam = accuracy.values()
 assert np.all(adam[:, 0] > sgd[:, 0]) and np.all(adam[:, 0] > mom[:, 0])
 assert min(a[:, -1].min() for a in accuracy.values()) > 0.8
@@ -564,7 +564,7 @@ optimizer_explorer()
 # b ← momentum · b + grad, then θ ← θ − lr · b (section 6; `buffer` holds zeros before the first
 # step). Work on copies: return new arrays and leave the arguments as they are.
 
-# %% tags=["exercise"]
+# %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 def sgd_momentum_step(theta, grad, buffer, lr, momentum):
     raise NotImplementedError  # your code here: return new_theta, new_buffer
 
@@ -601,7 +601,7 @@ def adam_step(theta, grad, m, v, step, lr, betas, eps):
 # %% tags=["check"]
 _ = check_adam_step(adam_step)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** Minimise f(θ) = θ² (gradient 2θ) with the lecture's momentum, starting from
 # θ₀ = `THETA0_3` = 1 with η = `LR_3` = 0.1 and γ = `MOMENTUM_3` = 0.9. Give θ₁, θ₂, θ₃ (two
 # decimals are enough). Compare with plain gradient descent, which gives 0.8, 0.64, 0.512.
@@ -628,7 +628,7 @@ _ = check_momentum_steps(answer)
 # %%
 print("gradients:", GRADS_2, " betas:", BETAS_2)
 
-# %% tags=["exercise"]
+# %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 answer = None  # your answer here: (m_hat, v_hat)
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}

@@ -146,7 +146,7 @@ plt.show()
 # train faster on these digits? Train both versions for 6 epochs (Adam, lr 0.003, no augmentation)
 # from 3 seeds each and compare the test accuracy epoch by epoch:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 variants, curves = {"tanh + avg pool": ("tanh", "avg"), "ReLU + max pool": ("relu", "max")}, {}
 for name, (act, pool) in variants.items():
     runs = []
@@ -164,7 +164,7 @@ gap = tanh_acc.mean(0) - relu_acc.mean(0)                           # per epoch,
 print("tanh minus ReLU, mean over seeds:", np.round(gap, 3))
 assert tanh_acc[:, 0].min() > relu_acc[:, 0].max() and np.all(gap > 0) and gap[-1] < 0.01
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Not on this problem. After one epoch the tanh version is ahead in every seed, by about ten
 # points on average; it stays ahead on average at every epoch, and by the sixth the gap is under
 # one point, smaller than the spread between seeds. The case for ReLU was
@@ -196,7 +196,7 @@ assert history.test_acc[-1] >= 0.98 and history.train_acc[0] < history.test_acc[
 plot_history(history, title="LeNet-5 on the digits (train: augmented images)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The test accuracy climbs within a few epochs and settles as the learning rate goes to zero.
 # The training accuracy starts far below it (0.44 against 0.81 after the first epoch, in the
 # printout above): it averages the mini-batches of the epoch as the network saw them, turned and
@@ -233,7 +233,7 @@ print("digit", y_test[0], "predicted", predicted[0], "C1 maps", tuple(c1_maps.sh
 plot_feature_maps(c1_maps, title="C1's six maps of one test digit")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Back-propagation can run one step further than the weights, to the input pixels. The gradient
 # of the predicted class score with respect to every pixel says how strongly a small change of
 # that pixel would move the score: its absolute value is the **saliency map** [Simonyan et al.,
@@ -248,7 +248,7 @@ assert saliency.min() >= 0 and on_ink > float(ink.float().mean())
 plot_saliency(digit[0], saliency, title=f"saliency of class {predicted[0]}")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same chain rule that gives ∂L/∂W during training gives ∂score/∂x here; only the end it
 # stops at differs. The printout shows where it points: the brighter pixels of the digit, 40% of
 # the image, carry 63% of the saliency, so the score hangs mostly on the strokes and on the dark
@@ -409,7 +409,7 @@ assert np.allclose(by_formula, ours, rtol=1e-12) and np.allclose(by_formula, the
 # probability 0.5 and the survivors are multiplied by 1/(1 − p) = 2 ("inverted" dropout, as
 # PyTorch does), so the expected output equals the input; in evaluation dropout does nothing.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 drop = cnnlib.numpy_nn.Dropout(0.5, rng=0)
 print("train:", drop(np.ones(8)), " mean of 100,000:", drop(np.ones(100_000)).mean().round(3))
 print("eval: ", drop.eval()(np.ones(8)))
@@ -473,7 +473,7 @@ assert 3 * (3 * 3 * C) * C == 27 * C * C < 49 * C * C == (7 * 7 * C) * C
 # pixels wide. Padding moves the field but does not change its size. `cnnlib.receptive_field`
 # applies the rule; the pooling rows and the last one:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with torch.device("meta"):                                      # shapes only, no weights
     rf_lenet, rf_vgg = receptive_field(models.lenet5()), receptive_field(models.vgg16())
 for name, r in zip(("C1", "S2", "C3", "S4", "C5"), rf_lenet):         # LeNet-5: every row
@@ -483,7 +483,7 @@ for r in (r for r in rf_vgg if r.stride > 1 or r.layer == "conv5_3.conv"):  # VG
 assert [r.receptive_field for r in rf_lenet] == [5, 6, 14, 16, 32] and rf_lenet[-1].jump == 4
 assert [r.receptive_field for r in rf_vgg if r.stride > 1] == [6, 16, 44, 100, 212] and rf_vgg[-2].receptive_field == 196
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # C5 sees all 32×32 pixels, as the output-size count said. After S4 the field is 16 pixels wide
 # with a jump of 4, so pixel (2, 2) of S4 should see input rows and columns 2·4 = 8 to 8 + 15 = 23.
 # The gradient says the same: back-propagate from that one pixel through C1-S2-C3-S4 (random
@@ -663,7 +663,7 @@ assert layer_table([("conv", 5, 1, 0, 6), ("pool", 2, 2)], (32, 32, 1)) == [((28
 # %% tags=["check"]
 _ = check_layer_table(layer_table)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 5.** Write the receptive-field rule as a function: `layers` is a list of
 # `(kernel, stride)` rows; return the receptive field r after each row, starting from r = 1 and
 # a jump j = 1 at the input. For LeNet-5, `[(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]` gives the

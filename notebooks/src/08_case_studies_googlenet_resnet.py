@@ -134,7 +134,7 @@ print(tuple(reduce5.weight.shape), "weights;", tuple(by_conv.shape), "out; equal
       torch.allclose(by_conv, by_matmul, atol=1e-5))
 assert torch.allclose(by_conv, by_matmul, atol=1e-5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So each pixel of the reduce costs one 16 × 192 matrix-vector product, 3,072 multiply-adds,
 # and the 5×5 convolution behind it then sees 16 maps instead of 192.
 #
@@ -204,7 +204,7 @@ assert linear == 1024 * 1000 + 1000 and s_google["avgpool"].params == 0
 # by 1/0.6, so the expected value is unchanged; in evaluation dropout is the identity. With
 # cnnlib's `Dropout`:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 drop = cnp.Dropout(0.4, rng=0)
 kept = drop(np.ones(100_000))
 print(f"zeroed: {np.mean(kept == 0):.3f}, kept values: {kept.max():.4f} = 1/0.6, mean {kept.mean():.3f}")
@@ -268,7 +268,7 @@ assert 60e6 / 5e6 == tables.GOOGLENET_LECTURE_CLAIMS["fewer_params_than_alexnet"
 # The **basic block** (ResNet-18 and 34) has F = two 3×3 convolutions, each followed by batch
 # normalization. Its output has the shape of its input:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 basic = models.BasicBlock(64, 64).eval()
 x = torch.randn(1, 64, 56, 56)
 with torch.no_grad():
@@ -287,7 +287,7 @@ assert basic.shortcut is None  # same shape in and out: the shortcut is the iden
 # It also keeps running averages of μ and σ² (new = 0.9·old + 0.1·batch); in evaluation it uses
 # those instead of the batch's. By the formula on a small tensor, against cnnlib and PyTorch:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 xb = torch.randn(4, 3, 2, 2, dtype=torch.float64) * 3 + 1
 gamma, beta = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64), torch.tensor([0.0, -1.0, 3.0], dtype=torch.float64)
 mu, var = xb.mean(dim=(0, 2, 3)), xb.var(dim=(0, 2, 3), unbiased=False)
@@ -302,7 +302,7 @@ print("train: formula == torch == cnnlib; running mean", np.round(bn_np.running_
 # %% [markdown]
 # In evaluation the same layers use the running statistics (here one step from 0 and 1):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 run_mu, run_var = 0.1 * mu, 0.9 + 0.1 * xb.var(dim=(0, 2, 3), unbiased=True)  # PyTorch stores the unbiased variance
 by_formula = gamma.view(1, 3, 1, 1) * (xb - run_mu.view(1, 3, 1, 1)) / torch.sqrt(run_var.view(1, 3, 1, 1) + 1e-5) + beta.view(1, 3, 1, 1)
 eval_torch, eval_np = bn_torch.eval()(xb).detach(), bn_np.eval()(xb.numpy())
@@ -356,7 +356,7 @@ assert 0.5 < he[-1] < 2 and small[-1] < 1e-12
 # plain blocks x ← relu(BN(W x)), or basic residual blocks x ← relu(x + F(x)) with
 # F = BN(W₂ relu(BN(W₁ x))). It measures the norm of the gradient arriving at each block's input:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plain, resid = deep_gradient_norms(56), deep_gradient_norms(56, residual=True)
 print(f"gradient at the input / at the output: plain {plain[0] / plain[-1]:.1e}, residual {resid[0] / resid[-1]:.1e}")
 assert plain.min() > 0.5 * plain[-1] and resid.min() > 0.5 * resid[-1]   # neither vanishes
@@ -382,7 +382,7 @@ plt.show()
 # a 3×3 convolution works on the thin stack, and a second 1×1 restores the depth. On the
 # 256-deep maps of conv2_x, against a basic block of two 3×3 convolutions at the same depth:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 bottleneck = models.Bottleneck(256, 64)
 basic256 = models.BasicBlock(256, 256)
 print(f"bottleneck 256 -> 64 -> 64 -> 256: {conv_weights(bottleneck):,} weights")

@@ -37,23 +37,6 @@ def check_ndim(shape: Sequence[int], ndim: int, name: str, layout: str) -> None:
         raise ValueError(f"{name} must have {ndim} dimensions {layout}, got shape {tuple(shape)}")
 
 
-def check_window(x_shape, kernel_size, stride, padding, what: str = "kernel_size"):
-    """Validate a sliding window over an NCHW input; return (kH, kW), (sH, sW), (pH, pW), (H_out, W_out)."""
-    check_ndim(x_shape, 4, "input", "(N, C, H, W)")
-    kh, kw = pair(kernel_size, "kernel_size", minimum=1)
-    sh, sw = pair(stride, "stride", minimum=1)
-    ph, pw = pair(padding, "padding", minimum=0)
-    H, W = x_shape[2], x_shape[3]
-    if kh > H + 2 * ph or kw > W + 2 * pw:
-        raise ValueError(
-            f"{what} {(kh, kw)} is larger than the padded input {(H + 2 * ph, W + 2 * pw)} "
-            f"(input {(H, W)} with padding {(ph, pw)}); use a smaller kernel or more padding"
-        )
-    h_out = (H + 2 * ph - kh) // sh + 1
-    w_out = (W + 2 * pw - kw) // sw + 1
-    return (kh, kw), (sh, sw), (ph, pw), (h_out, w_out)
-
-
 def check_pool_padding(kernel_hw, padding_hw) -> None:
     """PyTorch's rule for pooling: padding at most half the kernel."""
     for k, p in zip(kernel_hw, padding_hw):
@@ -62,23 +45,6 @@ def check_pool_padding(kernel_hw, padding_hw) -> None:
                 f"padding {tuple(padding_hw)} must be at most half of kernel_size {tuple(kernel_hw)} "
                 f"(PyTorch's rule for pooling)"
             )
-
-
-def check_conv2d(x_shape, weight_shape, bias_shape, stride, padding):
-    """Validate conv2d arguments; return (stride pair, padding pair, (H_out, W_out))."""
-    check_ndim(weight_shape, 4, "weight", "(C_out, C_in, kH, kW)")
-    check_ndim(x_shape, 4, "input", "(N, C_in, H, W)")
-    c_out, c_in = weight_shape[0], weight_shape[1]
-    if x_shape[1] != c_in:
-        raise ValueError(
-            f"input has {x_shape[1]} channels but weight expects C_in={c_in} "
-            f"(weight shape {tuple(weight_shape)} is (C_out, C_in, kH, kW)); "
-            f"make in_channels={x_shape[1]} or feed an input with {c_in} channels"
-        )
-    if bias_shape is not None and tuple(bias_shape) != (c_out,):
-        raise ValueError(f"bias must have shape ({c_out},) = (C_out,), got {tuple(bias_shape)}")
-    _, s, p, out = check_window(x_shape, weight_shape[2:], stride, padding)
-    return s, p, out
 
 
 def check_linear(x_shape, weight_shape, bias_shape) -> None:
@@ -169,12 +135,6 @@ def check_maxout(x_shape, weight_shape, bias_shape, pieces) -> int:
             f"(out_features*pieces, in_features)"
         )
     return weight_shape[0] // pieces
-
-
-def check_not_empty(shape, name: str = "input") -> None:
-    """A loss needs at least one value to average (PyTorch would return nan)."""
-    if math.prod(shape) == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(shape)}); a loss needs at least one value")
 
 
 def check_multiclass_scores(input_shape) -> None:

@@ -49,7 +49,7 @@ def instructor_notebook(backward_solution: str = "grad_output * (x > 0)", extra_
                         f"def relu_backward(grad_output, x):\n    return {backward_solution}",
                         "_ = check_relu_backward(relu_backward)"),
               new_markdown_cell("**Exercise 3.** The parameters of a 320x240x3 -> 100 fully connected layer."),
-              *exercise("answer = None  # your answer here", "answer = 320 * 240 * 3 * 100 + 100",
+              *exercise("answer = None  # your answer here", "answer = 23040100  # 320 * 240 * 3 * 100 + 100",
                         "_ = check_fc_parameters(answer)"),
               new_markdown_cell("Your ReLU, once it passes, is used below."),
               _cell("relu_used = mine_or_reference('relu_forward', relu_forward, relu)\n"

@@ -24,7 +24,7 @@ def test_the_instructor_edition_shows_solutions_and_answers(editions):
     _, instructor, _ = editions
     text = nbformat.writes(instructor)
     assert all(s in text for s in SOLUTIONS)           # so the next test has something to remove
-    assert "23,040,100 parameters" in text
+    assert any(a in text for a in ANSWERS)                # the worked answer, in a solution
     assert text.count("correct") == 3
 
 

@@ -48,6 +48,7 @@ from cnnlib.viz.saliency import plot_feature_maps, plot_filters, plot_saliency, 
 
 # %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: repeatable results, and fair on a shared or single-core machine
 print(env_report())
@@ -131,13 +132,14 @@ plt.show()
 # **Data augmentation**: every time an image is used it is turned, shifted and zoomed a little at
 # random (`random_affine`), so the network never sees exactly the same image twice. A
 # **learning-rate schedule**: the step size of Adam follows a half cosine from 0.003 down to 0
-# over the epochs (`CosineAnnealingLR`), big steps first, fine adjustments last. Eight random
-# variants of one training digit:
+# over the epochs (`CosineAnnealingLR`), big steps first, fine adjustments last. One training
+# digit as it is (left) and seven random variants of it:
 
 # %% slideshow={"slide_type": "subslide"}
 one_digit = torch.from_numpy(x_train[:1]).repeat(8, 1, 1, 1)          # (8, 1, 32, 32), the same image
 variants = random_affine(one_digit, generator=torch.Generator().manual_seed(0))
-show_images(variants.numpy(), ncols=8)
+show_images(np.concatenate([x_train[:1], variants.numpy()[:7]]),
+            titles=["original"] + [f"variant {i}" for i in range(1, 8)], ncols=8)
 plt.show()
 
 # %% [markdown]

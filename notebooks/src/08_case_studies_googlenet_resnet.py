@@ -48,6 +48,7 @@ from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_ma
 
 # %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: repeatable, and fair on a shared or single-core machine
 print(env_report())

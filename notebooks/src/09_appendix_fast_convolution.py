@@ -34,6 +34,7 @@ from cnnlib.viz.case_study_figures import plot_row_times
 
 # %% slideshow={"slide_type": "subslide"}
 rng = np.random.default_rng(0)
+plt.rcParams["figure.dpi"] = 150
 torch.manual_seed(0)
 print(env_report())
 

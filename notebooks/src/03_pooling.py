@@ -214,6 +214,8 @@ overlap = np.array([[3, 1, 0, 2, 4],
                     [8, 2, 1, 3, 5]], dtype=np.float64)
 out3 = max_pool2d(overlap[None, None], kernel_size=3, stride=2)[0, 0]
 assert np.array_equal(out3, [[7, 9], [8, 9]])
+
+# %% slideshow={"slide_type": "subslide"}
 plot_pooling(overlap, out3, kernel_size=3, stride=2, titles=("5×5 slice", "max pool 3×3, stride 2 → 2×2"))
 plt.show()
 

@@ -583,13 +583,16 @@ assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_param
 #   POOL1 27×27×96 with none, 62.4M parameters in all (61.0M as two towers), 94% of them in FC6–8.
 #   NORM divides each value by (2 + 10⁻⁴ Σ a²)^0.75 over 5 neighbouring maps (torch: alpha = 5·10⁻⁴);
 #   dropout zeroes half of FC6's and FC7's outputs while training and doubles the rest.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # - **VGG16** uses only 3×3 convolutions (stride 1, pad 1) and 2×2 max pooling (stride 2):
 #   138M parameters, 74% of them in fc6; 15.2M activations per image (61 MB forward, about
 #   122 MB with the backward pass), not the "24M" of the widely copied total.
 # - **The receptive field** grows by (k − 1)·j per layer, with the jump j multiplied by each stride:
 #   32 pixels for LeNet-5's C5, 212 for VGG16's pool5; the gradient of one S4 pixel reaches
 #   exactly the 16×16 input pixels the rule predicts.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1.** Count LeNet-5's parameters by hand: C1, C3 and C5 are convolutions with 5×5

@@ -6,7 +6,8 @@
 # modules** that run several filter sizes side by side, made cheap by 1×1 convolutions. ResNet
 # (2015) went to 152 layers by letting every block learn only a correction that is **added to its
 # input**. This notebook takes both apart and checks the numbers the lecture quotes against code.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In this notebook you will:
 #
 # - build one inception module, run it, and compute how much its 1×1 "reduce" convolutions save;
@@ -492,7 +493,8 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # overhead, and batch normalization and the additions are not free. Timing is engineering beyond
 # the lecture, so it lives in the appendix notebook, **09 · Making convolution fast**, which
 # times both networks on this CPU row by row.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - An **inception module** runs 1×1, 3×3, 5×5 convolutions and a pool side by side and

@@ -1,5 +1,4 @@
 """cnnlib.viz.case_studies: rounding rules, the paper-vs-code tables, layer depth, timing, the residual demo."""
-import math
 import re
 
 import numpy as np
@@ -179,19 +178,3 @@ def test_timing_arguments_are_checked():
         cs.time_by_rows(nn.Linear(2, 2), (2,))
     with pytest.raises(ValueError, match="repeats must be"):
         cs.time_forward(nn.Linear(2, 2), (2,), repeats=0)
-
-
-# ---------------------------------------------------------------- the shortcut and the gradient
-
-def test_residual_gradient_norms():
-    plain = cs.residual_gradient_norms(30, residual=False)
-    residual = cs.residual_gradient_norms(30, residual=True)
-    assert plain.shape == residual.shape == (31,)
-    assert plain[-1] == residual[-1] == pytest.approx(math.sqrt(32))  # dL/dy = ones(32)
-    assert plain[0] < 1e-20 and np.all(np.diff(plain) > 0)  # shrinks at every block on the way back
-    assert 1 < residual[0] / residual[-1] < 4  # stays of the same size through 30 blocks
-    assert np.array_equal(residual, cs.residual_gradient_norms(30, residual=True))  # seeded
-    single = cs.residual_gradient_norms(1, residual=True, gain=0.0)  # F = 0: the shortcut alone
-    assert np.allclose(single, math.sqrt(32))
-    with pytest.raises(ValueError, match="depth must be"):
-        cs.residual_gradient_norms(0, residual=True)

@@ -376,29 +376,3 @@ def _time_linear_in_slices(linear: nn.Linear, x, repeats: int, warmup: int, max_
         del part
     return total, torch.cat(outs, dim=-1)  # (1, out_features)
 
-
-def residual_gradient_norms(depth: int, residual: bool, width: int = 32, gain: float = 0.5,
-                            seed: int = 0) -> np.ndarray:
-    """||dL/dx_k|| at the input of each of ``depth`` blocks, input first, for L = sum of the output.
-
-    Block k computes F_k(x) = W2 relu(W1 x) with weights of scale ``gain``/sqrt(width); the
-    stack is x_{k+1} = F_k(x_k) (plain) or x_{k+1} = x_k + F_k(x_k) (residual). With small
-    weights the plain stack's gradient shrinks layer after layer; the shortcut carries it
-    through unchanged (d x_{k+1}/d x_k = I + dF_k/dx_k). Float64, seeded.
-
-    Shape: returns (depth + 1,): entry 0 is the network's input, entry ``depth`` its output.
-    """
-    depth = check_int(depth, "depth", minimum=1)
-    width = check_int(width, "width", minimum=1)
-    g = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
-    scale = gain / math.sqrt(width)
-    x = torch.randn(1, width, generator=g, dtype=torch.float64).requires_grad_()
-    states = [x]
-    for _ in range(depth):
-        w1, w2 = (torch.randn(width, width, generator=g, dtype=torch.float64) * scale for _ in range(2))
-        f = torch.relu(states[-1] @ w1.T) @ w2.T  # (1, width)
-        states.append(states[-1] + f if residual else f)
-    for s in states:
-        s.retain_grad()
-    states[-1].sum().backward()
-    return np.array([float(s.grad.norm()) for s in states])

@@ -79,3 +79,16 @@ def load_student_tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def rejected_for(check, wrong, hint, mutations, capsys) -> str:
+    """``check`` rejects ``wrong`` naming ``hint`` and no other mutation's hint; returns what it printed.
+
+    The one assertion every mutation test makes (the reason, not a list of guesses), so each test
+    only adds what is particular to its checker.
+    """
+    assert check(wrong) is False
+    out = capsys.readouterr().out
+    assert hint in out, out
+    assert sum(h in out for h in {h for _, h in mutations}) == 1, out
+    return out

@@ -1,4 +1,4 @@
-"""cnnlib.viz.case_studies: rounding rules, the paper-vs-code tables, layer depth, timing, the residual demo."""
+"""cnnlib.viz.case_studies: rounding rules, the paper-vs-code tables, layer depth, timing."""
 import re
 
 import numpy as np

@@ -10,7 +10,7 @@ pickle of arbitrary objects. Here a checkpoint holds only what is needed to rebu
   PyTorch names them) plus the meta data as a JSON string, read back with ``np.load(allow_pickle=False)``.
 
 ``meta`` holds plain values only (None, bool, int, float, str, and lists, tuples and dicts of
-them), e.g. ``epoch=10, history=history.as_dict()``. Introduced in 07_case_studies_lenet_alexnet_vgg.
+them), e.g. ``epoch=10, history=history.as_dict()``. Introduced in 07_case_studies_lenet.
 
     >>> save_checkpoint("lenet5.pt", model, optimizer, epoch=10)
     >>> load_checkpoint("lenet5.pt", model, optimizer)

@@ -10,7 +10,7 @@
 Every loader returns NumPy arrays in the layout the layers expect: images ``(N, C, H, W)`` float32
 in [0, 1], labels ``(N,)`` int64. ``to_tensors`` and ``make_loader`` hand them to PyTorch, and
 ``random_affine`` makes randomly shifted, turned and zoomed copies of a batch (data augmentation).
-Introduced in 07_case_studies_lenet_alexnet_vgg (digits) and 02_convolution (photographs).
+Introduced in 07_case_studies_lenet (digits) and 02_convolution (photographs).
 
     >>> (x_train, y_train), (x_test, y_test) = load_digits()
     >>> x_train.shape, x_test.shape

@@ -1,4 +1,4 @@
-"""Depth helpers for 08_case_studies_googlenet_resnet: initialization scale, gradients through deep
+"""Depth helpers for 09_case_studies_googlenet_resnet: initialization scale, gradients through deep
 stacks, and two small model-counting helpers.
 
 - ``on_meta(builder, **kwargs)``: build a model on PyTorch's meta device (shapes, no memory).

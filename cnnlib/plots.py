@@ -2,7 +2,7 @@
 
 Each function draws with matplotlib and returns the ``Figure``; it shows nothing by itself, so a
 notebook cell ends with ``plt.show()`` (and a test closes the figure). Introduced in
-05_backpropagation and 06_optimizers (curves) and 07_case_studies_lenet_alexnet_vgg (digits, learned filters).
+05_backpropagation and 06_optimizers (curves) and 07_case_studies_lenet (digits, learned filters).
 
     >>> fig = plot_history(history)
     >>> plt.show()

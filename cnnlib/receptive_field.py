@@ -1,6 +1,6 @@
 """The receptive field: how much of the input one output pixel sees, layer by layer.
 
-Taught in 07_case_studies_lenet_alexnet_vgg. Walk the layers from the input, keeping two numbers:
+Taught in 07_case_studies_lenet. Walk the layers from the input, keeping two numbers:
 the receptive field ``r`` (in input pixels) of one pixel of the current map, and the *jump* ``j``,
 the distance in input pixels between two neighbouring pixels of that map. A layer with kernel
 ``k``, stride ``s`` and dilation ``d`` (effective kernel ``d * (k - 1) + 1``) gives

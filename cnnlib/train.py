@@ -14,7 +14,7 @@ equal the label. Shuffling uses ``np.random.default_rng(seed)``, so the same see
 give the same history. Both stop with a ``RuntimeError`` that says what happened when the loss
 becomes nan or inf (``fit`` notices at the end of that epoch, ``fit_numpy`` at that batch) or an
 epoch's loss exceeds ``DIVERGED`` times the first epoch's; labels must be integers (floats, nan
-and negative labels are refused, never truncated) and as many as the images. Introduced in 06_optimizers; used in 07_case_studies_lenet_alexnet_vgg.
+and negative labels are refused, never truncated) and as many as the images. Introduced in 06_optimizers; used in 07_case_studies_lenet.
 
     >>> train, test = load_digits()
     >>> model = lenet5()

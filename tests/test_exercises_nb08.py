@@ -1,140 +1,110 @@
-"""Exercises of 08_case_studies_googlenet_resnet: the stored answers agree with the models, and the checkers judge."""
+"""Exercises of 08_case_studies_alexnet_vgg: the stored answers agree with the models, and the checkers judge."""
+import pytest
 import torch
-import torch.nn as nn
 
 from cnnlib import models
 from cnnlib.arch import summary
-from cnnlib.exercises import nb08
+from cnnlib.exercises import core, nb08
 from exercise_notebooks import rejected_for
 
 
 def test_answers_agree_with_the_models():
-    h, w, c = nb08.INCEPTION_3B_INPUT
-    f = nb08.INCEPTION_3B_FILTERS
-    naive = nn.ModuleList([nn.Conv2d(c, f["1x1"], 1), nn.Conv2d(c, f["3x3"], 3, padding=1),
-                           nn.Conv2d(c, f["5x5"], 5, padding=2)])
-    macs = sum(summary(conv, (c, h, w)).total_macs for conv in naive)
-    assert macs == nb08.INCEPTION_3B_NAIVE_MACS == 854_196_224
     with torch.device("meta"):
-        google, vgg, resnet = models.googlenet(), models.vgg19(), models.resnet152()
-    assert summary(google, (3, 224, 224), depth=1)["inception3b"].macs == nb08.INCEPTION_3B_MACS
-    assert summary(vgg, (3, 224, 224)).total_macs == nb08.VGG19_MACS
-    assert summary(resnet, (3, 224, 224)).total_macs == nb08.RESNET152_MACS
-    block = resnet.conv5_x.block2
-    weights = sum(m.weight.numel() for m in block.modules() if isinstance(m, nn.Conv2d))
-    bn = sum(p.numel() for m in block.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters())
-    assert (weights, bn) == (nb08.BOTTLENECK_WEIGHTS, nb08.BOTTLENECK_BN) == (4_456_448, 6144)
-    assert round(nb08.MACS_RATIO, 2) == 1.74
+        alexnet, vgg = models.alexnet(), models.vgg16()
+    conv2 = summary(alexnet, (3, 227, 227), depth=1)["conv2"]
+    c, h, w = conv2.output_shape
+    assert (h, w, c, conv2.params) == nb08.CONV2_ANSWER == (27, 27, 256, 614_656)
+    assert sum(p.numel() for p in vgg.parameters()) == nb08.VGG16_PARAMS
+    fc = sum(p.numel() for name in ("fc6", "fc7", "fc8") for p in getattr(vgg, name).parameters())
+    assert fc == nb08.VGG16_FC_PARAMS == 123_642_856
+    assert round(nb08.VGG16_FC_SHARE, 4) == 0.8936
 
 
-def test_check_naive_inception(capsys):
-    assert nb08.check_naive_inception(854_196_224) is True
-    assert "2.8x" in capsys.readouterr().out
-    assert nb08.check_naive_inception(304_267_264) is False
-    assert "1x1 reductions" in capsys.readouterr().out
-    assert nb08.check_naive_inception(854.2) is False
-    assert "not millions" in capsys.readouterr().out
-    assert nb08.check_naive_inception(800_000_000) is False
-    assert "your count" in capsys.readouterr().out
-    assert nb08.check_naive_inception(None) is False
+def test_check_alexnet_conv2(capsys):
+    assert nb08.check_alexnet_conv2((27, 27, 256, 614_656)) is True
+    assert nb08.check_alexnet_conv2([27, 27, 256, 614_400]) is False
+    assert "add one bias" in capsys.readouterr().out
+    assert nb08.check_alexnet_conv2((27, 27, 256, 307_456)) is False
+    assert "two towers" in capsys.readouterr().out
+    assert nb08.check_alexnet_conv2((23, 23, 256, 614_656)) is False
+    assert "not 23x23" in capsys.readouterr().out
+    assert nb08.check_alexnet_conv2((27, 27, 96, 614_656)) is False
+    assert "number of filters" in capsys.readouterr().out
+    assert nb08.check_alexnet_conv2((27, 27, 256)) is False
+    assert "four numbers" in capsys.readouterr().out
+
+
+def test_check_vgg16_fc_share(capsys):
+    assert nb08.check_vgg16_fc_share(nb08.VGG16_FC_SHARE) is True
+    weights_only = 25_088 * 4096 + 4096 * 4096 + 4096 * 1000
+    assert nb08.check_vgg16_fc_share(weights_only / 138_344_128) is True  # biases left out: also fine
+    assert nb08.check_vgg16_fc_share(89.36) is False
+    assert "not a percentage" in capsys.readouterr().out
+    assert nb08.check_vgg16_fc_share(1 - nb08.VGG16_FC_SHARE) is False
+    assert "share of the convolutions" in capsys.readouterr().out
+    assert nb08.check_vgg16_fc_share(0.74) is False
+    assert "your share" in capsys.readouterr().out
+
+
+# -- the function exercise: each plausible mistake rejected for its reason, a right loop accepted -------------
+
+def layer_table_by_hand(layers, input_hwc, bias=1, depth_from="in", padding=True, pool_params=False):
+    """A learner's loop; the keyword arguments switch on one mistake each."""
+    (h, w, c), out = input_hwc, []
+    for kind, *args in layers:
+        if kind == "fc":
+            inputs = h * w * c if c is not None else h
+            out.append(((args[0],), (inputs + bias) * args[0]))
+            h, w, c = args[0], None, None
+            continue
+        f, s = args[0], args[1]
+        p = args[2] if kind == "conv" and padding else 0
+        h, w = (h - f + 2 * p) // s + 1, (w - f + 2 * p) // s + 1
+        if kind == "conv":
+            c_in = c if depth_from == "in" else args[3]
+            out.append(((h, w, args[3]), (f * f * c_in + bias) * args[3]))
+            c = args[3]
+        else:
+            out.append(((h, w, c), (f * f * c + 1) * c if pool_params else 0))
+    return out
+
+
+LAYER_TABLE_MUTATIONS = [
+    (lambda layers, hwc: layer_table_by_hand(layers, hwc, bias=0), "also has one bias"),
+    (lambda layers, hwc: layer_table_by_hand(layers, hwc, depth_from="out"), "depth of its INPUT"),
+    (lambda layers, hwc: layer_table_by_hand(layers, hwc, padding=False), "padding P adds 2P"),
+    (lambda layers, hwc: layer_table_by_hand(layers, hwc, pool_params=True), "pooling layer has nothing to learn"),
+]
+
+
+def test_layer_table_accepts_a_right_loop_and_agrees_with_summary(capsys):
+    assert nb08.check_layer_table(layer_table_by_hand) is True
+    assert "Exercise 3: correct on all 30 cases!" in capsys.readouterr().out
+    with torch.device("meta"):
+        s = summary(models.alexnet(), (3, 227, 227), depth=1)
+    rows = [("conv", 11, 4, 0, 96), ("pool", 3, 2), ("conv", 5, 1, 2, 256)]
+    ours = nb08._layer_table(rows, (227, 227, 3))
+    assert ours == [((r.output_shape[1], r.output_shape[2], r.output_shape[0]), r.params)
+                    for r in (s["conv1"], s["pool1"], s["conv2"])]
+
+
+@pytest.mark.parametrize("wrong, hint", LAYER_TABLE_MUTATIONS, ids=lambda v: v if isinstance(v, str) else "")
+def test_layer_table_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
+    rejected_for(nb08.check_layer_table, wrong, hint, LAYER_TABLE_MUTATIONS, capsys)
+    assert core.latest("layer_table").status == "fail"
+
+
+def test_function_stub_is_not_attempted(capsys):
+    def layer_table(layers, input_hwc):
+        raise NotImplementedError
+
+    assert nb08.check_layer_table(layer_table) is False
     assert "not attempted yet" in capsys.readouterr().out
+    assert core.latest("layer_table").status == "not attempted"
 
 
-def test_check_bottleneck(capsys):
-    assert nb08.check_bottleneck(4_456_448) is True
-    assert nb08.check_bottleneck(4_456_448 + 6144) is False
-    assert "batch norm" in capsys.readouterr().out
-    assert nb08.check_bottleneck(2048 * 512 + 9 * 512 * 512) is False
-    assert "third convolution" in capsys.readouterr().out
-    assert nb08.check_bottleneck(2 * 9 * 2048 * 2048) is False
-    assert "works on 512" in capsys.readouterr().out
-    assert nb08.check_bottleneck(4_000_000) is False
-    assert "4,000,000 is not it" in capsys.readouterr().out
-
-
-def test_check_macs_ratio(capsys):
-    assert nb08.check_macs_ratio(19.63 / 11.28) is True
-    assert nb08.check_macs_ratio(11.28 / 19.63) is False
-    assert "how many times MORE" in capsys.readouterr().out
-    assert nb08.check_macs_ratio(8.0) is False
-    assert "depths" in capsys.readouterr().out
-    assert nb08.check_macs_ratio(2.0) is False
-    assert "your ratio" in capsys.readouterr().out
-    assert nb08.check_macs_ratio([1.74, 1.0]) is False
-    assert "single number" in capsys.readouterr().out
-
-
-# Function exercises: each plausible wrong implementation is rejected for the mistake it makes.
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-
-def _relu(a):
-    return np.maximum(a, 0.0)
-
-
-def _res_f(x, w1, w2):
-    return _relu(x @ w1) @ w2
-
-
-def test_residual_block_accepts_the_reference(capsys):
-    assert nb08.check_residual_block(lambda x, w1, w2: _relu(_res_f(x, w1, w2) + x)) is True
-    assert "correct" in capsys.readouterr().out
-
-
-RESIDUAL_MUTATIONS = [
-    (lambda x, w1, w2: _relu(_res_f(x, w1, w2)) + x, "the ReLU comes after the addition"),
-    (lambda x, w1, w2: _relu(_res_f(x, w1, w2)), "the shortcut is missing"),
-    (lambda x, w1, w2: _relu(_res_f(x, w1, w2) + 2 * x), "the input is added twice"),
-    (lambda x, w1, w2: _res_f(x, w1, w2) + x, "the block ends with a ReLU"),
-    (lambda x, w1, w2: _relu(x @ w1 @ w2 + x), "F has a ReLU between its two layers"),
-]
-
-
-@pytest.mark.parametrize("wrong, hint", RESIDUAL_MUTATIONS)
-def test_residual_block_rejects(wrong, hint, capsys):
-    rejected_for(nb08.check_residual_block, wrong, hint, RESIDUAL_MUTATIONS, capsys)
-
-
-def test_residual_block_not_attempted(capsys):
-    def residual_block(x, w1, w2):
-        raise NotImplementedError
-    assert nb08.check_residual_block(residual_block) is False
-    assert "not attempted" in capsys.readouterr().out
-
-
-def _inception(c_in, n1, r3, n3, r5, n5, pp, *, depth_extra=0, pool=True, bias=False, reduce=True):
-    c3, c5 = (r3, r5) if reduce else (c_in, c_in)
-    weights = c_in * n1 + c_in * r3 + 9 * c3 * n3 + c_in * r5 + 25 * c5 * n5 + (c_in * pp if pool else 0)
-    if bias:
-        weights += n1 + r3 + n3 + r5 + n5 + pp
-    return n1 + n3 + n5 + (pp if pool else 0) + depth_extra, weights
-
-
-def test_inception_size_accepts_the_reference(capsys):
-    assert nb08.check_inception_size(_inception) is True
-    assert "correct" in capsys.readouterr().out
-
-
-INCEPTION_MUTATIONS = [
-    (lambda *a: _inception(*a, pool=False), "the pool branch counts too"),
-    (lambda *a: _inception(*a, depth_extra=a[2] + a[4]), "the reduce layers' outputs"),
-    (lambda *a: _inception(*a, depth_extra=a[0] - a[6]), "not the in_channels maps of the pool"),
-    (lambda *a: _inception(*a, bias=True), "no biases"),
-    (lambda *a: _inception(*a, reduce=False), "see the reduced maps"),
-]
-
-
-@pytest.mark.parametrize("wrong, hint", INCEPTION_MUTATIONS)
-def test_inception_size_rejects(wrong, hint, capsys):
-    rejected_for(nb08.check_inception_size, wrong, hint, INCEPTION_MUTATIONS, capsys)
-
-
-def test_inception_size_not_attempted_and_odd_answers(capsys):
-    def inception_size(*args):
-        raise NotImplementedError
-    assert nb08.check_inception_size(inception_size) is False
-    assert "not attempted" in capsys.readouterr().out
-    assert nb08.check_inception_size(lambda *a: "256") is False
-    assert nb08.check_inception_size(lambda *a: 1 / 0) is False
-    assert "ZeroDivisionError" in capsys.readouterr().out
+@pytest.mark.parametrize("odd", [None, 3, lambda *a: "text", lambda *a: None, lambda *a: [[1, [2]]],
+                                 lambda *a: 10 ** 400, lambda *a: 1 / 0])
+def test_odd_function_answers_get_a_verdict(odd, capsys):
+    assert nb08.check_layer_table(odd) is False
+    assert capsys.readouterr().out.count("Exercise 3: ") == 1

@@ -186,7 +186,7 @@ def digits32():
 
 @pytest.mark.slow
 def test_lenet5_reaches_98_percent_on_the_digits(digits32):
-    """The recipe of 07_case_studies_lenet_alexnet_vgg: Adam, cosine learning-rate decay, random shifts/turns/zooms, 25 epochs.
+    """The recipe of 07_case_studies_lenet: Adam, cosine learning-rate decay, random shifts/turns/zooms, 25 epochs.
 
     Without augmentation LeNet-5 learns the 1,437 training images by heart (100% train accuracy)
     and stalls at 96.7-97.8% test accuracy (measured over five seeds); with it, 98.1-98.9%.

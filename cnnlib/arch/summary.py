@@ -1,6 +1,6 @@
 """A network's table from code: output shape, parameters, activations and multiply-adds per layer.
 
-Taught in 07_case_studies_lenet_alexnet_vgg and 08_case_studies_googlenet_resnet.
+Taught in 07_case_studies_lenet to 09_case_studies_googlenet_resnet.
 
     >>> from cnnlib.models import vgg16
     >>> s = summary(vgg16(), (3, 224, 224), depth=1)

@@ -1,6 +1,6 @@
 """The case studies' tables as the lecture and the papers print them: data only, the code computes.
 
-Notebooks 06 and 07 print these next to ``cnnlib.arch.summary`` so a learner sees "paper vs
+Notebooks 07 to 09 print these next to ``cnnlib.arch.summary`` so a learner sees "paper vs
 code" side by side; tests/test_arch.py checks every row against the code. Output sizes are
 written as the sources write them, height x width x channels (PyTorch's order is (C, H, W)).
 Numbers stay in the sources' own units and roundings ("3.2M", 2.7 for "2.7K").

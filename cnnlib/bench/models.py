@@ -1,6 +1,6 @@
 """Whole networks: LeNet-5 training steps per second, and inference images per second at ImageNet size.
 
-Training (07_case_studies_lenet_alexnet_vgg): LeNet-5 on scikit-learn's digits, batches of 64,
+Training (07_case_studies_lenet): LeNet-5 on scikit-learn's digits, batches of 64,
 plain SGD, built three ways from the same initial weights: from ``cnnlib.numpy_nn`` layers (every
 backward written out, float32), from ``cnnlib.torch_nn`` layers, and from ``torch.nn``; on a GPU
 also ``torch.nn`` trained as ``cnnlib.train.fit(..., amp=True, channels_last=True)`` trains it.

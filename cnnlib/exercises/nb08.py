@@ -1,4 +1,4 @@
-"""Checkers for the exercises of 08_case_studies_googlenet_resnet.
+"""Checkers for the exercises of 08_case_studies_alexnet_vgg.
 
 The data of each exercise is a constant here, so the notebook, the checker and its test read
 the same numbers; every checker prints a verdict and returns True or False (see ``core.verdict``).
@@ -7,188 +7,156 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.exercises.answers import as_count, as_number, expect_by_hand, is_close
+from cnnlib.exercises.answers import as_number, as_numbers, expect_by_hand
 from cnnlib.exercises.core import exercise, verdict
 from cnnlib.exercises.functions import Case, Hint, check_function
+from cnnlib.shapes import conv_output_size
 
-# Exercise 1: inception (3b) built the naive way: its 1x1, 3x3 and 5x5 convolutions straight on
-# the 28x28x256 input (no 1x1 reductions), next to a 3x3 max pool. Multiply-adds per image:
-# output values times weights per filter, summed over the three convolutions.
-INCEPTION_3B_INPUT = (28, 28, 256)
-INCEPTION_3B_FILTERS = {"1x1": 128, "3x3": 192, "5x5": 96}
-INCEPTION_3B_NAIVE_MACS = 28 * 28 * (128 * 256 + 192 * 3 * 3 * 256 + 96 * 5 * 5 * 256)  # 854,196,224
-INCEPTION_3B_MACS = 304_267_264  # the real module, with its reductions (Table 1: "304M")
+# Exercise 1: the lecture's AlexNet CONV2: 256 5x5 filters at stride 1, pad 2, on POOL1's 27x27x96.
+CONV2_INPUT = (27, 27, 96)
+CONV2_ANSWER = (27, 27, 256, (5 * 5 * 96 + 1) * 256)  # (height, width, depth, parameters) = 614,656
 
-# Exercise 2: the weights of one bottleneck block of ResNet's conv5_x (not the first one):
-# 1x1 from 2048 down to 512, 3x3 on 512, 1x1 back up to 2048; no biases, batch norm not counted.
-BOTTLENECK_IN, BOTTLENECK_WIDTH = 2048, 512
-BOTTLENECK_WEIGHTS = 2048 * 512 + 3 * 3 * 512 * 512 + 512 * 2048  # 4,456,448
-BOTTLENECK_BN = 2 * (512 + 512 + 2048)  # a scale and a shift per channel after each convolution
-
-# Exercise 3: how many times more multiply-adds VGG-19 needs than ResNet-152, per 224x224 image.
-VGG19_MACS = 19_632_062_464
-RESNET152_MACS = 11_282_415_616
-MACS_RATIO = VGG19_MACS / RESNET152_MACS  # 1.74
+# Exercise 2: the share of VGG16's parameters in its three fully connected layers.
+VGG16_PARAMS = 138_357_544
+VGG16_FC_PARAMS = (25_088 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000  # fc6 + fc7 + fc8
+VGG16_FC_SHARE = VGG16_FC_PARAMS / VGG16_PARAMS  # 0.8936...
 
 
-def _check_naive_inception(answer) -> None:
-    n = as_number(answer, "the count")
-    if abs(n - INCEPTION_3B_MACS) < 0.01 * INCEPTION_3B_MACS:
-        raise AssertionError("that is the real module with its 1x1 reductions; "
-                             "the naive one runs the 3x3 and 5x5 filters on all 256 input maps")
-    if abs(n - INCEPTION_3B_NAIVE_MACS / 1e6) < 1:
-        raise AssertionError("give the count itself, not millions")
-    expect_by_hand(n, INCEPTION_3B_NAIVE_MACS, name="your count", rtol=1e-3)
+def _check_alexnet_conv2(answer) -> None:
+    height, width, depth, params = (float(v) for v in as_numbers(answer, (4,), "your answer",
+        ask="give four numbers: (height, width, depth, number of parameters)"))
+    if (height, width) != CONV2_ANSWER[:2]:
+        raise AssertionError(f"the size is not {height:g}x{width:g}: (N - F + 2P)/S + 1 with N = 27, F = 5, "
+                             "P = 2, S = 1; a 'same' padding keeps 27")
+    if depth != CONV2_ANSWER[2]:
+        raise AssertionError("the output depth is the number of filters")
+    if params == 5 * 5 * 96 * 256:
+        raise AssertionError("that is the weights: add one bias per filter")
+    if params == (5 * 5 * 48 + 1) * 256:
+        raise AssertionError("that is the paper's two towers, each filter seeing 48 maps; "
+                             "the lecture's single tower sees all 96")
+    if params != CONV2_ANSWER[3]:
+        raise AssertionError(f"{params:,.10g} parameters is not it: each filter is 5x5x96, plus a bias")
 
 
 @exercise
-def check_naive_inception(answer) -> bool:
-    """Exercise 1: ``answer`` is the multiply-adds per image of inception (3b) without 1x1 reductions."""
-    return verdict(answer, _check_naive_inception, "Exercise 1",
-                   f"854M against 304M: the reductions save {INCEPTION_3B_NAIVE_MACS / INCEPTION_3B_MACS:.1f}x.")
+def check_alexnet_conv2(answer) -> bool:
+    """Exercise 1: ``answer`` = (height, width, depth, parameters) of AlexNet's CONV2 output."""
+    return verdict(answer, _check_alexnet_conv2, "Exercise 1", "CONV2: 27x27x256 and 614,656 parameters.")
 
 
-def _check_bottleneck(answer) -> None:
-    n = as_count(answer, "the count")
-    if n == BOTTLENECK_WEIGHTS + BOTTLENECK_BN:
-        raise AssertionError("count the convolution weights only, without batch norm's scales and shifts")
-    if n == 2048 * 512 + 3 * 3 * 512 * 512:
-        raise AssertionError("the block ends with a third convolution, a 1x1 from 512 back up to 2048 maps")
-    if n == 2 * 3 * 3 * 2048 * 2048:
-        raise AssertionError("that is two 3x3 convolutions on 2048 maps: the bottleneck works on 512")
-    if n != BOTTLENECK_WEIGHTS:
-        raise AssertionError(f"{n:,} is not it: a KxK convolution from C_in to C_out maps has K*K*C_in*C_out weights")
+def _check_vgg16_fc_share(answer) -> None:
+    share = as_number(answer, "the share")
+    if 1 < share <= 100:
+        raise AssertionError("give a fraction between 0 and 1, not a percentage")
+    if abs(share - (1 - VGG16_FC_SHARE)) < 0.01:
+        raise AssertionError("that is the share of the convolutions; the question asks for fc6, fc7 and fc8")
+    expect_by_hand(share, VGG16_FC_SHARE, name="your share", rtol=5e-3, sig_figs=2)
 
 
 @exercise
-def check_bottleneck(answer) -> bool:
-    """Exercise 2: ``answer`` is the number of convolution weights in one conv5_x bottleneck block."""
-    return verdict(answer, _check_bottleneck, "Exercise 2",
-                   "4.46M weights, where two 3x3 convolutions on 2048 maps would need 75.5M.")
+def check_vgg16_fc_share(answer) -> bool:
+    """Exercise 2: ``answer`` is the fraction of VGG16's parameters in fc6, fc7 and fc8 (with or without biases)."""
+    return verdict(answer, _check_vgg16_fc_share, "Exercise 2",
+                   "Nine parameters in ten sit in the three fully connected layers; fc6 alone holds 74%.")
 
 
-def _check_macs_ratio(answer) -> None:
-    r = as_number(answer, "the ratio")
-    if abs(r - 1 / MACS_RATIO) < 0.01:
-        raise AssertionError("that is ResNet-152 over VGG-19; the question asks how many times MORE VGG-19 needs")
-    if abs(r - 152 / 19) < 0.01:
-        raise AssertionError("that is the ratio of their depths, not of their multiply-adds")
-    expect_by_hand(r, MACS_RATIO, name="your ratio", sig_figs=2)  # "1.7x", as the success line says
+# -- function exercises ----------------------------------------------------------------------------
+# Exercise 3: a layer table's output shapes and parameter counts. Rows: ("conv", F, stride, pad, C_out),
+# ("pool", F, stride), ("fc", units); the input is (H, W, C).
+
+def _layer_table(layers, input_hwc, bias=True, c_out_as_c_in=False, ignore_padding=False):
+    """The reference (and, with a flag, one known mistake): [((H, W, C) or (units,), params), ...]."""
+    shape, out = tuple(int(v) for v in input_hwc), []
+    for row in layers:
+        kind, *args = row
+        if kind == "fc":
+            (units,) = args
+            inputs = int(np.prod(shape))
+            out.append(((units,), (inputs + int(bias)) * units))
+            shape = (units,)
+            continue
+        h, w, c = shape
+        f, stride, pad = (args[0], args[1], 0 if ignore_padding else args[2]) if kind == "conv" else (*args, 0)
+        size = (lambda n: (n - f + 2 * pad) // stride + 1) if ignore_padding else (
+            lambda n: conv_output_size(n, f, stride=stride, padding=pad))
+        if kind == "conv":
+            c_out = args[3]
+            params = (f * f * (c_out if c_out_as_c_in else c) + int(bias)) * c_out
+            shape = (size(h), size(w), c_out)
+        elif kind == "pool":
+            params, shape = 0, (size(h), size(w), c)
+        else:
+            raise ValueError(f"unknown layer kind {kind!r}: use 'conv', 'pool' or 'fc'")
+        out.append((shape, params))
+    return out
 
 
-@exercise
-def check_macs_ratio(answer) -> bool:
-    """Exercise 3: ``answer`` is VGG-19's multiply-adds divided by ResNet-152's, at 224x224."""
-    return verdict(answer, _check_macs_ratio, "Exercise 3",
-                   "VGG-19 does 1.7x the arithmetic of a network eight times deeper.")
+def _fits(n, f, stride, pad) -> bool:
+    return n + 2 * pad >= f and (n + 2 * pad - f) % stride == 0
 
 
-# Exercise 4 (a function): a residual block's forward in its fully connected form,
-# y = relu(F(x) + x) with F(x) = relu(x @ w1) @ w2 (batch norm left out), x of shape (N, D).
-def _reference_residual_block(x, w1, w2):
-    return np.maximum(np.maximum(x @ w1, 0.0) @ w2 + x, 0.0)
+def _random_table(rng: np.random.Generator):
+    """A random table that fits: a few conv/pool rows, then zero to two fc rows."""
+    while True:
+        h, w, c = int(rng.integers(6, 20)), int(rng.integers(6, 20)), int(rng.integers(1, 5))
+        layers, hh, ww = [], h, w
+        for _ in range(int(rng.integers(1, 4))):
+            if rng.random() < 0.6:
+                f, s, p = int(rng.choice([1, 3, 5])), int(rng.integers(1, 3)), int(rng.integers(0, 3))
+                row = ("conv", f, s, p, int(rng.integers(1, 9)))
+            else:
+                f = int(rng.integers(2, 4))
+                s, p = int(rng.choice([f, 2])), 0
+                row = ("pool", f, s)
+            if not (_fits(hh, f, s, p) and _fits(ww, f, s, p)):
+                break
+            layers.append(row)
+            hh, ww = (hh + 2 * p - f) // s + 1, (ww + 2 * p - f) // s + 1
+        else:
+            layers += [("fc", int(rng.integers(2, 12))) for _ in range(int(rng.integers(0, 3)))]
+            if any(r[0] == "conv" for r in layers):
+                return layers, (h, w, c)
 
 
-def _residual_cases() -> list[Case]:
-    rng = np.random.default_rng(801)
-
-    def case(n, d, label):  # F(x) and F(x) + x of both signs, so that every mistake shows
-        while True:
-            x, w1, w2 = (np.round(rng.normal(size=s), 1) for s in ((n, d), (d, d), (d, d)))
-            f = np.maximum(x @ w1, 0.0) @ w2
-            if (f < 0).any() and (f + x < 0).any() and (f + x > 0).any():
-                return Case({"x": x, "w1": w1, "w2": w2}, label)
-
-    cases = [case(1, 3, "a batch of one"), case(2, 2, "two samples, two features")]
-    return cases + [case(int(rng.integers(1, 5)), int(rng.integers(2, 6)), "random") for _ in range(20)]
+def _table_cases() -> list[Case]:
+    rng = np.random.default_rng(704)
+    cases = [Case({"layers": [("conv", 3, 1, 0, 4)], "input_hwc": (5, 5, 2)}, "one convolution, no padding"),
+             Case({"layers": [("conv", 3, 1, 1, 2)], "input_hwc": (4, 6, 3)}, "padding 1 keeps the size; H != W"),
+             Case({"layers": [("conv", 1, 1, 0, 3), ("pool", 2, 2)], "input_hwc": (4, 4, 5)}, "a 1x1 conv, then pooling"),
+             Case({"layers": [("fc", 10)], "input_hwc": (2, 3, 4)}, "only a fully connected layer"),
+             Case({"layers": [("conv", 11, 4, 0, 96), ("pool", 3, 2), ("conv", 5, 1, 2, 256)],
+                   "input_hwc": (227, 227, 3)}, "AlexNet's first layers")]
+    return cases + [Case(dict(zip(("layers", "input_hwc"), _random_table(rng))), "random") for _ in range(25)]
 
 
-def _f(i):
-    return np.maximum(i["x"] @ i["w1"], 0.0) @ i["w2"]
+def _flat(result) -> list[float]:
+    return [float(v) for shape, params in result for v in (*shape, params)]
 
 
-RESIDUAL_BLOCK_HINTS = (
-    Hint("the ReLU comes after the addition: relu(F(x) + x), not relu(F(x)) + x",
-         lambda i, e, a: is_close(a, np.maximum(_f(i), 0.0) + i["x"])),
-    Hint("the shortcut is missing: add the input x to F(x) before the last ReLU",
-         lambda i, e, a: is_close(a, np.maximum(_f(i), 0.0))),
-    Hint("the input is added twice: the block is relu(F(x) + x), with F(x) = relu(x @ w1) @ w2",
-         lambda i, e, a: is_close(a, np.maximum(_f(i) + 2 * i["x"], 0.0))),
-    Hint("the block ends with a ReLU: relu(F(x) + x)", lambda i, e, a: is_close(a, _f(i) + i["x"])),
-    Hint("F has a ReLU between its two layers: F(x) = relu(x @ w1) @ w2",
-         lambda i, e, a: is_close(a, np.maximum(i["x"] @ i["w1"] @ i["w2"] + i["x"], 0.0))),
+def _same_as(variant):
+    def applies(inputs, expected, actual):
+        return _flat(actual) == _flat(variant(inputs["layers"], inputs["input_hwc"]))
+    return applies
+
+
+def _pool_has_params(inputs, expected, actual):
+    return any(row[0] == "pool" and float(a[1]) != 0 for row, a in zip(inputs["layers"], actual))
+
+
+LAYER_TABLE_HINTS = (
+    Hint("every filter and every fully connected unit also has one bias", _same_as(
+        lambda layers, hwc: _layer_table(layers, hwc, bias=False))),
+    Hint("a filter spans the depth of its INPUT: F*F*C_in weights, not F*F*C_out", _same_as(
+        lambda layers, hwc: _layer_table(layers, hwc, c_out_as_c_in=True))),
+    Hint("padding P adds 2P to the size: (N - F + 2P)/S + 1", _same_as(
+        lambda layers, hwc: _layer_table(layers, hwc, ignore_padding=True))),
+    Hint("a pooling layer has nothing to learn: 0 parameters", _pool_has_params),
 )
 
 
 @exercise
-def check_residual_block(residual_block) -> bool:
-    """Exercise 4: ``residual_block(x, w1, w2) -> relu(relu(x @ w1) @ w2 + x)``, x of shape (N, D)."""
-    return check_function(residual_block, _reference_residual_block, _residual_cases(), "Exercise 4",
-                          hints=RESIDUAL_BLOCK_HINTS,
-                          success="With w2 = 0 your block returns relu(x): the identity on a ReLU's output.")
-
-
-# Exercise 5 (a function): an inception module's output depth and convolution weights (no biases,
-# as Table 1 counts them) from its row of Table 1 and its input depth.
-INCEPTION_ROWS = {  # name: (in_channels, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj)
-    "inception3a": (192, 64, 96, 128, 16, 32, 32), "inception3b": (256, 128, 128, 192, 32, 96, 64),
-    "inception4a": (480, 192, 96, 208, 16, 48, 64), "inception4b": (512, 160, 112, 224, 24, 64, 64),
-    "inception4c": (512, 128, 128, 256, 24, 64, 64), "inception4d": (512, 112, 144, 288, 32, 64, 64),
-    "inception4e": (528, 256, 160, 320, 32, 128, 128), "inception5a": (832, 256, 160, 320, 32, 128, 128),
-    "inception5b": (832, 384, 192, 384, 48, 128, 128),
-}
-_INCEPTION_ARGS = ("in_channels", "ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
-
-
-def _reference_inception_size(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
-    from cnnlib import models  # built on the meta device: shapes only
-    from cnnlib.depth import conv_weights, on_meta
-    block = on_meta(models.Inception, in_channels=in_channels, ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3,
-                    ch5x5red=ch5x5red, ch5x5=ch5x5, pool_proj=pool_proj)
-    return block.out_channels, conv_weights(block)
-
-
-def _inception_cases() -> list[Case]:
-    rng = np.random.default_rng(802)
-    cases = [Case(dict(zip(_INCEPTION_ARGS, row)), f"Table 1, {name}") for name, row in INCEPTION_ROWS.items()]
-    for _ in range(10):
-        cases.append(Case(dict(zip(_INCEPTION_ARGS, (int(v) for v in rng.integers(1, 9, size=7)))), "random"))
-    return cases
-
-
-def _depth_is(i, a, depth) -> bool:
-    return isinstance(a, (tuple, list)) and len(a) == 2 and is_close(a[0], depth)
-
-
-def _weights_are(i, a, weights) -> bool:
-    return isinstance(a, (tuple, list)) and len(a) == 2 and is_close(a[1], weights)
-
-
-def _biases(c):
-    return c["ch1x1"] + c["ch3x3red"] + c["ch3x3"] + c["ch5x5red"] + c["ch5x5"] + c["pool_proj"]
-
-
-INCEPTION_SIZE_HINTS = (
-    Hint("the pool branch counts too: its 1x1 'pool proj' convolution adds pool_proj maps",
-         lambda i, e, a: _depth_is(i, a, e[0] - i["pool_proj"]) or _weights_are(i, a, e[1] - i["in_channels"] * i["pool_proj"])),
-    Hint("the reduce layers' outputs feed the 3x3 and 5x5 convolutions; they are not part of the output depth",
-         lambda i, e, a: _depth_is(i, a, e[0] + i["ch3x3red"] + i["ch5x5red"])),
-    Hint("the pool branch's output is its 1x1 projection (pool_proj maps), not the in_channels maps of the pool",
-         lambda i, e, a: _depth_is(i, a, e[0] - i["pool_proj"] + i["in_channels"])),
-    Hint("count the weights only, as Table 1 does: no biases",
-         lambda i, e, a: _weights_are(i, a, e[1] + _biases(i))),
-    Hint("the 3x3 and 5x5 convolutions see the reduced maps (ch3x3red, ch5x5red), not the module's input",
-         lambda i, e, a: _weights_are(i, a, e[1] - 9 * i["ch3x3red"] * i["ch3x3"] - 25 * i["ch5x5red"] * i["ch5x5"]
-                                      + 9 * i["in_channels"] * i["ch3x3"] + 25 * i["in_channels"] * i["ch5x5"])),
-    Hint("a KxK convolution from C_in to C_out maps has K*K*C_in*C_out weights: the 3x3 and 5x5 need K*K",
-         lambda i, e, a: _weights_are(i, a, e[1] - 8 * i["ch3x3red"] * i["ch3x3"] - 24 * i["ch5x5red"] * i["ch5x5"])),
-)
-
-
-@exercise
-def check_inception_size(inception_size) -> bool:
-    """Exercise 5: ``inception_size(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj)
-    -> (output depth, convolution weights)``, biases not counted."""
-    return check_function(inception_size, _reference_inception_size, _inception_cases(), "Exercise 5",
-                          hints=INCEPTION_SIZE_HINTS, output_names=("depth", "weights"),
-                          success="Inception (3a): 256 maps deep from 163,328 weights.")
+def check_layer_table(layer_table) -> bool:
+    """``layer_table(layers, input_hwc) -> [(output_shape, params), ...]``, one pair per row."""
+    return check_function(layer_table, _layer_table, _table_cases(), "Exercise 3", hints=LAYER_TABLE_HINTS,
+                          success="That is cnnlib.arch.summary's table, by the two rules.")

@@ -4,7 +4,7 @@ One file per model. Each builder returns a ``torch.nn.Module`` whose top-level c
 the rows of the lecture's (or the paper's) table, so ``cnnlib.arch.summary(model, input_size,
 depth=1)`` reproduces the table from code. Each takes ``num_classes`` and ``layers=`` (``None``
 for ``torch.nn``, or a namespace such as ``cnnlib.torch_nn`` with the same class names).
-Taught in 07_case_studies_lenet_alexnet_vgg and 08_case_studies_googlenet_resnet.
+Taught in 07_case_studies_lenet to 09_case_studies_googlenet_resnet.
 """
 from cnnlib.models.alexnet import alexnet
 from cnnlib.models.googlenet import Inception, googlenet

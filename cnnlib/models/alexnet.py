@@ -1,6 +1,6 @@
 """AlexNet [Krizhevsky et al., 2012] as the lecture draws it: one tower, 227x227x3 input.
 
-Taught in 07_case_studies_lenet_alexnet_vgg. The top-level children are the lecture's rows,
+Taught in 08_case_studies_alexnet_vgg. The top-level children are the lecture's rows,
 so ``cnnlib.arch.summary(alexnet(), (3, 227, 227), depth=1)`` prints its table:
 
     [227x227x3]  INPUT

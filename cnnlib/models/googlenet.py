@@ -1,6 +1,6 @@
 """GoogLeNet [Szegedy et al., 2014] as Table 1 of the paper builds it, and its inception module.
 
-Taught in 08_case_studies_googlenet_resnet. An inception module runs four branches on the
+Taught in 09_case_studies_googlenet_resnet. An inception module runs four branches on the
 same input and stacks their outputs along the channels:
 
     1x1 conv                          -> ch1x1 maps

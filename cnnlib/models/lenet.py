@@ -1,6 +1,6 @@
 """LeNet-5 [LeCun et al., 1998]: CONV-POOL-CONV-POOL-CONV-FC on 32x32 grey images.
 
-Taught in 07_case_studies_lenet_alexnet_vgg. The lecture's summary of the design:
+Taught in 07_case_studies_lenet. The lecture's summary of the design:
 5x5 convolutions at stride 1, 2x2 subsampling (pooling) at stride 2.
 
     input   (N,   1, 32, 32)

@@ -1,6 +1,6 @@
 """ResNet [He et al., 2015]: stages of residual blocks, y = relu(F(x) + shortcut(x)).
 
-Taught in 08_case_studies_googlenet_resnet. A block learns the residual F(x) that is added to
+Taught in 09_case_studies_googlenet_resnet. A block learns the residual F(x) that is added to
 its input; when a block halves the spatial size and changes the depth, the shortcut is a 1x1
 convolution at stride 2 with batch norm (the paper's option B). The top-level children are
 the rows of the paper's Table 1:

@@ -1,6 +1,6 @@
 """VGG16 and VGG19 [Simonyan and Zisserman, 2014]: only 3x3 convolutions and 2x2 pooling.
 
-Taught in 07_case_studies_lenet_alexnet_vgg. Every convolution is 3x3 at stride 1 with pad 1
+Taught in 08_case_studies_alexnet_vgg. Every convolution is 3x3 at stride 1 with pad 1
 (the spatial size is kept), every pooling 2x2 at stride 2 (the size is halved), and the
 number of filters doubles after each pooling: 64, 128, 256, 512, 512. The top-level children
 are the rows of the lecture's VGG16 table (conv1_1, conv1_2, pool1, ..., fc6, fc7, fc8), so

@@ -1,4 +1,5 @@
-"""Dropout in NumPy, forward and backward (AlexNet's FC6/FC7 and GoogLeNet's 40%, taught in 06 and 07).
+"""Dropout in NumPy, forward and backward: AlexNet's FC6/FC7 (08_case_studies_alexnet_vgg) and GoogLeNet's 40%
+(09_case_studies_googlenet_resnet).
 
 While training, every unit is kept with probability ``1 - p`` and zeroed otherwise; the kept ones
 are multiplied by ``1 / (1 - p)`` ("inverted" dropout, as PyTorch does), so the expected value of
@@ -45,7 +46,7 @@ def dropout_forward(x, p=0.5, training=True, inplace=False, rng=None):
     Math: out = x * mask, mask = Bernoulli(1 - p) / (1 - p) per element; out = x if not training.
     ``inplace=True`` writes the result into ``x`` (which must be a floating-point array) and returns it.
 
-    Shape: x: any -> out: the same shape. Taught in 07_case_studies_lenet_alexnet_vgg.
+    Shape: x: any -> out: the same shape. Taught in 08_case_studies_alexnet_vgg.
     """
     p = check_dropout_p(p)
     if inplace and not (isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)):
@@ -98,7 +99,7 @@ class Dropout(Module):
     """out = x * mask / (1 - p) while training (each unit kept with probability 1 - p); the identity in eval.
 
     ``torch.nn.Dropout``'s arguments; ``rng`` (keyword only) seeds this module's own generator.
-    ``backward`` multiplies by the mask of the last forward. Taught in 07_case_studies_lenet_alexnet_vgg.
+    ``backward`` multiplies by the mask of the last forward. Taught in 08_case_studies_alexnet_vgg.
 
     Shape: input (*), any shape -> output (*), the same shape.
     """

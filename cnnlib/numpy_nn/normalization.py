@@ -1,6 +1,6 @@
 """Normalization layers in NumPy, forward and backward: local response norm and batch norm.
 
-Local response normalization (AlexNet's NORM1 and NORM2, taught in 07_case_studies_lenet_alexnet_vgg)
+Local response normalization (AlexNet's NORM1 and NORM2, taught in 08_case_studies_alexnet_vgg)
 divides every activation by a power of the energy in its neighbouring channels, at the same pixel:
 
     s[n, c] = k + alpha / size * sum_{c' in W(c)} x[n, c']**2        out[n, c] = x[n, c] / s[n, c]**beta
@@ -9,7 +9,7 @@ where ``W(c)`` runs from ``c - size // 2`` to ``c + (size - 1) // 2`` (channels 
 as zero). That is ``torch.nn.LocalResponseNorm``: note the ``alpha / size``; the AlexNet paper
 writes ``alpha`` alone (`cnnlib.models.alexnet` shows how the two relate).
 
-Batch normalization (every ResNet block, taught in 08_case_studies_googlenet_resnet) standardizes
+Batch normalization (every ResNet block, taught in 09_case_studies_googlenet_resnet) standardizes
 each channel over the batch and the pixels, then scales and shifts it with learned ``weight`` and
 ``bias``:
 
@@ -69,7 +69,7 @@ def local_response_norm_forward(x, size, alpha=1e-4, beta=0.75, k=1.0):
     Shape:
         x: (N, C, *) with at least one trailing dimension -> out: the same shape.
 
-    Taught in 07_case_studies_lenet_alexnet_vgg.
+    Taught in 08_case_studies_alexnet_vgg.
     """
     size, alpha, beta, k = check_lrn_arguments(size, alpha, beta, k)
     x = as_float_array(x, "input")
@@ -143,7 +143,7 @@ class LocalResponseNorm(Module):
     """out = x / (k + alpha/size * sum of x**2 over ``size`` neighbouring channels)**beta.
 
     ``torch.nn.LocalResponseNorm``'s arguments and formula (alpha is divided by ``size``).
-    No parameters. Taught in 07_case_studies_lenet_alexnet_vgg.
+    No parameters. Taught in 08_case_studies_alexnet_vgg.
 
     Shape: input (N, C, *) -> output, the same shape.
     """
@@ -200,7 +200,7 @@ def batch_norm_forward(x, running_mean, running_var, weight=None, bias=None, tra
     Shape:
         x: (N, C, H, W) -> out: the same; running_mean, running_var, weight, bias: (C,) or None.
 
-    Taught in 08_case_studies_googlenet_resnet.
+    Taught in 09_case_studies_googlenet_resnet.
     """
     weight = None if weight is None else as_float_array(weight, "weight")
     bias = None if bias is None else as_float_array(bias, "bias")
@@ -266,7 +266,7 @@ class BatchNorm2d(Module):
     there are no buffers and the batch's statistics are used in evaluation too; ``bias=False`` drops
     the shift and keeps the scale (torch.nn's keyword-only ``bias``). ``dtype`` is keyword only.
 
-    Shape: input (N, C, H, W) -> output, the same shape. Taught in 08_case_studies_googlenet_resnet.
+    Shape: input (N, C, H, W) -> output, the same shape. Taught in 09_case_studies_googlenet_resnet.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *,

@@ -1,4 +1,4 @@
-"""Dropout in PyTorch tensor operations, backward by hand (taught in 07_case_studies_lenet_alexnet_vgg).
+"""Dropout in PyTorch tensor operations, backward by hand (taught in 08_case_studies_alexnet_vgg).
 
 The same algorithm as ``cnnlib.numpy_nn.dropout``: while training, each unit is kept with
 probability ``1 - p`` and scaled by ``1 / (1 - p)`` (inverted dropout), else zeroed; in evaluation
@@ -78,7 +78,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
 class Dropout(torch.nn.Module):
     """out = x * mask / (1 - p) while training (each unit kept with probability 1 - p); the identity in eval.
 
-    ``torch.nn.Dropout``'s arguments. Taught in 07_case_studies_lenet_alexnet_vgg.
+    ``torch.nn.Dropout``'s arguments. Taught in 08_case_studies_alexnet_vgg.
 
     Shape: input (*), any shape -> output (*), the same shape.
     """

@@ -9,7 +9,7 @@ and dtype (see that module for the math):
 `LocalResponseNormFunction` and `BatchNormFunction` hand the pairs to autograd. They keep the
 tensors that backward needs with ``ctx.save_for_backward`` only, so autograd's version counter
 notices an input or weight changed in place before ``backward`` and raises, as PyTorch does.
-Taught in 07_case_studies_lenet_alexnet_vgg (NORM1/NORM2) and 08_case_studies_googlenet_resnet.
+Taught in 08_case_studies_alexnet_vgg (NORM1/NORM2) and 09_case_studies_googlenet_resnet.
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ class LocalResponseNorm(torch.nn.Module):
     """out = x / (k + alpha/size * sum of x**2 over ``size`` neighbouring channels)**beta.
 
     ``torch.nn.LocalResponseNorm``'s arguments and formula (alpha is divided by ``size``); no
-    parameters. Taught in 07_case_studies_lenet_alexnet_vgg.
+    parameters. Taught in 08_case_studies_alexnet_vgg.
 
     Shape: input (N, C, *) -> output, the same shape.
     """
@@ -215,7 +215,7 @@ class BatchNorm2d(torch.nn.Module):
     (``running_mean``, ``running_var``, ``num_batches_tracked``), so its state_dict has the same keys
     and copies by key from and to ``torch.nn`` and ``cnnlib.numpy_nn``. ``momentum=None`` averages
     all batches equally; ``bias=False`` (keyword only, as in torch.nn) keeps the scale and drops the shift.
-    Taught in 08_case_studies_googlenet_resnet.
+    Taught in 09_case_studies_googlenet_resnet.
 
     Shape: input (N, C, H, W) -> output, the same shape.
     """

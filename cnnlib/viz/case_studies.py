@@ -1,6 +1,6 @@
 """Paper versus code for the case studies: comparison tables, layer depth, timing, the residual demo.
 
-Taught in 07_case_studies_lenet_alexnet_vgg and 08_case_studies_googlenet_resnet. The lecture's
+Taught in 07_case_studies_lenet to 09_case_studies_googlenet_resnet. The lecture's
 and the papers' tables are data in ``cnnlib.arch.tables``; ``cnnlib.arch.summary`` computes the
 same columns from a model. A ``Comparison`` puts the two side by side, one row per table row,
 and marks every cell where they disagree. Whether a printed number "agrees" depends on how the

@@ -1,4 +1,4 @@
-"""Figures for 07_case_studies_lenet_alexnet_vgg and 08_case_studies_googlenet_resnet.
+"""Figures for 08_case_studies_alexnet_vgg and 09_case_studies_googlenet_resnet.
 
 Each function draws with matplotlib and returns the ``Figure``; the notebook calls ``plt.show()``.
 The numbers come from ``cnnlib.arch.summary`` and ``cnnlib.viz.case_studies``; nothing here

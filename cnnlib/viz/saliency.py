@@ -1,4 +1,4 @@
-"""What a trained network looks at: learned filters, feature maps, and saliency maps (07_case_studies_lenet_alexnet_vgg).
+"""What a trained network looks at: learned filters, feature maps, and saliency maps (07_case_studies_lenet).
 
 - `saliency_map`: back-propagation run to the *input*. The gradient of one class score with
   respect to every pixel says how much a small change of that pixel would change the score; its

@@ -492,6 +492,6 @@ _ = check_sigmoid_depth(answer)
 # - PyTorch's tutorial "Deep learning with PyTorch: a 60 minute blitz" (pytorch.org/tutorials);
 # - "The matrix calculus you need for deep learning" (explained.ai/matrix-calculus), for the
 #   derivatives of notebook 05;
-# - the case-study papers of notebooks 07 and 08: AlexNet (Krizhevsky, Sutskever and Hinton, NIPS
+# - the case-study papers of notebooks 07 to 09: AlexNet (Krizhevsky, Sutskever and Hinton, NIPS
 #   2012), VGG (Simonyan and Zisserman, arXiv:1409.1556), GoogLeNet (Szegedy et al.,
 #   arXiv:1409.4842) and ResNet (He et al., arXiv:1512.03385).

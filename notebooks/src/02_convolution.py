@@ -421,7 +421,7 @@ print(sorted(torch_conv.state_dict()), "->", ours6(image).shape)
 # A filter of size 1×1 sees one pixel at a time, through all of its $C_\text{in}$ channels. Its
 # output at a pixel is $\sum_c w[k, c]\, x[c, i, j] + b[k]$: the same $C_\text{out} \times C_\text{in}$
 # matrix applied to every pixel's vector of channels. It changes the depth, not the height or
-# width, which is how the inception modules of notebook 08 make the input thinner before their
+# width, which is how the inception modules of notebook 09 make the input thinner before their
 # expensive 3×3 and 5×5 filters. In code, with 64 channels in and 16 out:
 
 # %% slideshow={"slide_type": "subslide"}

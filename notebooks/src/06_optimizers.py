@@ -79,7 +79,6 @@ directions /= np.linalg.norm(directions, axis=(1, 2), keepdims=True)
 slopes = np.array([(loss_at(W1 + 1e-6 * d) - loss_at(W1 - 1e-6 * d)) / 2e-6 for d in directions])
 along_gradient = (loss_at(W1 + 1e-6 * dL_dW1 / np.linalg.norm(dL_dW1)) - L) / 1e-6
 
-# %%
 print(f"steepest of 500 random directions: {slopes.max():.3f}")
 print(f"along the gradient: {along_gradient:.3f} = |dL/dW1| = {np.linalg.norm(dL_dW1):.3f}")
 assert slopes.max() < np.linalg.norm(dL_dW1) and abs(along_gradient - np.linalg.norm(dL_dW1)) < 1e-3
@@ -161,7 +160,6 @@ for b, got, want in zip(batch_sizes, measured, expected):
 plot_gradient_noise(batch_sizes, measured, expected)
 plt.show()
 
-# %%
 assert np.all(np.abs(measured / expected - 1) < 0.15)
 assert measured[0] / measured[2] > 12          # B = 1 -> 16: about 16 times less noise
 
@@ -208,7 +206,6 @@ for k in range(60):
     velocity.append(momentum.state[w]["velocity"].copy())
 velocity = np.array(velocity)                       # (60, 2)
 
-# %%
 for k in (0, 1, 2, 3, 4, 59):
     print(f"step {k + 1:2d}: v = ({velocity[k, 0]:.4f}, {velocity[k, 1]:+.4f})")
 assert_close(velocity[:3, 0], [0.1, 0.19, 0.271])                     # 0.1, 0.1 + 0.9 * 0.1, ...

@@ -1,7 +1,7 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 09 · Appendix: making convolution fast
+# # 10 · Appendix: making convolution fast
 #
-# The lecture notebooks (01–08) compute every layer the plainest way that is still vectorized:
+# The lecture notebooks (01–09) compute every layer the plainest way that is still vectorized:
 # a convolution is one matrix multiply over im2col patches. This appendix goes beyond the
 # lecture, into engineering: a way to do fewer multiplications for 3×3 filters, a benchmark of
 # our layers against PyTorch's, and a timing of two whole networks from the case studies.
@@ -109,7 +109,7 @@ conv_table(quick=True, cases=["LeNet-5 C1", "ResNet 3x3-256"])
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. "Faster than a VGGNet, even though it has 8× more layers"
 #
-# Notebook 08 computed the arithmetic: ResNet-152 needs 57% of VGG-19's multiply-adds and 42%
+# Notebook 09 computed the arithmetic: ResNet-152 needs 57% of VGG-19's multiply-adds and 42%
 # of its parameters. Build both on PyTorch's meta device (shapes, no memory) and count again:
 
 # %%

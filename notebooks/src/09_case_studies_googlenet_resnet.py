@@ -1,5 +1,5 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 08 · Case studies II: GoogLeNet and ResNet
+# # 09 · Case studies III: GoogLeNet and ResNet
 #
 # After VGG the winners of the ImageNet challenge (ILSVRC) kept getting deeper, but not by
 # stacking ever more 3×3 convolutions. GoogLeNet (2014) built its depth out of **inception
@@ -21,7 +21,7 @@
 #   vanishing gradient;
 # - compare depth and compute for ResNet-18 … 152 with the paper's multiply-add counts;
 # - count the layers of every network in the "revolution of depth" from the models themselves;
-# - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 09);
+# - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 10);
 # - write a residual block and an inception module's size counter yourself (Exercises 4 and 5).
 #
 # The big networks are built on PyTorch's **meta device**: every tensor has a shape but no
@@ -39,9 +39,9 @@ from cnnlib import models
 from cnnlib.arch import summary, tables
 from cnnlib.depth import activation_scales, conv_weights, deep_gradient_norms, he_std, on_meta
 from cnnlib.device import env_report
-from cnnlib.exercises.nb08 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
-from cnnlib.exercises.nb08 import check_bottleneck, check_macs_ratio, check_naive_inception
-from cnnlib.exercises.nb08 import check_inception_size, check_residual_block
+from cnnlib.exercises.nb09 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
+from cnnlib.exercises.nb09 import check_bottleneck, check_macs_ratio, check_naive_inception
+from cnnlib.exercises.nb09 import check_inception_size, check_residual_block
 from cnnlib.viz.case_studies import compare_googlenet, compare_resnets, count_weight_layers, weight_layer_depth
 from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth, plot_depth_history
 from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs
@@ -491,7 +491,7 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # ResNet-152 does 57% of VGG-19's arithmetic with 42% of its parameters. Whether that makes it
 # *faster* depends on the machine: 152 layers mean many small operations, each with its own
 # overhead, and batch normalization and the additions are not free. Timing is engineering beyond
-# the lecture, so it lives in the appendix notebook, **09 · Making convolution fast**, which
+# the lecture, so it lives in the appendix notebook, **10 · Making convolution fast**, which
 # times both networks on this CPU row by row.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -135,6 +135,10 @@ with torch.no_grad():
 print(tuple(reduce5.weight.shape), "weights;", tuple(by_conv.shape), "out; equal to the einsum:",
       torch.allclose(by_conv, by_matmul, atol=1e-5))
 assert torch.allclose(by_conv, by_matmul, atol=1e-5)
+assert sum(naive.values()) == 303_464_448 and round(sum(naive.values()) / s3a.total_macs, 2) == 2.37
+assert round(naive["5x5"] / (reduced["5x5 reduce"] + reduced["5x5"]), 1) == 9.7
+assert 16 * 192 == 3_072 and naive["5x5"] == 120_422_400 and reduced["5x5 reduce"] + reduced["5x5"] == 12_443_648
+assert 64 + 128 + 32 + 192 == 416
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # So each pixel of the reduce costs one 16 × 192 matrix-vector product, 3,072 multiply-adds,
@@ -143,12 +147,6 @@ assert torch.allclose(by_conv, by_matmul, atol=1e-5)
 # There is a second saving. In the naive module the pooling branch passes all 192 input maps
 # through, so the output is 64 + 128 + 32 + 192 = 416 maps deep, and the next module pays for
 # every one of them. The "pool proj" 1×1 convolution caps that branch at 32 maps.
-
-# %%
-assert sum(naive.values()) == 303_464_448 and round(sum(naive.values()) / s3a.total_macs, 2) == 2.37
-assert round(naive["5x5"] / (reduced["5x5 reduce"] + reduced["5x5"]), 1) == 9.7
-assert 16 * 192 == 3_072 and naive["5x5"] == 120_422_400 and reduced["5x5 reduce"] + reduced["5x5"] == 12_443_648
-assert 64 + 128 + 32 + 192 == 416
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. GoogLeNet, Table 1 row by row
@@ -237,19 +235,17 @@ alex_lecture = summary(on_meta(models.alexnet), (3, 227, 227))
 for name, s in (("two towers (paper)", alex_paper), ("one tower (lecture)", alex_lecture)):
     print(f"AlexNet, {name}: {s.total_params / 1e6:.1f}M parameters = {s.total_params / s_google.total_params:.1f}x "
           f"GoogLeNet's; {s.total_macs / 1e9:.2f}G multiply-adds, GoogLeNet needs {s_google.total_macs / s.total_macs:.1f}x that")
+assert round(alex_paper.total_params / s_google.total_params, 1) == 8.7
+assert round(alex_lecture.total_params / s_google.total_params, 1) == 8.9
+assert round(s_google.total_macs / alex_paper.total_macs, 1) == 2.2
+assert round(s_google.total_macs / alex_lecture.total_macs, 1) == 1.4
+assert 60e6 / 5e6 == tables.GOOGLENET_LECTURE_CLAIMS["fewer_params_than_alexnet"]
 
 # %% [markdown]
 # So GoogLeNet has **8.7× fewer parameters** than the paper's AlexNet, not 12×. The "12×" is
 # 60M / 5M: it stands or falls with the "5 million". The compute claim holds: 1.58G multiply-adds
 # against 0.72G is **2.2×** (against the single tower's 1.14G it would be 1.4×). For that price
 # the top-5 error went from 16.4% to 6.7% (6.67%), winning ILSVRC 2014.
-
-# %%
-assert round(alex_paper.total_params / s_google.total_params, 1) == 8.7
-assert round(alex_lecture.total_params / s_google.total_params, 1) == 8.9
-assert round(s_google.total_macs / alex_paper.total_macs, 1) == 2.2
-assert round(s_google.total_macs / alex_lecture.total_macs, 1) == 1.4
-assert 60e6 / 5e6 == tables.GOOGLENET_LECTURE_CLAIMS["fewer_params_than_alexnet"]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. ResNet: learn the residual
@@ -521,15 +517,16 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # and a 3×3 max pool beside them), how many multiply-adds does it need per image? Compare with the
 # 304M of the real module.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 print("input (H, W, C):", INCEPTION_3B_INPUT, " filters:", INCEPTION_3B_FILTERS)
-answer = None  # your code here
-_ = check_naive_inception(answer)
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 h, w, c = INCEPTION_3B_INPUT
 answer = h * w * (128 * (1 * 1 * c) + 192 * (3 * 3 * c) + 96 * (5 * 5 * c))
-assert check_naive_inception(answer)
+
+# %% tags=["check"]
+_ = check_naive_inception(answer)
 
 # %% [markdown]
 # **Exercise 2.** A bottleneck block of ResNet's conv5_x (any but the first) takes 2048 maps,
@@ -538,26 +535,28 @@ assert check_naive_inception(answer)
 # (no biases; do not count batch norm)? Check your answer against `models.resnet152()` built on
 # the meta device.
 
-# %%
-answer = None  # your code here
-_ = check_bottleneck(answer)
+# %% tags=["exercise"]
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = 2048 * 512 + 3 * 3 * 512 * 512 + 512 * 2048
 assert answer == conv_weights(nets["ResNet-152"].conv5_x.block2)
-assert check_bottleneck(answer)
+
+# %% tags=["check"]
+_ = check_bottleneck(answer)
 
 # %% [markdown]
 # **Exercise 3.** How many times more multiply-adds does VGG-19 need than ResNet-152 for one
 # 224×224 image? Use `summary`.
 
-# %% slideshow={"slide_type": "subslide"}
-answer = None  # your code here
-_ = check_macs_ratio(answer)
+# %% tags=["exercise"] slideshow={"slide_type": "subslide"}
+answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 answer = summary(nets["VGG-19"], (3, 224, 224)).total_macs / summary(nets["ResNet-152"], (3, 224, 224)).total_macs
-assert check_macs_ratio(answer)
+
+# %% tags=["check"]
+_ = check_macs_ratio(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 4.** Write a residual block's forward pass in its fully connected form (batch norm

@@ -64,7 +64,7 @@ def _check_bottleneck(answer) -> None:
 def check_bottleneck(answer) -> bool:
     """Exercise 2: ``answer`` is the number of convolution weights in one conv5_x bottleneck block."""
     return verdict(answer, _check_bottleneck, "Exercise 2",
-                   "4.46M weights, where two 3x3 convolutions on 2048 maps would need 75.5M.")
+                   "4.46M weights, where two 3x3 convolutions at the full depth would need 75.5M.")
 
 
 def _check_macs_ratio(answer) -> None:

@@ -512,10 +512,10 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 #
 # ## Exercises
 #
-# **Exercise 1.** Inception (3b) takes a 28×28×256 input and has 128 1×1, 192 3×3 and 96 5×5
-# filters. Built the naive way (the 3×3 and 5×5 filters straight on the input, no 1×1 reductions,
-# and a 3×3 max pool beside them), how many multiply-adds does it need per image? Compare with the
-# 304M of the real module.
+# **Exercise 1.** Inception (3b)'s input and its numbers of 1×1, 3×3 and 5×5 filters are printed
+# below. Built the naive way (the 3×3 and 5×5 filters straight on the input, no 1×1 reductions,
+# and a 3×3 max pool beside them), how many multiply-adds does it need per image? The checker
+# compares your count with the real module's.
 
 # %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 print("input (H, W, C):", INCEPTION_3B_INPUT, " filters:", INCEPTION_3B_FILTERS)

@@ -17,8 +17,9 @@ _METRICS = (("loss", "train_loss", "test_loss", "cross-entropy"), ("accuracy", "
 
 
 def plot_history(history, title: str | None = None):
-    """Loss (left) and accuracy (right) per epoch, train solid and test dashed."""
+    """Loss (left) and accuracy (right) per epoch, train solid and test dashed; integer epoch ticks."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (name, train_key, test_key, ylabel) in zip(axes, _METRICS):
@@ -27,6 +28,7 @@ def plot_history(history, title: str | None = None):
         if len(test):
             ax.plot(_epochs(test), test, "--o", color="C1", markersize=3, label=f"test {name}")
         ax.set(xlabel="epoch", ylabel=ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
         ax.legend()
         ax.grid(alpha=0.3)
     if title:
@@ -39,8 +41,10 @@ def compare_histories(histories: dict, split: str = "train"):
     """Several runs on one pair of axes each (loss, accuracy): ``{"SGD": h1, "Adam": h2}``.
 
     ``split`` picks the curves: "train" or "test". Used to compare training runs (one seed each).
+    Epochs get integer ticks.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -53,6 +57,7 @@ def compare_histories(histories: dict, split: str = "train"):
             values = getattr(history, key)
             ax.plot(_epochs(values), values, "-o", markersize=3, label=str(label))
         ax.set(xlabel="epoch", ylabel=ylabel, title=f"{split} {name}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -82,7 +87,7 @@ def compare_seeds(runs: dict, ylabel: str = "test accuracy", title: str = ""):
         ax.plot(epochs, a.T, color=color, alpha=0.25, linewidth=0.8)
         ax.fill_between(epochs, a.min(axis=0), a.max(axis=0), color=color, alpha=0.15)
         ax.plot(epochs, a.mean(axis=0), "-o", color=color, markersize=4, label=str(label))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
     n_seeds = len(next(iter(arrays.values())))
     ax.legend(loc="lower right", fontsize=8, title=f"mean of {n_seeds} seeds; band: lowest to highest",

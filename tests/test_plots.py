@@ -38,6 +38,15 @@ def test_plot_history_draws_train_and_test_curves():
     assert fig._suptitle.get_text() == "LeNet-5"
 
 
+def test_history_plots_tick_whole_epochs():
+    long = History(train_loss=list(np.linspace(2, 0.1, 20)), train_acc=list(np.linspace(0.1, 0.99, 20)))
+    for fig in (plot_history(long), compare_histories({"a": long, "b": long})):
+        fig.canvas.draw()
+        for ax in fig.axes:
+            ticks = [t for t in ax.get_xticks() if 1 <= t <= 20]
+            assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks), ticks
+
+
 def test_plot_history_without_test_data():
     fig = plot_history(History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.8]))
     assert list(lines(fig.axes[0])) == ["train loss"]

@@ -53,6 +53,7 @@ def test_plot_fits_draws_each_line_and_marks_outliers():
     assert np.array_equal(lines["L2"].get_ydata(), [9.2, 9.2])
     assert np.array_equal(lines["L1"].get_ydata(), [0.0, 4.0])
     assert (lines["L2"].get_linestyle(), lines["L1"].get_linestyle()) == ("-", "--")
+    assert lines["L2"].get_linewidth() > lines["L1"].get_linewidth()  # a later fit on top of an equal one leaves it visible
     data, outlier = ax.collections
     assert len(data.get_offsets()) == 4 and outlier.get_offsets().tolist() == [[4.0, 40.0]]
     plt.close(fig)

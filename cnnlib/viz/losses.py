@@ -88,7 +88,8 @@ def plot_fits(x, y, fits: Mapping[str, tuple[float, float]], outliers=(), ax=Non
     """Data points and one fitted line y = slope*x + intercept per ``{label: (slope, intercept)}``.
 
     A constant fit is a line of slope 0. Points whose indices are in ``outliers`` are drawn as
-    red crosses. Returns the figure of ``ax`` (a new one when ``ax`` is None).
+    red crosses. Each fit is drawn thinner than the one before, so two fits that coincide both
+    stay visible. Returns the figure of ``ax`` (a new one when ``ax`` is None).
     """
     x = np.asarray(x, dtype=np.float64)
     y = _curve(x, y, "y")
@@ -104,7 +105,7 @@ def plot_fits(x, y, fits: Mapping[str, tuple[float, float]], outliers=(), ax=Non
     grid = np.linspace(x.min(), x.max(), 2)
     for k, (label, (slope, intercept)) in enumerate(fits.items()):
         ax.plot(grid, slope * grid + intercept, color=LOSS_COLORS[k % len(LOSS_COLORS)],
-                ls=FIT_STYLES[k % len(FIT_STYLES)], lw=2, label=label)
+                ls=FIT_STYLES[k % len(FIT_STYLES)], lw=max(3.5 - 0.75 * k, 1.0), label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -258,8 +258,8 @@ for r in (r for r in rf_vgg if r.stride > 1 or r.layer == "conv5_3.conv"):
 assert [r.receptive_field for r in rf_vgg if r.stride > 1] == [6, 16, 44, 100, 212] and rf_vgg[-2].receptive_field == 196
 
 # %% [markdown]
-# VGG16's last convolution, conv5_3, sees 196×196 of the 224×224 input, and pool5 212×212, all from
-# 3×3 kernels: depth and pooling, not large filters, make the field grow.
+# VGG16's last convolution, conv5_3, sees 196×196 of the 224×224 input, and pool5 212×212, with no kernel
+# larger than 3×3: depth and pooling, not large filters, make the field grow.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The lecture's VGG16 table, paper vs code
@@ -340,7 +340,7 @@ assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_param
 #   138M parameters, 74% of them in fc6; 15.2M activations per image (61 MB forward, about
 #   122 MB with the backward pass), not the "24M" of the widely copied total.
 # - Three stacked 3×3 convolutions see 7×7 pixels with 27·C² weights instead of 49·C²; VGG16's
-#   pool5 sees 212×212 pixels, from 3×3 kernels alone.
+#   pool5 sees 212×212 pixels, with no kernel larger than 3×3.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

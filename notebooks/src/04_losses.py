@@ -323,7 +323,8 @@ plt.show()
 #   push, so the prediction keeps jittering around the target.
 # - **smooth L1**: x inside [−1, 1] (like L2/2 there: gentle near the target), ±1 outside (like
 #   L1: bounded). The best of both, which is why object detectors use it for box coordinates
-#   (Fast R-CNN, Girshick 2015, introduced it for its bounding-box regression).
+#   (Fast R-CNN, Girshick 2015, chose it for its bounding-box regression as less sensitive to
+#   outliers than the L2 loss of the detectors before it; the curve itself is Huber's loss).
 #
 # PyTorch generalises the switch point with `beta`: 0.5 x² / β if |x| < β, else |x| − 0.5 β. The
 # lecture's form is β = 1; a small β approaches L1. (`HuberLoss` with δ is the same curve scaled:

@@ -105,9 +105,10 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # For a network the landscape has millions of dimensions. Whether the minimum that gradient
 # descent finds there is a good one is a question this one-dimensional picture cannot answer;
-# for large networks, Choromanska et al. (The loss surfaces of multilayer networks, 2015) found
-# the local minima reached from different starts to have similar losses: an observation on the
-# networks they trained, not a theorem.
+# for large networks, Choromanska et al. (The loss surfaces of multilayer networks, 2015) argue
+# that most local minima that gradient descent reaches have similar, low losses. Their argument
+# is a simplified model (a spin glass, under independence assumptions real networks break) and
+# experiments that behave like it: a well-supported conjecture, not a theorem about your network.
 #
 # ## 2. Mini-batch gradient descent (SGD)
 #
@@ -445,9 +446,9 @@ assert abs(ratio[-1] - 1) < 1e-7 and ratio[scales == 1e-6][0] < 0.011 and torch_
 # them by about lr whatever the gradient's scale (until the gradient itself is near ε = 10⁻⁸,
 # where its step halves). Tiny gradients do occur: weights of rarely active inputs, a loss that
 # is already very small, low-precision training. In either form ε is a hyper-parameter like the
-# others: TensorFlow's documentation of its Adam optimizer, for one, says 10⁻⁸ "might not be a
-# good default in general" and reports 1.0 or 0.1 as a good choice for an Inception network on
-# ImageNet.
+# others: the documentation of TensorFlow 1's `tf.train.AdamOptimizer` (default 10⁻⁸; today's
+# `tf.keras` Adam defaults to 10⁻⁷) says 10⁻⁸ "might not be a good default in general" and
+# reports 1.0 or 0.1 as a good choice for an Inception network on ImageNet.
 #
 # ## 7. A small ConvNet in NumPy, trained with each optimizer
 #

@@ -41,6 +41,7 @@ from cnnlib.numpy_nn import winograd
 from cnnlib.numpy_nn.module import Module, Parameter
 
 ALGORITHMS = ("auto", "im2col", "winograd")
+KEEP_COLUMNS_BYTES = 16 * 2**20  # a column matrix up to this size is kept for backward instead of unfolded again
 
 
 # -- helpers shared by the vectorized pair --------------------------------------------------------
@@ -180,7 +181,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     ``torch.nn.functional.conv2d`` (see `cnnlib.conv_args`). An input with no channels (C_in=0)
     gives PyTorch's answer, an empty (N, 0, H_out, W_out) output. ``algorithm``: "im2col" (below),
     "winograd" (3x3 filters, stride 1; see `cnnlib.numpy_nn.winograd`) or "auto", which takes Winograd
-    where it applies. The cache keeps the padded input, not the column matrix: backward unfolds it
+    where it applies. The cache keeps the padded input, and the column matrix if it takes at most
+    `KEEP_COLUMNS_BYTES` (16 MiB; the LeNet-5 step then skips one unfolding per layer); a larger one backward unfolds
     again, so at most one unfolded copy of the input is alive at a time. Taught in 02_convolution.
     """
     x, weight, bias, args, batched = _prepare(x, weight, bias, stride, padding, dilation, groups)
@@ -197,12 +199,12 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation)  # (C_in*kH*kW, N*H_out*W_out)
     rows, pixels = columns.shape[0] // groups, columns.shape[1]
     out = weight.reshape(groups, c_out // groups, rows) @ columns.reshape(groups, rows, pixels)  # one GEMM per group
-    del columns
     out = out.reshape(c_out, pixels)                                       # (C_out, N*H_out*W_out)
     if bias is not None:
         out += bias[:, None]
     out = np.ascontiguousarray(out.reshape(c_out, n, *out_hw).transpose(1, 0, 2, 3))  # (N, C_out, H_out, W_out)
-    cache = (x_pad, x.shape, weight, bias is not None, args)
+    kept = columns if columns.nbytes <= KEEP_COLUMNS_BYTES else None  # small: backward need not unfold again
+    cache = (x_pad, x.shape, weight, bias is not None, args, kept)
     return (out if batched else out[0]), ("im2col", cache, batched)
 
 
@@ -236,7 +238,7 @@ def conv2d_backward(grad_output, cache, need_input_grad: bool = True):
 
 
 def _im2col_backward(grad_output, saved, batched, need_input_grad):
-    x_pad, x_shape, weight, has_bias, args = saved
+    x_pad, x_shape, weight, has_bias, args, kept = saved
     c_out, _, kh, kw = weight.shape
     (n, _, h_out, w_out), groups = (x_shape[0], c_out, *args.out_hw), args.groups
     expected = (n, c_out, h_out, w_out)
@@ -245,7 +247,7 @@ def _im2col_backward(grad_output, saved, batched, need_input_grad):
     g = np.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(groups, c_out // groups, pixels)
     grad_bias = g.sum(axis=2).reshape(c_out) if has_bias else None        # (C_out,)
 
-    columns = im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation)  # unfolded again
+    columns = im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation) if kept is None else kept
     rows = columns.shape[0] // groups
     columns = columns.reshape(groups, rows, pixels)                       # (groups, C_in/groups*kH*kW, pixels)
     # G @ X^T computed as (X @ G^T)^T: the same GEMM, in the orientation OpenBLAS splits between threads
@@ -253,10 +255,11 @@ def _im2col_backward(grad_output, saved, batched, need_input_grad):
     grad_weight = (columns @ g.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(weight.shape)  # one GEMM per group
     if not need_input_grad:
         return None, grad_weight, grad_bias
-    # the columns are no longer needed: their memory receives the column gradients (one GEMM per group),
-    # so only one unfolded copy is ever alive and no new large array is allocated
+    # unfolded again, the columns are no longer needed: their memory receives the column gradients (one GEMM
+    # per group), so only one unfolded copy is ever alive and no new large array is allocated
     w = weight.reshape(groups, c_out // groups, rows)
-    grad_columns = np.matmul(w.transpose(0, 2, 1), g, out=columns).reshape(groups * rows, pixels)
+    reuse = {"out": columns} if kept is None else {}  # kept columns stay intact: backward may run twice
+    grad_columns = np.matmul(w.transpose(0, 2, 1), g, **reuse).reshape(groups * rows, pixels)
     del columns
     grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
     del grad_columns

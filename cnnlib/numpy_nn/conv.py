@@ -182,7 +182,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     gives PyTorch's answer, an empty (N, 0, H_out, W_out) output. ``algorithm``: "im2col" (below),
     "winograd" (3x3 filters, stride 1; see `cnnlib.numpy_nn.winograd`) or "auto", which takes Winograd
     where it applies. The cache keeps the padded input, and the column matrix if it takes at most
-    `KEEP_COLUMNS_BYTES` (16 MiB; the LeNet-5 step then skips one unfolding per layer); a larger one backward unfolds
+    `KEEP_COLUMNS_BYTES` (16 MiB: LeNet-5's step then skips one unfolding per layer); a larger one
+    backward unfolds
     again, so at most one unfolded copy of the input is alive at a time. Taught in 02_convolution.
     """
     x, weight, bias, args, batched = _prepare(x, weight, bias, stride, padding, dilation, groups)

@@ -94,7 +94,8 @@ def col2im(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)
     """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
 
     Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
-    over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block.
+    over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block (or, where there
+    are fewer windows than offsets, over the H_out*W_out windows, each adding a (C, N, kH, kW) block).
     ``grad_columns`` has `im2col`'s shape (C*kH*kW, N*H_out*W_out). Returns the (N, C, Hp, Wp)
     gradient of the padded input.
     """
@@ -102,6 +103,12 @@ def col2im(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)
     (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
     cols = grad_columns.reshape(c, kh, kw, n, h_out, w_out)  # a view when contiguous
     grad = cols.new_zeros(c, n, hp, wp)  # channel-first, like cols: long contiguous adds; cols' device and dtype
+    if h_out * w_out < kh * kw:  # fewer windows than offsets (LeNet's C5: one): loop over the windows instead
+        for i in range(h_out):
+            for j in range(w_out):
+                grad[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
+                    cols[..., i, j].permute(0, 3, 1, 2)  # (C, N, kH, kW)
+        return grad.permute(1, 0, 2, 3)
     for a in range(kh):
         for b in range(kw):
             grad[:, :, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]

@@ -1,4 +1,4 @@
-"""col2im is the adjoint of im2col in both libraries, whether it loops over kernel offsets or over windows."""
+"""col2im (and col2im_batch_last) is the adjoint of im2col in both libraries, looping over offsets or windows."""
 import numpy as np
 import pytest
 import torch
@@ -29,5 +29,9 @@ def test_col2im_is_the_adjoint_of_im2col(shape, kernel, stride, dilation):
     where = numpy_conv.im2col(np.arange(x.size, dtype=np.float64).reshape(shape), kernel, stride, out_hw, dilation)
     np.add.at(expected, where.astype(np.intp).ravel(), g.ravel())
     np.testing.assert_allclose(back.ravel(), expected, rtol=1e-12, atol=1e-12)
+    n, c = shape[:2]                                      # the same gradients with the pixels ordered (i, j, n)
+    g_last = g.reshape(c * kernel[0] * kernel[1], n, -1).transpose(0, 2, 1).reshape(g.shape)
+    back_last = numpy_conv.col2im_batch_last(g_last, shape, kernel, stride, out_hw, dilation)
+    np.testing.assert_allclose(back_last, back, rtol=1e-12, atol=1e-12)
     back_torch = torch_conv.col2im(torch.from_numpy(g), shape, kernel, stride, out_hw, dilation)
     np.testing.assert_allclose(back_torch.numpy(), back, rtol=1e-12, atol=1e-12)

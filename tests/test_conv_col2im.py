@@ -35,3 +35,5 @@ def test_col2im_is_the_adjoint_of_im2col(shape, kernel, stride, dilation):
     np.testing.assert_allclose(back_last, back, rtol=1e-12, atol=1e-12)
     back_torch = torch_conv.col2im(torch.from_numpy(g), shape, kernel, stride, out_hw, dilation)
     np.testing.assert_allclose(back_torch.numpy(), back, rtol=1e-12, atol=1e-12)
+    back_torch_last = torch_conv.col2im_batch_last(torch.from_numpy(g_last), shape, kernel, stride, out_hw, dilation)
+    np.testing.assert_allclose(back_torch_last.numpy(), back, rtol=1e-12, atol=1e-12)

@@ -280,7 +280,7 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, 
 
     Math: out[n, c, i, j] = (sum_{a<kH, b<kW} x_pad[n, c, i*sH + a, j*sW + b]) / divisor[i, j], x_pad
     padded by zeros; the divisor is kH*kW (PyTorch's default), the count of real pixels
-    (``count_include_pad=False``) or ``divisor_override``. Columns are summed first, then rows.
+    (``count_include_pad=False``) or ``divisor_override``. Rows are summed first (whole rows, contiguous), then columns.
 
     Shape:
         x: (N, C, H, W) or (C, H, W) -> out: (N, C, H_out, W_out) or (C, H_out, W_out),
@@ -295,14 +295,14 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, 
     (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
     divisor = _divisor(x.shape, geometry, count_include_pad, divisor_override)
     x_pad = _padded(x, padding, _extent((kh, kw), (sh, sw), (1, 1), (h_out, w_out)), 0.0)
-    cols = x_pad[_offset(3, 0, sw, 1, w_out)].copy()                     # (N, C, rows, W_out)
-    for b in range(1, kw):
-        cols += x_pad[_offset(3, b, sw, 1, w_out)]
-    out = cols[_offset(2, 0, sh, 1, h_out)].copy()                       # (N, C, H_out, W_out)
+    rows = x_pad[_offset(2, 0, sh, 1, h_out)].copy()                     # (N, C, H_out, columns)
     for a in range(1, kh):
-        out += cols[_offset(2, a, sh, 1, h_out)]
+        rows += x_pad[_offset(2, a, sh, 1, h_out)]                       # whole rows: contiguous runs
+    out = rows[_offset(3, 0, sw, 1, w_out)].copy()                       # (N, C, H_out, W_out)
+    for b in range(1, kw):
+        out += rows[_offset(3, b, sw, 1, w_out)]                         # strided, on the smaller array
     out /= divisor
-    cache = (x.shape, x_pad.shape, cols.shape, x.dtype, geometry, divisor, unbatched)
+    cache = (x.shape, x_pad.shape, rows.shape, x.dtype, geometry, divisor, unbatched)
     return (out[0] if unbatched else out), cache
 
 
@@ -313,17 +313,17 @@ def avg_pool2d_backward(grad_output, cache) -> np.ndarray:
 
     Shape: grad_output (N, C, H_out, W_out) -> grad_input (N, C, H, W), unbatched alike. Taught in 03_pooling.
     """
-    x_shape, x_pad_shape, cols_shape, dtype, geometry, divisor, unbatched = cache
+    x_shape, x_pad_shape, rows_shape, dtype, geometry, divisor, unbatched = cache
     (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
     g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out), dtype)
     share = (g[None] if unbatched else g) / divisor                      # (N, C, H_out, W_out)
     share = share.astype(dtype, copy=False)
-    grad_cols = np.zeros(cols_shape, dtype=dtype)                        # (N, C, rows, W_out)
-    for a in range(kh):
-        grad_cols[_offset(2, a, sh, 1, h_out)] += share
-    grad_pad = np.zeros(x_pad_shape, dtype=dtype)                        # (N, C, rows, columns)
+    grad_rows = np.zeros(rows_shape, dtype=dtype)                        # (N, C, H_out, columns)
     for b in range(kw):
-        grad_pad[_offset(3, b, sw, 1, w_out)] += grad_cols
+        grad_rows[_offset(3, b, sw, 1, w_out)] += share
+    grad_pad = np.zeros(x_pad_shape, dtype=dtype)                        # (N, C, rows, columns)
+    for a in range(kh):
+        grad_pad[_offset(2, a, sh, 1, h_out)] += grad_rows               # whole rows: contiguous runs
     grad = _unpad(grad_pad, x_shape, padding)
     return grad[0] if unbatched else grad
 

@@ -1,4 +1,5 @@
-"""The column matrix kept for backward (cnnlib.numpy_nn.conv.KEEP_COLUMNS_BYTES) changes no number."""
+"""The column matrix kept for backward (cnnlib.numpy_nn.conv.KEEP_COLUMNS_BYTES) changes no number; nor does
+the in-place tanh backward of the LeNet-5 step."""
 import numpy as np
 import pytest
 
@@ -25,3 +26,15 @@ def test_kept_columns_give_the_same_gradients_as_unfolding_again(monkeypatch, st
     for name, a, b_, c in zip(("input", "weight", "bias"), kept, again, unfolded):
         np.testing.assert_array_equal(a, b_, err_msg=f"grad_{name} changed on a second backward")
         np.testing.assert_array_equal(a, c, err_msg=f"grad_{name} differs between kept and unfolded columns")
+
+
+def test_tanh_backward_in_one_array_gives_the_same_numbers_and_dtype():
+    from cnnlib.numpy_nn.activation import tanh_backward
+
+    rng = np.random.default_rng(3)
+    out = np.tanh(rng.standard_normal((4, 3, 5, 5))).astype(np.float32)
+    for g in (rng.standard_normal(out.shape).astype(np.float32), rng.standard_normal(out.shape)):
+        got = tanh_backward(g, out)
+        expected = g * (1 - out * out)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)

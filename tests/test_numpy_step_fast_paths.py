@@ -1,5 +1,5 @@
-"""The column matrix kept for backward (cnnlib.numpy_nn.conv.KEEP_COLUMNS_BYTES) changes no number; nor does
-the in-place tanh backward of the LeNet-5 step."""
+"""The LeNet-5 step's fast paths change no number: the column matrix kept for backward
+(cnnlib.numpy_nn.conv.KEEP_COLUMNS_BYTES) and the in-place tanh backward."""
 import numpy as np
 import pytest
 

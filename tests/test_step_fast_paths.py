@@ -1,5 +1,5 @@
 """The LeNet-5 step's fast paths change no number: the column matrix kept for backward
-(cnnlib.numpy_nn.conv.KEEP_COLUMNS_BYTES) and the in-place tanh backward."""
+(cnnlib.numpy_nn.conv.KEEP_COLUMNS_BYTES) and the in-place tanh backward of both libraries."""
 import numpy as np
 import pytest
 
@@ -38,3 +38,17 @@ def test_tanh_backward_in_one_array_gives_the_same_numbers_and_dtype():
         expected = g * (1 - out * out)
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def test_torch_tanh_backward_in_one_tensor_gives_the_same_numbers_and_dtype():
+    import torch
+
+    from cnnlib.torch_nn.activation import tanh_backward
+
+    torch.manual_seed(3)
+    out = torch.tanh(torch.randn(4, 3, 5, 5))
+    for g in (torch.randn(out.shape), torch.randn(out.shape, dtype=torch.float64)):
+        got = tanh_backward(g, out)
+        expected = g * (1 - out * out)
+        assert got.dtype == expected.dtype
+        assert torch.equal(got, expected)

@@ -137,7 +137,9 @@ def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dila
     of W_out (10): NumPy's per-run overhead, not memory, was what `col2im` spent its time on
     (LeNet's C3, GEMM and fold together: 1.2 ms with `col2im`, 0.64 ms with this; measured on the
     bench machine).
-    Returns the (N, C, Hp, Wp) gradient of the padded input, a transposed view.
+    Returns the (N, C, Hp, Wp) gradient of the padded input, a transposed view. Used for the small
+    layers whose columns are kept (`KEEP_COLUMNS_BYTES`): on the bench's large ones, with few images,
+    the transposes to and from the image-last order cost more than the longer runs save.
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
@@ -238,6 +240,7 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
         out += bias[:, None]
     out = np.ascontiguousarray(out.reshape(c_out, n, *out_hw).transpose(1, 0, 2, 3))  # (N, C_out, H_out, W_out)
     kept = columns if columns.nbytes <= KEEP_COLUMNS_BYTES else None  # small: backward need not unfold again
+    del columns                                                            # a large one is freed here
     cache = (x_pad, x.shape, weight, bias is not None, args, kept)
     return (out if batched else out[0]), ("im2col", cache, batched)
 
@@ -292,11 +295,14 @@ def _im2col_backward(grad_output, saved, batched, need_input_grad):
     # unfolded again, the columns are no longer needed: their memory receives the column gradients (one GEMM
     # per group), so only one unfolded copy is ever alive and no new large array is allocated
     w = weight.reshape(groups, c_out // groups, rows)
-    g_last = np.ascontiguousarray(grad_output.transpose(1, 2, 3, 0)).reshape(groups, c_out // groups, pixels)
-    reuse = {"out": columns} if kept is None else {}  # kept columns stay intact: backward may run twice
-    grad_columns = np.matmul(w.transpose(0, 2, 1), g_last, **reuse).reshape(groups * rows, pixels)  # (i, j, n) order
-    del columns
-    grad_pad = col2im_batch_last(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    if kept is None:  # a large layer: the column gradients overwrite the columns, pixels ordered (n, i, j)
+        grad_columns = np.matmul(w.transpose(0, 2, 1), g, out=columns).reshape(groups * rows, pixels)
+        del columns
+        grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    else:             # a small one (kept columns stay intact: backward may run twice), pixels ordered (i, j, n)
+        g_last = np.ascontiguousarray(grad_output.transpose(1, 2, 3, 0)).reshape(groups, c_out // groups, pixels)
+        grad_columns = (w.transpose(0, 2, 1) @ g_last).reshape(groups * rows, pixels)
+        grad_pad = col2im_batch_last(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
     del grad_columns
     return unpad2d(grad_pad, args.padding, x_shape[2:]), grad_weight, grad_bias  # (N, C_in, H, W)
 

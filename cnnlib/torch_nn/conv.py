@@ -122,7 +122,7 @@ def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dila
     ``grad_columns``: (C*kH*kW, H_out*W_out*N). Built as (C, Hp, Wp, N), each slice addition runs
     over W_out*N contiguous numbers instead of W_out (LeNet's C3, GEMM and fold together: 0.70 ms with
     `col2im`, 0.55 ms with this; measured on the bench machine). Returns the (N, C, Hp, Wp) gradient
-    of the padded input, a permuted view.
+    of the padded input, a permuted view. Used only for the small layers whose columns are kept.
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
@@ -240,9 +240,13 @@ def _im2col_backward(grad_output, x, weight, has_bias, args, need_input_grad, ke
     if not need_input_grad:
         return None, grad_weight, grad_bias
     w = weight.reshape(groups, c_out // groups, rows)
-    g_last = grad_output.permute(1, 2, 3, 0).reshape(groups, c_out // groups, pixels)  # pixels ordered (i, j, n)
-    grad_columns = (w.transpose(1, 2) @ g_last).reshape(groups * rows, pixels)    # one GEMM per group
-    grad_pad = col2im_batch_last(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    if kept is None:  # a large layer: pixels ordered (n, i, j), as the columns
+        grad_columns = (w.transpose(1, 2) @ g).reshape(groups * rows, pixels)     # one GEMM per group
+        grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    else:             # a small one: pixels ordered (i, j, n), so the fold adds longer runs
+        g_last = grad_output.permute(1, 2, 3, 0).reshape(groups, c_out // groups, pixels)
+        grad_columns = (w.transpose(1, 2) @ g_last).reshape(groups * rows, pixels)
+        grad_pad = col2im_batch_last(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
     del grad_columns
     return unpad2d(grad_pad, args.padding, x.shape[2:]), grad_weight, grad_bias  # (N, C_in, H, W)
 

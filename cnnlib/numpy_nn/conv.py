@@ -235,12 +235,12 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation)  # (C_in*kH*kW, N*H_out*W_out)
     rows, pixels = columns.shape[0] // groups, columns.shape[1]
     out = weight.reshape(groups, c_out // groups, rows) @ columns.reshape(groups, rows, pixels)  # one GEMM per group
+    kept = columns if columns.nbytes <= KEEP_COLUMNS_BYTES else None  # small: backward need not unfold again
+    del columns                                                            # a large one is freed here
     out = out.reshape(c_out, pixels)                                       # (C_out, N*H_out*W_out)
     if bias is not None:
         out += bias[:, None]
     out = np.ascontiguousarray(out.reshape(c_out, n, *out_hw).transpose(1, 0, 2, 3))  # (N, C_out, H_out, W_out)
-    kept = columns if columns.nbytes <= KEEP_COLUMNS_BYTES else None  # small: backward need not unfold again
-    del columns                                                            # a large one is freed here
     cache = (x_pad, x.shape, weight, bias is not None, args, kept)
     return (out if batched else out[0]), ("im2col", cache, batched)
 

@@ -280,7 +280,12 @@ def test_every_reference_pair_keeps_float32(name, forward, backward, args):
     assert [g.dtype for g in grads if g is not None] == [np.float32] * sum(g is not None for g in grads), name
 
 
-def test_convolution_keeps_at_most_one_unfolded_copy_alive():
+@pytest.mark.parametrize("keep_limit", [0, None])
+def test_convolution_keeps_at_most_one_unfolded_copy_alive(monkeypatch, keep_limit):
+    """Over np_conv.KEEP_COLUMNS_BYTES (patched to 0 here) backward unfolds again into one copy; under it
+    (the default, for this small layer) the kept columns and the column gradients make two, and no more."""
+    if keep_limit is not None:
+        monkeypatch.setattr(np_conv, "KEEP_COLUMNS_BYTES", keep_limit)
     rng = np.random.default_rng(0)
     n, c, size, c_out, k, pad = 2, 8, 16, 4, 5, 2
     x = rng.standard_normal((n, c, size, size), dtype=np.float32)
@@ -297,8 +302,11 @@ def test_convolution_keeps_at_most_one_unfolded_copy_alive():
         _, backward_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    kept = cache[1][-1]
+    assert (kept is None) == (keep_limit == 0)
     assert unfolded < forward_peak < bound
-    assert unfolded < backward_peak < bound + out.nbytes + cache[1][0].nbytes  # plus what forward left alive
+    alive = out.nbytes + cache[1][0].nbytes + (0 if kept is None else kept.nbytes)  # what forward left alive
+    assert unfolded < backward_peak < bound + alive
 
 
 # -- whole networks, smallest settings -------------------------------------------------------------

@@ -86,7 +86,12 @@ def tanh_backward(grad_output, cache):
     """d tanh / dx = 1 - tanh(x)^2, from the saved output."""
     out = cache
     grad_output = _check_grad_output(grad_output, out.shape)
-    return grad_output * (1 - out * out)
+    if np.result_type(grad_output, out) != out.dtype:  # e.g. a float64 gradient for a float32 output
+        return grad_output * (1 - out * out)
+    slope = out * out                       # the same numbers as grad_output * (1 - out * out),
+    np.subtract(1, slope, out=slope)        # in one array instead of three
+    slope *= grad_output
+    return slope
 
 
 def tanh(x):

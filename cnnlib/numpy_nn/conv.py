@@ -41,6 +41,7 @@ from cnnlib.numpy_nn import winograd
 from cnnlib.numpy_nn.module import Module, Parameter
 
 ALGORITHMS = ("auto", "im2col", "winograd")
+KEEP_COLUMNS_BYTES = 16 * 2**20  # a column matrix up to this size is kept for backward instead of unfolded again
 
 
 # -- helpers shared by the vectorized pair --------------------------------------------------------
@@ -107,7 +108,8 @@ def col2im(grad_columns: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw, dil
     """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
 
     Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
-    over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block.
+    over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block (or, where there
+    are fewer windows than offsets, over the H_out*W_out windows, each adding a (C, N, kH, kW) block).
     ``grad_columns`` has `im2col`'s shape (C*kH*kW, N*H_out*W_out). Returns the (N, C, Hp, Wp)
     gradient of the padded input.
     """
@@ -115,10 +117,44 @@ def col2im(grad_columns: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw, dil
     (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
     cols = grad_columns.reshape(c, kh, kw, n, h_out, w_out)   # a view
     grad = np.zeros((c, n, hp, wp), dtype=cols.dtype)          # channel-first, like cols: long contiguous adds
+    if h_out * w_out < kh * kw:  # fewer windows than offsets (LeNet's C5: one): loop over the windows instead
+        for i in range(h_out):
+            for j in range(w_out):
+                grad[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
+                    cols[..., i, j].transpose(0, 3, 1, 2)  # (C, N, kH, kW)
+        return grad.transpose(1, 0, 2, 3)
     for a in range(kh):
         for b in range(kw):
             grad[:, :, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
     return grad.transpose(1, 0, 2, 3)  # (N, C, Hp, Wp)
+
+
+def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)) -> np.ndarray:
+    """`col2im` for column gradients whose pixels run (i, j, n), the image index last: the same sums, faster.
+
+    ``grad_columns``: (C*kH*kW, H_out*W_out*N). The gradient is built as (C, Hp, Wp, N), so each
+    of the kH*kW slice additions runs over W_out*N contiguous numbers (640 for LeNet's C3) instead
+    of W_out (10): NumPy's per-run overhead, not memory, was what `col2im` spent its time on
+    (LeNet's C3, GEMM and fold together: 1.2 ms with `col2im`, 0.64 ms with this; measured on the
+    bench machine).
+    Returns the (N, C, Hp, Wp) gradient of the padded input, a transposed view. Used for the small
+    layers whose columns are kept (`KEEP_COLUMNS_BYTES`): on the bench's large ones, with few images,
+    the transposes to and from the image-last order cost more than the longer runs save.
+    """
+    n, c, hp, wp = x_pad_shape
+    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
+    cols = grad_columns.reshape(c, kh, kw, h_out, w_out, n)  # a view
+    grad = np.zeros((c, hp, wp, n), dtype=cols.dtype)
+    if h_out * w_out < kh * kw:  # fewer windows than offsets: loop over the windows
+        for i in range(h_out):
+            for j in range(w_out):
+                grad[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
+                    cols[:, :, :, i, j]  # (C, kH, kW, N)
+        return grad.transpose(3, 0, 1, 2)
+    for a in range(kh):
+        for b in range(kw):
+            grad[:, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
+    return grad.transpose(3, 0, 1, 2)  # (N, C, Hp, Wp)
 
 
 def _prepare(x, weight, bias, stride, padding, dilation=1, groups=1):
@@ -180,7 +216,9 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     ``torch.nn.functional.conv2d`` (see `cnnlib.conv_args`). An input with no channels (C_in=0)
     gives PyTorch's answer, an empty (N, 0, H_out, W_out) output. ``algorithm``: "im2col" (below),
     "winograd" (3x3 filters, stride 1; see `cnnlib.numpy_nn.winograd`) or "auto", which takes Winograd
-    where it applies. The cache keeps the padded input, not the column matrix: backward unfolds it
+    where it applies. The cache keeps the padded input, and the column matrix if it takes at most
+    `KEEP_COLUMNS_BYTES` (16 MiB: LeNet-5's step then skips one unfolding per layer); a larger one
+    backward unfolds
     again, so at most one unfolded copy of the input is alive at a time. Taught in 02_convolution.
     """
     x, weight, bias, args, batched = _prepare(x, weight, bias, stride, padding, dilation, groups)
@@ -197,12 +235,13 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation)  # (C_in*kH*kW, N*H_out*W_out)
     rows, pixels = columns.shape[0] // groups, columns.shape[1]
     out = weight.reshape(groups, c_out // groups, rows) @ columns.reshape(groups, rows, pixels)  # one GEMM per group
-    del columns
+    kept = columns if columns.nbytes <= KEEP_COLUMNS_BYTES else None  # small: backward need not unfold again
+    del columns                                                            # a large one is freed here
     out = out.reshape(c_out, pixels)                                       # (C_out, N*H_out*W_out)
     if bias is not None:
         out += bias[:, None]
     out = np.ascontiguousarray(out.reshape(c_out, n, *out_hw).transpose(1, 0, 2, 3))  # (N, C_out, H_out, W_out)
-    cache = (x_pad, x.shape, weight, bias is not None, args)
+    cache = (x_pad, x.shape, weight, bias is not None, args, kept)
     return (out if batched else out[0]), ("im2col", cache, batched)
 
 
@@ -236,7 +275,7 @@ def conv2d_backward(grad_output, cache, need_input_grad: bool = True):
 
 
 def _im2col_backward(grad_output, saved, batched, need_input_grad):
-    x_pad, x_shape, weight, has_bias, args = saved
+    x_pad, x_shape, weight, has_bias, args, kept = saved
     c_out, _, kh, kw = weight.shape
     (n, _, h_out, w_out), groups = (x_shape[0], c_out, *args.out_hw), args.groups
     expected = (n, c_out, h_out, w_out)
@@ -245,7 +284,7 @@ def _im2col_backward(grad_output, saved, batched, need_input_grad):
     g = np.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(groups, c_out // groups, pixels)
     grad_bias = g.sum(axis=2).reshape(c_out) if has_bias else None        # (C_out,)
 
-    columns = im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation)  # unfolded again
+    columns = im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation) if kept is None else kept
     rows = columns.shape[0] // groups
     columns = columns.reshape(groups, rows, pixels)                       # (groups, C_in/groups*kH*kW, pixels)
     # G @ X^T computed as (X @ G^T)^T: the same GEMM, in the orientation OpenBLAS splits between threads
@@ -253,12 +292,17 @@ def _im2col_backward(grad_output, saved, batched, need_input_grad):
     grad_weight = (columns @ g.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(weight.shape)  # one GEMM per group
     if not need_input_grad:
         return None, grad_weight, grad_bias
-    # the columns are no longer needed: their memory receives the column gradients (one GEMM per group),
-    # so only one unfolded copy is ever alive and no new large array is allocated
+    # unfolded again, the columns are no longer needed: their memory receives the column gradients (one GEMM
+    # per group), so only one unfolded copy is ever alive and no new large array is allocated
     w = weight.reshape(groups, c_out // groups, rows)
-    grad_columns = np.matmul(w.transpose(0, 2, 1), g, out=columns).reshape(groups * rows, pixels)
-    del columns
-    grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    if kept is None:  # a large layer: the column gradients overwrite the columns, pixels ordered (n, i, j)
+        grad_columns = np.matmul(w.transpose(0, 2, 1), g, out=columns).reshape(groups * rows, pixels)
+        del columns
+        grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    else:             # a small one (kept columns stay intact: backward may run twice), pixels ordered (i, j, n)
+        g_last = np.ascontiguousarray(grad_output.transpose(1, 2, 3, 0)).reshape(groups, c_out // groups, pixels)
+        grad_columns = (w.transpose(0, 2, 1) @ g_last).reshape(groups * rows, pixels)
+        grad_pad = col2im_batch_last(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
     del grad_columns
     return unpad2d(grad_pad, args.padding, x_shape[2:]), grad_weight, grad_bias  # (N, C_in, H, W)
 

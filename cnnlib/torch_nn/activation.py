@@ -70,7 +70,9 @@ def tanh_backward(grad_output, cache):
     """d tanh / dx = 1 - tanh(x)^2, from the saved output."""
     out = cache
     grad_output = _check_grad_output(grad_output, out.shape)
-    return grad_output * (1 - out * out)
+    if grad_output.dtype != out.dtype:  # type promotion: out of place, as before
+        return grad_output * (1 - out * out)
+    return (out * out).neg_().add_(1).mul_(grad_output)  # 1 - out^2 exactly as above, in one tensor instead of three
 
 
 def leaky_relu_forward(x, negative_slope=0.01):

@@ -509,7 +509,8 @@ assert round(resnet152.total_macs / vgg19.total_macs, 2) == 0.57 and round(resne
 # - **Depth is not cost**: ResNet-152 (152 layers, 11.3G multiply-adds) needs less arithmetic than
 #   VGG-19 (19 layers, 19.6G), thanks to bottleneck blocks; the paper's multiply-add counts
 #   1.8/3.6/3.8/7.6/11.3G are reproduced by the code.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1.** Inception (3b)'s input and its numbers of 1×1, 3×3 and 5×5 filters are printed

@@ -18,7 +18,10 @@ versions live here:
   ``weight (C_out, C_in*kH*kW) @ columns (C_in*kH*kW, N*H_out*W_out)``, which BLAS does fast.
   The patches are read through a strided *view* of the padded input (no Python loop over
   pixels). The backward pass is the linear layer's backward, and the column gradients are folded
-  back onto the input by looping only over the kH*kW kernel offsets.
+  back onto the input by looping only over the kH*kW kernel offsets. The unfolding (`im2col`,
+  `col2im`, `pad2d`, `windows`) lives in `cnnlib.numpy_nn.im2col`. Where every image has many
+  output pixels (`per_image_gemms`), the multiply runs once per image instead, which gives the
+  output's (N, C_out, H_out*W_out) layout with no transpose; the sums are the same.
 
 A third way, for 3x3 filters at stride 1 (no dilation, one group) only, lives in
 `cnnlib.numpy_nn.winograd`: Winograd's F(2x2, 3x3), the same convolution with 2.25x fewer multiplies.
@@ -33,15 +36,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlib.checks import check_int, check_same_dtype, pair
 from cnnlib.conv_args import (batched_shape, check_groups, check_padding, check_padding_mode, conv2d_arguments)
 from cnnlib.numpy_nn import winograd
+from cnnlib.numpy_nn.im2col import _sides, col2im, col2im_batch_last, im2col, pad2d, unpad2d, windows  # noqa: F401
 from cnnlib.numpy_nn.module import Module, Parameter
 
 ALGORITHMS = ("auto", "im2col", "winograd")
 KEEP_COLUMNS_BYTES = 16 * 2**20  # a column matrix up to this size is kept for backward instead of unfolded again
+PER_IMAGE_PIXELS = 256  # from this many output pixels per image (and channels per group), one GEMM per image
 
 
 # -- helpers shared by the vectorized pair --------------------------------------------------------
@@ -53,108 +57,6 @@ def as_float_array(x, name: str, dtype=None) -> np.ndarray:
             raise ValueError(f"{name} must hold numbers, got dtype {x.dtype}")
         x = x.astype(dtype or np.float64)
     return x
-
-
-def _sides(padding):
-    """(pH, pW) or ((top, bottom), (left, right)) as the second form."""
-    return tuple(p if isinstance(p, tuple) else (p, p) for p in padding)
-
-
-def pad2d(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
-    """Pad the last two axes of an (N, C, H, W) array: (pH, pW) on each side, or ((top, bottom), (left, right))."""
-    (top, bottom), (left, right) = _sides(padding)
-    if top == bottom == left == right == 0:
-        return x
-    n, c, h, w = x.shape
-    out = np.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
-    out[:, :, top:top + h, left:left + w] = x
-    return out
-
-
-def unpad2d(x_pad: np.ndarray, padding, hw) -> np.ndarray:
-    """The image's own pixels of a padded (N, C, Hp, Wp) array, as a contiguous (N, C, H, W) copy."""
-    (top, _), (left, _) = _sides(padding)
-    return np.ascontiguousarray(x_pad[:, :, top:top + hw[0], left:left + hw[1]])
-
-
-def windows(x_pad: np.ndarray, kernel_hw: tuple[int, int], stride: tuple[int, int],
-            out_hw: tuple[int, int], dilation=(1, 1)) -> np.ndarray:
-    """A read-only strided view of every window: (N, C, H_out, W_out, kH, kW), no copy.
-
-    ``windows(...)[n, c, i, j, a, b]`` is ``x_pad[n, c, i*sH + a*dH, j*sW + b*dW]`` (d: the dilation).
-    """
-    (sh, sw), (h_out, w_out), (dh, dw) = stride, out_hw, dilation
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_hw, dilation))
-    view = sliding_window_view(x_pad, span, axis=(2, 3))[..., ::dh, ::dw]  # (N, C, Hp-span+1, ..., kH, kW)
-    return view[:, :, :(h_out - 1) * sh + 1:sh, :(w_out - 1) * sw + 1:sw]  # (N, C, H_out, W_out, kH, kW)
-
-
-def im2col(x_pad: np.ndarray, kernel_hw, stride, out_hw, dilation=(1, 1)) -> np.ndarray:
-    """The column matrix: one column per output pixel (n, i, j), one row per filter entry (c, a, b).
-
-    Shape: (C*kH*kW, N*H_out*W_out), C-contiguous: column (n, i, j) is the patch under output
-    pixel (i, j) of image n, unrolled. This is the one unfolded copy of the input. Its rows run
-    along the output pixels, so the strided copy reads and writes long runs of pixels (and
-    `col2im` adds long runs back). The rows of channel group g are the g-th block of rows.
-    """
-    n, c = x_pad.shape[:2]
-    kh, kw = kernel_hw
-    h_out, w_out = out_hw
-    view = windows(x_pad, kernel_hw, stride, out_hw, dilation).transpose(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, Ho, Wo)
-    return view.copy().reshape(c * kh * kw, n * h_out * w_out)  # a fresh, writable copy
-
-
-def col2im(grad_columns: np.ndarray, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)) -> np.ndarray:
-    """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
-
-    Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
-    over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block (or, where there
-    are fewer windows than offsets, over the H_out*W_out windows, each adding a (C, N, kH, kW) block).
-    ``grad_columns`` has `im2col`'s shape (C*kH*kW, N*H_out*W_out). Returns the (N, C, Hp, Wp)
-    gradient of the padded input.
-    """
-    n, c, hp, wp = x_pad_shape
-    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
-    cols = grad_columns.reshape(c, kh, kw, n, h_out, w_out)   # a view
-    grad = np.zeros((c, n, hp, wp), dtype=cols.dtype)          # channel-first, like cols: long contiguous adds
-    if h_out * w_out < kh * kw:  # fewer windows than offsets (LeNet's C5: one): loop over the windows instead
-        for i in range(h_out):
-            for j in range(w_out):
-                grad[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
-                    cols[..., i, j].transpose(0, 3, 1, 2)  # (C, N, kH, kW)
-        return grad.transpose(1, 0, 2, 3)
-    for a in range(kh):
-        for b in range(kw):
-            grad[:, :, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
-    return grad.transpose(1, 0, 2, 3)  # (N, C, Hp, Wp)
-
-
-def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)) -> np.ndarray:
-    """`col2im` for column gradients whose pixels run (i, j, n), the image index last: the same sums, faster.
-
-    ``grad_columns``: (C*kH*kW, H_out*W_out*N). The gradient is built as (C, Hp, Wp, N), so each
-    of the kH*kW slice additions runs over W_out*N contiguous numbers (640 for LeNet's C3) instead
-    of W_out (10): NumPy's per-run overhead, not memory, was what `col2im` spent its time on
-    (LeNet's C3, GEMM and fold together: 1.2 ms with `col2im`, 0.64 ms with this; measured on the
-    bench machine).
-    Returns the (N, C, Hp, Wp) gradient of the padded input, a transposed view. Used for the small
-    layers whose columns are kept (`KEEP_COLUMNS_BYTES`): on the bench's large ones, with few images,
-    the transposes to and from the image-last order cost more than the longer runs save.
-    """
-    n, c, hp, wp = x_pad_shape
-    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
-    cols = grad_columns.reshape(c, kh, kw, h_out, w_out, n)  # a view
-    grad = np.zeros((c, hp, wp, n), dtype=cols.dtype)
-    if h_out * w_out < kh * kw:  # fewer windows than offsets: loop over the windows
-        for i in range(h_out):
-            for j in range(w_out):
-                grad[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
-                    cols[:, :, :, i, j]  # (C, kH, kW, N)
-        return grad.transpose(3, 0, 1, 2)
-    for a in range(kh):
-        for b in range(kw):
-            grad[:, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
-    return grad.transpose(3, 0, 1, 2)  # (N, C, Hp, Wp)
 
 
 def _prepare(x, weight, bias, stride, padding, dilation=1, groups=1):
@@ -232,16 +134,22 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
         out, saved = winograd.winograd_forward(x, weight, bias, padding, out_hw)
         return (out if batched else out[0]), ("winograd", saved, batched)
     x_pad = pad2d(x, args.padding)                                         # (N, C_in, Hp, Wp)
-    columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation)  # (C_in*kH*kW, N*H_out*W_out)
-    rows, pixels = columns.shape[0] // groups, columns.shape[1]
-    out = weight.reshape(groups, c_out // groups, rows) @ columns.reshape(groups, rows, pixels)  # one GEMM per group
+    per_image = per_image_gemms(out_hw, c_out // groups)
+    columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation, image_last=not per_image)
+    rows, pixels = columns.shape[0] // groups, columns.shape[1]            # (C_in*kH*kW, N*H_out*W_out)
+    w = weight.reshape(groups, c_out // groups, rows)
+    if per_image:  # one GEMM per image and group: (N, groups, C_out/groups, H_out*W_out), the output's own layout
+        out = w @ columns.reshape(groups, rows, n, -1).transpose(2, 0, 1, 3)
+    else:          # one GEMM per group over every pixel, ordered (i, j, n)
+        out = w @ columns.reshape(groups, rows, pixels)
     kept = columns if columns.nbytes <= KEEP_COLUMNS_BYTES else None  # small: backward need not unfold again
     del columns                                                            # a large one is freed here
-    out = out.reshape(c_out, pixels)                                       # (C_out, N*H_out*W_out)
+    out = out.reshape((n, c_out, *out_hw) if per_image else (c_out, *out_hw, n))
     if bias is not None:
-        out += bias[:, None]
-    out = np.ascontiguousarray(out.reshape(c_out, n, *out_hw).transpose(1, 0, 2, 3))  # (N, C_out, H_out, W_out)
-    cache = (x_pad, x.shape, weight, bias is not None, args, kept)
+        out += bias[:, None, None] if per_image else bias[:, None, None, None]
+    if not per_image:
+        out = np.ascontiguousarray(out.transpose(3, 0, 1, 2))              # (N, C_out, H_out, W_out)
+    cache = (x_pad, x.shape, weight, bias is not None, args, per_image, kept)
     return (out if batched else out[0]), ("im2col", cache, batched)
 
 
@@ -274,35 +182,52 @@ def conv2d_backward(grad_output, cache, need_input_grad: bool = True):
     return grad_input, grads[1], grads[2]
 
 
+def per_image_gemms(out_hw, channels_per_group: int) -> bool:
+    """Whether the GEMMs run one per image: from `PER_IMAGE_PIXELS` output pixels per image, and at least as
+    many pixels as output channels per group (so the per-image weight gradients, summed, take no more memory
+    than the columns). LeNet's C1 (784 pixels): forward 0.52 -> 0.23 ms, weight gradient 0.63 -> 0.24 ms; its
+    C3 (100 pixels) is faster as one GEMM over all images (0.22 vs 0.33 ms; 2 threads, the bench machine)."""
+    pixels = out_hw[0] * out_hw[1]
+    return pixels >= max(PER_IMAGE_PIXELS, channels_per_group)
+
+
 def _im2col_backward(grad_output, saved, batched, need_input_grad):
-    x_pad, x_shape, weight, has_bias, args, kept = saved
+    x_pad, x_shape, weight, has_bias, args, per_image, kept = saved
     c_out, _, kh, kw = weight.shape
     (n, _, h_out, w_out), groups = (x_shape[0], c_out, *args.out_hw), args.groups
     expected = (n, c_out, h_out, w_out)
     grad_output = _checked_grad(grad_output, expected if batched else expected[1:], weight.dtype).reshape(expected)
-    pixels = n * h_out * w_out
-    g = np.ascontiguousarray(grad_output.transpose(1, 0, 2, 3)).reshape(groups, c_out // groups, pixels)
-    grad_bias = g.sum(axis=2).reshape(c_out) if has_bias else None        # (C_out,)
-
-    columns = im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation) if kept is None else kept
+    pixels, cg = n * h_out * w_out, c_out // groups
+    columns = kept if kept is not None else im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation,
+                                                   image_last=not per_image)
     rows = columns.shape[0] // groups
-    columns = columns.reshape(groups, rows, pixels)                       # (groups, C_in/groups*kH*kW, pixels)
     # G @ X^T computed as (X @ G^T)^T: the same GEMM, in the orientation OpenBLAS splits between threads
     # without stalling (python -m cnnlib.bench: VGG conv3-64 backward 3x faster at 2 threads, same at 1)
-    grad_weight = (columns @ g.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(weight.shape)  # one GEMM per group
+    if per_image:  # one GEMM per image and group, summed over the images; pixels ordered (n, i, j)
+        g = grad_output.reshape(n, groups, cg, h_out * w_out)
+        cols = columns.reshape(groups, rows, n, -1).transpose(2, 0, 1, 3)  # (N, groups, rows, H_out*W_out)
+        grad_weight = (cols @ g.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1).reshape(weight.shape)
+        grad_bias = g.sum(axis=(0, 3)).reshape(c_out) if has_bias else None
+        order = (1, 0, 2, 3) if kept is None else (1, 2, 3, 0)             # the columns' pixel order, for below
+    else:          # one GEMM per group, pixels ordered (i, j, n)
+        order = (1, 2, 3, 0)
+        g = np.ascontiguousarray(grad_output.transpose(order)).reshape(groups, cg, pixels)
+        grad_weight = (columns.reshape(groups, rows, pixels) @ g.transpose(0, 2, 1)).transpose(0, 2, 1)
+        grad_weight = grad_weight.reshape(weight.shape)
+        grad_bias = g.sum(axis=2).reshape(c_out) if has_bias else None    # (C_out,)
     if not need_input_grad:
         return None, grad_weight, grad_bias
-    # unfolded again, the columns are no longer needed: their memory receives the column gradients (one GEMM
-    # per group), so only one unfolded copy is ever alive and no new large array is allocated
-    w = weight.reshape(groups, c_out // groups, rows)
-    if kept is None:  # a large layer: the column gradients overwrite the columns, pixels ordered (n, i, j)
-        grad_columns = np.matmul(w.transpose(0, 2, 1), g, out=columns).reshape(groups * rows, pixels)
+    if per_image:
+        g = np.ascontiguousarray(grad_output.transpose(order)).reshape(groups, cg, pixels)
+    w = weight.reshape(groups, cg, rows).transpose(0, 2, 1)
+    if kept is None:  # a large layer, unfolded again: the column gradients overwrite the columns (one GEMM per
+        # group), so only one unfolded copy is ever alive and no new large array is allocated
+        grad_columns = np.matmul(w, g, out=columns.reshape(groups, rows, pixels)).reshape(groups * rows, pixels)
         del columns
-        grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
-    else:             # a small one (kept columns stay intact: backward may run twice), pixels ordered (i, j, n)
-        g_last = np.ascontiguousarray(grad_output.transpose(1, 2, 3, 0)).reshape(groups, c_out // groups, pixels)
-        grad_columns = (w.transpose(0, 2, 1) @ g_last).reshape(groups * rows, pixels)
-        grad_pad = col2im_batch_last(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    else:             # a small one: the kept columns stay intact (backward may run twice)
+        grad_columns = (w @ g).reshape(groups * rows, pixels)
+    fold = col2im_batch_last if order == (1, 2, 3, 0) else col2im                # pixels (i, j, n) or (n, i, j)
+    grad_pad = fold(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
     del grad_columns
     return unpad2d(grad_pad, args.padding, x_shape[2:]), grad_weight, grad_bias  # (N, C_in, H, W)
 

@@ -10,7 +10,8 @@ of any device (CPU, CUDA, MPS) and dtype, with ``torch.nn.functional.conv2d``'s 
 unrolls it into one column of a matrix, so the convolution is ONE matrix multiply per group, a linear
 layer applied to every patch at once: ``weight (C_out, C_in*kH*kW) @ columns (C_in*kH*kW, N*H_out*W_out)``.
 The backward pass is the linear layer's backward; `col2im`, the adjoint of `im2col`, folds the
-column gradients back onto the input. For 3x3 filters at stride 1 on the CPU, ``algorithm="auto"`` takes
+column gradients back onto the input (both in `cnnlib.torch_nn.im2col`); on large images the multiply
+runs once per image (`cnnlib.numpy_nn.conv.per_image_gemms`), as in the reference. For 3x3 filters at stride 1 on the CPU, ``algorithm="auto"`` takes
 Winograd's F(2x2, 3x3) instead (`cnnlib.torch_nn.winograd`), as the NumPy reference does.
 ``torch.nn.functional.conv2d`` is never called. `Conv2dFunction` hands the pair to autograd, so
 ``loss.backward()`` runs *our* `conv2d_backward`; it keeps the input and weight with
@@ -22,13 +23,14 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_int, check_same_dtype, pair
 from cnnlib.conv_args import batched_shape, check_groups, check_padding, check_padding_mode, conv2d_arguments
-from cnnlib.numpy_nn.conv import ALGORITHMS, KEEP_COLUMNS_BYTES, choose_algorithm  # the same rules on both sides
+from cnnlib.numpy_nn.conv import (ALGORITHMS, KEEP_COLUMNS_BYTES, choose_algorithm,  # the same rules on both sides
+                                  per_image_gemms)
 from cnnlib.torch_nn import winograd
+from cnnlib.torch_nn.im2col import _sides, col2im, col2im_batch_last, im2col, pad2d, unpad2d, windows  # noqa: F401
 
 __all__ = ["ALGORITHMS", "choose_algorithm", "pad2d", "unpad2d", "windows", "im2col", "col2im", "col2im_batch_last",
            "conv2d_forward",
@@ -46,98 +48,6 @@ def check_tensors(**tensors) -> None:
         if value is not None and not isinstance(value, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__module__}.{type(value).__name__}; "
                             f"convert it with torch.as_tensor({name}) (cnnlib.numpy_nn takes NumPy arrays)")
-
-
-def _sides(padding):
-    """(pH, pW) or ((top, bottom), (left, right)) as the second form."""
-    return tuple(p if isinstance(p, tuple) else (p, p) for p in padding)
-
-
-# -- helpers shared by the vectorized pair (the same names and layouts as cnnlib.numpy_nn.conv) ----------
-def pad2d(x, padding, value: float = 0.0):
-    """Pad the last two axes of an (N, C, H, W) tensor: (pH, pW) on each side, or ((top, bottom), (left, right))."""
-    (top, bottom), (left, right) = _sides(padding)
-    if top == bottom == left == right == 0:
-        return x
-    return F.pad(x, (left, right, top, bottom), value=value)  # (N, C, H+top+bottom, W+left+right)
-
-
-def unpad2d(x_pad, padding, hw):
-    """The image's own pixels of a padded (N, C, Hp, Wp) tensor, as a contiguous (N, C, H, W) tensor."""
-    (top, _), (left, _) = _sides(padding)
-    return x_pad[:, :, top:top + hw[0], left:left + hw[1]].contiguous()
-
-
-def windows(x_pad, kernel_hw, stride, out_hw, dilation=(1, 1)):
-    """A strided view of every window: (N, C, H_out, W_out, kH, kW), no copy.
-
-    ``windows(...)[n, c, i, j, a, b]`` is ``x_pad[n, c, i*sH + a*dH, j*sW + b*dW]`` (d: the dilation).
-    """
-    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
-    view = x_pad.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)  # (N, C, ., ., spanH, spanW)
-    return view[:, :, :h_out, :w_out, ::dh, ::dw]                                   # (N, C, H_out, W_out, kH, kW)
-
-
-def im2col(x_pad, kernel_hw, stride, out_hw, dilation=(1, 1)):
-    """The column matrix: one column per output pixel (n, i, j), one row per filter entry (c, a, b).
-
-    Shape: (C*kH*kW, N*H_out*W_out), contiguous, as in the NumPy reference. This is the one unfolded
-    copy of the input; its rows run along the output pixels, so the strided copy reads and writes
-    long runs of pixels, and so does `col2im`.
-    """
-    n, c = x_pad.shape[:2]
-    (kh, kw), (h_out, w_out) = kernel_hw, out_hw
-    view = windows(x_pad, kernel_hw, stride, out_hw, dilation).permute(1, 4, 5, 0, 2, 3)  # (C, kH, kW, N, Ho, Wo)
-    return view.reshape(c * kh * kw, n * h_out * w_out)  # the copy (a view only when no copy is needed)
-
-
-def col2im(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)):
-    """The adjoint of `im2col`: add every patch entry back onto the pixel it was read from.
-
-    Overlapping windows read a pixel several times, so its gradient is the sum. The loop runs
-    over the kH*kW kernel offsets only; each step adds a whole (C, N, H_out, W_out) block (or, where there
-    are fewer windows than offsets, over the H_out*W_out windows, each adding a (C, N, kH, kW) block).
-    ``grad_columns`` has `im2col`'s shape (C*kH*kW, N*H_out*W_out). Returns the (N, C, Hp, Wp)
-    gradient of the padded input.
-    """
-    n, c, hp, wp = x_pad_shape
-    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
-    cols = grad_columns.reshape(c, kh, kw, n, h_out, w_out)  # a view when contiguous
-    grad = cols.new_zeros(c, n, hp, wp)  # channel-first, like cols: long contiguous adds; cols' device and dtype
-    if h_out * w_out < kh * kw:  # fewer windows than offsets (LeNet's C5: one): loop over the windows instead
-        for i in range(h_out):
-            for j in range(w_out):
-                grad[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
-                    cols[..., i, j].permute(0, 3, 1, 2)  # (C, N, kH, kW)
-        return grad.permute(1, 0, 2, 3)
-    for a in range(kh):
-        for b in range(kw):
-            grad[:, :, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
-    return grad.permute(1, 0, 2, 3)  # (N, C, Hp, Wp)
-
-
-def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)):
-    """`col2im` for column gradients whose pixels run (i, j, n), the image index last (as numpy_nn's).
-
-    ``grad_columns``: (C*kH*kW, H_out*W_out*N). Built as (C, Hp, Wp, N), each slice addition runs
-    over W_out*N contiguous numbers instead of W_out (LeNet's C3, GEMM and fold together: 0.70 ms with
-    `col2im`, 0.55 ms with this; measured on the bench machine). Returns the (N, C, Hp, Wp) gradient
-    of the padded input, a permuted view. Used only for the small layers whose columns are kept.
-    """
-    n, c, hp, wp = x_pad_shape
-    (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
-    cols = grad_columns.reshape(c, kh, kw, h_out, w_out, n)
-    grad = cols.new_zeros(c, hp, wp, n)
-    if h_out * w_out < kh * kw:  # fewer windows than offsets: loop over the windows
-        for i in range(h_out):
-            for j in range(w_out):
-                grad[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
-                    cols[:, :, :, i, j]  # (C, kH, kW, N)
-        return grad.permute(3, 0, 1, 2)
-    for a in range(kh):
-        for b in range(kw):
-            grad[:, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
-    return grad.permute(3, 0, 1, 2)  # (N, C, Hp, Wp)
 
 
 def _prepare(x, weight, bias, stride, padding, dilation=1, groups=1):
@@ -181,15 +91,21 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     else:
         algorithm = "im2col"
         x_pad = pad2d(x4, args.padding)                                         # (N, C_in, Hp, Wp)
-        columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation)   # (C_in*kH*kW, N*H_out*W_out)
-        rows, pixels = columns.shape[0] // groups, columns.shape[1]
-        out = weight.reshape(groups, c_out // groups, rows) @ columns.reshape(groups, rows, pixels)  # GEMM per group
+        per_image = per_image_gemms(out_hw, c_out // groups)
+        columns = im2col(x_pad, (kh, kw), args.stride, out_hw, args.dilation, image_last=not per_image)
+        rows, pixels = columns.shape[0] // groups, columns.shape[1]            # (C_in*kH*kW, N*H_out*W_out)
+        w = weight.reshape(groups, c_out // groups, rows)
+        if per_image:  # one GEMM per image and group: (N, groups, C_out/groups, H_out*W_out), the output's layout
+            out = w @ columns.reshape(groups, rows, n, -1).permute(2, 0, 1, 3)
+        else:          # one GEMM per group over every pixel, ordered (i, j, n)
+            out = w @ columns.reshape(groups, rows, pixels)
         kept = columns if columns.numel() * columns.element_size() <= KEEP_COLUMNS_BYTES else None
         del columns
-        out = out.reshape(c_out, pixels)                                        # (C_out, N*H_out*W_out)
+        out = out.reshape((n, c_out, *out_hw) if per_image else (c_out, *out_hw, n))
         if bias is not None:
-            out += bias[:, None]
-        out = out.reshape(c_out, n, *out_hw).permute(1, 0, 2, 3).contiguous()  # (N, C_out, H_out, W_out)
+            out += bias[:, None, None] if per_image else bias[:, None, None, None]
+        if not per_image:
+            out = out.permute(3, 0, 1, 2).contiguous()                         # (N, C_out, H_out, W_out)
     return (out if batched else out[0]), (algorithm, (x, weight), (bias is not None, args, kept))
 
 
@@ -227,26 +143,32 @@ def conv2d_backward(grad_output, cache, need_input_grad: bool = True):
 
 def _im2col_backward(grad_output, x, weight, has_bias, args, need_input_grad, kept=None):
     c_out, _, kh, kw = weight.shape
-    n, groups, pixels = x.shape[0], args.groups, grad_output[:, 0].numel()
-    g = grad_output.permute(1, 0, 2, 3).reshape(groups, c_out // groups, pixels)  # (groups, C_out/groups, pixels)
-    grad_bias = g.sum(dim=2).reshape(c_out) if has_bias else None                 # (C_out,)
-
+    (n, h_out, w_out), groups = (x.shape[0], *args.out_hw), args.groups
+    pixels, cg = n * h_out * w_out, c_out // groups
+    per_image = per_image_gemms(args.out_hw, cg)
     x_pad = pad2d(x, args.padding)                                                # padded again (a small copy)
-    columns = im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation) if kept is None else kept
+    columns = kept if kept is not None else im2col(x_pad, (kh, kw), args.stride, args.out_hw, args.dilation,
+                                                   image_last=not per_image)
     rows = columns.shape[0] // groups
-    columns = columns.reshape(groups, rows, pixels)
-    grad_weight = (g @ columns.transpose(1, 2)).reshape(weight.shape)             # one GEMM per group
+    if per_image:  # one GEMM per image and group, summed over the images; pixels ordered (n, i, j)
+        g = grad_output.reshape(n, groups, cg, h_out * w_out)
+        cols = columns.reshape(groups, rows, n, -1).permute(2, 0, 1, 3)          # (N, groups, rows, H_out*W_out)
+        grad_weight = (g @ cols.transpose(2, 3)).sum(dim=0).reshape(weight.shape)
+        grad_bias = g.sum(dim=(0, 3)).reshape(c_out) if has_bias else None
+        order = (1, 0, 2, 3) if kept is None else (1, 2, 3, 0)                   # the columns' pixel order, below
+    else:          # one GEMM per group, pixels ordered (i, j, n)
+        order = (1, 2, 3, 0)
+        g = grad_output.permute(order).reshape(groups, cg, pixels)
+        grad_weight = (g @ columns.reshape(groups, rows, pixels).transpose(1, 2)).reshape(weight.shape)
+        grad_bias = g.sum(dim=2).reshape(c_out) if has_bias else None            # (C_out,)
     del columns                                                                   # free it before the next one
     if not need_input_grad:
         return None, grad_weight, grad_bias
-    w = weight.reshape(groups, c_out // groups, rows)
-    if kept is None:  # a large layer: pixels ordered (n, i, j), as the columns
-        grad_columns = (w.transpose(1, 2) @ g).reshape(groups * rows, pixels)     # one GEMM per group
-        grad_pad = col2im(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
-    else:             # a small one: pixels ordered (i, j, n), so the fold adds longer runs
-        g_last = grad_output.permute(1, 2, 3, 0).reshape(groups, c_out // groups, pixels)
-        grad_columns = (w.transpose(1, 2) @ g_last).reshape(groups * rows, pixels)
-        grad_pad = col2im_batch_last(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
+    if per_image:
+        g = grad_output.permute(order).reshape(groups, cg, pixels)
+    grad_columns = (weight.reshape(groups, cg, rows).transpose(1, 2) @ g).reshape(groups * rows, pixels)
+    fold = col2im_batch_last if order == (1, 2, 3, 0) else col2im                  # pixels (i, j, n) or (n, i, j)
+    grad_pad = fold(grad_columns, x_pad.shape, (kh, kw), args.stride, args.out_hw, args.dilation)
     del grad_columns
     return unpad2d(grad_pad, args.padding, x.shape[2:]), grad_weight, grad_bias  # (N, C_in, H, W)
 

@@ -45,7 +45,7 @@ from cnnlib.testing import numerical_gradient, rel_error
 TOL = 1e-10
 
 
-def scaled_rel_error(actual, expected, floor_fraction: float = 1e-3) -> float:
+def scaled_rel_error(actual, expected, floor_fraction: float = 1e-3, floor: float = 1e-12) -> float:
     """`cnnlib.testing.rel_error` with a floor of ``floor_fraction`` times the arrays' largest magnitude.
 
     With ``floor_fraction=1`` it is the error relative to the whole array's size, the right measure
@@ -54,7 +54,7 @@ def scaled_rel_error(actual, expected, floor_fraction: float = 1e-3) -> float:
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(e), initial=0.0)))
-    return rel_error(a, e, floor=max(floor_fraction * scale, 1e-12))
+    return rel_error(a, e, floor=max(floor_fraction * scale, floor))
 
 
 def _as_float64(inputs: Sequence) -> list:
@@ -98,8 +98,8 @@ def torch_forward_backward(torch_fn: Callable, inputs: Sequence, grad_output=Non
 
 
 def assert_same_results(actual, expected, names: Sequence[str] | None = None, tol: float = TOL,
-                        label: str = "", none_means_skip: bool = True) -> None:
-    """Compare ``(output, grads)`` pairs.
+                        label: str = "", none_means_skip: bool = True, floor: float = 1e-12) -> None:
+    """Compare ``(output, grads)`` pairs (``floor``: the smallest denominator of the relative error).
 
     With ``none_means_skip``, ``None`` in ``actual``'s grads means "not compared"; otherwise a
     ``None`` on either side stands for a zero gradient (what autograd reports by leaving ``.grad`` empty).
@@ -125,7 +125,7 @@ def assert_same_results(actual, expected, names: Sequence[str] | None = None, to
             raise AssertionError(f"{label}{what}: shape {a.shape}, PyTorch gives {e.shape}")
         if a.dtype != e.dtype:
             raise AssertionError(f"{label}{what}: dtype {a.dtype}, PyTorch gives {e.dtype}")
-        err = scaled_rel_error(a, e)
+        err = scaled_rel_error(a, e, floor=floor)
         if not err <= tol:
             worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(a - e))), a.shape))
             raise AssertionError(
@@ -135,7 +135,7 @@ def assert_same_results(actual, expected, names: Sequence[str] | None = None, to
 
 
 def assert_matches_torch(numpy_fn: Callable, torch_fn: Callable, inputs: Sequence, grad_output=None,
-                         names: Sequence[str] | None = None, tol: float = TOL) -> None:
+                         names: Sequence[str] | None = None, tol: float = TOL, floor: float = 1e-12) -> None:
     """Assert that a NumPy forward/backward equals PyTorch's forward and autograd, in float64.
 
     ``numpy_fn(*inputs, grad_output) -> (output, grads)``; ``torch_fn(*tensors) -> tensor``;
@@ -151,7 +151,7 @@ def assert_matches_torch(numpy_fn: Callable, torch_fn: Callable, inputs: Sequenc
         if x is not None and not np.array_equal(x, c):
             raise AssertionError(f"numpy_fn changed inputs[{i}] in place; a layer must not modify its input")
     expected = torch_forward_backward(torch_fn, inputs, grad_output)
-    assert_same_results((out, list(grads)), expected, names, tol, label="NumPy vs PyTorch: ")
+    assert_same_results((out, list(grads)), expected, names, tol, label="NumPy vs PyTorch: ", floor=floor)
 
 
 def assert_torch_fns_match(fn: Callable, reference_fn: Callable, inputs: Sequence, grad_output=None,

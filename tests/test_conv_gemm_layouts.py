@@ -47,9 +47,9 @@ def test_each_layout_gives_torchs_answer(monkeypatch, layout, keep, seed):
     out, cache = numpy_conv.conv2d_forward(x, weight, bias, algorithm="im2col", **kw)
     grad = rng.standard_normal(out.shape)
     expected = _torch_reference(x, weight, bias, kw, grad)
-    per_image = numpy_conv.per_image_gemms(out.shape[2:], weight.shape[0] // kw["groups"])
-    assert cache[1][-2] == per_image and per_image == (layout == "per image" and out.shape[2] * out.shape[3]
-                                                        >= weight.shape[0] // kw["groups"])
+    channels_per_group = weight.shape[0] // kw["groups"]
+    per_image = layout == "per image" and out.shape[2] * out.shape[3] >= channels_per_group
+    assert cache[1][-2] == per_image == numpy_conv.per_image_gemms(out.shape[2:], channels_per_group)
     assert (cache[1][-1] is None) == (keep == "unfolded again")
     got = [out, *numpy_conv.conv2d_backward(grad, cache)]
     t_out, t_cache = torch_conv.conv2d_forward(*(torch.from_numpy(a) for a in (x, weight, bias)),

@@ -208,7 +208,8 @@ def _im2col_backward(grad_output, saved, batched, need_input_grad):
         cols = columns.reshape(groups, rows, n, -1).transpose(2, 0, 1, 3)  # (N, groups, rows, H_out*W_out)
         grad_weight = (cols @ g.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1).reshape(weight.shape)
         grad_bias = g.sum(axis=(0, 3)).reshape(c_out) if has_bias else None
-        order = (1, 0, 2, 3) if kept is None else (1, 2, 3, 0)             # the columns' pixel order, for below
+        # the column gradients' pixel order: over the unfolded-again columns (n, i, j); a new array (i, j, n)
+        order = (1, 0, 2, 3) if kept is None else (1, 2, 3, 0)
     else:          # one GEMM per group, pixels ordered (i, j, n)
         order = (1, 2, 3, 0)
         g = np.ascontiguousarray(grad_output.transpose(order)).reshape(groups, cg, pixels)

@@ -98,9 +98,10 @@ def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dila
     of W_out (10): NumPy's per-run overhead, not memory, was what `col2im` spent its time on
     (LeNet's C3, GEMM and fold together: 1.2 ms with `col2im`, 0.64 ms with this; measured on the
     bench machine).
-    Returns the (N, C, Hp, Wp) gradient of the padded input, a transposed view. Used for the small
-    layers whose columns are kept (`KEEP_COLUMNS_BYTES`): on the bench's large ones, with few images,
-    the transposes to and from the image-last order cost more than the longer runs save.
+    Returns the (N, C, Hp, Wp) gradient of the padded input, a transposed view. `cnnlib.numpy_nn.conv`
+    uses it wherever the column gradients are a new array: on small images (columns ordered (i, j, n)
+    throughout) and where the columns are kept. A large layer unfolded again writes its column gradients
+    over its (n, i, j) columns and folds them with `col2im`.
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation

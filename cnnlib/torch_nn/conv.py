@@ -30,7 +30,7 @@ from cnnlib.conv_args import batched_shape, check_groups, check_padding, check_p
 from cnnlib.numpy_nn.conv import (ALGORITHMS, KEEP_COLUMNS_BYTES, choose_algorithm,  # the same rules on both sides
                                   per_image_gemms)
 from cnnlib.torch_nn import winograd
-from cnnlib.torch_nn.im2col import _sides, col2im, col2im_batch_last, im2col, pad2d, unpad2d, windows  # noqa: F401
+from cnnlib.torch_nn.im2col import col2im, col2im_batch_last, im2col, pad2d, unpad2d, windows  # noqa: F401
 
 __all__ = ["ALGORITHMS", "choose_algorithm", "pad2d", "unpad2d", "windows", "im2col", "col2im", "col2im_batch_last",
            "conv2d_forward",
@@ -155,7 +155,8 @@ def _im2col_backward(grad_output, x, weight, has_bias, args, need_input_grad, ke
         cols = columns.reshape(groups, rows, n, -1).permute(2, 0, 1, 3)          # (N, groups, rows, H_out*W_out)
         grad_weight = (g @ cols.transpose(2, 3)).sum(dim=0).reshape(weight.shape)
         grad_bias = g.sum(dim=(0, 3)).reshape(c_out) if has_bias else None
-        order = (1, 0, 2, 3) if kept is None else (1, 2, 3, 0)                   # the columns' pixel order, below
+        # the column gradients' pixel order, as numpy_nn's: (n, i, j) for a large layer unfolded again, else (i, j, n)
+        order = (1, 0, 2, 3) if kept is None else (1, 2, 3, 0)
     else:          # one GEMM per group, pixels ordered (i, j, n)
         order = (1, 2, 3, 0)
         g = grad_output.permute(order).reshape(groups, cg, pixels)

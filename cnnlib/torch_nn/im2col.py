@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-
-def _sides(padding):
-    """(pH, pW) or ((top, bottom), (left, right)) as the second form."""
-    return tuple(p if isinstance(p, tuple) else (p, p) for p in padding)
+from cnnlib.numpy_nn.im2col import _sides  # shared: no arrays involved
 
 
 # -- the same names and layouts as cnnlib.numpy_nn.im2col -------------------------------------------------
@@ -85,7 +82,7 @@ def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dila
     ``grad_columns``: (C*kH*kW, H_out*W_out*N). Built as (C, Hp, Wp, N), each slice addition runs
     over W_out*N contiguous numbers instead of W_out (LeNet's C3, GEMM and fold together: 0.70 ms with
     `col2im`, 0.55 ms with this; measured on the bench machine). Returns the (N, C, Hp, Wp) gradient
-    of the padded input, a permuted view. Used only for the small layers whose columns are kept.
+    of the padded input, a permuted view. Used where numpy_nn uses it (see `cnnlib.numpy_nn.im2col`).
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation

@@ -162,7 +162,10 @@ def bench_training(device="cpu", repeats=5, steps=10, batch=64, lr=0.05, impls=(
                 position["i"] += 1
         return run
 
-    tasks = {impl: Task(run=run_steps(impl), device=str(device), warmup=False,
+    # warmup=True: after the pause between libraries each contender runs once untimed, as every layer
+    # task does (see cnnlib.bench.timing); without it numpy_nn, which always follows a pause, was timed
+    # cold every round (7.1 ms a step against 6.0 after a warm-up) and torch.nn in half of them.
+    tasks = {impl: Task(run=run_steps(impl), device=str(device),
                       library="numpy" if impl == NUMPY else "torch") for impl in impls}
     peaks = warm_up(tasks, device)
     times = interleaved(tasks, repeats)

@@ -274,6 +274,35 @@ def _divisor(x_shape, geometry, count_include_pad, divisor_override):
     return (rows[:, None] * cols[None, :]).astype(np.float64)  # (H_out, W_out)
 
 
+def _window_sum(x, axis, k, s, n_out):
+    """The sum of the ``k`` offsets of every window along ``axis`` (2: rows, 3: columns), a new array.
+
+    The first two offsets are added in one pass (no copy of the first made to add the second into).
+    """
+    first = x[_offset(axis, 0, s, 1, n_out)]
+    total = first + x[_offset(axis, 1, s, 1, n_out)] if k > 1 else first.copy()
+    for a in range(2, k):
+        total += x[_offset(axis, a, s, 1, n_out)]
+    return total
+
+
+def _window_spread(share, axis, k, s, size):
+    """The adjoint of `_window_sum`: ``size`` rows (or columns) along ``axis``, each offset of window i given share[i].
+
+    Windows that overlap (s < k) add into zeros. Windows that do not (s >= k) are written, not
+    added; if they tile the axis (s == k, LeNet's 2x2/2) there is no gap to zero first either.
+    """
+    shape = list(share.shape)
+    shape[axis], n_out = size, shape[axis]
+    grad = np.empty(shape, share.dtype) if s == k else np.zeros(shape, share.dtype)
+    for a in range(k):
+        if s >= k:
+            grad[_offset(axis, a, s, 1, n_out)] = share
+        else:
+            grad[_offset(axis, a, s, 1, n_out)] += share
+    return grad
+
+
 def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                        divisor_override=None):
     """Average pooling; returns ``(out, cache)`` for `avg_pool2d_backward`.
@@ -295,12 +324,8 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, 
     (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
     divisor = _divisor(x.shape, geometry, count_include_pad, divisor_override)
     x_pad = _padded(x, padding, _extent((kh, kw), (sh, sw), (1, 1), (h_out, w_out)), 0.0)
-    rows = x_pad[_offset(2, 0, sh, 1, h_out)].copy()                     # (N, C, H_out, columns)
-    for a in range(1, kh):
-        rows += x_pad[_offset(2, a, sh, 1, h_out)]                       # whole rows: contiguous runs
-    out = rows[_offset(3, 0, sw, 1, w_out)].copy()                       # (N, C, H_out, W_out)
-    for b in range(1, kw):
-        out += rows[_offset(3, b, sw, 1, w_out)]                         # strided, on the smaller array
+    rows = _window_sum(x_pad, 2, kh, sh, h_out)     # (N, C, H_out, columns): whole rows, contiguous runs
+    out = _window_sum(rows, 3, kw, sw, w_out)       # (N, C, H_out, W_out): strided, on the smaller array
     out /= divisor
     cache = (x.shape, x_pad.shape, rows.shape, x.dtype, geometry, divisor, unbatched)
     return (out[0] if unbatched else out), cache
@@ -318,12 +343,8 @@ def avg_pool2d_backward(grad_output, cache) -> np.ndarray:
     g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out), dtype)
     share = (g[None] if unbatched else g) / divisor                      # (N, C, H_out, W_out)
     share = share.astype(dtype, copy=False)
-    grad_rows = np.zeros(rows_shape, dtype=dtype)                        # (N, C, H_out, columns)
-    for b in range(kw):
-        grad_rows[_offset(3, b, sw, 1, w_out)] += share
-    grad_pad = np.zeros(x_pad_shape, dtype=dtype)                        # (N, C, rows, columns)
-    for a in range(kh):
-        grad_pad[_offset(2, a, sh, 1, h_out)] += grad_rows               # whole rows: contiguous runs
+    grad_rows = _window_spread(share, 3, kw, sw, rows_shape[3])         # (N, C, H_out, columns)
+    grad_pad = _window_spread(grad_rows, 2, kh, sh, x_pad_shape[2])    # (N, C, rows, columns): whole rows
     grad = _unpad(grad_pad, x_shape, padding)
     return grad[0] if unbatched else grad
 

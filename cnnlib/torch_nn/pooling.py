@@ -146,6 +146,28 @@ def _as_divisor(divisor, like):
     return divisor if isinstance(divisor, int) else torch.as_tensor(divisor, dtype=like.dtype, device=like.device)
 
 
+def _window_sum(x, axis, k, s, n_out):
+    """The sum of the ``k`` offsets of every window along ``axis`` (2: rows, 3: columns), a new tensor."""
+    first = x[_offset(axis, 0, s, 1, n_out)]
+    total = first + x[_offset(axis, 1, s, 1, n_out)] if k > 1 else first.clone()  # two added in one pass
+    for a in range(2, k):
+        total += x[_offset(axis, a, s, 1, n_out)]
+    return total
+
+
+def _window_spread(share, axis, k, s, size):
+    """The adjoint of `_window_sum`: written where windows do not overlap (s >= k), into no zeros if they tile (s == k)."""
+    shape = list(share.shape)
+    shape[axis], n_out = size, shape[axis]
+    grad = share.new_empty(shape) if s == k else share.new_zeros(shape)
+    for a in range(k):
+        if s >= k:
+            grad[_offset(axis, a, s, 1, n_out)] = share
+        else:
+            grad[_offset(axis, a, s, 1, n_out)] += share
+    return grad
+
+
 def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                        divisor_override=None):
     """Average pooling; returns ``(out, cache)`` for `avg_pool2d_backward` (see ``cnnlib.numpy_nn.pooling``).
@@ -159,12 +181,8 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, 
     (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
     divisor = _as_divisor(_divisor(x.shape, geometry, count_include_pad, divisor_override), x)
     x_pad = _padded(x, padding, _extent((kh, kw), (sh, sw), (1, 1), (h_out, w_out)), 0.0)
-    cols = x_pad[_offset(3, 0, sw, 1, w_out)].clone()                    # (N, C, rows, W_out)
-    for b in range(1, kw):
-        cols += x_pad[_offset(3, b, sw, 1, w_out)]
-    out = cols[_offset(2, 0, sh, 1, h_out)].clone()                      # (N, C, H_out, W_out)
-    for a in range(1, kh):
-        out += cols[_offset(2, a, sh, 1, h_out)]
+    cols = _window_sum(x_pad, 3, kw, sw, w_out)                          # (N, C, rows, W_out)
+    out = _window_sum(cols, 2, kh, sh, h_out)                            # (N, C, H_out, W_out)
     out /= divisor
     cache = (x.shape, x_pad.shape, cols.shape, geometry, divisor, unbatched)
     return (out[0] if unbatched else out), cache
@@ -179,12 +197,8 @@ def avg_pool2d_backward(grad_output, cache):
     (kh, kw), (sh, sw), padding, _, (h_out, w_out) = geometry
     g = _check_grad_output(grad_output, (*x_shape[unbatched:2], h_out, w_out))
     share = (g.unsqueeze(0) if unbatched else g) / divisor
-    grad_cols = share.new_zeros(cols_shape)
-    for a in range(kh):
-        grad_cols[_offset(2, a, sh, 1, h_out)] += share
-    grad_pad = share.new_zeros(x_pad_shape)
-    for b in range(kw):
-        grad_pad[_offset(3, b, sw, 1, w_out)] += grad_cols
+    grad_cols = _window_spread(share, 2, kh, sh, cols_shape[2])          # (N, C, rows, W_out)
+    grad_pad = _window_spread(grad_cols, 3, kw, sw, x_pad_shape[3])      # (N, C, rows, columns)
     grad = _unpad(grad_pad, x_shape, padding)
     return grad[0] if unbatched else grad
 

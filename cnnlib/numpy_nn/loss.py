@@ -90,14 +90,16 @@ def cross_entropy_forward(input, target, reduction="mean"):
     if target.ndim == 2 and np.issubdtype(target.dtype, np.floating):
         check_probability_targets(input.shape, target.shape)
         probs = target.astype(input.dtype, copy=False)  # (N, C)
-        losses = -(probs * log_softmax(input, dim=1)).sum(axis=1)  # (N,)
+        log_p = log_softmax(input, dim=1)
+        losses = -(probs * log_p).sum(axis=1)  # (N,)
     else:
         target = _class_indices(input, target)
         rows = np.arange(len(target))
         probs = np.zeros_like(input)
         probs[rows, target] = 1  # one-hot (N, C)
-        losses = -log_softmax(input, dim=1)[rows, target]  # (N,)
-    return _reduce(losses, reduction), (softmax(input, dim=1), probs, reduction)
+        log_p = log_softmax(input, dim=1)
+        losses = -log_p[rows, target]  # (N,)
+    return _reduce(losses, reduction), (np.exp(log_p), probs, reduction)  # exp(log_p): the softmax, computed once
 
 
 def cross_entropy_backward(grad_output, cache):

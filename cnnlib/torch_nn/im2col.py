@@ -62,17 +62,21 @@ def col2im(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dilation=(1, 1)
     """
     n, c, hp, wp = x_pad_shape
     (kh, kw), (sh, sw), (h_out, w_out), (dh, dw) = kernel_hw, stride, out_hw, dilation
+    # view.add_(block), not view += block: Python's += on a subscript also writes the sum back with a
+    # copy_ of every element onto itself (LeNet's C3 fold: 0.30 -> 0.24 ms on the bench machine)
     cols = grad_columns.reshape(c, kh, kw, n, h_out, w_out)  # a view when contiguous
     grad = cols.new_zeros(c, n, hp, wp)  # channel-first, like cols: long contiguous adds; cols' device and dtype
     if h_out * w_out < kh * kw:  # fewer windows than offsets (LeNet's C5: one): loop over the windows instead
         for i in range(h_out):
             for j in range(w_out):
-                grad[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
-                    cols[..., i, j].permute(0, 3, 1, 2)  # (C, N, kH, kW)
+                grad[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw].add_(
+                    cols[..., i, j].permute(0, 3, 1, 2))  # (C, N, kH, kW)
         return grad.permute(1, 0, 2, 3)
     for a in range(kh):
+        rows = slice(a * dh, a * dh + (h_out - 1) * sh + 1, sh)
         for b in range(kw):
-            grad[:, :, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
+            columns = slice(b * dw, b * dw + (w_out - 1) * sw + 1, sw)
+            grad[:, :, rows, columns].add_(cols[:, a, b])
     return grad.permute(1, 0, 2, 3)  # (N, C, Hp, Wp)
 
 
@@ -91,10 +95,12 @@ def col2im_batch_last(grad_columns, x_pad_shape, kernel_hw, stride, out_hw, dila
     if h_out * w_out < kh * kw:  # fewer windows than offsets: loop over the windows
         for i in range(h_out):
             for j in range(w_out):
-                grad[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
-                    cols[:, :, :, i, j]  # (C, kH, kW, N)
+                grad[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw].add_(
+                    cols[:, :, :, i, j])  # (C, kH, kW, N)
         return grad.permute(3, 0, 1, 2)
     for a in range(kh):
+        rows = slice(a * dh, a * dh + (h_out - 1) * sh + 1, sh)
         for b in range(kw):
-            grad[:, a * dh:a * dh + (h_out - 1) * sh + 1:sh, b * dw:b * dw + (w_out - 1) * sw + 1:sw] += cols[:, a, b]
+            columns = slice(b * dw, b * dw + (w_out - 1) * sw + 1, sw)
+            grad[:, rows, columns].add_(cols[:, a, b])
     return grad.permute(3, 0, 1, 2)  # (N, C, Hp, Wp)

@@ -156,7 +156,8 @@ def _window_sum(x, axis, k, s, n_out):
 
 
 def _window_spread(share, axis, k, s, size):
-    """The adjoint of `_window_sum`: written where windows do not overlap (s >= k), into no zeros if they tile (s == k)."""
+    """The adjoint of `_window_sum`: written where windows do not overlap (s >= k), into no zeros where they tile
+    (s == k), else added (see `cnnlib.numpy_nn.pooling`)."""
     shape = list(share.shape)
     shape[axis], n_out = size, shape[axis]
     grad = share.new_empty(shape) if s == k else share.new_zeros(shape)
@@ -164,7 +165,7 @@ def _window_spread(share, axis, k, s, size):
         if s >= k:
             grad[_offset(axis, a, s, 1, n_out)] = share
         else:
-            grad[_offset(axis, a, s, 1, n_out)] += share
+            grad[_offset(axis, a, s, 1, n_out)].add_(share)  # not +=, which copies the sum onto itself
     return grad
 
 

@@ -69,8 +69,8 @@ def pool_geometry(x_shape, kernel_size, stride=None, padding=0, dilation=1, ceil
                 + f" is larger than the padded input {padded} (input {tuple(x_shape[-2:])} with padding {padding}); "
                 f"use a smaller kernel or more padding"
             )
-        first = _first_real_offset(n_out, s, p, d)
-        if np.any((first >= k) | (np.arange(n_out) * s - p + first * d >= size)):
+        first = _first_real_offset(n_out, s, p, d) if p else None  # without padding every window starts inside
+        if p and np.any((first >= k) | (np.arange(n_out) * s - p + first * d >= size)):
             raise ValueError(
                 f"with dilation {dilation} and padding {padding}, a window on input {tuple(x_shape[-2:])} covers "
                 f"padding only (PyTorch then reads outside the input); use less padding or a smaller dilation"
@@ -267,6 +267,8 @@ def _divisor(x_shape, geometry, count_include_pad, divisor_override):
     (kh, kw), (sh, sw), (ph, pw), _, (h_out, w_out) = geometry
     if divisor_override is not None:
         return check_int(divisor_override, "divisor_override", minimum=1)
+    if ph == pw == 0 and (h_out - 1) * sh + kh <= x_shape[2] and (w_out - 1) * sw + kw <= x_shape[3]:
+        return kh * kw  # every window lies inside the input (the common case: no counting needed)
     rows = _window_counts(x_shape[2], h_out, kh, sh, ph, count_include_pad)
     cols = _window_counts(x_shape[3], w_out, kw, sw, pw, count_include_pad)
     if np.all(rows == kh) and np.all(cols == kw):

@@ -30,67 +30,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.checks import check_int, check_pool_padding, pair
+from cnnlib.checks import check_int
 from cnnlib.numpy_nn.conv import as_float_array
 from cnnlib.numpy_nn.module import Module
-
-
-# -- the geometry, shared with cnnlib.torch_nn.pooling ---------------------------------------------
-def pool_geometry(x_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """Check a pooling window as PyTorch does; return ``(kernel, stride, padding, dilation, out_hw)`` pairs.
-
-    H_out = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1 (ceil with ``ceil_mode``, but a last window
-    must start inside the input or its left padding). Inputs are (N, C, H, W) or (C, H, W); only
-    the batch may be empty, as in PyTorch.
-    """
-    if len(x_shape) not in (3, 4):
-        raise ValueError(f"input must have 4 dimensions (N, C, H, W) or 3 (C, H, W), got shape {tuple(x_shape)}")
-    if 0 in tuple(x_shape)[-3:]:
-        raise ValueError(f"input of shape {tuple(x_shape)} has an empty C, H or W; only the batch "
-                         f"dimension may be 0 (as in PyTorch)")
-    kernel = pair(kernel_size, "kernel_size", minimum=1)
-    stride = kernel if stride is None else pair(stride, "stride", minimum=1)
-    padding = pair(padding, "padding", minimum=0)
-    dilation = pair(dilation, "dilation", minimum=1)
-    if not isinstance(ceil_mode, (bool, np.bool_)):
-        raise ValueError(f"ceil_mode must be True or False, got {ceil_mode!r}")
-    check_pool_padding(kernel, padding)
-    out_hw = []
-    for size, k, s, p, d in zip(x_shape[-2:], kernel, stride, padding, dilation):
-        room = size + 2 * p - d * (k - 1) - 1
-        n_out = (-(-room // s) if ceil_mode else room // s) + 1
-        if ceil_mode and (n_out - 1) * s >= size + p:  # PyTorch's rule: no window starts in the right padding
-            n_out -= 1
-        if n_out < 1:
-            span = tuple(d_ * (k_ - 1) + 1 for k_, d_ in zip(kernel, dilation))
-            padded = tuple(n + 2 * p_ for n, p_ in zip(x_shape[-2:], padding))
-            raise ValueError(
-                f"kernel_size {kernel}" + (f" (spanning {span} with dilation {dilation})" if dilation != (1, 1) else "")
-                + f" is larger than the padded input {padded} (input {tuple(x_shape[-2:])} with padding {padding}); "
-                f"use a smaller kernel or more padding"
-            )
-        first = _first_real_offset(n_out, s, p, d) if p else None  # without padding every window starts inside
-        if p and np.any((first >= k) | (np.arange(n_out) * s - p + first * d >= size)):
-            raise ValueError(
-                f"with dilation {dilation} and padding {padding}, a window on input {tuple(x_shape[-2:])} covers "
-                f"padding only (PyTorch then reads outside the input); use less padding or a smaller dilation"
-            )
-        out_hw.append(n_out)
-    return kernel, stride, padding, dilation, tuple(out_hw)
-
-
-def _extent(kernel, stride, dilation, out_hw):
-    """Rows and columns of the padded input that the windows read: (H_out-1)*sH + dH*(kH-1) + 1, and W's."""
-    return tuple((o - 1) * s + d * (k - 1) + 1 for k, s, d, o in zip(kernel, stride, dilation, out_hw))
-
-
-def _first_real_offset(n_out, s, p, d) -> np.ndarray:
-    """For each window along one axis, its first offset that lands on a real pixel, not on the padding.
-
-    PyTorch starts each window's maximum there, so a window of -inf sends its gradient to that pixel.
-    """
-    start = np.arange(n_out) * s - p                        # the window's first row, in input coordinates
-    return np.where(start < 0, -(start // d), 0)              # ceil(-start / d) offsets skip the padding
+# the window's arguments and geometry, shared with cnnlib.torch_nn.pooling (pool_geometry stays importable from here)
+from cnnlib.pool_args import _divisor, _extent, _first_real_offset, _offset, check_pool_arguments, pool_geometry
 
 
 def _padded(x, padding, extent, value):
@@ -103,13 +47,6 @@ def _padded(x, padding, extent, value):
     rows, cols = min(h, eh - ph), min(w, ew - pw)
     x_pad[:, :, ph:ph + rows, pw:pw + cols] = x[:, :, :rows, :cols]
     return x_pad
-
-
-def _offset(axis, a, s, d, n_out):
-    """The slice along ``axis`` (2 for rows, 3 for columns) that offset ``a`` of every window reads."""
-    index = [slice(None)] * 4
-    index[axis] = slice(a * d, a * d + (n_out - 1) * s + 1, s)
-    return tuple(index)
 
 
 def _unpad(grad_pad, x_shape, padding):
@@ -254,28 +191,6 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 
 
 # -- average pooling ------------------------------------------------------------------------------
-def _window_counts(size, n_out, k, s, p, include_pad) -> np.ndarray:
-    """How many rows (or columns) of each window count in the divisor, as PyTorch counts them."""
-    start = np.arange(n_out) * s - p
-    end = np.minimum(start + k, size + p)             # a ceil_mode window stops at the right padding
-    if not include_pad:
-        start, end = np.maximum(start, 0), np.minimum(end, size)
-    return end - start
-
-
-def _divisor(x_shape, geometry, count_include_pad, divisor_override):
-    (kh, kw), (sh, sw), (ph, pw), _, (h_out, w_out) = geometry
-    if divisor_override is not None:
-        return check_int(divisor_override, "divisor_override", minimum=1)
-    if ph == pw == 0 and (h_out - 1) * sh + kh <= x_shape[2] and (w_out - 1) * sw + kw <= x_shape[3]:
-        return kh * kw  # every window lies inside the input (the common case: no counting needed)
-    rows = _window_counts(x_shape[2], h_out, kh, sh, ph, count_include_pad)
-    cols = _window_counts(x_shape[3], w_out, kw, sw, pw, count_include_pad)
-    if np.all(rows == kh) and np.all(cols == kw):
-        return kh * kw
-    return (rows[:, None] * cols[None, :]).astype(np.float64)  # (H_out, W_out)
-
-
 def _window_sum(x, axis, k, s, n_out):
     """The sum of the ``k`` offsets of every window along ``axis`` (2: rows, 3: columns), a new array.
 
@@ -425,15 +340,6 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-def check_pool_arguments(kernel_size, stride=None, padding=0, dilation=1) -> None:
-    """The checks a pooling module makes when it is built (the input's size is checked at forward)."""
-    kernel = pair(kernel_size, "kernel_size", minimum=1)
-    if stride is not None:
-        pair(stride, "stride", minimum=1)
-    pair(dilation, "dilation", minimum=1)
-    check_pool_padding(kernel, pair(padding, "padding", minimum=0))
 
 
 # the naive loops live beside this module; imported last, since they use the geometry above

@@ -1,7 +1,7 @@
 """Max and average pooling in tensor operations, backward by hand (taught in 03_pooling).
 
-The same algorithm, step for step and name for name, as ``cnnlib.numpy_nn.pooling`` (whose
-`pool_geometry` checks the arguments here too), on tensors of any device and dtype, with
+The same algorithm, step for step and name for name, as ``cnnlib.numpy_nn.pooling`` (both check
+their arguments with `cnnlib.pool_args.pool_geometry`), on tensors of any device and dtype, with
 ``torch.nn.functional``'s arguments: ``stride=None`` means ``kernel_size``, ``padding`` at most half
 the kernel, ``dilation`` and ``ceil_mode``, and for average pooling ``count_include_pad`` and
 ``divisor_override``; inputs (N, C, H, W) or unbatched (C, H, W).
@@ -22,8 +22,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_int
-from cnnlib.numpy_nn.pooling import (_divisor, _extent, _first_real_offset, _offset,  # the same slices
-                                     check_pool_arguments, pool_geometry)
+from cnnlib.pool_args import (_divisor, _extent, _first_real_offset, _offset,  # the same slices as numpy_nn's
+                              check_pool_arguments, pool_geometry)
 from cnnlib.torch_nn.linear import require_tensor
 
 

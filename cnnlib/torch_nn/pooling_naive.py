@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from cnnlib.numpy_nn.pooling import _divisor, pool_geometry
+from cnnlib.pool_args import _divisor, pool_geometry
 from cnnlib.numpy_nn.pooling_naive import _window_pixels
 from cnnlib.torch_nn.pooling import _as_batch
 

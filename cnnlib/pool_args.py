@@ -2,8 +2,8 @@
 
 ``torch.nn.functional.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)`` and
 ``avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)``
-accept: ``kernel_size``, ``stride`` (``None``: the kernel size), ``padding`` and ``dilation`` as an
-int or a pair (h, w); padding at most half the kernel; ``ceil_mode`` to keep a last, partial window
+accept: ``kernel_size``, ``stride`` (``None``: the kernel size), ``padding`` and (max pooling only)
+``dilation`` as an int or a pair (h, w); padding at most half the kernel; ``ceil_mode`` to keep a last, partial window
 that starts inside the input or its left padding. `pool_geometry` checks them against the input's
 shape and returns the pairs and the output size; `_divisor` is average pooling's divisor, counted as
 PyTorch counts it. The slices every window offset reads (`_offset`) are shared by both libraries'

@@ -50,12 +50,14 @@ def pool_geometry(x_shape, kernel_size, stride=None, padding=0, dilation=1, ceil
                 + f" is larger than the padded input {padded} (input {tuple(x_shape[-2:])} with padding {padding}); "
                 f"use a smaller kernel or more padding"
             )
-        first = _first_real_offset(n_out, s, p, d) if p else None  # without padding every window starts inside
-        if p and np.any((first >= k) | (np.arange(n_out) * s - p + first * d >= size)):
-            raise ValueError(
-                f"with dilation {dilation} and padding {padding}, a window on input {tuple(x_shape[-2:])} covers "
-                f"padding only (PyTorch then reads outside the input); use less padding or a smaller dilation"
-            )
+        if p:  # (without padding every window starts on a real pixel)
+            first = _first_real_offset(n_out, s, p, d)
+            if np.any((first >= k) | (np.arange(n_out) * s - p + first * d >= size)):
+                raise ValueError(
+                    f"with dilation {dilation} and padding {padding}, a window on input {tuple(x_shape[-2:])} "
+                    f"covers padding only (PyTorch then reads outside the input); use less padding or a smaller "
+                    f"dilation"
+                )
         out_hw.append(n_out)
     return kernel, stride, padding, dilation, tuple(out_hw)
 

@@ -67,9 +67,9 @@ def _running_max(views, start, nan_wins, carried=None):
     As `cnnlib.numpy_nn.pooling._running_max`: the row stage carries the column stage's winners, the
     first two offsets are compared in one pass each, and a later offset k wins only where it is
     larger than everything before it, so the winner so far is below k there and
-    ``maximum(winner, better * k)`` records it. This (instead of ``masked_fill_``), and starting
-    from zeros rather than cloning a broadcast ``start``, took the VGG pool's forward from 20 to
-    6 ms (measured on the bench machine).
+    ``maximum(winner, better * k)`` records it. That form, instead of ``masked_fill_`` on a clone
+    of a broadcast ``start``, took the VGG pool's forward from 20 to 6 ms (measured on the bench
+    machine).
     """
     if len(views) == 1:
         winner = torch.zeros(views[0].shape, dtype=torch.uint8, device=views[0].device)

@@ -16,12 +16,17 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Local copies of reveal.js, require.js, jQuery and MathJax (npm), for the decks and the website.
 VENDOR_JS := build/vendor/.installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# The second nbval pass imitates another CPU: oneDNN (torch) and OpenBLAS (NumPy's matrix products)
+# limited to AVX2 kernels and NumPy's own AVX-512 loops switched off, at 2 threads. Stored outputs
+# must reproduce on any x86-64 CPU, so they may show only digits that every kernel agrees on.
+OTHER_CPU := ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL"
+TWO_THREADS := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
 
-.PHONY: help venv lab test unit notebooks-test outputs e2e bench student slides book clean
+.PHONY: help venv lab test unit notebooks-test notebooks-other-cpu outputs e2e bench student slides book clean
 
 help:
 	@echo "make lab      build the environment if needed, then open JupyterLab on notebooks/ (PORT=$(PORT))"
-	@echo "make test     build the environment if needed, run the unit tests and every notebook (strict nbval)"
+	@echo "make test     build the environment if needed, run the unit tests and every notebook (strict nbval, twice: here and as on another CPU)"
 	@echo "make venv     build or refresh the environment in $(VENV)"
 	@echo "make outputs  re-execute every notebook in place to refresh its stored outputs"
 	@echo "make e2e      open every notebook in headless Chromium and run it (needs Debian's chromium)"
@@ -54,10 +59,16 @@ unit: venv
 
 notebooks-test: venv
 	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+	$(TWO_THREADS) $(OTHER_CPU) $(BIN)/python -m pytest $(NBVAL) notebooks
+
+# The notebooks once more, as on another CPU (see OTHER_CPU).
+notebooks-other-cpu: venv
+	$(TWO_THREADS) $(OTHER_CPU) $(BIN)/python -m pytest $(NBVAL) notebooks
 
 test: venv
 	$(ONE_THREAD) $(BIN)/python -m pytest -n $(JOBS) tests
 	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+	$(TWO_THREADS) $(OTHER_CPU) $(BIN)/python -m pytest $(NBVAL) notebooks
 	@if [ ! -d e2e ]; then echo "e2e: no browser tests in this checkout yet"; \
 	elif [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory e2e; \
 	else echo "e2e: SKIPPED, $(CHROMIUM) not found (apt-get install chromium); .ci/run installs it so CI runs them"; fi

@@ -295,3 +295,19 @@ def test_the_tool_rebuilds_the_shipped_files_byte_for_byte():
     for name, data in files.items():
         assert data == (SHIPPED_FOLDER / name).read_bytes(), name
     assert sum(map(len, files.values())) <= tool.FIT_BYTES
+
+
+# -- what the documents say ------------------------------------------------------------------------------
+def test_the_subset_s_readme_states_the_true_sizes_and_count():
+    readme = (SHIPPED_FOLDER / "README.md").read_text()
+    sizes = {p.name: p.stat().st_size for p in SHIPPED_FOLDER.glob("*.gz")}
+    for name, size in sizes.items():
+        assert f"| `{name}` |" in readme and f"| {size:,} |" in readme, name
+    assert f"| total | | {sum(sizes.values()):,} |" in readme
+    assert f"per_class={_tool().PER_CLASS}, seed={_tool().SEED}" in readme
+    assert f"{sum(sizes.values()):,} bytes" in (ROOT / "README.md").read_text()
+    assert "Copyright © [2017] Zalando SE" in (SHIPPED_FOLDER / "LICENSE").read_text()
+
+
+def test_ci_installs_debian_s_fashion_mnist():
+    assert "dataset-fashion-mnist" in (ROOT / ".ci" / "run").read_text()

@@ -14,7 +14,7 @@ and size as MNIST, but much harder to classify. Nothing is ever downloaded here:
 
 Every file is checked as it is read (``cnnlib.idx``): the IDX magic, 28x28 images, one label per
 image, labels in 0..9, and the file's length. A bad file is a ``ValueError`` naming it.
-The series' case studies train on it (introduced in 07_case_studies_lenet).
+The data for the experiments whose point is what a network learns (issue 24 moves them here).
 
     >>> images, labels, classes = fashion_mnist("train", source="shipped")
     >>> images.shape, images.dtype, labels[:3].tolist(), classes[labels[0]]

@@ -151,7 +151,7 @@ def test_batch_norm2d_refusals_change_nothing():
 @pytest.mark.parametrize("track", [True, False])
 @pytest.mark.parametrize("lib", [torch.nn, T, N], ids=["torch.nn", "torch_nn", "numpy_nn"])
 def test_batch_norm2d_refuses_eps_zero_where_it_uses_the_batch_statistics(lib, track):
-    """torch 2.14 refuses eps = 0 when the batch's variance is used (it can be 0); evaluation with running stats is fine."""
+    """torch 2.14 refuses eps = 0 where the batch's variance (possibly 0) is used; eval with running stats is fine."""
     x = np.random.default_rng(0).normal(size=(2, 3, 4, 4))
     layer = lib.BatchNorm2d(3, eps=0, track_running_stats=track)
     inp = x if lib is N else torch.tensor(x, dtype=torch.float32)

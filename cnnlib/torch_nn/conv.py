@@ -85,7 +85,9 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     if x4.shape[1] == 0:  # PyTorch's answer without input channels: an empty output (N, 0, H_out, W_out)
         algorithm = "no channels"
         out = x4.new_zeros(n, 0, *out_hw)
-    elif choose_algorithm(algorithm, (kh, kw), args.stride, on_cpu, args.dilation, groups, args.padding) == "winograd":
+    elif (choose_algorithm(algorithm, (kh, kw), args.stride, on_cpu, args.dilation, groups, args.padding)
+          == "winograd" and (not on_cpu or winograd.all_finite(x4, weight))):  # inf - inf = NaN in Winograd
+        # (checked on the CPU only, where the host read costs no sync; elsewhere Winograd runs only by name)
         algorithm = "winograd"
         out = winograd.winograd_forward(x4, weight, bias, (args.padding[0][0], args.padding[1][0]), out_hw)[0]
     else:

@@ -278,6 +278,24 @@ def test_a_flood_of_prints_is_captured_and_cut(monkeypatch, capsys):
     assert "output cut" in core.latest("double").message
 
 
+def test_one_huge_line_is_cut_by_characters():
+    out = guard.CappedOutput(lines=20, chars=100)
+    out.write("x" * 10_000_000)
+    assert out.kept == "x" * 100 and out.cut and out.lines == 1
+    assert out.shown().endswith("(output cut: 1 line, 10,000,000 characters in all; the first 1 line shown)")
+
+
+def test_output_within_the_limits_is_kept_whole():
+    out = guard.CappedOutput(lines=2, chars=100)
+    out.write("a\n")
+    out.write("b")
+    assert out.shown() == "  a\n  b" and not out.cut and out.lines == 2
+    out.write("\n")
+    assert not out.cut
+    out.write("c")
+    assert out.cut and out.lines == 3 and out.shown().startswith("  a\n  b\n  ... (output cut: 3 lines")
+
+
 def test_prints_of_a_failing_case_are_shown(capsys):
     def chatty(x):
         print("my shape is", x.shape)

@@ -100,9 +100,13 @@ class CappedOutput(io.TextIOBase):
         kept = self.kept.splitlines()
         text = "\n".join(indent + line for line in kept)
         if self.cut:
-            text += (f"\n{indent}... (output cut: {self.lines:,} lines, {self.chars:,} characters in all; "
-                     f"the first {len(kept)} lines are shown)")
+            text += (f"\n{indent}... (output cut: {_count(self.lines, 'line')}, {_count(self.chars, 'character')} "
+                     f"in all; the first {_count(len(kept), 'line')} shown)")
         return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 @dataclass

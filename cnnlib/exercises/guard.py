@@ -233,8 +233,6 @@ def problem_of(outcome: Outcome, what: str) -> str | None:
     err = outcome.error
     if err is None:
         return None
-    if isinstance(err, Endless):
-        return f"{what} returned {err}; return a list or a tuple"
     last = str(err).strip().splitlines()[-1] if str(err).strip() else ""
     text = f"{what} raised {type(err).__name__}" + (f": {last}" if last else "")
     if isinstance(err, SystemExit):

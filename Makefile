@@ -16,10 +16,11 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Local copies of reveal.js, require.js, jQuery and MathJax (npm), for the decks and the website.
 VENDOR_JS := build/vendor/.installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-# The second nbval pass imitates another CPU: oneDNN (torch) and OpenBLAS (NumPy's matrix products)
-# limited to AVX2 kernels and NumPy's own AVX-512 loops switched off, at 2 threads. Stored outputs
+# The second nbval pass imitates another CPU: torch's oneDNN, MKL and vectorized kernels and NumPy's
+# OpenBLAS limited to AVX2, NumPy's own AVX-512 loops switched off, at 2 threads. Stored outputs
 # must reproduce on any x86-64 CPU, so they may show only digits that every kernel agrees on.
-OTHER_CPU := ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL"
+OTHER_CPU := ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL" \
+	ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2
 TWO_THREADS := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
 
 .PHONY: help venv lab test unit notebooks-test notebooks-other-cpu outputs e2e bench student slides book clean

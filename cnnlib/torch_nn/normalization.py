@@ -155,11 +155,13 @@ def batch_norm_forward(x, running_mean, running_var, weight=None, bias=None, tra
     variance, r = (1 - momentum) * r + momentum * batch value. Evaluation: the running values.
 
     A bfloat16 or float16 input (autocast's) may come with float32 parameters and statistics, as in
-    torch.nn: it is normalized in float32 and the output has the input's dtype.
+    torch.nn: it is normalized in float32 and the output has the input's dtype. ``momentum`` may be a
+    0-d tensor (`BatchNorm2d` with ``momentum=None`` passes 1 / batches seen, never read on the host).
 
     Shape: x (N, C, H, W) -> out, the same; running_mean, running_var, weight, bias (C,) or None.
     """
-    momentum, eps = check_float(momentum, "momentum"), check_float(eps, "eps", minimum=0)
+    momentum = momentum if isinstance(momentum, torch.Tensor) else check_float(momentum, "momentum")
+    eps = check_float(eps, "eps", minimum=0)
     _check_batch_norm(x, running_mean, running_var, weight, bias, training)
     out_dtype, x = x.dtype, (x.float() if x.dtype in LOW_PRECISION else x)  # low precision: normalized in float32
     dims = (0, 2, 3)
@@ -273,8 +275,8 @@ class BatchNorm2d(torch.nn.Module):
     def forward(self, x):
         counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if counting and self.momentum is None:
-            factor = 1.0 / float(self.num_batches_tracked + 1)  # this batch will be number n + 1
+        if counting and self.momentum is None:  # this batch will be number n + 1; a tensor, not read on the host
+            factor = 1.0 / (self.num_batches_tracked + 1).to(self.running_mean.dtype)
         use_batch = self.training or self.running_mean is None
         keep_running = not self.training or self.track_running_stats
         out = batch_norm(x, self.running_mean if keep_running else None, self.running_var if keep_running else None,

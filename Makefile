@@ -17,7 +17,7 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 VENDOR_JS := build/vendor/.installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help venv lab test unit notebooks-test outputs e2e bench student slides book clean
+.PHONY: help venv lab test unit notebooks-test outputs e2e bench student nbgrader otter slides book clean
 
 help:
 	@echo "make lab      build the environment if needed, then open JupyterLab on notebooks/ (PORT=$(PORT))"
@@ -29,6 +29,8 @@ help:
 	@echo "make book     build the course website into build/book/html (Jupyter Book; opens offline)"
 	@echo "make bench    benchmark the reference layers against PyTorch"
 	@echo "make student  write the student edition (solutions removed, outputs cleared) to build/student/notebooks"
+	@echo "make nbgrader write an nbgrader source course (one assignment per notebook) to build/nbgrader"
+	@echo "make otter    write otter-grader master notebooks to build/otter/NN_name/NN_name.ipynb"
 	@echo "make clean    remove the environment and caches"
 
 venv: $(STAMP)
@@ -89,6 +91,13 @@ bench: venv
 
 student: venv
 	$(BIN)/python tools/student.py
+
+# Generated from notebooks/ (never edited by hand); README "For instructors" shows the tools' next steps.
+nbgrader: venv
+	$(BIN)/python tools/export_nbgrader.py
+
+otter: venv
+	$(BIN)/python tools/export_otter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

@@ -23,7 +23,7 @@ OTHER_CPU := ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_F
 	ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2
 TWO_THREADS := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
 
-.PHONY: help venv lab test unit notebooks-test notebooks-other-cpu outputs e2e bench student slides book clean
+.PHONY: help venv lab test unit notebooks-test notebooks-other-cpu outputs e2e bench student nbgrader otter slides book clean
 
 help:
 	@echo "make lab      build the environment if needed, then open JupyterLab on notebooks/ (PORT=$(PORT))"
@@ -35,6 +35,8 @@ help:
 	@echo "make book     build the course website into build/book/html (Jupyter Book; opens offline)"
 	@echo "make bench    benchmark the reference layers against PyTorch"
 	@echo "make student  write the student edition (solutions removed, outputs cleared) to build/student/notebooks"
+	@echo "make nbgrader write an nbgrader source course (one assignment per notebook) to build/nbgrader"
+	@echo "make otter    write otter-grader master notebooks to build/otter/NN_name/NN_name.ipynb"
 	@echo "make clean    remove the environment and caches"
 
 venv: $(STAMP)
@@ -101,6 +103,13 @@ bench: venv
 
 student: venv
 	$(BIN)/python tools/student.py
+
+# Generated from notebooks/ (never edited by hand); README "For instructors" shows the tools' next steps.
+nbgrader: venv
+	$(BIN)/python tools/export_nbgrader.py
+
+otter: venv
+	$(BIN)/python tools/export_otter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

@@ -49,6 +49,11 @@ $(STAMP): pyproject.toml tools/check_python.py
 	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@# nbgrader (a development dependency, for `make nbgrader`) would add its menus and server
+	@# extensions to every learner's JupyterLab: switched off in this environment.
+	@for e in assignment_list course_list formgrader validate_assignment; do \
+		$(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$e >/dev/null 2>&1 || true; done
+	@$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1 || true
 	@touch $(STAMP)
 	@echo "Environment ready in $(VENV)."
 

@@ -163,13 +163,14 @@ print(f"edge map of the moved photo, columns 5 to 253 = the edge map's columns 0
 # $(x \ast w)[i, j] = \sum_{a, b} x[i - a, j - b]\, w[a, b]$. What `conv2d` computes, like PyTorch's
 # `conv2d` (section 8), is $\sum_{a, b} x[i + a, j + b]\, w[a, b]$, with no flip: strictly, a
 # *cross-correlation*. Deep learning calls it convolution all the same. For the Gaussian, which is
-# symmetric, the flip changes nothing. For Sobel x it changes the sign: turned by 180°, the filter is
+# symmetric, the flip changes nothing. For Sobel x it changes the sign: flipped top to bottom and left to right, the filter is
 # $-$Sobel x, so a true convolution calls every edge the opposite way round. The pixel checked above,
 # by the definition with the flip, and then the whole map:
 
 # %%
-true_conv = sum(photo[i + 2 - a, j + 2 - b] * sobel_x[a, b] for a in range(3) for b in range(3))
-flipped = sobel_x[::-1, ::-1]                  # the filter turned by 180 degrees
+true_conv = sum(photo[i + 2 - a, j + 2 - b] * sobel_x[a, b]   # output (i, j) sits over input (i + 2, j + 2)
+                for a in range(3) for b in range(3))
+flipped = sobel_x[::-1, ::-1]                  # flipped top to bottom and left to right
 assert_close(flipped, -sobel_x)
 assert_close(true_conv, -edges_x[i, j])
 assert_close(conv2d(x_photo, flipped[None, None])[0, 0], -edges_x, rtol=1e-12, atol=1e-12)
@@ -349,7 +350,7 @@ _ = check_output_size(output_size)
 #
 # A filter has $F \times F \times C_\text{in}$ weights and one bias, and a layer has one filter
 # per output channel. For example, ten 5×5×3 filters have $10 \times (75 + 1) = 760$
-# parameters, whether the image is 32×32 or 640×480.
+# parameters, whatever the size of the image.
 
 # %%
 conv10 = Conv2d(3, 10, kernel_size=5, rng=rng)

@@ -120,7 +120,7 @@ print("train", train.images.shape, "per class", np.bincount(train.labels).tolist
 print("test ", test.images.shape, "per class", np.bincount(test.labels).tolist())
 assert len(test.images) == 10_000 and np.all(np.bincount(train.labels) == 1_280)
 
-# %% alt="PLACEHOLDER" caption="PLACEHOLDER" slideshow={"slide_type": "subslide"}
+# %% alt="Ten Fashion-MNIST training images, one per class, titled T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag and Ankle boot: grey garments on a black background. The T-shirt, pullover, coat and shirt share one outline." caption="One training image of each of the ten classes." slideshow={"slide_type": "subslide"}
 first = [int(np.flatnonzero(train.labels == c)[0]) for c in range(10)]   # one image of each class
 show_images(train.images[first], titles=train.classes, ncols=10)
 plt.show()
@@ -128,10 +128,10 @@ plt.show()
 # %% [markdown]
 # Some classes are easy to tell apart by their outline (trousers, bags, sandals); T-shirts,
 # pullovers, coats and shirts share one. LeNet-5 expects 32×32 inputs, so each image gets a border
-# of 2 black pixels, and the grey levels 0..255 become numbers in [0, 1]:
+# of 2 black pixels, and the grey levels 0..255 become numbers in [0, 1] (in float64: see below):
 
 # %%
-x_train, x_test = to_float_images(train.images, pad=2), to_float_images(test.images, pad=2)
+x_train, x_test = (to_float_images(split.images, pad=2).astype(np.float64) for split in (train, test))
 y_train, y_test = train.labels, test.labels
 print(x_train.shape, x_train.dtype, float(x_train.min()), float(x_train.max()))
 
@@ -144,8 +144,8 @@ print(x_train.shape, x_train.dtype, float(x_train.min()), float(x_train.max()))
 # rate 0.001, on mini-batches of 64 images, for 8 passes over the 12,800 training images (epochs).
 #
 # One detail is about you, not the network: training runs in **float64**. A run in float32 depends
-# on the order in which your CPU's kernels add numbers; two CPUs drift apart in the last digits and,
-# over thousands of steps, in the third digit of the accuracy. In float64 the drift stays far below
+# on the order in which your CPU's kernels add numbers; two CPUs differ in the last digits, and
+# over thousands of steps the difference can grow into the third digit of the accuracy. In float64 the drift stays far below
 # what is printed, so your numbers are the ones below. The training cell prints how long it took;
 # the accuracies come in the cell after it. The test accuracy of each epoch is measured on the
 # first 2,000 test images (cheaper), the final one on all 10,000.
@@ -166,18 +166,20 @@ for epoch in (1, 2, 4, 8):
 print(f"test accuracy on all 10,000 test images: {test_acc:.4f}")
 assert test_acc >= 0.85
 
-# %% alt="PLACEHOLDER" slideshow={"slide_type": "subslide"}
+# %% alt="Two panels over 8 epochs. Left: the training loss falls at every epoch. Right: training accuracy (solid) rises from 0.70 to 0.89 and test accuracy on 2,000 test images (dashed) from 0.78 to 0.87; the curves meet near epoch 4 and training accuracy is ahead after that." slideshow={"slide_type": "subslide"}
 plot_history(history, title="LeNet-5 on Fashion-MNIST (12,800 training images)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # How good is that? Fashion-MNIST's README keeps a table of results submitted by its users, each
 # trained on all 60,000 training images, nearly five times what we used. Its entries for networks
-# with two convolutional layers and pooling report test accuracies of 0.876 to 0.916, and its best
-# "2 Conv, fewer than 100K parameters" entry 0.925. The d2l book (section "Convolutional Neural
-# Networks (LeNet)") trains the original LeNet, with sigmoids and average pooling, for 10 epochs of
-# plain SGD; its printed test accuracy there is about 0.8 (not re-run here, and it varies between
-# builds of the book).
+# with two convolutional layers and pooling report test accuracies of 0.876 to 0.916, and its
+# "2 Conv <100K parameters" entry 0.925. The d2l book's LeNet section ("Convolutional Neural
+# Networks (LeNet)") trains the 1998 design, with sigmoids and average pooling, by plain SGD at
+# learning rate 0.9 for 10 epochs on all 60,000 images; a reader's published rerun of that code
+# printed a test accuracy of 0.804. We could not check the book's own printed figure offline, so
+# take that one as indicative. Our run lands above it and just below the README's two-convolution
+# entries, with a fifth of their training data and 8 epochs:
 
 # %%
 benchmark = {"README: 2 Conv + pooling, lowest": 0.876, "README: 2 Conv + pooling, highest": 0.916,
@@ -216,15 +218,15 @@ for name, build in contenders.items():
     print(f"{name:28s} parameters {sum(p.numel() for p in net.parameters()):6,}   test accuracy by epoch, "
           f"mean {np.round(curves[name].mean(0), 3)}  spread {np.round(np.ptp(curves[name], 0), 3)}")
 
-# %% alt="PLACEHOLDER" slideshow={"slide_type": "subslide"}
+# %% alt="Test accuracy on 2,000 test images after epochs 1, 2 and 3, the mean of 3 seeds with a band from the lowest to the highest seed, for LeNet-5 with tanh and Xavier, LeNet-5 with ReLU and He, and an MLP with 59 hidden units. The two LeNet-5 curves overlap throughout and end near 0.78; the MLP ends highest, near 0.81." slideshow={"slide_type": "subslide"}
 compare_seeds(curves, ylabel="test accuracy (2,000 images)", title="3 seeds each, 4,000 training images")
 plt.show()
 
 # %%
 tanh_acc, relu_acc, mlp_acc = curves.values()
 relu_vs_tanh, lenet_vs_mlp = relu_acc[:, -1] - tanh_acc[:, -1], relu_acc[:, -1] - mlp_acc[:, -1]
-print("ReLU minus tanh, per seed, last epoch:", np.round(relu_vs_tanh, 3))
-print("LeNet (ReLU) minus MLP, per seed, last epoch:", np.round(lenet_vs_mlp, 3))
+print("ReLU minus tanh, per seed, last epoch:", np.round(relu_vs_tanh, 3) + 0.0)   # + 0.0: no "-0."
+print("LeNet (ReLU) minus MLP, per seed, last epoch:", np.round(lenet_vs_mlp, 3) + 0.0)
 assert relu_vs_tanh.min() < 0 < relu_vs_tanh.max() and abs(relu_vs_tanh.mean()) < 0.01
 assert mlp_acc[:, -1].mean() > max(relu_acc[:, -1].mean(), tanh_acc[:, -1].mean())
 
@@ -251,22 +253,36 @@ for seed in range(3):
         seed=seed, progress=False)
     mlp_runs.append(evaluate(net, (x_test, y_test))[1])
 print("MLP, 10,000 test images, seeds 0-2:", np.round(mlp_runs, 4), "| LeNet-5 (seed 0):", round(test_acc, 4))
-assert test_acc > max(mlp_runs)
+assert test_acc - max(mlp_runs) > 2 * np.ptp(mlp_runs)
 
 # %% [markdown]
-# PLACEHOLDER-LONG
+# With more data and time the order turns: LeNet-5 ends more than two points ahead of every MLP
+# seed, a gap several times the spread between the MLP's seeds. (LeNet-5 ran once here, for time;
+# its own seed-to-seed spread in the 3-epoch experiment above was a few points at most.) The MLP's
+# 59 hidden units each look at the whole image through 1,024 weights of their own; LeNet-5 spends
+# its parameters on small filters that it reuses at every position, then on the layers that
+# combine what they found. And the budget question gets worse with size: for the lecture's
+# 640×480 image, one hidden unit of an MLP alone costs 307,201 parameters.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Which classes does LeNet-5 confuse? Its accuracy on each class of the 10,000 test images, and
-# the first test images it gets wrong, with the true class and (after the arrow) its guess:
+# Which classes does LeNet-5 confuse? Its accuracy on each class of the 10,000 test images, from
+# the hardest class to the easiest:
 
 # %%
 predicted = predict(lenet, x_test)                                     # (10000,) class indices
 per_class = {name: float((predicted[y_test == c] == c).mean()) for c, name in enumerate(test.classes)}
 for name, acc in sorted(per_class.items(), key=lambda item: item[1]):
     print(f"{name:12s} {acc:.3f}")
+shirt_guesses = np.bincount(predicted[y_test == test.classes.index("Shirt")], minlength=10)
+print("shirts taken for:", {test.classes[c]: int(shirt_guesses[c]) for c in np.argsort(-shirt_guesses)[1:4]})
+assert min(per_class, key=per_class.get) == "Shirt" and per_class["Shirt"] < 0.6
 
-# %% alt="PLACEHOLDER" caption="PLACEHOLDER" slideshow={"slide_type": "subslide"}
+# %% [markdown]
+# Shirts are the hardest class by far: little more than half of them are recognized, and the
+# printout shows which classes take most of the rest, all with a shirt's outline. The first test
+# images LeNet-5 gets wrong, with the true class and (after the arrow) its guess:
+
+# %% alt="Eight misclassified test images, each titled with its true class, an arrow and the guess: sneaker to sandal, coat to shirt, sandal to sneaker, ankle boot to sandal, coat to pullover, dress to coat, shirt to T-shirt/top and dress to T-shirt/top. Most mistakes are between classes of similar shape." caption="The first eight test images LeNet-5 gets wrong: true class, then its guess after the arrow." slideshow={"slide_type": "subslide"}
 wrong = np.flatnonzero(predicted != y_test)[:8]
 show_images(x_test[wrong], titles=[f"{test.classes[y_test[i]]}\n→ {test.classes[predicted[i]]}" for i in wrong], ncols=8)
 plt.show()
@@ -277,7 +293,7 @@ plt.show()
 # Nobody drew LeNet-5's filters: they started random and back-propagation shaped them. C1's six
 # learned 5×5 filters, on one colour scale around zero (red positive, blue negative):
 
-# %% alt="PLACEHOLDER" caption="PLACEHOLDER"
+# %% alt="Six 5 by 5 grids of C1's learned weights on a red-blue scale around zero, from about -0.7 to +0.7. Each filter is an irregular pattern of positive and negative weights, several with a dark-to-light edge across them; none looks drawn by hand." caption="C1's six learned 5×5 filters: red positive, blue negative."
 plot_filters(lenet[0].weight)
 plt.show()
 
@@ -291,11 +307,11 @@ with torch.no_grad():
     c1_maps = lenet[0](torch.as_tensor(x_test[[sandal, shirt]], dtype=torch.float64))   # (2, 6, 28, 28)
 print("C1 maps", tuple(c1_maps.shape), "| predicted:", test.classes[predicted[sandal]], "and", test.classes[predicted[shirt]])
 
-# %% alt="PLACEHOLDER" caption="PLACEHOLDER"
+# %% alt="C1's six 28 by 28 maps of a test sandal on a red-blue scale. Every map repeats the sandal's outline: map 0 is strongly negative along the sole and straps, map 1 positive on the upper part, and maps 2 to 5 trace its edges faintly." caption="C1's six maps of a sandal: each filter's response at every position."
 plot_feature_maps(c1_maps[:1], title="C1's six maps of a sandal")
 plt.show()
 
-# %% alt="PLACEHOLDER" caption="PLACEHOLDER"
+# %% alt="C1's six 28 by 28 maps of a test shirt on the same red-blue scale. Map 0 is strongly negative over the whole shirt and map 1 positive over it; map 3 is faintly negative, and maps 2, 4 and 5 trace its edges, collar and sleeves faintly." caption="C1's six maps of a shirt: large uniform areas light up whole maps, edges only some."
 plot_feature_maps(c1_maps[1:], title="C1's six maps of a shirt")
 plt.show()
 
@@ -314,13 +330,13 @@ print(f"sandal pixels: {garment_area:.0%} of the image; share of the saliency on
 print(f"saliency per pixel, sandal against background: {on_garment / garment_area / ((1 - on_garment) / (1 - garment_area)):.1f} times")
 assert saliency.min() >= 0 and garment_area < on_garment < 0.5
 
-# %% alt="PLACEHOLDER" caption="PLACEHOLDER"
+# %% alt="Left, a test image of a sandal; right, its saliency map, the absolute gradient of the Sandal score at each pixel, from dark red to yellow. Bright pixels are scattered over the whole centre of the image, many in the dark area above the sandal rather than on its straps." caption="Saliency of the sandal's class score: where a small change of one pixel moves the score most."
 plot_saliency(image, saliency, title=f"saliency of class {test.classes[predicted[sandal]]}")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The same chain rule that gives ∂L/∂W during training gives ∂score/∂x here; only the end it stops
-# at differs. Pixel for pixel, the sandal's own pixels matter about twice as much as the
+# at differs. Pixel for pixel, the sandal's own pixels matter almost twice as much as the
 # background, as the printout says. But the sandal covers a small part of the image, so most of the
 # saliency lies off it, spread over the dark area above and around the straps: ink there would
 # make the picture look like a sneaker or an ankle boot, so the sandal's score depends on that
@@ -368,12 +384,16 @@ assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 23, 8, 23) and rf
 # - **LeNet-5** is CONV-POOL-CONV-POOL-CONV-FC with 5×5 convolutions and 2×2 pooling: 61,706
 #   parameters in today's dense version, 60,000 in the paper's (sparse C3, trainable subsampling,
 #   fixed RBF outputs).
-# - Trained with augmentation and a cosine learning-rate schedule it reaches at least 98% test
-#   accuracy on real handwritten digits. On these digits ReLU and max pooling do not train faster
-#   than tanh and average pooling (3 seeds).
+# - Trained for 8 epochs on 12,800 Fashion-MNIST images (float64, Adam, He initialization), it
+#   reaches 0.867 test accuracy on the 10,000 test images: below the 0.876 to 0.916 that
+#   Fashion-MNIST's README lists for two-convolution networks trained on all 60,000 images.
+#   Shirts are its hardest class.
+# - With each activation's own initialization, tanh and ReLU tie on this network (3 seeds). An MLP
+#   with the same number of parameters leads after 3 epochs on 4,000 images, and falls more than
+#   two points behind LeNet-5 with all 12,800 images and 8 epochs.
 # - Its learned C1 filters and maps can be looked at, and the saliency map, the gradient of a
-#   class score with respect to the pixels, shows where it is sensitive (63% of it on the 40% of
-#   pixels that carry the digit, for one digit).
+#   class score with respect to the pixels, shows where it is sensitive: for one sandal, almost
+#   twice as much per pixel on the sandal as on the background, though most of it lies around it.
 # - **The receptive field** grows by (k − 1)·j per layer, with the jump j multiplied by each stride:
 #   32 pixels for LeNet-5's C5; the gradient of one S4 pixel reaches exactly the 16×16 input
 #   pixels the rule predicts.

@@ -91,7 +91,7 @@ def compare_seeds(runs: dict, ylabel: str = "test accuracy", title: str = ""):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
     n_seeds = len(next(iter(arrays.values())))
-    ax.legend(loc="lower right", fontsize=8, title=f"mean of {n_seeds} seeds; band: lowest to highest",
+    ax.legend(loc="best", fontsize=8, title=f"mean of {n_seeds} seeds; band: lowest to highest",
               title_fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -157,3 +157,15 @@ def test_descent_and_path_series_differ_by_marker_not_only_colour():
     assert len({ln.get_marker() for ln in ax_map.get_lines() if ln.get_label() in paths}) == 3
     assert len({ln.get_linestyle() for ln in ax_loss.get_lines() if ln.get_label() in paths}) == 3
     plt.close(fig)
+
+
+def test_explorer_figure_optimizers_differ_by_marker_and_line_not_only_colour():
+    from cnnlib.widgets import figures, paths as explorer_paths
+
+    result = explorer_paths.optimizer_paths(lr=0.1, momentum=0.9, betas=(0.9, 0.999), steps=5, surface="ravine")
+    fig = figures.optimizer_figure(result.surface, result.paths, "06's explorer")
+    ax_map, ax_loss = fig.axes[:2]
+    drawn = [ln for ln in ax_map.get_lines() if ln.get_label() in result.paths]
+    assert len(drawn) == len(result.paths) == len({ln.get_marker() for ln in drawn})
+    assert len({ln.get_linestyle() for ln in ax_loss.get_lines()}) == len(result.paths)
+    plt.close(fig)

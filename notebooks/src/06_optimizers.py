@@ -478,8 +478,9 @@ assert 1e-5 < abs(1 - ratio[24]) < 1e-4 and ratio[scales == 1e-6][0] < 0.011 and
 # written in NumPy), trained with a mini-batch of 32, the cross-entropy loss and
 # back-propagation through every layer, on real photographs. **Fashion-MNIST** (Zalando, 2017)
 # has 28×28 grayscale pictures of clothing in ten classes: 60,000 for training and 10,000 for
-# testing. The repository ships all 10,000 test images and 12,800 of the training images; to keep
-# this notebook quick we train on a class-balanced 2,560 of those (256 per class) and test on all
+# testing (its README). The repository ships all 10,000 test images and 12,800 of the training
+# images (`data/fashion-mnist/README.md` says how they were drawn); to keep this notebook quick
+# we train on a class-balanced 2,560 of those (256 per class) and test on all
 # 10,000.
 
 # %% slideshow={"slide_type": "subslide"}

@@ -86,11 +86,12 @@ def compare_seeds(runs: dict, ylabel: str = "test accuracy", title: str = ""):
         color = f"C{k}"
         ax.plot(epochs, a.T, color=color, alpha=0.25, linewidth=0.8)
         ax.fill_between(epochs, a.min(axis=0), a.max(axis=0), color=color, alpha=0.15)
-        ax.plot(epochs, a.mean(axis=0), "-o", color=color, markersize=4, label=str(label))
+        ax.plot(epochs, a.mean(axis=0), "-", marker="osD^vP"[k % 6], color=color, markersize=5,
+                label=str(label))  # a marker of its own: the settings differ by more than colour
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
     n_seeds = len(next(iter(arrays.values())))
-    ax.legend(loc="lower right", fontsize=8, title=f"mean of {n_seeds} seeds; band: lowest to highest",
+    ax.legend(loc="best", fontsize=8, title=f"mean of {n_seeds} seeds; band: lowest to highest",
               title_fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -143,3 +143,10 @@ def test_show_signed_maps_bad_arguments():
         show_signed_maps({})
     with pytest.raises(ValueError, match="2-D"):
         show_signed_maps({"a": np.zeros((2, 2, 2))})
+
+
+def test_compare_seeds_settings_differ_by_marker_not_only_colour():
+    runs = {name: np.full((2, 3), 0.5) for name in ("SGD", "momentum", "Adam")}
+    fig = compare_seeds(runs)
+    assert len({ln.get_marker() for ln in fig.axes[0].get_lines() if ln.get_label() in runs}) == 3
+    plt.close(fig)

@@ -142,3 +142,30 @@ def test_plot_paths_clips_a_diverging_path_and_needs_a_window():
         plot_paths(lambda x, y: x * y, {"far": far})
     with pytest.raises(ValueError, match="shape \\(steps \\+ 1, 2\\)"):
         plot_paths(ravine, {"bad": np.zeros(3)})
+
+
+def test_descent_and_path_series_differ_by_marker_not_only_colour():
+    f = lambda w: w ** 2  # noqa: E731
+    grid = np.linspace(-1, 1, 5)
+    fig = plot_descent_1d(grid, f(grid), {"left": np.array([-1.0, -0.5]), "right": np.array([1.0, 0.5])}, f)
+    runs = {ln.get_label(): ln for ln in fig.axes[0].get_lines() if ln.get_label() in ("left", "right")}
+    assert runs["left"].get_marker() != runs["right"].get_marker()
+    plt.close(fig)
+    paths = {name: optimizer_path(name, steps=5) for name in ("sgd", "momentum", "adam")}
+    fig = plot_paths(ravine, paths)
+    ax_map, ax_loss = fig.axes[:2]
+    assert len({ln.get_marker() for ln in ax_map.get_lines() if ln.get_label() in paths}) == 3
+    assert len({ln.get_linestyle() for ln in ax_loss.get_lines() if ln.get_label() in paths}) == 3
+    plt.close(fig)
+
+
+def test_explorer_figure_optimizers_differ_by_marker_and_line_not_only_colour():
+    from cnnlib.widgets import figures, paths as explorer_paths
+
+    result = explorer_paths.optimizer_paths(lr=0.1, momentum=0.9, betas=(0.9, 0.999), steps=5, surface="ravine")
+    fig = figures.optimizer_figure(result.surface, result.paths, "06's explorer")
+    ax_map, ax_loss = fig.axes[:2]
+    drawn = [ln for ln in ax_map.get_lines() if ln.get_label() in result.paths]
+    assert len(drawn) == len(result.paths) == len({ln.get_marker() for ln in drawn})
+    assert len({ln.get_linestyle() for ln in ax_loss.get_lines()}) == len(result.paths)
+    plt.close(fig)

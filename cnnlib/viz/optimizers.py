@@ -21,6 +21,8 @@ from cnnlib.checks import check_int
 from cnnlib.numpy_nn.module import Parameter
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+MARKERS = ("o", "s", "^", "D", "v", "P")        # the k-th series' marker: series differ by more than colour
+LINESTYLES = ("-", "--", "-.", ":")             # the k-th series' line where a marker would crowd it
 
 
 # -- a computational graph ---------------------------------------------------------------------
@@ -143,7 +145,8 @@ def plot_descent_1d(x, fx, paths: Mapping[str, np.ndarray], f: Callable, title: 
     for k, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=np.float64).ravel()
         color = COLORS[(k + 1) % len(COLORS)]
-        ax.plot(path, f(path), "o-", color=color, markersize=4, lw=1, alpha=0.8, label=label)
+        ax.plot(path, f(path), "-", marker=MARKERS[k % len(MARKERS)], color=color, markersize=4, lw=1, alpha=0.8,
+                label=label)
         ax.plot(path[-1], f(path[-1]), "*", color=color, markersize=16, markeredgecolor="black")
     ax.set(xlabel="w", ylabel="f(w)")
     return _finish(fig, ax, title)
@@ -218,9 +221,11 @@ def plot_paths(surface: Callable, paths: Mapping[str, np.ndarray], title: str | 
             raise ValueError(f"path {label!r} must have shape (steps + 1, 2), got {path.shape}")
         color = COLORS[k % len(COLORS)]
         shown = np.clip(path, [xlim[0], ylim[0]], [xlim[1], ylim[1]])
-        ax_map.plot(shown[:, 0], shown[:, 1], "o-", color=color, markersize=2.5, lw=1.4, label=label)
+        ax_map.plot(shown[:, 0], shown[:, 1], "-", marker=MARKERS[k % len(MARKERS)], color=color, markersize=3,
+                    lw=1.4, label=label)
         loss = surface(path[:, 0], path[:, 1])
-        ax_loss.plot(np.arange(len(loss)), np.maximum(loss, 1e-12), color=color, lw=2, label=label)
+        ax_loss.plot(np.arange(len(loss)), np.maximum(loss, 1e-12), LINESTYLES[k % len(LINESTYLES)], color=color,
+                     lw=2, label=label)
     start = np.asarray(next(iter(paths.values())))[0]
     ax_map.plot(*start, "ks", markersize=7, label="start")
     minimum = getattr(surface, "minimum", None)

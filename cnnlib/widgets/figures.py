@@ -203,12 +203,15 @@ def optimizer_figure(surface, paths: dict[str, np.ndarray], title: str) -> Figur
     gx, gy, z = surface.grid(161)
     ax_map.contour(gx, gy, z, levels=np.geomspace(max(z.min(), 1e-3), z.max(), 14), colors="0.6",
                    linewidths=0.8)
-    for (name, path), color in zip(paths.items(), ("tab:blue", "tab:orange", "tab:green", "tab:red")):
+    # each optimizer has its own colour, marker (map) and line style (loss): not colour alone
+    for (name, path), color, marker, line in zip(paths.items(), ("tab:blue", "tab:orange", "tab:green", "tab:red"),
+                                                 "os^D", ("-", "--", "-.", ":")):
         shown = np.clip(path, [x0, y0], [x1, y1])            # a path that flies off stays on the map's edge
-        ax_map.plot(shown[:, 0], shown[:, 1], "o-", color=color, markersize=2.5, linewidth=1.5, label=name)
+        ax_map.plot(shown[:, 0], shown[:, 1], "-", marker=marker, color=color, markersize=3, linewidth=1.5,
+                    label=name)
         loss = surface(path[:, 0], path[:, 1])
         final = "diverged" if np.isnan(loss[-1]) else f"{loss[-1]:.3g}"
-        ax_loss.plot(np.arange(len(loss)), np.maximum(loss, 1e-12), color=color, linewidth=2,
+        ax_loss.plot(np.arange(len(loss)), np.maximum(loss, 1e-12), line, color=color, linewidth=2,
                      label=f"{name}: {final}")
     start = next(iter(paths.values()))[0]
     ax_map.plot(*start, "ks", markersize=7, label="start")

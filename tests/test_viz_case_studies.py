@@ -96,6 +96,18 @@ def test_alexnet_and_vgg16_tables_agree_with_the_lecture():
     assert (params.paper, params.code) == (1728, 1728)
 
 
+def test_lecture_tables_are_labelled_lecture_and_the_papers_paper():
+    alex = cs.compare_alexnet(summary(on_meta(models.alexnet), (3, 227, 227), depth=1))
+    vgg = cs.compare_vgg16(summary(on_meta(models.vgg16), (3, 224, 224), depth=1))
+    for table in (alex, vgg):   # their first numbers are the lecture's, not the papers'
+        header = str(table).splitlines()[2]
+        assert "(lecture)" in header and "(paper)" not in header and "(paper)" not in table._repr_html_()
+        assert str(table).splitlines()[-2 if table.note else -1] == "lecture and code agree everywhere they can be compared."
+    model = on_meta(models.googlenet)
+    google = cs.compare_googlenet(model, summary(model, (3, 224, 224), depth=1))
+    assert "params (K) (paper)" in str(google) and "(lecture)" not in str(google)
+
+
 def test_googlenet_table_finds_the_three_bad_rows():
     model = on_meta(models.googlenet)
     t = cs.compare_googlenet(model, summary(model, (3, 224, 224), depth=1))

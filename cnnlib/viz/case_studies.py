@@ -112,17 +112,20 @@ def _fmt(value) -> str:
 class Comparison:
     """A table with the source's numbers next to the code's, disagreements marked.
 
-    ``columns`` names the quantities; each row is ``(label, [cell, ...])`` where a cell is a
+    ``source`` names where the first number of each pair comes from ("paper", or "lecture"
+    where the table is the lecture's); ``columns`` names the quantities; each row is ``(label, [cell, ...])`` where a cell is a
     ``Cell`` (two sub-columns, paper and code) or a plain value (one column). Renders as text
     (a disagreeing code value is followed by ✗) and as HTML (green where they agree, red where
     not). ``disagreements`` lists ``(row, column)`` pairs, for a notebook to assert.
     """
 
-    def __init__(self, title: str, columns: list[str], rows: list[tuple[str, list]], note: str = ""):
+    def __init__(self, title: str, columns: list[str], rows: list[tuple[str, list]], note: str = "",
+                 source: str = "paper"):
         for label, cells in rows:
             if len(cells) != len(columns):
                 raise ValueError(f"row {label!r} has {len(cells)} cells but there are {len(columns)} columns")
         self.title, self.columns, self.rows, self.note = title, list(columns), list(rows), note
+        self.source = source
         self._paired = [any(isinstance(cells[i], Cell) for _, cells in self.rows) for i in range(len(columns))]
 
     @property
@@ -133,7 +136,7 @@ class Comparison:
     def _header(self) -> list[str]:
         head = [""]
         for column, paired in zip(self.columns, self._paired):
-            head += [f"{column} (paper)", f"{column} (code)"] if paired else [column]
+            head += [f"{column} ({self.source})", f"{column} (code)"] if paired else [column]
         return head
 
     def _cells(self, cells) -> list[tuple[str, Optional[bool]]]:
@@ -148,7 +151,7 @@ class Comparison:
     def _summary_line(self) -> str:
         bad = self.disagreements
         if not bad:
-            return "paper and code agree everywhere they can be compared."
+            return f"{self.source} and code agree everywhere they can be compared."
         rows = sorted({label for label, _ in bad}, key=[label for label, _ in self.rows].index)
         return f"disagree in {len(rows)} of {len(self.rows)} rows: " + ", ".join(
             f"{label} ({', '.join(c for l2, c in bad if l2 == label)})" for label in rows)
@@ -201,7 +204,8 @@ def compare_alexnet(s) -> Comparison:
     """The lecture's AlexNet column next to ``summary(alexnet(), (3, 227, 227), depth=1)``."""
     rows = [(row.layer, [_same_size(row.output_hwc, s[row.name].output_shape), s[row.name].params,
                          s[row.name].macs]) for row in tables.ALEXNET_LECTURE_TABLE[1:]]
-    return Comparison("AlexNet: the lecture's output sizes vs the code", ["output", "params", "multiply-adds"], rows)
+    return Comparison("AlexNet: the lecture's output sizes vs the code", ["output", "params", "multiply-adds"], rows,
+                      source="lecture")
 
 
 def compare_vgg16(s) -> Comparison:
@@ -220,7 +224,8 @@ def compare_vgg16(s) -> Comparison:
             Cell(row.memory, ours.activations, same_when_rounded(ours.activations, row.memory)),
             Cell(row.params, weights, weights == row.params)]))
     return Comparison("VGG16: the lecture's table vs the code", ["output", "memory", "params"], rows,
-                      note="memory = values per image; params = weights, biases not counted (as in the lecture)")
+                      note="memory = values per image; params = weights, biases not counted (as in the lecture)",
+                      source="lecture")
 
 
 def compare_googlenet(model: nn.Module, s, rel_tol: float = 0.02) -> Comparison:

@@ -9,10 +9,13 @@
 # In this notebook you will:
 #
 # - work out **AlexNet**'s output sizes and parameters by hand, from (227 − 11)/4 + 1 = 55 to FC8,
-#   check every row against the code, define its **local response normalization** and dropout, and
-#   build it from cnnlib's own layers;
+#   check every row against the code, define its **local response normalization** and its dropout
+#   (scaled at test time in the paper, while training in PyTorch), and build it from cnnlib's own layers;
+# - learn how ImageNet results are scored (**top-5 error**, ensembles, multi-crop testing, outside
+#   data) before reading any of them;
 # - see why **VGG** uses nothing but 3×3 convolutions, rebuild the lecture's VGG16 table of memory and
-#   parameters, and find that its widely copied "24M" memory total does not add up.
+#   parameters, find that its widely copied "24M" memory total does not add up, and measure what
+#   training really keeps per image.
 #
 # AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
 # so the 138 million parameters of VGG16 take no memory, yet `summary` can still count them.
@@ -26,6 +29,7 @@ import cnnlib.numpy_nn
 import cnnlib.torch_nn
 from cnnlib import models
 from cnnlib.arch import summary, tables
+from cnnlib.arch.memory import activation_memory
 from cnnlib.device import env_report
 from cnnlib.exercises.nb08 import CONV2_INPUT, check_alexnet_conv2, check_layer_table, check_vgg16_fc_share
 from cnnlib.receptive_field import receptive_field
@@ -44,8 +48,10 @@ print(env_report())
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. AlexNet by hand
 #
-# AlexNet [Krizhevsky et al., 2012] won ImageNet 2012 and started the deep learning boom. The
-# lecture draws a simplified version on 227×227×3 images. Its first layer, CONV1, has 96 filters
+# AlexNet [Krizhevsky et al., 2012] won the classification task of the 2012 ImageNet challenge
+# (ILSVRC-2012), and is widely credited with starting the deep-learning boom; its scores come in
+# section 2, once the way they are measured is defined. The lecture draws a simplified version on
+# 227×227×3 images. Its first layer, CONV1, has 96 filters
 # of 11×11 at stride 4. The output size, with the lecture's formula and with `cnnlib.shapes`:
 
 # %%
@@ -80,6 +86,26 @@ assert conv1_weights == 34_848 and f"{conv1_weights / 1000:.0f}K" == tables.ALEX
 # %%
 print((55 - 3) / 2 + 1, conv_output_size(55, 3, stride=2))
 assert conv_output_size(55, 3, stride=2) == 27
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Work out the next row yourself before the table below shows it. AlexNet's CONV2
+# has 256 filters of 5×5 at stride 1 with padding 2, on the 27×27×96 output of NORM1. Give its
+# output (height, width, depth) and its number of parameters, biases included, as a tuple of four
+# numbers.
+
+# %%
+print("input (H, W, C):", CONV2_INPUT)
+
+# %% tags=["exercise"]
+answer = None  # your answer here: (height, width, depth, parameters)
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+h, w, c = CONV2_INPUT
+out = conv_output_size(h, 5, stride=1, padding=2)
+answer = (out, out, 256, (5 * 5 * c + 1) * 256)
+
+# %% tags=["check"]
+_ = check_alexnet_conv2(answer)
 
 # %% [markdown]
 # The rest of the column follows the same two rules. The lecture's table, as data: name,
@@ -191,10 +217,53 @@ largest = {"cnnlib": np.abs(by_formula - ours).max(), "torch": np.abs(by_formula
 print("largest difference from the formula, relative to the largest output: both below 1e-12")
 assert all(d < 1e-12 * np.abs(by_formula).max() for d in largest.values())
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The lecture's order is not the paper's.** The lecture's column, and `models.alexnet()` after it,
+# put each NORM *after* its max pooling. The paper does the opposite (Section 3.5): "Response-normalization
+# layers follow the first and second convolutional layers. Max-pooling layers [...] follow both
+# response-normalization layers as well as the fifth convolutional layer." Shapes and parameters
+# are the same either way; the values are not, since the normalization divides by the energy at
+# each position and the pooling then picks maxima at different positions. How much it matters
+# depends on how large the responses are: at the paper's constants the divisor hardly varies
+# for small ones. On random ReLU responses of CONV1's shape, 55×55×96, at three scales:
+
+# %%
+norm, pool = alexnet.norm1, alexnet.pool1                                # the lecture's layers, weightless
+for scale in (1, 10, 100):
+    a = torch.relu(torch.from_numpy(np.random.default_rng(3).normal(0, scale, size=(1, 96, 55, 55))))
+    lecture_order, paper_order = norm(pool(a)), pool(norm(a))            # (1, 96, 27, 27) both
+    gap = float((lecture_order - paper_order).abs().max() / paper_order.abs().max())
+    print(f"responses of scale {scale:3d}: largest difference {gap:.2g} of the largest output")
+    assert (gap < 1e-3) if scale == 1 else (gap > 0.05)
+print(f"values normalized per image: {96 * 55 * 55:,} in the paper's order, {96 * 27 * 27:,} in the lecture's "
+      f"({(55 * 55) / (27 * 27):.1f} times fewer)")
+
 # %% [markdown]
-# FC6 and FC7 are each followed by **dropout** (p = 0.5): while training, every unit is zeroed with
-# probability 0.5 and the survivors are multiplied by 1/(1 − p) = 2 ("inverted" dropout, as
-# PyTorch does), so the expected output equals the input; in evaluation dropout does nothing.
+# So the two orders give nearly the same numbers for small responses and clearly different ones
+# for large responses, and normalizing after the pooling costs 4.1 times fewer normalizations.
+# The tables in this notebook count shapes and parameters, which the order does not change.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# FC6 and FC7 are each followed by **dropout** with p = 0.5: while training, each unit's output is
+# set to zero with probability 0.5, with a fresh random choice for every image. The paper (Section 4.2)
+# keeps the surviving outputs as they are, and at test time "we use all the neurons but multiply
+# their outputs by 0.5". PyTorch, and cnnlib after it, scale while training instead ("inverted"
+# dropout): the survivors are multiplied by 1/(1 − p) = 2, and evaluation changes nothing. Either way
+# the test-time output is the training output's expected value. Four units, each averaged over
+# 100,000 random masks:
+
+# %%
+a = np.random.default_rng(5).uniform(0, 2, size=4)                     # four units' outputs
+keep = np.random.default_rng(6).random((100_000, 4)) >= 0.5            # one mask per image: keep with 1 - p
+print("outputs a:                   ", a.round(3))
+print("paper, train mean of a*keep:   ", (keep * a).mean(axis=0).round(3), " test: 0.5*a =", (0.5 * a).round(3))
+print("PyTorch, train mean of 2*a*keep:", (2 * keep * a).mean(axis=0).round(3), " test: a")
+assert np.allclose((keep * a).mean(axis=0), 0.5 * a, rtol=0.01) and np.allclose((2 * keep * a).mean(axis=0), a, rtol=0.01)
+
+# %% [markdown]
+# The two conventions differ by a factor of 2 in everything the next layer receives, training and
+# test alike, and that layer's weights absorb it: a network trained the paper's way is, with the
+# weights after each dropout halved, the network trained PyTorch's way. cnnlib's `Dropout` follows PyTorch:
 
 # %% slideshow={"slide_type": "subslide"}
 drop = cnnlib.numpy_nn.Dropout(0.5, rng=0)
@@ -223,16 +292,70 @@ torch.testing.assert_close(scores_mine, scores_torch)
 del alex_mine, alex_torch                                                # 2 x 250 MB of weights
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. VGG: only 3×3 convolutions
+# ## 2. How ImageNet results are scored
 #
-# VGG [Simonyan and Zisserman, 2014] strips the design down to two layer types: 3×3 convolutions
-# at stride 1 with padding 1, which keep the width and height, and 2×2 max pooling at stride 2,
-# which halves them. The filters double after each pooling, 64 → 128 → 256 → 512. With that, the
-# ILSVRC top-5 test error went from the 11.2% of the 2013 winner to 7.3% for VGG's 2014 submission
-# (as the VGG paper's Table 7 reports them; these are the paper's numbers, not run here).
+# The ImageNet challenge's classification task (ILSVRC) has 1,000 classes, and its headline score
+# is the **top-5 error**: in the AlexNet paper's words (Section 2), "the fraction of test images for
+# which the correct label is not among the five labels considered most probable by the model".
+# The **top-1 error** counts the images whose single most probable class is wrong. Entries improve
+# their scores by averaging softmax probabilities, in two ways:
+#
+# - an **ensemble** averages several networks trained separately;
+# - **multi-crop** testing averages one network over several crops of the same test image. AlexNet
+#   used ten (Section 4.1): the four corner patches and the centre patch, and their mirror images.
+#   VGG adds **dense** evaluation: the whole image at once, its fully connected layers applied as
+#   convolutions, the class scores averaged over positions (VGG paper, Section 3.2).
+#
+# Some entries also train on **outside data**: more images than the challenge's own training set.
+# A toy version of the first two words, in code: 1,000 "images" of 10 classes, and seven "networks"
+# whose scores are 0.75 for the true class and 0 for the others, plus independent noise (so each is often wrong):
+
+# %%
+demo = np.random.default_rng(1)
+labels = torch.from_numpy(demo.integers(0, 10, size=1000))            # (1000,) true classes
+scores = 0.75 * torch.eye(10, dtype=torch.float64)[labels] + torch.from_numpy(demo.normal(size=(7, 1000, 10)))
+probs = scores.softmax(dim=-1)                                         # (7 networks, 1000 images, 10 classes)
+errors = {}
+for name, p in [("one network", probs[0]), ("ensemble of 7", probs.mean(dim=0))]:
+    ranked = p.argsort(dim=-1, descending=True)                        # classes, most probable first
+    errors[name] = [float((ranked[:, :k] != labels[:, None]).all(-1).double().mean()) for k in (1, 5)]
+    print(f"{name:13s}  top-1 error {errors[name][0]:.3f}   top-5 error {errors[name][1]:.3f}")
+assert all(top5 < top1 for top1, top5 in errors.values())
+assert all(e < one for e, one in zip(errors["ensemble of 7"], errors["one network"]))
+
+# %% [markdown]
+# The top-5 error is always the smaller, and the average of seven noisy networks makes fewer mistakes
+# than one of them: their noise partly cancels. (Seven networks that make the same mistakes would gain
+# nothing.) Multi-crop testing does the same with one network and several views of each image.
+#
+# With these words, the headline numbers, all top-5 error on ILSVRC's test set as the papers report
+# them (none is run here):
+#
+# - AlexNet, ILSVRC-2012 (its Table 2): 16.4% for an ensemble of five networks trained on the
+#   challenge's data; the winning 15.3% averaged seven, two of them pre-trained on a larger ImageNet
+#   release. One network alone: 18.2% (validation set).
+# - The 2013 winner, Clarifai (VGG paper, Table 7 and Section 4.5): 11.7% for an ensemble without
+#   outside data; with outside training data, 11.2%.
+# - VGG, ILSVRC-2014 (Table 7): 7.3% for the submission, an ensemble of seven networks with dense
+#   evaluation; after the challenge, 6.8% with two networks and 7.0% with one, each with multi-crop
+#   and dense evaluation. GoogLeNet won that year with 6.7%, also an ensemble of seven (Table 7; the
+#   lecture's GoogLeNet slide gives the same 6.7%).
+#
+# The lecture's "11.2% top 5 error in ILSVRC 2013 → 7.3%" therefore sets a result with outside data
+# beside one without. Like for like, ensembles without outside data: 11.7% → 7.3%.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. VGG: only 3×3 convolutions
+#
+# VGG [Simonyan and Zisserman, 2014] builds its convolutional part from two layer types only (VGG16,
+# the paper's configuration D; configuration C also has 1×1 convolutions): 3×3 convolutions at
+# stride 1 with padding 1, which keep the width and height, and 2×2 max pooling at stride 2, which
+# halves them. Three fully connected layers follow, as in AlexNet. The filters double after each of
+# the first three poolings, 64 → 128 → 256 → 512, and stay at 512 after the fourth.
 #
 # Why only 3×3? Three stacked 3×3 convolutions see a 7×7 patch of the input, as one 7×7
-# convolution would, with fewer weights and two extra nonlinearities. The 7×7 patch can be seen
+# convolution would, with fewer weights and two extra nonlinearities (the VGG paper's Section 2.3
+# makes both points). The 7×7 patch can be seen
 # directly: push a gradient back from one output pixel through three 3×3 convolutions and count
 # the input pixels it reaches.
 
@@ -266,7 +389,7 @@ assert [r.receptive_field for r in rf_vgg if r.stride > 1] == [6, 16, 44, 100, 2
 # larger than 3×3: depth and pooling, not large filters, make the field grow.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### The lecture's VGG16 table, paper vs code
+# ### The lecture's VGG16 table vs the code
 #
 # The lecture lists VGG16 layer by layer with two columns: **memory**, the number of values a layer
 # outputs per image (224·224·64 = 3.2M), and **params**, its weights without the biases. The code's
@@ -287,8 +410,10 @@ assert table.disagreements == [] and s_vgg.total_params == 138_357_544 and round
 # %% [markdown]
 # Every row agrees, and the total is the famous **138M parameters**.
 #
-# The slide this table comes from is copied widely with two totals underneath: 138M parameters,
-# and "TOTAL memory: 24M × 4 bytes ≈ 96MB / image". Our lecture prints only the rows. Add them up:
+# The slide this table comes from (Stanford CS231n's, which the lecture's reading list points to) is
+# copied widely with two totals underneath: 138M parameters, and "TOTAL memory: 24M × 4 bytes ≈ 96MB /
+# image" (as reproduced in many copies; we could not check the original slide here). Our lecture
+# prints only the rows. Add them up:
 
 # %%
 values = 3 * 224 * 224 + s_vgg.total_activations                  # the input row plus every layer row
@@ -301,17 +426,36 @@ assert round(values / 1e6, 1) == round(printed / 1e6, 1) == 15.2 and round(claim
 # The rows add up to **15.2M values per image, not 24M**: the copied total is 1.58 times too big.
 # The code and the rows agree with each other; only the total line is wrong.
 #
-# In float32 every value takes 4 bytes. A forward pass through VGG16 therefore stores about
-# 61 MB per image, not 96 MB. Training roughly doubles that, because the backward pass needs a
-# gradient of the same size for every stored value:
+# In float32 every value takes 4 bytes, so the rows hold 61 MB per image, not 96 MB. That is a sum
+# over layers, not what a pass needs. A pass that only predicts can free each layer's output once the
+# next layer has read it. Training keeps what the backward formulas need, and during the backward pass
+# it also holds gradients. `activation_memory` measures both: it runs VGG16 forward and backward on
+# the meta device (nothing is computed) and adds up, after every operation, the bytes of all tensors
+# still alive, at two batch sizes, so that the weights and their gradients cancel and what is left
+# is per image.
 
 # %%
-forward_mb = 4 * values / 1e6
-print(f"forward: {forward_mb:.0f} MB per image; with the backward pass: about {2 * forward_mb:.0f} MB")
-print(f"a batch of 64 images: about {64 * 2 * forward_mb / 1e3:.1f} GB just for activations and their gradients")
-assert round(forward_mb) == 61 and round(2 * forward_mb) == 122
+print(f"the rows: {4 * values / 1e6:.1f} MB per image in float32")
+kept = activation_memory(vgg, (3, 224, 224))                        # bytes per image, VGG16 in train()
+print(f"saved for backward: {kept.saved / 1e6:.1f} MB per image = "
+      + " + ".join(f"{n / 1e6:.1f} MB of {dtype}" for dtype, n in kept.saved_by_dtype.items()))
+print(f"most alive at any moment of forward + backward: {kept.peak / 1e6:.1f} MB per image, "
+      f"{(kept.peak - kept.saved) / 1e6:.1f} MB more; a batch of 64: {64 * kept.peak / 1e9:.1f} GB")
+pooled = sum(s_vgg[f"pool{i}"].activations for i in range(1, 6))
+assert kept.saved_by_dtype == {"float32": 4 * (values + 4 * 4096), "int64": 8 * pooled}
+assert kept.saved < kept.peak < kept.saved + 1e6
 
 # %% [markdown]
+# So training keeps 73.3 MB per image, more than the rows' 61 MB but far from twice it. The float32 part
+# is every row's output and the input image (the first convolution needs it for its weight gradient),
+# plus FC6's and FC7's outputs before dropout and their dropout masks (4 × 4,096 values). The int64
+# part is new: each max pooling records, for every output, which input of its window won, so that the
+# backward pass can send the gradient there; at 8 bytes each, that is 12.2 MB. The gradients add
+# little, because they never all exist at once: the backward pass frees each layer's saved values
+# and its output gradient as soon as it has the gradient of that layer's input. The peak is only
+# 0.4 MB per image above what the forward pass saved. Weights, their gradients and an optimizer's
+# state come on top, once per model rather than per image.
+#
 # And where VGG16 keeps its numbers (the title counts the layers' outputs, 15.1M; the input
 # image adds the other 0.15M):
 
@@ -320,10 +464,11 @@ plot_layer_profile(s_vgg)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The same picture as AlexNet, sharper. Most of the memory is in the first convolutions at full
-# resolution (conv1_1 and conv1_2 hold 43% of all activations); most of the parameters are in
-# the fully connected layers (fc6 alone: 74%). The next notebook's networks, GoogLeNet and
-# ResNet, attack exactly that second point.
+# The same picture as AlexNet, sharper. The largest share of the activations is in the first
+# convolutions at full resolution (conv1_1 and conv1_2 hold 43% of them); most of the parameters
+# are in the fully connected layers (fc6 alone: 74%). The next notebook's networks, GoogLeNet and
+# ResNet, remove that second cost: both replace the stack of fully connected layers by an average
+# over positions and a single linear layer.
 
 # %%
 early = (s_vgg["conv1_1"].activations + s_vgg["conv1_2"].activations) / s_vgg.total_activations
@@ -337,35 +482,24 @@ assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_param
 #   (F·F·C_in + 1)·C_out for the parameters: CONV1 is 55×55×96 with 34,848 weights ("35K"),
 #   POOL1 27×27×96 with none, 62.4M parameters in all (61.0M as two towers), 94% of them in FC6–8.
 #   NORM divides each value by (2 + 10⁻⁴ Σ a²)^0.75 over 5 neighbouring maps (torch: alpha = 5·10⁻⁴);
-#   dropout zeroes half of FC6's and FC7's outputs while training and doubles the rest.
+#   the paper normalizes before pooling, the lecture after. Dropout zeroes half of FC6's and FC7's
+#   outputs while training; the paper halves all outputs at test time, PyTorch doubles the survivors
+#   while training instead: the same expected values.
+# - ImageNet scores are top-5 errors, often of ensembles and multi-crop tests, some with outside
+#   data: VGG's 7.3% (seven networks) follows the 2013 winner's 11.7% without outside data, 11.2% with it.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # - **VGG16** uses only 3×3 convolutions (stride 1, pad 1) and 2×2 max pooling (stride 2):
-#   138M parameters, 74% of them in fc6; 15.2M activations per image (61 MB forward, about
-#   122 MB with the backward pass), not the "24M" of the widely copied total.
+#   138M parameters, 74% of them in fc6; 15.2M activations per image (61 MB in float32), not the
+#   "24M" of the widely copied total. Training keeps 73.3 MB per image (the max-pooling indices add
+#   12.2 MB), and the gradients raise the peak by only 0.4 MB.
 # - Three stacked 3×3 convolutions see 7×7 pixels with 27·C² weights instead of 49·C²; VGG16's
 #   pool5 sees 212×212 pixels, with no kernel larger than 3×3.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# **Exercise 1.** AlexNet's CONV2 has 256 filters of 5×5 at stride 1 with padding 2, on the
-# 27×27×96 output of NORM1. Give its output (height, width, depth) and its number of parameters,
-# biases included, as a tuple of four numbers.
-
-# %%
-print("input (H, W, C):", CONV2_INPUT)
-
-# %% tags=["exercise"]
-answer = None  # your answer here: (height, width, depth, parameters)
-
-# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
-h, w, c = CONV2_INPUT
-out = conv_output_size(h, 5, stride=1, padding=2)
-answer = (out, out, 256, (5 * 5 * c + 1) * 256)
-
-# %% tags=["check"]
-_ = check_alexnet_conv2(answer)
+# Exercise 1 is in section 1, where CONV2 comes up, before the table that shows its row.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** What fraction of VGG16's parameters sit in its three fully connected layers,

@@ -132,7 +132,8 @@ plt.show()
 # %% [markdown]
 # Some classes are easy to tell apart by their outline (trousers, bags, sandals); T-shirts/tops,
 # pullovers, coats and shirts are all tops with similar outlines. LeNet-5 expects 32×32 inputs, so
-# each image gets a border of 2 black pixels, and the grey levels 0..255 become numbers in [0, 1] (in float64: see below):
+# each image gets a border of 2 black pixels, and the grey levels 0..255 become numbers in [0, 1]
+# (in float64: see below):
 
 # %%
 x_train, x_test = (to_float_images(split.images, pad=2).astype(np.float64) for split in (train, test))
@@ -173,7 +174,7 @@ for epoch in (1, 2, 4, 8):
 print(f"test accuracy on all 10,000 test images: {test_acc:.4f}")
 assert test_acc >= 0.85
 
-# %% alt="Two panels over 8 epochs. Left: the training loss (solid) falls at every epoch, from 0.83 to 0.30; the test loss (dashed) falls from 0.58 to 0.37, with small rises at epochs 5 and 7. Right: training accuracy (solid) rises from 0.70 to 0.89 and test accuracy on 2,000 test images (dashed) from 0.78 to 0.87, with dips at epochs 5 and 7; the two curves cross before epoch 2, run together up to epoch 4, and training accuracy is ahead after that." slideshow={"slide_type": "subslide"}
+# %% alt="Two panels over 8 epochs. Left: the training loss (solid) falls at every epoch, from about 0.83 to 0.30; the test loss (dashed) falls from about 0.58 to 0.37, with small rises at epochs 5 and 7. Right: training accuracy (solid) rises from 0.70 to 0.89 and test accuracy on 2,000 test images (dashed) from 0.78 to 0.87, with dips at epochs 5 and 7; the two curves cross before epoch 2, run together up to epoch 4, and training accuracy is ahead after that." slideshow={"slide_type": "subslide"}
 plot_history(history, title="LeNet-5 on Fashion-MNIST (12,800 training images)")
 plt.show()
 
@@ -204,9 +205,9 @@ for name, acc in benchmark.items():
 # ### Tanh or ReLU? Fully connected or convolutional?
 #
 # Two questions can now be answered with a measurement. First, is ReLU better than LeNet's tanh
-# (the lecture lists both)? A fair test gives each activation the initialization designed for it: Xavier
-# (variance 2 / (fan-in + fan-out)) for tanh, He for ReLU. Second, the lecture's question "what is
-# the drawback of only using fully connected layers?": a network with one hidden fully connected
+# (the lecture lists both)? A fair test gives each activation the initialization designed for it:
+# Xavier (variance 2 / (fan-in + fan-out)) for tanh, He for ReLU. Second, the lecture's question
+# "what is the drawback of only using fully connected layers?": a network with one hidden fully connected
 # layer (an **MLP**), given LeNet-5's budget of parameters, can afford only a few dozen hidden
 # units on a 32×32 input, since each of them needs 1,024 weights. (It gets the same padded 32×32
 # images as LeNet-5; what that costs it comes after the results.)
@@ -248,23 +249,23 @@ assert mlp_acc[:, -1].mean() > max(relu_acc[:, -1].mean(), tanh_acc[:, -1].mean(
 # **Tanh or ReLU: no difference that 3 seeds can see.** With each activation's own initialization,
 # ReLU is ahead after 3 epochs in one seed, behind in another and level in the third; the mean
 # difference is under one point, smaller than the spread between seeds. After epochs 1 and 2 the
-# tanh mean is even a little ahead, also within the spread. Three seeds can reveal a large effect;
-# they cannot show that there is none. The measurement usually quoted for ReLU is the AlexNet
-# paper's (Krizhevsky et al., 2012, section 3.1, Figure 1): a four-layer convolutional network with
-# ReLUs reached 25% training error on CIFAR-10 six times faster than the same network with tanh.
-# That network was not deeper than LeNet-5 (five weight layers), and CIFAR-10's images are 32×32
-# too. What differs is the measurement: there, training error over a long run, with a learning rate
-# tuned for each activation and no regularization; here, test accuracy after 3 short epochs on
-# 4,000 images, with one learning rate for both. The paper's caption adds that the size of the
-# effect varies with the architecture. We keep ReLU because every later network in the series
-# uses it.
+# tanh mean is even a little ahead, within the spread of ReLU's seeds. Three seeds can reveal a
+# large effect; they cannot show that there is none. The measurement usually quoted for ReLU is the
+# AlexNet paper's (Krizhevsky et al., 2012, section 3.1, Figure 1): a four-layer convolutional
+# network with ReLUs reached 25% training error on CIFAR-10 six times faster than the same network
+# with tanh. That network was not deeper than LeNet-5 (five weight layers), and CIFAR-10's images
+# are 32×32 too. What differs is the measurement: there, the epochs needed to reach 25% training
+# error, with a learning rate tuned for each activation and no regularization; here, test accuracy
+# after 3 short epochs on 4,000 images, with one learning rate for both. The paper's caption adds
+# that the size of the effect varies with the architecture. We keep ReLU because every later
+# network in the series uses it.
 #
 # **Fully connected or convolutional: not what you might expect, at first.** After 3 epochs on
 # 4,000 images the MLP is ahead on average (LeNet-5 wins in one seed of the three). Whether that is
 # because the MLP needs fewer examples or fewer steps (3 epochs of 4,000 images are only a few
-# hundred mini-batches), this experiment cannot tell. Does the MLP stay ahead? Train the same MLP as long
-# as LeNet-5 above: all 12,800 training images, 8 epochs, 3 seeds (an MLP trains in a fraction of
-# LeNet's time):
+# hundred mini-batches), this experiment cannot tell. Does the MLP stay ahead? Train the same MLP as
+# long as LeNet-5 above: all 12,800 training images, 8 epochs, 3 seeds (an MLP trains in a fraction
+# of LeNet's time):
 
 # %% slideshow={"slide_type": "subslide"}
 mlp_runs = []
@@ -373,13 +374,13 @@ plot_saliency(image, saliency, title=f"saliency of class {test.classes[predicted
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The same chain rule that gives ∂L/∂W during training gives ∂score/∂x here; only where it starts
-# and where it stops differ. Pixel for pixel, the sandal's own pixels matter almost twice as much
-# as the background, as the printout says. But the sandal covers a small part of the image, so
-# most of the saliency lies off it, over the dark areas above and below it (each holds more of it
-# than the sandal itself). A saliency map is an absolute value: it does not say whether ink there
-# would raise the sandal's score or lower it, let alone which class it would favour. A single map
-# is noisy pixel by pixel; it tells you where the network is sensitive, not why.
+# The same chain rule that gives ∂L/∂W during training gives ∂score/∂x here; only where it
+# starts and where it stops differ. Pixel for pixel, the sandal's own pixels matter almost twice
+# as much as the background, as the printout says. But the sandal covers a small part of the
+# image, so most of the saliency lies off it, over the dark areas above and below it (each holds
+# more of it than the sandal itself). A saliency map is an absolute value: it does not say whether
+# ink there would raise the sandal's score or lower it, let alone which class it would favour. A
+# single map is noisy pixel by pixel; it tells you where the network is sensitive, not why.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The receptive field, layer by layer

@@ -34,7 +34,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLOW = Path(__file__).resolve().parent / "notebook_numbers"
-REVIEWED = ["01_neural_nets_activations", "02_convolution"]
+REVIEWED = ["01_neural_nets_activations", "02_convolution", "07_case_studies_lenet"]
 KINDS = ("lecture", "paper", "arithmetic")
 
 SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}

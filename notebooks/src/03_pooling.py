@@ -100,8 +100,11 @@ plot_pooling(slice_, out, kernel_size=2, stride=2,
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The vectorised layer reads all windows at once from a strided view of the input. The naive
-# version is the formula above written as four nested loops; PyTorch is the third opinion.
+# The vectorised layer never loops over windows. For each offset inside the window it takes a
+# strided slice of the input that holds that offset of every window at once, and keeps a running
+# maximum: first across the columns of each window, then across its rows. The naive version is the
+# formula above written as loops over every image, channel and output position; PyTorch is the
+# third opinion.
 
 # %%
 assert np.array_equal(max_pool2d_naive(x, 2, 2), max_pool2d(x, 2, 2))

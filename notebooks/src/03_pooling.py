@@ -198,7 +198,8 @@ assert side == 27 and pool1_out.shape == (1, 96, 27, 27)
 
 # %%
 print("3x3, stride 2:", conv_output_size(55, 3, 2), f"((55 - 3) / 2 + 1 = {(55 - 3) / 2 + 1}: fits exactly)")
-print("2x2, stride 2:", floor_output_size(55, 2, 2), f"((55 - 2) / 2 + 1 = {(55 - 2) / 2 + 1}: the last row and column are never read)")
+print("2x2, stride 2:", floor_output_size(55, 2, 2),
+      f"((55 - 2) / 2 + 1 = {(55 - 2) / 2 + 1}: the last row and column are never read)")
 assert floor_output_size(55, 2, 2) == conv_output_size(55, 3, 2) == 27 and (55 - 2) / 2 + 1 == 27.5
 
 # %% [markdown]
@@ -209,7 +210,8 @@ assert floor_output_size(55, 2, 2) == conv_output_size(55, 3, 2) == 27 and (55 -
 # %%
 cover2, cover3 = window_coverage((7, 7), 2, 2), window_coverage((7, 7), 3, 2)
 assert (cover2[:6, :6] == 1).all() and cover2[6].sum() == cover2[:, 6].sum() == 0
-assert cover3[2, 0] == cover3[0, 4] == 2 and cover3[[2, 2, 4, 4], [2, 4, 2, 4]].tolist() == [4, 4, 4, 4] and cover3.max() == 4
+assert cover3[2, 0] == cover3[0, 4] == 2                                       # a shared row, a shared column
+assert cover3[[2, 2, 4, 4], [2, 4, 2, 4]].tolist() == [4, 4, 4, 4] == [cover3.max()] * 4  # their crossings
 
 # %% alt="Two 7 by 7 grids counting how many pooling windows read each pixel. With 2 by 2 windows at stride 2 every pixel is read once except the last row and column, read by none; with 3 by 3 windows at stride 2 the shared rows and columns are read twice and their crossings four times." slideshow={"slide_type": "subslide"}
 plot_grids({"2×2, stride 2": window_coverage((7, 7), 2, 2), "3×3, stride 2": window_coverage((7, 7), 3, 2)},

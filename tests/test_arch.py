@@ -14,7 +14,8 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlib import models
-from cnnlib.arch import summary, tables
+from cnnlib.arch import macs_by_resolution, summary, tables
+from cnnlib.arch import resolution as summary_resolution
 from cnnlib.shapes import conv_output_size
 
 
@@ -259,3 +260,23 @@ def test_bad_arguments_are_named():
         summary(models.lenet5, (1, 32, 32))
     with pytest.raises(KeyError, match=r"no row named 'conv9'; the rows are \['0', '1'"):
         summary(model, (1, 32, 32))["conv9"]
+
+
+def test_resolution_names_the_output_side_and_flat_rows():
+    vgg = summary(on_meta(models.vgg19), (3, 224, 224), depth=1)
+    assert [summary_resolution(vgg[name]) for name in ("conv1_2", "pool1", "conv5_4", "fc6")] == \
+        ["224×224", "112×112", "14×14", "flat"]
+    assert summary_resolution(summary(nn.Conv2d(3, 4, 3), (3, 10, 7))[0]) == "8×5"  # height × width, not square
+
+
+def test_macs_by_resolution_adds_up_to_the_total_in_order():
+    for builder in (models.vgg19, models.resnet152):
+        table = summary(on_meta(builder), (3, 224, 224))
+        by_side = macs_by_resolution(table)
+        assert sum(by_side.values()) == table.total_macs
+    vgg = macs_by_resolution(summary(on_meta(models.vgg19), (3, 224, 224)))
+    assert list(vgg) == ["224×224", "112×112", "56×56", "28×28", "14×14", "7×7", "flat"]
+    per_map = 3 * 3 * 64 * 64  # conv1_2's filter size times filters, per output pixel
+    assert vgg["224×224"] == 224 * 224 * (3 * 3 * 3 * 64 + per_map) and vgg["7×7"] == 0  # pool5 alone
+    resnet = macs_by_resolution(summary(on_meta(models.resnet152), (3, 224, 224)))
+    assert "224×224" not in resnet and resnet["112×112"] == 112 * 112 * 64 * 7 * 7 * 3  # the stem only

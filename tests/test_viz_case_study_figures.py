@@ -80,3 +80,23 @@ def test_layer_profile_of_a_meta_model():
         model = models.vgg16()
     fig = figs.plot_layer_profile(summary(model, (3, 224, 224), depth=1), title="VGG16")
     assert fig.axes[0].get_title() == "VGG16" and len(fig.axes[1].patches) == 21
+
+
+def test_row_times_groups_share_a_colour_and_hatch_and_no_two_groups_do():
+    times = {"A": {f"r{k}": 0.01 * (k + 1) for k in range(12)}, "B": {"s1": 0.1, "s2": 0.05}}
+    groups = {"A": {f"r{k}": f"g{k // 3}" for k in range(12)}, "B": {"s1": "g0", "s2": "g4"}}
+    ax = figs.plot_row_times(times, groups=groups).axes[0]
+    looks = [(tuple(p.get_facecolor()), p.get_hatch()) for p in ax.patches]
+    by_group = {}
+    for look, row in zip(looks, [groups["A"][r] for r in times["A"]] + [groups["B"][r] for r in times["B"]]):
+        by_group.setdefault(row, set()).add(look)
+    assert all(len(v) == 1 for v in by_group.values())             # one look per group, across both bars
+    assert len({v.pop() for v in by_group.values()}) == 5           # five groups, five looks
+    assert len({hatch for _, hatch in looks}) == 5                  # told apart without colour too
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["g0", "g1", "g2", "g3", "g4"]
+
+
+def test_row_times_refuses_more_groups_than_it_can_tell_apart():
+    times = {"A": {f"r{k}": 0.01 for k in range(9)}}
+    with pytest.raises(ValueError, match="groups: at most 8"):
+        figs.plot_row_times(times)

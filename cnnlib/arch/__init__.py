@@ -5,6 +5,6 @@ print them next to what the code computes. Taught in 07_case_studies_lenet to
 09_case_studies_googlenet_resnet.
 """
 from cnnlib.arch import tables
-from cnnlib.arch.summary import LayerRow, Summary, layer_macs, summary
+from cnnlib.arch.summary import LayerRow, Summary, layer_macs, macs_by_resolution, resolution, summary
 
-__all__ = ["summary", "Summary", "LayerRow", "layer_macs", "tables"]
+__all__ = ["summary", "Summary", "LayerRow", "layer_macs", "macs_by_resolution", "resolution", "tables"]

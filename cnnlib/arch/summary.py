@@ -160,6 +160,21 @@ class Summary:
                 f"in float32); multiply-adds count convolutions and linear layers only.")
 
 
+def resolution(row: LayerRow) -> str:
+    """Where a row of a summary works: its output's height x width, "56×56" for shape (256, 56, 56);
+    "flat" for an output without height and width (the classifier's linear layers). Used in
+    10_appendix_fast_convolution."""
+    return "×".join(str(side) for side in row.output_shape[1:]) if len(row.output_shape) == 3 else "flat"
+
+
+def macs_by_resolution(table: Summary) -> dict[str, int]:
+    """The multiply-adds of a summary's rows added up by `resolution`, in the order the rows come."""
+    totals: dict[str, int] = {}
+    for row in table:
+        totals[resolution(row)] = totals.get(resolution(row), 0) + row.macs
+    return totals
+
+
 def _si(n: int) -> str:
     """A count the way the lecture writes it: 61.7K, 3.2M, 15.47G."""
     for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 # Top-5 error (%) on ImageNet (ILSVRC) as the lecture quotes it, with the weight layers of each
@@ -154,30 +155,49 @@ def plot_gradient_norms(curves: dict, title: str = "gradient reaching each layer
     return fig
 
 
-def plot_row_times(times: dict, macs: dict | None = None, label_share: float = 0.05):
+def plot_row_times(times: dict, macs: dict | None = None, label_share: float = 0.05, groups: dict | None = None,
+                   legend_title: str | None = None):
     """Measured milliseconds per image of several networks, each split into its rows (stacked bars).
 
     ``times`` maps a network to ``{row: seconds}`` (from ``time_by_rows``); ``macs`` maps the same
     names to total multiply-adds, written next to each bar. Rows that take more than
     ``label_share`` of the longest bar are named inside their segment.
+
+    ``groups`` maps each network to ``{row: group label}`` (for example the output resolution of
+    each row, `cnnlib.arch.resolution`); rows of one group share a colour and a hatch, shown once
+    in the legend (in the order the groups first appear in ``groups``), and no two groups share
+    either; ``legend_title`` says what the groups are. Without ``groups`` every row is its own group.
     """
-    fig, ax = plt.subplots(figsize=(10, 0.9 * len(times) + 1.6))
+    fig, ax = plt.subplots(figsize=(10, 0.9 * len(times) + 2.2))
     names = list(times)
+    groups = groups or {name: {row: row for row in times[name]} for name in names}
+    labels = list(dict.fromkeys(label for rows in groups.values() for label in rows.values()))
+    if len(labels) > min(len(_ROW_COLOURS), len(_ROW_HATCHES)):
+        raise ValueError(f"groups: at most {min(len(_ROW_COLOURS), len(_ROW_HATCHES))} groups can be told apart, "
+                         f"got {len(labels)}; group the rows (for example by resolution)")
+    style = {label: {"facecolor": _ROW_COLOURS[k], "hatch": _ROW_HATCHES[k]} for k, label in enumerate(labels)}
     longest = max(sum(t.values()) for t in times.values()) * 1000
     for y, name in enumerate(names):
         left = 0.0
-        for j, (row, sec) in enumerate(times[name].items()):
-            ms = sec * 1000
-            ax.barh(y, ms, left=left, color=plt.cm.tab20(j % 20), edgecolor="white", linewidth=0.5)
+        for row, sec in times[name].items():
+            ms, label = sec * 1000, groups[name][row]
+            ax.barh(y, ms, left=left, edgecolor="white", linewidth=0.5, **style[label])
             if ms > label_share * longest:
-                ax.text(left + ms / 2, y, row, ha="center", va="center", fontsize=7, rotation=90)
+                ax.text(left + ms / 2, y, row, ha="center", va="center", fontsize=8, rotation=90,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8})
             left += ms
         note = f"  {left:.0f} ms" + (f", {_short(macs[name])} multiply-adds" if macs else "")
         ax.text(left, y, note, va="center", fontsize=9)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
-    ax.set_xlim(0, longest * 1.45)
-    ax.set(xlabel="milliseconds per image (batch 1); one colour per row of the network",
-           title="measured forward time on this CPU")
+    ax.set_xlim(0, longest * 1.4)
+    ax.set(xlabel="milliseconds per image (batch 1)", title="measured forward time on this CPU")
+    ax.legend(handles=[Patch(edgecolor="white", label=label, **style[label]) for label in labels],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title=legend_title, title_fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# Colours for plot_row_times's groups: Okabe & Ito's (2008) colour-blind-safe eight, and a hatch per group as well.
+_ROW_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+_ROW_HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")

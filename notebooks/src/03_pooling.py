@@ -61,9 +61,10 @@ assert conv_out.size == 4 * pooled.size
 # Each 2×2 window becomes one value, so every map keeps a quarter of its values:
 # 112·112·64 = 802,816, the "800K" that the lecture's VGG table lists for this layer's memory.
 # Everything after it (the next convolution, its gradients, the activations stored for the
-# backward pass) now works on four times fewer numbers. A second effect: a feature that moves by
-# one pixel *inside* a window leaves the max unchanged, so the pooled map cares a little less
-# about exact positions.
+# backward pass) works on four times fewer positions than it would without the pool. A second
+# effect: a strong response that moves by one pixel but stays inside its window (and stays the
+# window's largest value) leaves the max unchanged, so the pooled map cares a little less about
+# exact positions. Section 2 checks this on a small example.
 
 # %% slideshow={"slide_type": "subslide"}
 assert pooled[0].size == 112 * 112 * 64 == 802_816
@@ -86,19 +87,24 @@ x = slice_[None, None]                                  # (N=1, C=1, H=4, W=4)
 out = max_pool2d(x, kernel_size=2, stride=2)[0, 0]      # (2, 2)
 print(out)
 assert np.array_equal(out, [[6, 8], [3, 4]])
+moved = slice_[[1, 0, 2, 3]]  # rows 0 and 1 swapped: each value of the top windows moves one pixel, inside its window
+assert np.array_equal(max_pool2d(moved[None, None], 2, 2)[0, 0], out)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Each colour below is one window; the circled number is its maximum, and the output cell of the
 # same colour holds it.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="A 4 by 4 depth slice split into four coloured 2 by 2 windows, with the largest value of each circled: 6, 8, 3 and 4. Beside it the 2 by 2 output of max pooling with stride 2 holds those four maxima, each in the colour of its window." slideshow={"slide_type": "subslide"}
 plot_pooling(slice_, out, kernel_size=2, stride=2,
              titles=("4×4 depth slice", "max pool 2×2, stride 2 → 2×2"))
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The vectorised layer reads all windows at once from a strided view of the input. The naive
-# version is the formula above written as four nested loops; PyTorch is the third opinion.
+# The vectorised layer never loops over windows. For each offset inside the window it takes a
+# strided slice of the input that holds that offset of every window at once, and keeps a running
+# maximum: first across the columns of each window, then across its rows. The naive version is the
+# formula above written as loops over every image, channel and output position; PyTorch is the
+# third opinion.
 
 # %%
 assert np.array_equal(max_pool2d_naive(x, 2, 2), max_pool2d(x, 2, 2))
@@ -115,7 +121,7 @@ print(averaged)
 assert np.array_equal(averaged, [[3.25, 5.25], [2.0, 2.0]])
 assert np.array_equal(F.avg_pool2d(torch.from_numpy(x), 2, 2).numpy()[0, 0], averaged)
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="The same 4 by 4 slice and four 2 by 2 windows, now average pooled: the 2 by 2 output holds the window means 3.25, 5.25, 2 and 2. The bottom-right window, with values 1, 0, 3 and 4, reports 2 here but 4 under max pooling." slideshow={"slide_type": "subslide"}
 plot_pooling(slice_, averaged, kernel_size=2, stride=2, mark_max=False,
              titles=("4×4 depth slice", "average pool 2×2, stride 2 → 2×2"))
 plt.show()
@@ -123,9 +129,10 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The two differ most where one strong response sits among weak ones: the bottom-right window
 # (1, 0, 3, 4) reports 4 under max pooling but only 2 under averaging. Max pooling answers
-# "did this feature fire anywhere in the window?", averaging blurs. Max pooling is the usual choice
-# between convolutions; averaging shows up at the end of some networks. GoogLeNet, for example,
-# averages each final 7×7 map into a single number (7×7 window, stride 1), giving 1×1×1024:
+# "did this feature fire anywhere in the window?", averaging blurs. In the lecture's case studies
+# the pooling between convolutions is max pooling (AlexNet's MAX POOL layers, VGG's 2×2 MAX POOL,
+# GoogLeNet's 3×3/2 max pools). Averaging shows up at the end instead: the lecture's GoogLeNet
+# table ends in an "avg pool 7×7/1" that turns each final 7×7 map into a single number, 1×1×1024:
 
 # %%
 googlenet_last = rng.normal(size=(1, 1024, 7, 7))
@@ -146,7 +153,7 @@ one_by_one = np.concatenate([max_pool2d(stack[:, [c]], 2, 2) for c in range(3)],
 assert np.array_equal(together, one_by_one)
 print(stack.shape, "->", together.shape)
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Three 4 by 4 input maps with their numbers and, to their right, the three 2 by 2 maps that max pooling makes of them, one for each: pooling works on every map separately and keeps the number of maps, 3." slideshow={"slide_type": "subslide"}
 plot_grids({f"map {c}": stack[0, c] for c in range(3)} | {f"map {c} pooled": together[0, c] for c in range(3)},
            cmap="Blues", figsize=(10, 2.4))
 plt.show()
@@ -165,15 +172,19 @@ print("parameters:", n_ours, "(cnnlib),", n_torch, "(PyTorch)")
 assert n_ours == n_torch == 0 and list(AvgPool2d(2).parameters()) == []
 
 # %% [markdown]
-# In AlexNet, CONV1 turns a 227×227×3 image into 55×55×96 (the lecture's 227; the paper says
-# 224, which with an 11×11 filter at stride 4 and no padding would not give a whole number). POOL1 then applies 3×3 windows at
-# stride 2. The output size follows the same rule as for a convolution, (N − F) / stride + 1:
+# In AlexNet, CONV1 turns a 227×227×3 image into 55×55×96. That is the lecture's 227. The paper
+# (Krizhevsky et al., 2012, section 3.5) says its first layer "filters the 224×224×3 input image",
+# which with an 11×11 filter at stride 4 gives a whole number of positions only with padding that
+# the paper does not describe: without padding, (224 − 11) / 4 + 1 = 54.25 (the cell below).
+# POOL1 then applies 3×3 windows at stride 2. The output size follows the same rule as for a
+# convolution, (N − F) / stride + 1:
 
 # %% slideshow={"slide_type": "subslide"}
 side = conv_output_size(55, kernel_size=3, stride=2)  # (55 - 3) / 2 + 1
 conv1_out = rng.normal(size=(1, 96, 55, 55))           # (N, C, H, W)
 pool1_out = pool1(conv1_out)
-print(f"(55 - 3) / 2 + 1 = {side}")
+print(f"(55 - 3) / 2 + 1 = {side};  from 224 without padding: (224 - 11) / 4 + 1 = {(224 - 11) / 4 + 1}")
+assert (224 - 11) / 4 + 1 == 54.25 and (227 - 11) / 4 + 1 == 55
 print(f"55x55x96 = {conv1_out.size:,} values -> {side}x{side}x96 = {pool1_out.size:,} values, 0 parameters")
 assert side == 27 and pool1_out.shape == (1, 96, 27, 27)
 
@@ -186,16 +197,23 @@ assert side == 27 and pool1_out.shape == (1, 96, 27, 27)
 # and column, while 3×3/2 fits exactly.
 
 # %%
-print("3x3, stride 2:", conv_output_size(55, 3, 2), "(fits exactly)")
-print("2x2, stride 2:", floor_output_size(55, 2, 2), "(floor of 27.5: the last row and column are never read)")
-assert floor_output_size(55, 2, 2) == conv_output_size(55, 3, 2) == 27
+print("3x3, stride 2:", conv_output_size(55, 3, 2), f"((55 - 3) / 2 + 1 = {(55 - 3) / 2 + 1}: fits exactly)")
+print("2x2, stride 2:", floor_output_size(55, 2, 2),
+      f"((55 - 2) / 2 + 1 = {(55 - 2) / 2 + 1}: the last row and column are never read)")
+assert floor_output_size(55, 2, 2) == conv_output_size(55, 3, 2) == 27 and (55 - 2) / 2 + 1 == 27.5
 
 # %% [markdown]
 # How many windows read each pixel? On a 7×7 map: with 2×2/2 every pixel is read once except
 # the last row and column (read by none); with 3×3/2 the shared rows and columns are read twice
 # and their crossings four times.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
+cover2, cover3 = window_coverage((7, 7), 2, 2), window_coverage((7, 7), 3, 2)
+assert (cover2[:6, :6] == 1).all() and cover2[6].sum() == cover2[:, 6].sum() == 0
+assert cover3[2, 0] == cover3[0, 4] == 2                                       # a shared row, a shared column
+assert cover3[[2, 2, 4, 4], [2, 4, 2, 4]].tolist() == [4, 4, 4, 4] == [cover3.max()] * 4  # their crossings
+
+# %% alt="Two 7 by 7 grids counting how many pooling windows read each pixel. With 2 by 2 windows at stride 2 every pixel is read once except the last row and column, read by none; with 3 by 3 windows at stride 2 the shared rows and columns are read twice and their crossings four times." slideshow={"slide_type": "subslide"}
 plot_grids({"2×2, stride 2": window_coverage((7, 7), 2, 2), "3×3, stride 2": window_coverage((7, 7), 3, 2)},
            cmap="Purples", suptitle="number of pooling windows that read each pixel", figsize=(8, 3.6))
 plt.show()
@@ -203,8 +221,9 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Here is a 5×5 slice pooled with overlapping 3×3 windows at stride 2 (four windows, each drawn
 # slightly inset so that all edges show). The 9 sits in the row shared by the two right-hand windows
-# and wins both of them. The AlexNet paper (section 3.4) reports that this overlap lowered its
-# top-1 and top-5 error rates by 0.4% and 0.3% compared with 2×2/2 pooling.
+# and wins both of them. The AlexNet paper (section 3.4, "Overlapping Pooling") reports that 3×3/2
+# pooling "reduces the top-1 and top-5 error rates by 0.4% and 0.3%, respectively, as compared
+# with the non-overlapping scheme s = 2, z = 2, which produces output of equivalent dimensions".
 
 # %% slideshow={"slide_type": "subslide"}
 overlap = np.array([[3, 1, 0, 2, 4],
@@ -215,7 +234,7 @@ overlap = np.array([[3, 1, 0, 2, 4],
 out3 = max_pool2d(overlap[None, None], kernel_size=3, stride=2)[0, 0]
 assert np.array_equal(out3, [[7, 9], [8, 9]])
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="A 5 by 5 slice with four overlapping 3 by 3 windows at stride 2, each drawn in its own colour with its maximum circled, and the 2 by 2 output 7, 9, 8, 9. The 9 sits in the row shared by the two right-hand windows and wins both of them." slideshow={"slide_type": "subslide"}
 plot_pooling(overlap, out3, kernel_size=3, stride=2, titles=("5×5 slice", "max pool 3×3, stride 2 → 2×2"))
 plt.show()
 
@@ -250,9 +269,10 @@ _ = check_max_pool_forward(max_pool_forward)
 # Pooling has no parameters to update, but the layers below it do, so the backward pass must
 # carry the gradient of the loss through it. Given d loss / d out (one number per window):
 #
-# - **max**: out = max(window) changes only when the winning input changes (by exactly as much),
-#   so the local gradient is 1 for the winner and 0 for the other inputs. Each window sends its
-#   whole gradient to its argmax.
+# - **max**: when the window has one largest value, a small enough change of any input moves
+#   out = max(window) only if that input is the winner, and then by exactly as much. So the local
+#   gradient is 1 for the winner and 0 for the other inputs: each window sends its whole gradient
+#   to its argmax.
 # - **average**: out = (1/k²)·Σ window, so every input of the window receives 1/k² of it.
 #
 # On the 4×4 slice with d loss / d out = [[1, 2], [3, 4]]:
@@ -265,7 +285,7 @@ grad_max = max_pool2d_backward(g, max_cache)[0, 0]  # (4, 4)
 grad_avg = avg_pool2d_backward(g, avg_cache)[0, 0]  # (4, 4)
 assert grad_max.sum() == grad_avg.sum() == g.sum()  # nothing is lost, only routed
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Three grids of numbers for the backward pass of 2 by 2 pooling: the upstream gradient 1, 2, 3, 4 on the 2 by 2 output; under max pooling each of those lands on its window's winning pixel and every other pixel gets 0; under average pooling each window's value is split into four equal quarters, 0.25 to 1." slideshow={"slide_type": "subslide"}
 plot_grids({"d loss / d out": g[0, 0], "max pool: d loss / d x": grad_max, "avg pool: d loss / d x": grad_avg},
            fmt="{:.3g}", cmap="Oranges", figsize=(10, 3.4))
 plt.show()
@@ -286,7 +306,7 @@ grad_avg3 = avg_pool2d_backward(ones, avg_pool2d_forward(overlap[None, None], 3,
 assert grad_max3[2, 3] == 2 and grad_max3.sum() == 4
 assert_close(grad_avg3, window_coverage((5, 5), 3, 2) / 9)
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Gradients of 3 by 3 pooling at stride 2 on the 5 by 5 slice, with a gradient of 1 on every output. Under max pooling the 9, which wins two windows, collects 2 and two other winners 1 each, all other pixels 0; under average pooling every pixel gets 0.11 per window that reads it, so the centre, read by four windows, gets 0.44." slideshow={"slide_type": "subslide"}
 plot_grids({"max pool 3×3/2: d loss / d x": grad_max3, "avg pool 3×3/2: d loss / d x": grad_avg3},
            fmt="{:.2g}", cmap="Oranges", figsize=(8, 3.6))
 plt.show()
@@ -306,13 +326,18 @@ assert_close(xt.grad.numpy()[0, 0], grad_avg3)
 
 # %% [markdown]
 # And centred finite differences, (f(x + h) − f(x − h)) / 2h for each input, on a random batch
-# of 2 images × 3 channels × 7×7 with a random d loss / d out. Random real inputs have no ties, so
-# a tiny nudge never changes which input wins a window. (At an exact tie the max has no
-# derivative; like PyTorch, our layer gives the gradient to the first maximum in reading order.)
+# of 2 images × 3 channels × 7×7 with a random d loss / d out. Random normal inputs have no ties,
+# and the cell checks that in every window the largest value beats the second by far more than the
+# nudge h = 10⁻⁶ of `check_gradient`, so no nudge changes which input wins. (At an exact tie the
+# max has no derivative; like PyTorch on the CPU, our layer gives the gradient to the first maximum
+# in reading order, as the cell after next shows.)
 
 # %% slideshow={"slide_type": "subslide"}
 xr = rng.normal(size=(2, 3, 7, 7))
 gr = rng.normal(size=(2, 3, 3, 3))                    # d loss / d out for 3x3/2 windows
+windows = np.lib.stride_tricks.sliding_window_view(xr, (3, 3), axis=(2, 3))[:, :, ::2, ::2].reshape(2, 3, 3, 3, 9)
+top_two = np.sort(windows, axis=-1)[..., -2:]
+assert (top_two[..., 1] - top_two[..., 0]).min() > 1000 * 1e-6  # every winner leads by more than 1000 h
 for forward, backward, pool in ((max_pool2d_forward, max_pool2d_backward, max_pool2d),
                                 (avg_pool2d_forward, avg_pool2d_backward, avg_pool2d)):
     analytic = backward(gr, forward(xr, 3, 2)[1])
@@ -321,8 +346,8 @@ for forward, backward, pool in ((max_pool2d_forward, max_pool2d_backward, max_po
     print(f"{pool.__name__}: analytic and numerical gradients agree (relative error below 1e-6)")
 
 # %% [markdown]
-# At a tie both candidates are "the" maximum. PyTorch's autograd and `cnnlib` agree on where the
-# gradient goes: to the first one in reading order, and only there.
+# At a tie both candidates are "the" maximum. On this window PyTorch's autograd (on the CPU) and
+# `cnnlib` agree on where the gradient goes: to the first one in reading order, and only there.
 
 # %% slideshow={"slide_type": "subslide"}
 tie = np.array([[[[2.0, 5.0], [5.0, 1.0]]]])          # one 2x2 window, two 5s
@@ -368,7 +393,7 @@ _ = check_max_pool_backward(max_pool_backward)
 # a small activation map, the output it gives, and which rows and columns are never pooled when
 # the window does not fit.
 
-# %%
+# %% alt="The pooling explorer in its default state: an 8 by 8 map of numbers split into sixteen 2 by 2 windows, each outlined in its own colour with its largest value shaded, and the 4 by 4 output of max pooling with stride 2 holding those maxima." caption="Try: switch between max and average pooling, and change the window size and stride to see windows overlap or skip pixels."
 # NBVAL_IGNORE_OUTPUT
 pooling_explorer()
 

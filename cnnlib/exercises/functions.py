@@ -19,6 +19,7 @@ other did to them. Cases are meant to be small (a learner's naive loops finish i
 """
 from __future__ import annotations
 
+import contextvars
 import copy
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -48,6 +49,11 @@ class Hint:
 
     message: str
     applies: Callable[[dict, object, object], bool] = field(repr=False)
+
+
+# The grader's hook (cnnlib.grading.release): while this holds a list, check_function only appends
+# its cases to it and returns, running nothing.
+CASE_SINK: contextvars.ContextVar[list | None] = contextvars.ContextVar("cnnlib_case_sink", default=None)
 
 
 def _size(case: Case) -> int:
@@ -125,6 +131,10 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
                    rtol: float = 1e-6, atol: float = 1e-8) -> bool:
     """Run ``fn`` and ``reference`` on every case (a :class:`Case` or a plain dict of inputs); print
     and record the verdict under ``name``; return True only if ``fn`` agrees on all of them."""
+    sink = CASE_SINK.get()
+    if sink is not None:  # the grader asks which cases this checker runs (cnnlib.grading.release)
+        sink.extend(c if isinstance(c, Case) else Case(dict(c)) for c in cases)
+        return False
     if fn is None:
         return not_attempted(name, "write the function in the cell above")
     if not callable(fn):

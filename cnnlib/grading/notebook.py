@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -52,11 +53,17 @@ async def execute(nb, out: Path, cell_timeout: int) -> None:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
+            start = time.monotonic()
             try:
                 await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                if time.monotonic() - start >= cell_timeout:
+                    why = f"the grader stopped this cell after {cell_timeout} s; the next cells ran on"
+                    cell.outputs.append(nbformat.v4.new_output("error", ename="CellTimeoutError", evalue=why,
+                                                               traceback=[f"CellTimeoutError: {why}"]))
             except DeadKernelError:
                 cell.outputs.append(nbformat.v4.new_output("error", ename="DeadKernelError",
-                                                           evalue="the kernel died in this cell", traceback=[]))
+                                                           evalue="the kernel died in this cell",
+                                                           traceback=["DeadKernelError: the kernel died in this cell"]))
                 _save(nb, out)
                 return
             _save(nb, out)

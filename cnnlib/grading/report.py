@@ -37,7 +37,11 @@ class Results:
         self.lock = threading.Lock()
         self.done: dict[tuple[str, str], dict] = {}
         if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
+            text = self.path.read_text(encoding="utf-8")
+            if text and not text.endswith("\n"):  # a line cut short by a kill: the next starts on its own
+                with open(self.path, "a", encoding="utf-8") as f:
+                    f.write("\n")
+            for line in text.splitlines():
                 try:
                     entry = json.loads(line)
                     self.done[(entry["submission"], entry["sha256"])] = entry

@@ -14,8 +14,9 @@ the exercise cell, as a learner does. The kinds, in turn:
 - ``hanging``: the first function exercise loops forever, the rest solved: all but its points.
 - cheats, which must all score what their real answers earn (0, their answers are the stubs):
   ``deleted-checks`` (no check cells: "0 of 0" would be full marks), ``invented-ids`` (20 made-up
-  check cells), ``record-pass`` (``record()`` a pass for every exercise), ``patched-checker``
-  (``check_<id> = lambda a: True`` and ``check_function`` / ``verdict`` replaced),
+  check cells), ``record-pass`` (``record()`` a pass for every exercise, in an answer cell and in
+  a last cell), ``patched-checker`` (every ``check_<id>`` replaced by one that records a pass, and
+  ``check_function`` / ``verdict`` replaced),
   ``shipped-cnnlib`` (a ``cnnlib/`` folder beside the notebook whose checkers always pass),
   ``read-solutions`` (execs the instructor edition's solution cells, found through
   ``cnnlib.__file__``), ``blank-notebook`` (no cells at all).
@@ -39,6 +40,7 @@ RECORD_PASS = """from cnnlib.exercises.core import Verdict, record
 _ = [record(Verdict(_id, "pass", "correct!")) for _id in {ids!r}]
 """
 PATCH = """import cnnlib.exercises.core as _core, cnnlib.exercises.functions as _functions
+from cnnlib.exercises.core import Verdict, record
 _core.verdict = lambda *a, **k: True
 _functions.check_function = lambda *a, **k: True
 {lines}
@@ -104,10 +106,12 @@ def submission(kind: str, instructor, exercises, name: str):
     elif kind == "invented-ids":
         nb.cells += [nbformat.v4.new_code_cell(f"_ = check_made_up_{i}(None)", metadata={"tags": ["check"]})
                      for i in range(20)]
-    elif kind == "record-pass":
+    elif kind == "record-pass":  # in an answer cell, and in a last cell, after every check has run
         _set(nb, exercises[0][2], RECORD_PASS.format(ids=ids) + _stub_of(instructor, exercises[0][2]))
+        nb.cells.append(nbformat.v4.new_code_cell(RECORD_PASS.format(ids=ids)))
     elif kind == "patched-checker":
-        lines = "\n".join(f"check_{i} = lambda *a, **k: True" for i in ids)
+        lines = "\n".join(f"check_{i} = lambda *a, **k: record(Verdict({i!r}, 'pass', 'correct!')).passed"
+                          for i in ids)
         _set(nb, exercises[0][2], PATCH.format(lines=lines) + _stub_of(instructor, exercises[0][2]))
     elif kind == "shipped-cnnlib":
         files = {"cnnlib/__init__.py": "", "cnnlib/exercises/__init__.py": "mine_or_reference = None\n",

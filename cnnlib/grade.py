@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--timeout and --cell-timeout must be positive")
     if args.jobs < 1:
         parser.error("-j must be at least 1")
+    pipeline.STOP.clear()
     releases = Releases(args.release)
     try:
         sandbox = Sandbox(Limits(memory_mb=args.memory_mb), unsafe=args.unsafe_no_sandbox, hidden=(releases.folder,))

@@ -136,3 +136,21 @@ def test_results_keep_whole_lines_and_skip_a_line_cut_short(tmp_path):
     assert again.get("a.ipynb", "2") is None  # the file changed: graded again
     again.add({"submission": "c.ipynb", "sha256": "3", "student": "c"})
     assert Results(path).get("c.ipynb", "3")["student"] == "c"
+
+
+def test_checkers_run_one_at_a_time_so_stdout_comes_back(release):
+    """Two workers swapping sys.stdout at once could leave it a StringIO: the class run's table was lost."""
+    import sys
+    import threading
+
+    from cnnlib.grading.release import CHECKER_LOCK, cases_of
+
+    stdout = sys.stdout
+    e = release.exercises[0]
+    with CHECKER_LOCK:
+        worker = threading.Thread(target=cases_of, args=(e.checker,))
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # it waits for the checker that runs now
+    worker.join(30)
+    assert not worker.is_alive() and sys.stdout is stdout

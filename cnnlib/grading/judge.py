@@ -12,21 +12,18 @@ unchanged; only what it is given differs:
 
 So the learner's code never runs here, and nothing it did in the sandbox (patching a checker,
 recording a verdict, writing a log) reaches this process. Checkers print and record into a
-process-wide registry, so :func:`judge` holds a lock while one runs.
+process-wide registry, so :func:`judge` holds ``CHECKER_LOCK`` while one runs.
 """
 from __future__ import annotations
 
 import contextlib
 import io
-import threading
 
 from cnnlib.exercises import core
 from cnnlib.exercises.core import ERROR, NOT_ATTEMPTED, Verdict
 from cnnlib.grading import wire
-from cnnlib.grading.release import Exercise
+from cnnlib.grading.release import CHECKER_LOCK, Exercise
 from cnnlib.grading.run import Outputs
-
-LOCK = threading.Lock()
 
 
 def replay(exercise: Exercise, outputs: Outputs, name: str):
@@ -78,7 +75,7 @@ def judge(exercise: Exercise, outputs: Outputs, problem: str = "") -> Verdict:
         answer = type(outputs.detail or "object", (), {})()  # the checker names its type
     else:
         answer = replay(exercise, outputs, exercise.target.split(".")[-1])
-    with LOCK:
+    with CHECKER_LOCK:
         core.clear_verdicts()
         with contextlib.redirect_stdout(io.StringIO()):
             exercise.checker(answer)

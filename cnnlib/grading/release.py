@@ -22,6 +22,7 @@ import importlib
 import io
 import pkgutil
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -34,6 +35,9 @@ from cnnlib.exercises.core import DEFAULT_POINTS
 from cnnlib.exercises.functions import CASE_SINK, Case
 
 CHECK, EXERCISE, SOLUTION = "check", "exercise", "solution"
+# Checkers print (sys.stdout, swapped while one runs) and record into a process-wide registry: one
+# checker at a time in the whole grader, whichever thread asks (cases_of here, judge.judge).
+CHECKER_LOCK = threading.RLock()
 
 
 def default_release_dir() -> Path:
@@ -84,7 +88,7 @@ def cases_of(checker: Callable[..., bool]) -> tuple[Case, ...] | None:
     sink: list = []
     token = CASE_SINK.set(sink)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with CHECKER_LOCK, contextlib.redirect_stdout(io.StringIO()):
             checker(lambda *args: None)
     finally:
         CASE_SINK.reset(token)
@@ -164,10 +168,12 @@ class Releases:
         self.names = sorted(p.name for p in self.folder.glob("*.ipynb")) if self.folder.is_dir() else []
         self._loaded: dict[str, Release] = {}
         self._registry: dict | None = None
+        self._lock = threading.Lock()
 
     def get(self, name: str) -> Release:
-        if name not in self._loaded:
-            if self._registry is None:
-                self._registry = checkers()
-            self._loaded[name] = load_release(self.folder / name, self._registry)
-        return self._loaded[name]
+        with self._lock:  # workers ask at once: load it once
+            if name not in self._loaded:
+                if self._registry is None:
+                    self._registry = checkers()
+                self._loaded[name] = load_release(self.folder / name, self._registry)
+            return self._loaded[name]

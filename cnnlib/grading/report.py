@@ -93,7 +93,7 @@ def _verdict_cell(rows: list[dict]) -> nbformat.NotebookNode:
 
 
 def _summary_cell(entry: dict) -> nbformat.NotebookNode:
-    head = (f"<h1>Feedback: {html.escape(entry['notebook'])}</h1><p>Student <b>{html.escape(entry['student'])}</b>: "
+    head = (f"<h1>Feedback: {html.escape(Path(entry['notebook']).name)}</h1><p>Student <b>{html.escape(entry['student'])}</b>: "
             f"<b>{_points(entry['score'])} of {_points(entry['max_score'])}</b> points.</p>")
     note = entry.get("notebook_error")
     if note:

@@ -114,13 +114,13 @@ def test_a_recorded_in_place_change_is_seen_by_the_checker(release):
 
 
 def test_points_on_exercise_default_to_one_and_are_checked():
-    assert check_relu_backward.__points__ == 1
+    assert check_relu_backward.points == 1
 
     @exercise(points=2.5)
     def check_thing(answer):
         return True
 
-    assert check_thing.__points__ == 2.5 and check_thing.__exercise__ == "thing"
+    assert check_thing.points == 2.5 and check_thing.__exercise__ == "thing"
     with pytest.raises(ValueError, match="points must be a positive number"):
         exercise(points=0)(check_thing)
 

@@ -89,7 +89,7 @@ def exercise(checker: Callable[..., bool] | None = None, *, points: float = DEFA
     the checker (a bug in the checker, not in the answer) is reported as a failed check, and a
     checker that ends without a verdict records one that says so. ``points`` (default 1) is what
     the exercise is worth in ``python -m cnnlib.grade``'s gradebook; the checker keeps it as
-    ``__points__``.
+    ``points`` (read by the grader and by tools/export_*.py).
     """
     if checker is None:
         return functools.partial(exercise, points=points)
@@ -116,7 +116,7 @@ def exercise(checker: Callable[..., bool] | None = None, *, points: float = DEFA
         return bool(result)
 
     run.__exercise__ = key
-    run.__points__ = points
+    run.points = points
     return run
 
 

@@ -135,7 +135,7 @@ def load_release(path: Path, registry: dict | None = None) -> Release:
         if key not in registry:
             raise ValueError(f"{path.name}: no checker check_{key} in cnnlib.exercises")
         checker = registry[key]
-        exercises.append(Exercise(key, float(getattr(checker, "__points__", DEFAULT_POINTS)), checker, target,
+        exercises.append(Exercise(key, float(getattr(checker, "points", DEFAULT_POINTS)), checker, target,
                                   cell.get("id"), tuple(a for a in answers if a), cases_of(checker)))
         answers = []
     if len({e.id for e in exercises}) != len(exercises):

@@ -16,12 +16,18 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Local copies of reveal.js, require.js, jQuery and MathJax (npm), for the decks and the website.
 VENDOR_JS := build/vendor/.installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# The second nbval pass imitates another CPU: torch's oneDNN, MKL and vectorized kernels and NumPy's
+# OpenBLAS limited to AVX2, NumPy's own AVX-512 loops switched off, at 2 threads. Stored outputs
+# must reproduce on any x86-64 CPU, so they may show only digits that every kernel agrees on.
+OTHER_CPU := ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL" \
+	ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2
+TWO_THREADS := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
 
-.PHONY: help venv lab test unit notebooks-test outputs e2e bench student slides book clean
+.PHONY: help venv lab test unit notebooks-test notebooks-other-cpu outputs e2e bench student nbgrader otter slides book clean
 
 help:
 	@echo "make lab      build the environment if needed, then open JupyterLab on notebooks/ (PORT=$(PORT))"
-	@echo "make test     build the environment if needed, run the unit tests and every notebook (strict nbval)"
+	@echo "make test     build the environment if needed, run the unit tests and every notebook (strict nbval, twice: here and as on another CPU)"
 	@echo "make venv     build or refresh the environment in $(VENV)"
 	@echo "make outputs  re-execute every notebook in place to refresh its stored outputs"
 	@echo "make e2e      open every notebook in headless Chromium and run it (needs Debian's chromium)"
@@ -29,6 +35,8 @@ help:
 	@echo "make book     build the course website into build/book/html (Jupyter Book; opens offline)"
 	@echo "make bench    benchmark the reference layers against PyTorch"
 	@echo "make student  write the student edition (solutions removed, outputs cleared) to build/student/notebooks"
+	@echo "make nbgrader write an nbgrader source course (one assignment per notebook) to build/nbgrader"
+	@echo "make otter    write otter-grader master notebooks to build/otter/NN_name/NN_name.ipynb"
 	@echo "make clean    remove the environment and caches"
 
 venv: $(STAMP)
@@ -41,6 +49,11 @@ $(STAMP): pyproject.toml tools/check_python.py
 	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@# nbgrader (a development dependency, for `make nbgrader`) would add its menus and server
+	@# extensions to every learner's JupyterLab: switched off in this environment.
+	@for e in assignment_list course_list formgrader validate_assignment; do \
+		$(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$e >/dev/null 2>&1 || true; done
+	@$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1 || true
 	@touch $(STAMP)
 	@echo "Environment ready in $(VENV)."
 
@@ -54,10 +67,16 @@ unit: venv
 
 notebooks-test: venv
 	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+	$(TWO_THREADS) $(OTHER_CPU) $(BIN)/python -m pytest $(NBVAL) notebooks
+
+# The notebooks once more, as on another CPU (see OTHER_CPU).
+notebooks-other-cpu: venv
+	$(TWO_THREADS) $(OTHER_CPU) $(BIN)/python -m pytest $(NBVAL) notebooks
 
 test: venv
 	$(ONE_THREAD) $(BIN)/python -m pytest -n $(JOBS) tests
 	$(ONE_THREAD) $(BIN)/python -m pytest $(NBVAL) -n $(JOBS) --dist loadscope notebooks
+	$(TWO_THREADS) $(OTHER_CPU) $(BIN)/python -m pytest $(NBVAL) notebooks
 	@if [ ! -d e2e ]; then echo "e2e: no browser tests in this checkout yet"; \
 	elif [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory e2e; \
 	else echo "e2e: SKIPPED, $(CHROMIUM) not found (apt-get install chromium); .ci/run installs it so CI runs them"; fi
@@ -89,6 +108,13 @@ bench: venv
 
 student: venv
 	$(BIN)/python tools/student.py
+
+# Generated from notebooks/ (never edited by hand); README "For instructors" shows the tools' next steps.
+nbgrader: venv
+	$(BIN)/python tools/export_nbgrader.py
+
+otter: venv
+	$(BIN)/python tools/export_otter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

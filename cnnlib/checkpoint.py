@@ -21,6 +21,12 @@ does not verify them, so one flipped bit in a weight would load silently); then 
 shape and dtype is checked against the model, and the optimizer state against the optimizer,
 before anything is copied; should a copy still fail, the old values are put back. A damaged
 file (truncated, not a zip, a broken pickle) gives one ``ValueError`` that names the file.
+
+Nothing is lost and nothing explodes (`cnnlib.checkpoint_files`): a save writes a temporary file
+and moves it over the old checkpoint in one step, so a save that fails leaves the old file intact;
+a load reads the sizes in the zip directory and the ``.npy`` headers before any data, so a small
+file that would inflate to gigabytes is refused before it is decompressed. ``path`` may also be an
+open binary stream such as ``io.BytesIO``.
 """
 from __future__ import annotations
 
@@ -31,6 +37,10 @@ import zipfile
 
 import numpy as np
 
+from cnnlib.checkpoint_files import (
+    atomic_write, check_zip, describe, read_npz_arrays, read_npz_headers, rewound, size_budget,
+)
+
 _META_KEY = "__meta__"
 
 
@@ -38,7 +48,8 @@ def save_checkpoint(path, model, optimizer=None, **meta) -> None:
     """Write the model's (and optimizer's) state dict and ``meta`` to ``path``.
 
     PyTorch models go through ``torch.save``; ``cnnlib.numpy_nn`` models through ``np.savez``
-    (the file is written to ``path`` exactly; no ".npz" is appended).
+    (the file is written to ``path`` exactly; no ".npz" is appended). The old file at ``path`` is
+    replaced only once the new one is complete.
     """
     _check_meta(meta, "meta")
     if _is_torch_module(model):
@@ -49,7 +60,7 @@ def save_checkpoint(path, model, optimizer=None, **meta) -> None:
             "optimizer": optimizer.state_dict() if optimizer is not None else None,
             "meta": meta,
         }
-        torch.save(state, path)
+        atomic_write(path, lambda f: torch.save(state, f))
     elif _is_numpy_module(model):
         if optimizer is not None:
             raise ValueError(
@@ -59,8 +70,7 @@ def save_checkpoint(path, model, optimizer=None, **meta) -> None:
         arrays = model.state_dict()
         if _META_KEY in arrays:
             raise ValueError(f"the model has a parameter named {_META_KEY!r}, which the checkpoint format reserves")
-        with open(path, "wb") as f:
-            np.savez(f, **arrays, **{_META_KEY: np.array(json.dumps(meta))})
+        atomic_write(path, lambda f: np.savez(f, **arrays, **{_META_KEY: np.array(json.dumps(meta))}))
     else:
         raise ValueError(
             f"model must be a torch.nn.Module or a cnnlib.numpy_nn Module, got {type(model).__name__}"
@@ -73,22 +83,25 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
     Keys and shapes must match the model exactly. A file that holds anything but arrays and
     plain values is refused with a ``ValueError`` before any of it is used.
     """
+    name = describe(path)
     if _is_torch_module(model):
         import torch
 
-        _check_zip(path)
+        own = model.state_dict()
+        check_zip(path, size_budget(own, copies=4))  # the weights, and up to three optimizer buffers each
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with rewound(path) as source:
+                state = torch.load(source, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as err:
-            raise ValueError(_refused(path, f"it holds objects other than tensors and plain values ({err})")) from err
+            raise ValueError(_refused(name, f"it holds objects other than tensors and plain values ({err})")) from err
         except (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:
-            raise ValueError(f"{path} is damaged: torch.load could not read it ({type(err).__name__}: {err})") from err
+            raise ValueError(f"{name} is damaged: torch.load could not read it ({type(err).__name__}: {err})") from err
         if not isinstance(state, dict) or not {"model", "optimizer", "meta"} <= set(state):
-            raise ValueError(f"{path} is not a cnnlib checkpoint (expected the keys 'model', 'optimizer', 'meta')")
-        _check_arrays(path, state["model"], model.state_dict(), lambda v: isinstance(v, torch.Tensor))
+            raise ValueError(f"{name} is not a cnnlib checkpoint (expected the keys 'model', 'optimizer', 'meta')")
+        _check_arrays(name, state["model"], own, lambda v: isinstance(v, torch.Tensor))
         if optimizer is not None:
-            _check_optimizer_state(path, state["optimizer"], optimizer)
-        old_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            _check_optimizer_state(name, state["optimizer"], optimizer)
+        old_model = {k: v.detach().clone() for k, v in own.items()}
         old_optimizer = copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None
         try:
             model.load_state_dict(state["model"])
@@ -98,42 +111,40 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
             model.load_state_dict(old_model)
             if optimizer is not None:
                 optimizer.load_state_dict(old_optimizer)
-            raise ValueError(f"{path} does not fit the model or optimizer; nothing was changed ({err})") from err
+            raise ValueError(f"{name} does not fit the model or optimizer; nothing was changed ({err})") from err
         return state["meta"]
     if _is_numpy_module(model):
         if optimizer is not None:
             raise ValueError("optimizer must be None for a cnnlib.numpy_nn model: its checkpoints hold parameters only")
-        _check_zip(path)
+        own = model.state_dict()
+        check_zip(path, size_budget(own, copies=1))
+        headers = read_npz_headers(path)  # shapes and dtypes, every array's data still unread
+        if _META_KEY not in headers:
+            raise ValueError(f"{name} is not a cnnlib NumPy checkpoint (no {_META_KEY!r} entry)")
+        meta_header = headers.pop(_META_KEY)
+        if not isinstance(meta_header.dtype, np.dtype) or meta_header.dtype.kind != "U" or meta_header.shape != ():
+            raise ValueError(f"{name} is damaged: its {_META_KEY!r} entry is not one string")
+        for key, header in headers.items():
+            if getattr(header.dtype, "hasobject", False):
+                raise ValueError(_refused(name, f"it is not an .npz file of plain arrays ({key!r} holds Python "
+                                                f"objects, which only a pickle can rebuild)"))
+        _check_arrays(name, headers, own, _holds_numbers)
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
+            arrays = read_npz_arrays(path)
         except (ValueError, zipfile.BadZipFile, EOFError, OSError) as err:
-            raise ValueError(_refused(path, f"it is not an .npz file of plain arrays ({err})")) from err
-        if _META_KEY not in arrays:
-            raise ValueError(f"{path} is not a cnnlib NumPy checkpoint (no {_META_KEY!r} entry)")
+            raise ValueError(_refused(name, f"it is not an .npz file of plain arrays ({err})")) from err
         try:
             meta = json.loads(str(arrays.pop(_META_KEY)))
         except ValueError as err:
-            raise ValueError(f"{path} is damaged: its {_META_KEY!r} entry is not JSON ({err})") from err
-        _check_arrays(path, arrays, model.state_dict(),
-                      lambda v: np.issubdtype(v.dtype, np.number) or v.dtype == np.bool_)
+            raise ValueError(f"{name} is damaged: its {_META_KEY!r} entry is not JSON ({err})") from err
         model.load_state_dict(arrays)
         return meta
     raise ValueError(f"model must be a torch.nn.Module or a cnnlib.numpy_nn Module, got {type(model).__name__}")
 
 
-def _check_zip(path) -> None:
-    """Both formats are zip archives: every member's CRC-32 must match, or a ValueError names the file."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()  # reads every member and compares its checksum
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as err:
-        raise ValueError(f"{path} is damaged or not a checkpoint: it is not a complete zip archive ({err})") from err
-    if bad is not None:
-        raise ValueError(f"{path} is damaged: the bytes of {bad!r} do not match their stored CRC-32 checksum "
-                         f"(the file changed after it was written); nothing was loaded")
+def _holds_numbers(value) -> bool:
+    dtype = value.dtype
+    return isinstance(dtype, np.dtype) and (np.issubdtype(dtype, np.number) or dtype == np.bool_)
 
 
 def _check_arrays(path, saved, own, is_array) -> None:

@@ -2,6 +2,9 @@
 
 - ``load_digits(size=32)``: scikit-learn's 1,797 real handwritten digits (8x8 scans), resized for
   LeNet-5 and split into train and test sets. The default data of every training notebook.
+- ``fashion_mnist(split="train")``: Zalando's Fashion-MNIST, 28x28 photographs of clothing, read
+  offline from Debian's package or the subset shipped in ``data/fashion-mnist`` (``cnnlib.fashion``,
+  re-exported here with ``to_float_images``).
 - ``load_sample_image("camera")``: scikit-image's sample photographs, for 02_convolution.
 - ``load_mnist`` / ``load_cifar10``: the classic data sets, fetched by torchvision, for readers who
   are online; their files are checked and read here. They are never needed on the default path;
@@ -27,6 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from cnnlib.checks import check_int
+from cnnlib.fashion import (  # noqa: F401 -- re-exported: cnnlib.data is where a notebook looks for data
+    FASHION_CLASSES,
+    FashionMNIST,
+    balanced_subset,
+    fashion_mnist,
+    to_float_images,
+)
+from cnnlib.idx import idx_sizes, read_idx  # noqa: F401 -- read_idx and idx_sizes lived here first
 from cnnlib.labels import class_labels
 
 MAX_DIGITS_SIZE = 256  # load_digits(size=256) needs about 0.9 GiB while resizing
@@ -217,47 +228,6 @@ def load_mnist(root="data", train: bool = True, download: bool = False):
     images, labels = read_idx(image_file, (None, 28, 28)), read_idx(label_file, (None,))
     labels = class_labels(labels, 10, name=f"the labels in {label_file}")
     return images[:, None].astype(np.float32) / 255.0, labels  # (N, 1, 28, 28), (N,)
-
-
-IDX_UNSIGNED_BYTE = 0x08  # the IDX type code of MNIST's images and labels
-
-
-def idx_sizes(path, shape) -> tuple[int, ...]:
-    """The sizes in the header of an IDX file of unsigned bytes, checked against ``shape`` and the file's length.
-
-    IDX: two zero bytes, a type code (0x08 for unsigned bytes), the number of dimensions, each size
-    as a big-endian 32-bit integer, then the values. ``None`` in ``shape`` accepts any size. Only the
-    header is read; a wrong, truncated or too long file is a ``ValueError`` naming it.
-    """
-    path, ndim = Path(path), len(shape)
-    with open(path, "rb") as f:
-        header = f.read(4 + 4 * ndim)
-    if len(header) < 4 or header[:2] != b"\0\0":
-        raise ValueError(f"{path} is not an IDX file: it must start with two zero bytes, got {header[:4]!r}")
-    if header[2] != IDX_UNSIGNED_BYTE:
-        raise ValueError(f"{path}: the IDX type code must be 0x08 (unsigned bytes) as in MNIST, got 0x{header[2]:02x}")
-    if header[3] != ndim:
-        raise ValueError(f"{path}: expected an IDX file of {ndim} dimensions, got {header[3]}")
-    if len(header) < 4 + 4 * ndim:
-        raise ValueError(f"{path}: the IDX header is cut short ({len(header)} bytes, {4 + 4 * ndim} expected)")
-    sizes = tuple(int.from_bytes(header[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    if any(want is not None and got != want for got, want in zip(sizes, shape)):
-        expected = ", ".join("N" if w is None else str(w) for w in shape)
-        raise ValueError(f"{path}: the IDX sizes are {sizes}, expected ({expected})")
-    needed, length = len(header) + math.prod(sizes), path.stat().st_size
-    if length != needed:
-        raise ValueError(f"{path} has {length} bytes, but its IDX header {sizes} calls for {needed} "
-                         f"({len(header)} of header and one per value): the file is "
-                         f"{'truncated' if length < needed else 'too long'}")
-    return sizes
-
-
-def read_idx(path, shape) -> np.ndarray:
-    """The values of an IDX file of unsigned bytes, after `idx_sizes` has checked its header against ``shape``."""
-    sizes = idx_sizes(path, shape)
-    with open(path, "rb") as f:
-        f.seek(4 + 4 * len(sizes))
-        return np.frombuffer(f.read(math.prod(sizes)), dtype=np.uint8).reshape(sizes)
 
 
 def load_cifar10(root="data", train: bool = True, download: bool = False):

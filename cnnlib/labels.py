@@ -8,7 +8,11 @@ image file, int32 from a list on some platforms, float from a CSV), and two of t
 - ``astype(np.int64)`` of float labels truncates 2.7 to 2 and turns nan into a huge number.
 
 `class_labels` therefore turns every integer dtype into int64 and refuses bool, floating,
-complex and other dtypes with a ``ValueError`` that says what to do. It takes NumPy arrays
+complex and other dtypes with a ``ValueError`` that says what to do. The range [0, C) is checked
+on the host for arrays and CPU tensors. For a tensor on another device (a GPU) reading its minimum
+and maximum would make the host wait for the device (a sync) in every loss call, so the check runs
+there instead (``torch._assert_async``), as torch.nn's own cross-entropy checks its labels on a GPU:
+an out-of-range label stops the program with a device-side assertion, never a silently wrong loss. It takes NumPy arrays
 (and lists) or torch tensors and gives back the same kind, so ``cnnlib.numpy_nn.loss``,
 ``cnnlib.torch_nn.loss``, ``cnnlib.train`` and ``cnnlib.data`` all call this one function.
 """
@@ -36,6 +40,9 @@ def class_labels(labels, num_classes: int | None = None, name: str = "target"):
                          f"convert them yourself with .long() or .astype(np.int64)")
     if kind != "int":
         raise ValueError(f"{name} must hold integer class labels, got dtype {dtype}")
+    torch = _torch_if_tensor(labels)
+    if torch is not None and labels.device.type != "cpu":
+        return _checked_on_device(torch, _as_int64(labels, values), num_classes, name)
     if values.size:
         low, high = int(values.min()), int(values.max())
         top = None if num_classes is None else num_classes - 1
@@ -53,13 +60,14 @@ def _kind_and_values(labels):
         dtype = str(labels.dtype).removeprefix("torch.")
         if labels.dtype == torch.bool:
             return "bool", np.zeros(0, dtype=bool), dtype
+        on_cpu = labels.device.type == "cpu"  # elsewhere nothing is read back to the host (see the module doc)
         if labels.is_floating_point():
-            has_nan = bool(labels.detach().isnan().any())
+            has_nan = on_cpu and bool(labels.detach().isnan().any())
             return "float", np.array([np.nan] if has_nan else []), dtype
         if labels.is_complex():
             return "complex", np.zeros(0), dtype
         # min and max on the device: two numbers cross to the CPU, not the whole tensor
-        if labels.numel():
+        if labels.numel() and on_cpu:
             return "int", np.array([labels.min().item(), labels.max().item()], dtype=np.int64), dtype
         return "int", np.zeros(0, dtype=np.int64), dtype
     values = np.asarray(labels)
@@ -73,6 +81,16 @@ def _kind_and_values(labels):
     if np.issubdtype(values.dtype, np.floating):
         return "float", values, dtype
     return "other", values, dtype
+
+
+def _checked_on_device(torch, labels, num_classes, name):
+    """int64 ``labels`` on a device other than the CPU, their range asserted there: no value reaches the host."""
+    if labels.numel():
+        valid = ("non-negative integers" if num_classes is None
+                 else f"in [0, {num_classes - 1}] for {num_classes} classes")
+        inside = labels >= 0 if num_classes is None else (labels >= 0) & (labels < num_classes)
+        torch._assert_async(inside.all(), f"{name} holds a label out of range: labels must be {valid}")
+    return labels
 
 
 def _as_int64(labels, values):

@@ -88,12 +88,58 @@ def assert_close(actual, expected, rtol: float = 1e-7, atol: float = 1e-10, name
     )
 
 
+def gradient_error(analytic, numeric, floor_fraction: float = 1e-3) -> float:
+    """The relative error that `check_gradient` bounds: max_i |a_i - n_i| / max(|a_i| + |n_i|, floor).
+
+    ``floor`` is ``floor_fraction`` times the largest |entry| of either array. Centred differences
+    carry an absolute round-off of about eps * |f| / h in every entry, so an entry that is merely tiny
+    (or exactly 0) would show a large ratio of its own; below the floor, entries are compared with the
+    floor instead. An entry wrong by a factor of 2 gives 1/3 if it is above the floor, and more than
+    ``tol`` as long as it is larger than ``tol`` times the floor.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(f"shapes differ: analytic {a.shape} and numerical {n.shape}")
+    if not 0 <= floor_fraction <= 1:
+        raise ValueError(f"floor_fraction must be in [0, 1], got {floor_fraction}")
+    with np.errstate(invalid="ignore"):  # inf - inf or inf / inf gives nan, which the caller rejects
+        return rel_error(a, n, floor=_floor(a, n, floor_fraction))
+
+
+def _floor(a, n, floor_fraction):
+    """floor_fraction times the largest finite |entry| of a and n (a tiny positive number if there is none)."""
+    both = np.abs(np.concatenate([a.ravel(), n.ravel()]))
+    scale = float(np.max(both[np.isfinite(both)], initial=0.0))
+    return max(floor_fraction * scale, np.finfo(np.float64).tiny)
+
+
 def check_gradient(f: Callable[[], np.ndarray], x: np.ndarray, analytic: np.ndarray,
                    grad_output: np.ndarray | None = None, h: float = 1e-6, tol: float = 1e-6,
-                   name: str = "gradient") -> float:
-    """Compare an analytic gradient with centred differences; return the relative error or raise."""
+                   name: str = "gradient", floor_fraction: float = 1e-3) -> float:
+    """Compare an analytic gradient with centred differences; return the error or raise.
+
+    The error is `gradient_error(analytic, numeric, floor_fraction)`: entry by entry relative,
+    |a - n| / (|a| + |n|), with entries smaller than ``floor_fraction`` times the gradient's largest
+    entry compared with that floor instead. It raises an AssertionError naming the worst entry when
+    the error is above ``tol``.
+    """
+    analytic = np.asarray(analytic)
+    if analytic.shape != np.shape(x):
+        raise ValueError(f"{name}: analytic gradient has shape {analytic.shape} but x has shape {np.shape(x)}")
     numeric = numerical_gradient(f, x, grad_output, h)
-    err = rel_error(analytic, numeric)
-    if not err <= tol:
-        assert_close(analytic, numeric, rtol=tol, atol=tol, name=f"{name} (analytic vs numerical)")
+    err = gradient_error(analytic, numeric, floor_fraction)
+    if not err <= tol:  # also catches nan
+        a, n = analytic.astype(np.float64), numeric
+        floor = _floor(a, n, floor_fraction)
+        with np.errstate(invalid="ignore"):
+            per_entry = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)
+        per_entry = np.where(np.isnan(per_entry), np.inf, per_entry)
+        idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(per_entry)), per_entry.shape))
+        raise AssertionError(
+            f"{name} (analytic vs numerical): {int(np.sum(per_entry > tol))} of {per_entry.size} entries differ; "
+            f"worst at index {idx}: analytic {a[idx]:.10g}, numerical {n[idx]:.10g}; relative error {err:.3g} "
+            f"> tol {tol:g} (entries smaller than {floor:.3g}, {floor_fraction:g} of the largest, are compared "
+            f"with {floor:.3g} instead)"
+        )
     return err

@@ -259,6 +259,24 @@ def evaluate(model, data, batch_size: int = 256) -> tuple[float, float]:
     return loss_sum / len(x), correct / len(x)
 
 
+def predict(model, x, batch_size: int = 256) -> np.ndarray:
+    """The predicted class of every image in ``x``, in batches (a whole test set at once can need GBs).
+
+    Runs in eval mode and without gradients, on the device and in the dtype of the model's parameters.
+
+    Shape:
+        - x: (N, C, H, W) array or tensor; returns (N,) int64 class indices
+    """
+    import torch
+
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    x, _ = _tensors((x, np.zeros(len(x), dtype=np.int64)), model)
+    model.eval()
+    with torch.no_grad():
+        return np.concatenate([model(x[idx]).argmax(dim=1).cpu().numpy()
+                               for idx in batch_indices(len(x), batch_size)]) if len(x) else np.zeros(0, np.int64)
+
+
 def _tensors(data, model):
     """``(x, y)`` as tensors on the model's device, x in the dtype of its parameters (float32 usually)."""
     import torch

@@ -80,3 +80,18 @@ def test_linear_weight_changed_before_backward_raises_as_in_torch():
 def test_numpy_arrays_and_lists_are_a_type_error_saying_to_pass_a_tensor(call, value):
     with pytest.raises(TypeError, match=r"input must be a torch.Tensor, got (ndarray|list); pass torch.as_tensor"):
         call(value)
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_0d_input_gives_0d_arrays_forward_and_backward_as_torch(name, dtype):
+    (forward, backward), ours, reference = CASES[name]
+    xt = torch.tensor(-0.3 if name != "sigmoid" else 0.4, dtype=getattr(torch, np.dtype(dtype).name),
+                      requires_grad=True)
+    expected = reference(xt)
+    expected.backward(torch.tensor(1.5, dtype=xt.dtype))
+    out, cache = forward(np.array(xt.item(), dtype=dtype))
+    grad = backward(np.array(1.5, dtype=dtype), cache)
+    for value, ref in ((out, expected), (grad, xt.grad)):
+        assert isinstance(value, np.ndarray) and value.shape == () and value.dtype == dtype
+        np.testing.assert_allclose(value, ref.detach().numpy(), rtol=1e-6)

@@ -114,7 +114,45 @@ def test_conv2d_loops_accepts_the_reference_and_torch(capsys):
     assert nb02.check_conv2d_loops(conv_loops) is True
     assert nb02.check_conv2d_loops(lambda x, w, b, s, p: torch.nn.functional.conv2d(
         torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b), stride=s, padding=p)) is True
-    assert capsys.readouterr().out.count("Conv2d forward: correct on all 30 cases!") == 2
+    assert capsys.readouterr().out.count("Conv2d forward: correct on all 33 cases!") == 2
+
+
+def test_conv2d_loops_cases_include_every_geometry_the_notebook_calls_it_with():
+    geometries = {(c.inputs["x"].shape, c.inputs["weight"].shape, c.inputs["stride"], c.inputs["padding"])
+                  for c in nb02._conv_cases()}
+    assert ((1, 3, 32, 32), (6, 3, 5, 5), 2, 2) in geometries   # 02's cell after the exercise: the astronaut
+
+
+def _exact_fit_only(x, weight, bias, stride, padding):
+    """Loops that refuse a stride that does not fit, as the output_size exercise does."""
+    span_h, span_w = x.shape[2] + 2 * padding - weight.shape[2], x.shape[3] + 2 * padding - weight.shape[3]
+    if span_h % stride or span_w % stride:
+        raise ValueError("the filter doesn't fit")
+    return conv_loops(x, weight, bias, stride, padding)
+
+
+def _rounding_up(x, weight, bias, stride, padding):
+    """Loops that count a last, partial step: one output row and column too many where the stride does not fit."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    f = weight.shape[2]
+    h_out, w_out = -(-(x.shape[2] - f) // stride) + 1, -(-(x.shape[3] - f) // stride) + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (0, f), (0, f)))
+    out = np.zeros((x.shape[0], weight.shape[0], h_out, w_out))
+    for i in range(h_out):
+        for j in range(w_out):
+            patch = xp[:, :, i * stride:i * stride + f, j * stride:j * stride + f]
+            out[:, :, i, j] = np.einsum("nchw,kchw->nk", patch, weight) + bias
+    return out
+
+
+def test_conv2d_loops_rejects_loops_that_only_work_where_the_stride_fits(capsys):
+    assert nb02.check_conv2d_loops(_exact_fit_only) is False
+    out = capsys.readouterr().out
+    assert "raised ValueError: the filter doesn't fit" in out and "round down" in out, out
+    assert core.latest("conv2d_loops").status == "error"
+    assert nb02.check_conv2d_loops(_rounding_up) is False
+    out = capsys.readouterr().out
+    assert "round down" in out and "has shape" in out, out
 
 
 def test_function_stubs_are_not_attempted(capsys):

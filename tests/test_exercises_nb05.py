@@ -75,7 +75,7 @@ def conv_backward_mutant(crop=True, use_stride=True, bias_sum=(0, 2, 3)):
 
 
 def conv_backward_full_convolution(flip=True):
-    """grad_input as a full convolution of the (dilated) output gradient with the flipped filter."""
+    """grad_input as a full correlation of the (dilated) output gradient with the flipped filter."""
     def conv2d_backward_loops(grad_output, x, weight, stride, padding):
         ref = nb05._reference_conv_backward(grad_output, x, weight, stride, padding)
         n_b, c_out, h_out, w_out = grad_output.shape

@@ -103,17 +103,40 @@ def test_flatten_keeps_the_batch_dimension_and_restores_the_shape():
     assert out.shape == (2, 60)
     np.testing.assert_array_equal(out[1], x[1].ravel())
     assert flat.backward(out).shape == (2, 3, 4, 5)
-    with pytest.raises(ValueError, match="start_dim must be 1"):
-        Flatten(start_dim=0)
+    with pytest.raises(ValueError, match=r"start_dim must be in \[-4, 3\] for an input of 4 dimensions, got 4"):
+        Flatten(4)(x)
+    with pytest.raises(ValueError, match=r"start_dim \(2\) must not come after end_dim \(1\)"):
+        Flatten(2, 1)(x)
     with pytest.raises(RuntimeError, match="Flatten.backward called before forward"):
         Flatten().backward(out)
+
+
+@pytest.mark.parametrize("args", [(), (0,), (2,), (0, 1), (1, 2), (-3, -2), (2, -1), (3, 3), (0, -1)])
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (0, 3, 4, 5)])
+def test_flatten_takes_torchs_start_and_end_dim_positionally(args, shape):
+    x = make_array(shape, 1)
+    flat, reference = Flatten(*args), torch.nn.Flatten(*args)
+    expected = reference(torch.tensor(x))
+    out = flat(x)
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(out, expected.numpy())
+    np.testing.assert_array_equal(flat.backward(out), x)
+    assert repr(flat) == repr(reference)
+
+
+def test_flatten_of_a_0d_input_is_torchs():
+    x = np.array(2.5)
+    out = Flatten(0)(x)
+    assert out.shape == tuple(torch.nn.Flatten(0)(torch.tensor(2.5)).shape) == (1,)
 
 
 def test_sequential_refuses_non_modules_and_reprs_its_children():
     with pytest.raises(ValueError, match="argument 1 is function"):
         Sequential(Linear(2, 2), lambda x: x)
-    assert repr(Sequential(Linear(2, 3), Flatten())) == (
-        "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): Flatten()\n)")
+    expected = repr(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Flatten()))
+    assert repr(Sequential(Linear(2, 3), Flatten())) == expected == (
+        "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+        "  (1): Flatten(start_dim=1, end_dim=-1)\n)")
 
 
 def test_train_and_eval_reach_every_child():

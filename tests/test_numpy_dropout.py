@@ -30,6 +30,9 @@ def test_dropout_backward_uses_the_forward_mask(shape, p, seed):
     x, g = make_array(shape, seed), make_array(shape, seed + 1)
     out, mask = dropout_forward(x, p, rng=seed)
     grad = dropout_backward(g, mask)
+    if p == 0.0:
+        assert mask is None and out is x and grad is g              # the identity: no mask drawn at all
+        return
     np.testing.assert_array_equal(grad == 0, out == 0)              # dropped units pass no gradient
     np.testing.assert_allclose(grad, g * mask, rtol=0, atol=0)
     # the mask is fixed once drawn, so out is linear in x and centred differences are exact up to round-off
@@ -45,6 +48,30 @@ def test_p_zero_and_one_and_eval_mode_are_torchs():
     layer = Dropout(0.5, rng=0).eval()
     assert layer(x) is x
     np.testing.assert_array_equal(layer.backward(x), x)
+
+
+def test_p_zero_is_the_identity_and_draws_no_random_numbers():
+    x = make_array((4, 5), 0)
+    rng = np.random.default_rng(3)
+    out, cache = dropout_forward(x, 0.0, rng=rng)
+    assert out is x and cache is None
+    # the generator is untouched: a later p = 0.5 drops the units it would have dropped without the p = 0 call
+    np.testing.assert_array_equal(dropout(x, 0.5, rng=rng), dropout(x, 0.5, rng=np.random.default_rng(3)))
+    model, alone = Sequential(Dropout(0.0, rng=4), Dropout(0.5, rng=5)), Dropout(0.5, rng=5)
+    np.testing.assert_array_equal(model(x), alone(x))
+    g = make_array((4, 5), 1)
+    np.testing.assert_array_equal(model.backward(g), alone.backward(g))
+    naive_rng = np.random.default_rng(3)
+    np.testing.assert_array_equal(dropout_naive(x, 0.0, rng=naive_rng), x)
+    np.testing.assert_array_equal(dropout_naive(x, 0.5, rng=naive_rng), dropout(x, 0.5, rng=3))
+
+
+def test_inplace_that_raises_leaves_the_input_untouched():
+    x = np.ones((3, 4))
+    x.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        dropout(x, 0.5, inplace=True, rng=0)
+    np.testing.assert_array_equal(x, np.ones((3, 4)))
 
 
 def test_module_is_seeded_and_draws_anew_each_call():

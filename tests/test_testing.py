@@ -7,7 +7,7 @@ import torch
 from parity import (assert_matches_finite_differences, assert_matches_torch, assert_torch_fns_match,
                     scaled_rel_error)
 
-from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel_error
+from cnnlib.testing import assert_close, check_gradient, gradient_error, numerical_gradient, rel_error
 
 
 # -- numerical_gradient ---------------------------------------------------------------------------
@@ -74,6 +74,55 @@ def test_check_gradient_accepts_a_right_gradient_and_rejects_a_wrong_one():
     assert check_gradient(f, x, 1 - np.tanh(x) ** 2) < 1e-8
     with pytest.raises(AssertionError, match=r"grad_x \(analytic vs numerical\): 3 of 3 entries differ"):
         check_gradient(f, x, np.tanh(x), name="grad_x")
+
+
+def _sine_problem(small):
+    """f = sum(sin(x) * w) over 20 entries, whose gradient cos(x) * w has one entry of about ``small``."""
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=20), rng.normal(size=20)
+    w[0] = small / np.cos(x[0])                          # gradient entry 0 is exactly `small` (up to rounding)
+    return x, (lambda: np.sum(np.sin(x) * w)), np.cos(x) * w
+
+
+@pytest.mark.parametrize("small", [1e-3, 1e-5, 1e-7])
+def test_check_gradient_rejects_a_small_entry_wrong_by_a_factor_of_two(small):
+    x, f, right = _sine_problem(small)
+    assert check_gradient(f, x, right, h=1e-5) < 1e-8
+    wrong = right.copy()
+    wrong[0] *= 2                                        # the largest entry is about 2: entry 0 is tiny beside it
+    with pytest.raises(AssertionError, match=r"1 of 20 entries differ; worst at index \(0,\)"):
+        check_gradient(f, x, wrong, h=1e-5)
+
+
+def test_check_gradient_accepts_round_off_on_entries_near_zero():
+    # true gradient entries of 0 and 1e-13, where the centred difference is pure round-off (about 1e-11)
+    rng = np.random.default_rng(2)
+    x, w = rng.normal(size=30), 3 * rng.normal(size=30)
+    w[:2] = 0.0, 1e-13
+    f = lambda: np.sum(np.sin(x) * w) + 10.0  # noqa: E731  (the offset makes the round-off realistic)
+    analytic = np.cos(x) * w
+    numeric = numerical_gradient(f, x, h=1e-5)
+    assert rel_error(analytic, numeric) > 1e-3           # entry by entry, the near-zero entries look wrong
+    assert check_gradient(f, x, analytic, h=1e-5) < 1e-6  # against the floor, they are round-off
+
+
+def test_gradient_error_uses_a_floor_of_a_fraction_of_the_largest_entry():
+    a, n = np.array([2.0, 1e-4, 0.0]), np.array([2.0, 3e-4, 1e-9])
+    assert gradient_error(a, n) == pytest.approx(2e-4 / (2 * 1e-3))       # floor 1e-3 * 2 beats 4e-4
+    assert gradient_error(a, n, floor_fraction=0) == pytest.approx(1.0)   # plain entry-by-entry ratio
+    assert gradient_error(a, n, floor_fraction=1) == pytest.approx(2e-4 / 2)
+    assert gradient_error(np.zeros(3), np.zeros(3)) == 0.0
+    with pytest.raises(ValueError, match="floor_fraction must be in"):
+        gradient_error(a, n, floor_fraction=2)
+
+
+def test_check_gradient_rejects_nan_and_a_gradient_of_the_wrong_shape():
+    x = np.array([0.5, -1.5])
+    f = lambda: np.sum(x ** 2)  # noqa: E731
+    with pytest.raises(AssertionError, match=r"worst at index \(1,\): analytic nan"):
+        check_gradient(f, x, np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match=r"analytic gradient has shape \(3,\) but x has shape \(2,\)"):
+        check_gradient(f, x, np.zeros(3))
 
 
 # -- the parity helper (tests/parity.py) ------------------------------------------------------------

@@ -40,6 +40,30 @@ def test_statistics_mask_and_backward_on_every_device(device):
     assert torch.equal(x.grad, out.detach() / 2.0)  # the gradient is the mask itself: 0 or 1/(1-p)
 
 
+def test_p_zero_draws_no_random_numbers_so_a_later_dropout_drops_torchs_units():
+    x = torch.randn(6, 7, dtype=torch.float64)
+    outputs = []
+    for nn in (torch.nn, T):
+        torch.manual_seed(11)
+        model = torch.nn.Sequential(nn.Dropout(0.0), nn.Dropout(0.5))
+        outputs.append(model(x))
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=0, atol=0)
+    assert T.Dropout(0.0)(x) is x  # the input itself, as torch.nn returns it
+
+
+@pytest.mark.parametrize("make", [lambda: torch.ones(4, 5, requires_grad=True),
+                                  lambda: torch.ones(4, 5, requires_grad=True)[:2]], ids=["leaf", "view_of_leaf"])
+def test_inplace_that_raises_leaves_the_input_as_torch_nn_does(make):
+    messages = []
+    for layer in (torch.nn.Dropout(0.5, inplace=True), T.Dropout(0.5, inplace=True)):
+        x = make()
+        with pytest.raises(RuntimeError, match="in-place operation") as info:
+            layer(x)
+        assert torch.equal(x.detach(), torch.ones_like(x)), type(layer).__module__
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+
+
 def test_eval_is_the_identity_and_inplace_as_torch():
     x = torch.randn(3, 4)
     layer = T.Dropout(0.5).eval()

@@ -146,3 +146,29 @@ def test_batch_norm2d_refusals_change_nothing():
             [(k, v.shape) for k, v in theirs.state_dict().items()]
         assert [(k, v.shape) for k, v in N.BatchNorm2d(3, **kwargs).state_dict().items()] == \
             [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+
+
+@pytest.mark.parametrize("track", [True, False])
+@pytest.mark.parametrize("lib", [torch.nn, T, N], ids=["torch.nn", "torch_nn", "numpy_nn"])
+def test_batch_norm2d_refuses_eps_zero_where_it_uses_the_batch_statistics(lib, track):
+    """torch 2.14 refuses eps = 0 where the batch's variance (possibly 0) is used; eval with running stats is fine."""
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 4))
+    layer = lib.BatchNorm2d(3, eps=0, track_running_stats=track)
+    inp = x if lib is N else torch.tensor(x, dtype=torch.float32)
+    with pytest.raises(ValueError, match="batch_norm eps must be positive during training, but got 0"):
+        layer(inp)
+    layer.eval()
+    if track:
+        assert tuple(layer(inp).shape) == x.shape
+    else:  # no running statistics: evaluation uses the batch's too, and is refused likewise
+        with pytest.raises(ValueError, match="batch_norm eps must be positive during training"):
+            layer(inp)
+
+
+@pytest.mark.parametrize("batch_norm", [F.batch_norm, tn_norm.batch_norm, nn_norm.batch_norm],
+                         ids=["torch.nn.functional", "torch_nn", "numpy_nn"])
+def test_functional_batch_norm_refuses_eps_zero_in_training(batch_norm):
+    x = np.random.default_rng(1).normal(size=(2, 3, 2, 2))
+    inp = x if batch_norm is nn_norm.batch_norm else torch.tensor(x)
+    with pytest.raises(ValueError, match=r"batch_norm eps must be positive during training, but got 0(\.0)?$"):
+        batch_norm(inp, None, None, training=True, eps=0.0)

@@ -339,3 +339,18 @@ def test_a_diverging_run_is_stopped():
     with pytest.raises(RuntimeError, match="so it diverges; lower the learning rate"):
         fit(model, (x * 100, y), None, torch.optim.SGD(model.parameters(), lr=50.0), epochs=30, batch_size=8,
             device="cpu", progress=False)
+
+
+def test_predict_in_batches_equals_one_forward_pass_and_evaluate(digits16):
+    from cnnlib.train import predict
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16 * 16, 10)).double()
+    x, y = digits16[1]
+    with torch.no_grad():
+        whole = model(torch.as_tensor(x, dtype=torch.float64)).argmax(dim=1).numpy()
+    batched = predict(model, x, batch_size=7)
+    assert batched.dtype == np.int64 and np.array_equal(batched, whole)
+    assert evaluate(model, (x, y))[1] == pytest.approx((batched == y).mean())
+    assert predict(model, x[:0]).shape == (0,)
+    with pytest.raises(ValueError, match="batch_size"):
+        predict(model, x, batch_size=0)

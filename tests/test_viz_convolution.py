@@ -57,6 +57,19 @@ def test_plot_kernel_writes_every_weight():
         plot_kernel(np.zeros(3))
 
 
+def test_plot_kernel_can_share_the_signed_scale_and_draw_a_colour_bar():
+    gauss = np.array([[0.1, 0.2], [0.2, 0.5]])
+    fig = plot_kernel(gauss, fmt=None, signed=True, colorbar=True)
+    kernel_ax, bar = fig.axes
+    assert kernel_ax.get_images()[0].get_cmap().name == "RdBu_r"
+    assert kernel_ax.get_images()[0].get_clim() == (-0.5, 0.5)      # 0 is white, as in the Sobel panels
+    assert bar.get_ylim() == (-0.5, 0.5)
+    assert len(plot_kernel(gauss).axes) == 1                           # no colour bar unless asked
+    assert plot_kernel(gauss).axes[0].get_images()[0].get_cmap().name == "Blues"
+    with pytest.raises(ValueError, match="signed must be True, False or None"):
+        plot_kernel(gauss, signed="yes")
+
+
 def test_show_images_picks_a_colour_map_by_sign():
     fig = show_named_images({"photo": np.ones((4, 4)), "edges": np.array([[-2.0, 1.0]]), "rgb": np.zeros((2, 2, 3))},
                       ncols=2)

@@ -10,6 +10,10 @@ Modules
   ``as_count``, ``is_close`` (for hints).
 - ``functions``: ``check_function(fn, reference, cases, name, hints=..., output_names=...)``
   with :class:`Case` and :class:`Hint`: the learner's function against cnnlib's on many cases.
+- ``guard``: ``run_guarded(fn, *args)``, how every call of a learner's code is made: a time limit
+  per call (``TIME_LIMIT_S``, SIGALRM in the main thread, a watcher thread elsewhere), prints
+  captured and capped, every exception but KeyboardInterrupt caught (``sys.exit`` too), and
+  ``settle`` for iterators that may never end.
 - ``examples``: the template of a function exercise (ReLU forward and backward) to copy.
 
 Cell conventions (jupytext percent source, ``notebooks/src/NN_name.py``)

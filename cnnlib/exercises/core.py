@@ -21,6 +21,7 @@ from typing import Callable
 from cnnlib.exercises.answers import (
     as_count, as_number, as_numbers, expect_by_hand, expect_close, expect_equal,
 )
+from cnnlib.exercises.guard import Endless, run_guarded, settle
 
 PASS, FAIL, NOT_ATTEMPTED, ERROR = "pass", "fail", "not attempted", "error"
 STATUSES = (PASS, FAIL, NOT_ATTEMPTED, ERROR)
@@ -86,10 +87,10 @@ def exercise(checker: Callable[..., bool] | None = None, *, points: float = DEFA
     """Decorator for a public checker ``check_<id>(answer) -> bool``: ``@exercise`` or ``@exercise(points=3)``.
 
     While it runs, verdicts are recorded under ``<id>``. It never raises: an exception escaping
-    the checker (a bug in the checker, not in the answer) is reported as a failed check, and a
-    checker that ends without a verdict records one that says so. ``points`` (default 1) is what
-    the exercise is worth in ``python -m cnnlib.grade``'s gradebook; the checker keeps it as
-    ``points`` (read by the grader and by tools/export_*.py).
+    the checker (a bug in the checker, not in the answer; any BaseException but KeyboardInterrupt)
+    is reported as a failed check, and a checker that ends without a verdict records one that says
+    so. ``points`` (default 1) is what the exercise is worth in ``python -m cnnlib.grade``'s
+    gradebook; the checker keeps it as ``points`` (read by the grader and by tools/export_*.py).
     """
     if checker is None:
         return functools.partial(exercise, points=points)
@@ -105,7 +106,9 @@ def exercise(checker: Callable[..., bool] | None = None, *, points: float = DEFA
         before = _REGISTRY.get(key)
         try:
             result = checker(*args, **kwargs)
-        except Exception as err:  # noqa: BLE001 - the one place a checker's own bug is caught
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # noqa: BLE001 - the one place a checker's own bug is caught
             emit(key, FAIL, f"the checker could not judge this answer ({type(err).__name__}: {err})")
             return False
         finally:
@@ -141,6 +144,9 @@ def not_attempted(title: str, what: str = "replace None with your answer") -> bo
 def verdict(answer, check: Callable[[object], None], name: str, success: str = "") -> bool:
     """Run ``check(answer)``; print whether it is right, record it and return True or False.
 
+    An iterator (a generator) is read into a list first; one that never ends is refused. ``check``
+    runs under :func:`cnnlib.exercises.guard.run_guarded` (a time limit, prints captured).
+
     ``check`` raises ``AssertionError`` with a hint when the answer is wrong (the helpers of
     ``cnnlib.exercises.answers`` do, for answers of the wrong kind or shape too). An answer of
     ``None`` means the learner has not tried yet. Any other exception from ``check`` becomes a
@@ -148,12 +154,19 @@ def verdict(answer, check: Callable[[object], None], name: str, success: str = "
     """
     if answer is None:
         return not_attempted(name)
-    try:
-        check(answer)
-    except AssertionError as err:
+    run = run_guarded(lambda: check(settle(answer)))
+    err = run.error
+    if run.timed_out:
+        emit(name, FAIL, f"not quite: reading your answer took longer than {run.limit_s:g} s; "
+                         f"give a number, or a list or a tuple of numbers.")
+        return False
+    if isinstance(err, Endless):
+        emit(name, FAIL, f"not quite: your answer is {err}; give a list or a tuple of numbers.")
+        return False
+    if isinstance(err, AssertionError):
         emit(name, FAIL, f"not quite. {err}")
         return False
-    except Exception as err:  # noqa: BLE001 - an odd answer must still get a verdict
+    if err is not None:  # an odd answer (even one whose methods call sys.exit) must still get a verdict
         emit(name, FAIL, f"not quite: your answer could not be read ({type(err).__name__}: {err}).")
         return False
     emit(name, PASS, "correct!" + (f" {success}" if success else ""))

@@ -9,18 +9,24 @@ the actual result. Statuses:
 
 - ``fn is None``, or ``fn`` raises ``NotImplementedError`` (or returns ``None``, the ``...`` stub)
   on the first case: "not attempted";
-- ``fn`` raises anything else: "error", with the exception's last line and the case;
-- a result of the wrong type, shape or value, an input changed in place, or no exception where
-  the reference raises one (a filter that does not fit): "fail";
+- ``fn`` raises anything else (``sys.exit`` and other ``BaseException`` s too), or runs past the
+  time limit: "error", with the exception's last line and the case;
+- a result of the wrong type, shape or value, an iterator that never ends, an input changed in
+  place (arrays, and lists, tuples and dicts all the way down), or no exception where the reference
+  raises one (a filter that does not fit): "fail";
 - every case right: "pass".
 
-The checker never raises; inputs are copied before each call, so neither function sees what the
-other did to them. Cases are meant to be small (a learner's naive loops finish in seconds).
+The checker never raises, except KeyboardInterrupt (the learner's stop button); inputs are copied
+before each call, so neither function sees what the other did to them. Every call of ``fn`` and
+the reading of its result run under :func:`cnnlib.exercises.guard.run_guarded`: at most
+``guard.TIME_LIMIT_S`` seconds per call, prints captured and shown (capped) only with a failing
+case. Cases are meant to be small (a learner's naive loops finish in well under a second).
 """
 from __future__ import annotations
 
 import contextvars
 import copy
+import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -28,6 +34,7 @@ import numpy as np
 
 from cnnlib.exercises.answers import as_numbers
 from cnnlib.exercises.core import ERROR, FAIL, PASS, emit, not_attempted
+from cnnlib.exercises.guard import Endless, problem_of, run_guarded, settle
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,8 @@ def _compare(actual, expected, what: str, rtol: float, atol: float) -> str | Non
     """None if ``actual`` matches ``expected``; else what is wrong, in a sentence."""
     if isinstance(expected, (tuple, list)):
         if not isinstance(actual, (tuple, list)) and hasattr(actual, "__len__") and not isinstance(actual, str):
-            try:
-                actual = list(actual)
+            try:  # at most one item too many, read in a bounded C loop: an endless __iter__ cannot run away
+                actual = list(itertools.islice(actual, len(expected) + 1))
             except Exception:  # noqa: BLE001
                 pass
         if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
@@ -118,19 +125,70 @@ def _case_text(case: Case, number: int, total: int) -> str:
     return "\n".join(lines)
 
 
+def _same(old, new) -> bool:
+    """Whether ``new`` still equals ``old``, a copy of a case's input: arrays, lists, tuples and dicts
+    compared all the way down (a row replaced inside a list of rows counts), other values by ``==``."""
+    if isinstance(old, np.ndarray):
+        return (isinstance(new, np.ndarray) and old.shape == new.shape
+                and np.array_equal(old, new, equal_nan=old.dtype.kind in "fc"))
+    if isinstance(old, (list, tuple)):
+        return (type(new) is type(old) and len(new) == len(old)
+                and all(_same(a, b) for a, b in zip(old, new)))
+    if isinstance(old, dict):
+        return (type(new) is type(old) and new.keys() == old.keys()
+                and all(_same(old[k], new[k]) for k in old))
+    if isinstance(old, (int, float, complex, str, bytes, bool, type(None), np.generic)):
+        return type(new) is type(old) and (old == new or (old != old and new != new))  # NaN stays NaN
+    return True  # an object we cannot compare: not judged
+
+
 def _changed(before: dict, after: list) -> str | None:
+    """The name of the first input that the learner's function changed in place, or None."""
     for (key, old), new in zip(before.items(), after):
-        if isinstance(old, np.ndarray) and isinstance(new, np.ndarray):
-            if old.shape != new.shape or not np.array_equal(old, new, equal_nan=True):
-                return key
+        if not _same(old, new):
+            return key
     return None
+
+
+def _judge(fn_name, case, args, actual, expected, hints, output_names, rtol, atol):
+    """(problem, details) for a wrong result, or None. Runs under run_guarded: it reads the learner's
+    result (an iterator, its repr, its items), which may be slow, endless or raise."""
+    changed = _changed(case.inputs, args)
+    try:
+        actual = settle(actual)
+    except Endless as err:
+        return f"{fn_name} returned {err}; return a list or a tuple", "yours: an iterator that never ends"
+    if isinstance(expected, Exception):
+        problem = (f"{fn_name} should raise {type(expected).__name__} here, as the reference does "
+                   f"({expected}), but it returned a result")
+    elif changed:
+        kind = "array" if isinstance(case.inputs[changed], np.ndarray) else type(case.inputs[changed]).__name__
+        problem = f"{fn_name} changed its input {changed} in place: work on a copy, or build a new {kind}"
+    else:
+        problem = _compare(actual, expected, "the result", rtol, atol)
+    if problem is None:
+        return None
+    hint = None if changed else next((h.message for h in hints if _applies(h, case.inputs, expected, actual)), None)
+    details = ["expected:", _named(expected, output_names), "yours:", _named(actual, output_names)]
+    if hint:
+        details.append(f"(in detail: {problem})")
+    return hint or problem, "\n".join(details)
+
+
+def _with_prints(where: str, run) -> str:
+    printed = run.output.shown("    ")
+    return where + (f"\n  It printed:\n{printed}" if printed else "")
 
 
 def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: Iterable[Hint] = (),
                    success: str = "", output_names: tuple[str, ...] | None = None,
                    rtol: float = 1e-6, atol: float = 1e-8) -> bool:
     """Run ``fn`` and ``reference`` on every case (a :class:`Case` or a plain dict of inputs); print
-    and record the verdict under ``name``; return True only if ``fn`` agrees on all of them."""
+    and record the verdict under ``name``; return True only if ``fn`` agrees on all of them.
+
+    Each call of ``fn``, and the reading of what it returns, runs under ``guard.run_guarded``: a time
+    limit of ``guard.TIME_LIMIT_S`` seconds, prints captured (shown, capped, with a failing case), every
+    exception but KeyboardInterrupt caught."""
     sink = CASE_SINK.get()
     if sink is not None:  # the grader asks which cases this checker runs (cnnlib.grading.release)
         sink.extend(c if isinstance(c, Case) else Case(dict(c)) for c in cases)
@@ -142,8 +200,11 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
                          f"not {type(fn).__name__}.")
         return False
     fname = getattr(fn, "__name__", "your function")
+    if not isinstance(fname, str):
+        fname = "your function"
     cases = [c if isinstance(c, Case) else Case(dict(c)) for c in cases]
     order = sorted(range(len(cases)), key=lambda i: (_size(cases[i]), i))
+    printed = False
     for step, i in enumerate(order):
         case = cases[i]
         where = _case_text(case, i + 1, len(cases))
@@ -152,40 +213,38 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
         except Exception as err:  # noqa: BLE001 - the reference refusing the case is part of the exercise
             expected = err
         args = copy.deepcopy(list(case.inputs.values()))
-        try:
-            actual = fn(*args)
-        except NotImplementedError:
+        run = run_guarded(fn, *args)
+        printed = printed or run.output.chars > 0
+        err, actual = run.error, run.value
+        if not run.timed_out and isinstance(err, NotImplementedError):
             if step == 0:
                 return not_attempted(name, f"write the body of {fname}")
-            emit(name, ERROR, f"{fname} raised NotImplementedError on this case.", where)
+            emit(name, ERROR, f"{fname} raised NotImplementedError on this case.", _with_prints(where, run))
             return False
-        except Exception as err:  # noqa: BLE001 - the learner's code may raise anything
-            if isinstance(expected, Exception) and isinstance(err, type(expected)):
-                continue
-            last = str(err).strip().splitlines()[-1] if str(err).strip() else ""
+        if not run.timed_out and isinstance(err, Exception) and isinstance(expected, Exception) \
+                and isinstance(err, type(expected)):
+            continue
+        if run.timed_out or err is not None:
             want = (f" (the reference raises {type(expected).__name__} here)"
-                    if isinstance(expected, Exception) else "")
-            emit(name, ERROR, f"{fname} raised {type(err).__name__}: {last}{want}", where)
+                    if isinstance(expected, Exception) and not run.timed_out else "")
+            emit(name, ERROR, f"{problem_of(run, fname)}{want}", _with_prints(where, run))
             return False
         if step == 0 and actual is None and expected is not None:
             return not_attempted(name, f"write the body of {fname} (it returns None so far)")
-        changed = _changed(case.inputs, args)
-        if isinstance(expected, Exception):
-            problem = (f"{fname} should raise {type(expected).__name__} here, as the reference does "
-                       f"({expected}), but it returned a result")
-        elif changed:
-            problem = f"{fname} changed its input {changed} in place: work on a copy, or build a new array"
-        else:
-            problem = _compare(actual, expected, "the result", rtol, atol)
-        if problem is None:
+        judged = run_guarded(_judge, fname, case, args, actual, expected, hints, output_names, rtol, atol)
+        if judged.timed_out or judged.error is not None:
+            why = (f"took longer than {judged.limit_s:g} s (is it an iterator that never ends?)" if judged.timed_out
+                   else f"raised {type(judged.error).__name__}: {judged.error}")
+            emit(name, FAIL, f"not quite: reading what {fname} returned {why}; return a list, a tuple or an array.",
+                 _with_prints(where, run))
+            return False
+        if judged.value is None:
             continue
-        hint = None if changed else next((h.message for h in hints if _applies(h, case.inputs, expected, actual)), None)
-        details = [where, "expected:", _named(expected, output_names), "yours:", _named(actual, output_names)]
-        if hint:
-            details.append(f"(in detail: {problem})")
-        emit(name, FAIL, f"not quite: {hint or problem}.", "\n".join(details))
+        problem, details = judged.value
+        emit(name, FAIL, f"not quite: {problem}.", _with_prints(where, run) + "\n" + details)
         return False
-    emit(name, PASS, f"correct on all {len(cases)} cases!" + (f" {success}" if success else ""))
+    note = " (It printed while it was checked; prints are shown only with a failing case.)" if printed else ""
+    emit(name, PASS, f"correct on all {len(cases)} cases!" + (f" {success}" if success else "") + note)
     return True
 
 

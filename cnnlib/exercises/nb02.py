@@ -122,6 +122,12 @@ def _conv_cases() -> list[Case]:
             continue                          # every filter fits exactly: no rounding question here
         cases.append(case(int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)),
                           h, w, f, s, p, "random"))
+    # Where the last stride does not fit, the output size rounds down, as in conv2d and PyTorch. The
+    # notebook's next cell calls the learner's function on the first of these geometries.
+    cases += [case(1, 1, 1, 7, 7, 3, 3, 0, "the lecture's 7x7 at stride 3: the last step doesn't fit, round down"),
+              case(2, 2, 1, 6, 5, 2, 2, 1, "rows fit exactly, columns round down"),
+              case(1, 3, 6, 32, 32, 5, 2, 2, "the next cell's geometry: 32x32x3, six 5x5 filters, stride 2, "
+                                             "padding 2; (32 + 4 - 5) / 2 is not whole: round down to 16x16")]
     return cases
 
 

@@ -95,7 +95,7 @@ def _reference_conv_backward(grad_output, x, weight, stride, padding):
 
 
 def _unflipped(i, e, a):
-    """The full-convolution form with the filter not flipped: the reference on the flipped weight."""
+    """The full-correlation form with the filter not flipped: the reference on the flipped weight."""
     wrong = _reference_conv_backward(i["grad_output"], i["x"], i["weight"][:, :, ::-1, ::-1].copy(),
                                      i["stride"], i["padding"])[0]
     return is_close(a[0], wrong) and not is_close(a[0], e[0])
@@ -150,7 +150,8 @@ CONV_BACKWARD_HINTS = (
          "gradient you accumulated on the padded input", _not_cropped),
     Hint("stride ignored: output pixel (i, j) reads the window that starts at (i*stride, j*stride)",
          _stride_ignored),
-    Hint("forgot to flip: as a full convolution, grad_input uses the filter rotated by 180 degrees",
+    Hint("forgot to flip: computed with sliding windows (a full correlation of the padded grad_output), "
+         "grad_input uses the filter rotated by 180 degrees",
          _unflipped),
     Hint("the bias gradient is grad_output summed over the batch AND all output positions, one "
          "number per filter, shape (C_out,)", _bias_not_summed),

@@ -34,7 +34,7 @@ def _check_grad_output(grad_output, shape) -> np.ndarray:
 def relu_forward(x):
     """relu(x) = max(0, x); the cache is the input. Shape: any -> the same."""
     x = as_float_array(x, "input")
-    return np.maximum(x, 0), x
+    return np.asarray(np.maximum(x, 0)), x  # asarray: a 0-d input gives a 0-d array, not a NumPy scalar
 
 
 def relu_backward(grad_output, cache):
@@ -66,7 +66,7 @@ def sigmoid_backward(grad_output, cache):
     """d sigmoid / dx = sigmoid(x) * (1 - sigmoid(x)), from the saved output."""
     out = cache
     grad_output = _check_grad_output(grad_output, out.shape)
-    return grad_output * (1 - out) * out
+    return np.asarray(grad_output * (1 - out) * out)  # 0-d stays an array
 
 
 def sigmoid(x):
@@ -78,7 +78,7 @@ def sigmoid(x):
 def tanh_forward(x):
     """tanh(x) = (e^{2x} - 1) / (e^{2x} + 1) (np.tanh, stable); the cache is the output."""
     x = as_float_array(x, "input")
-    out = np.tanh(x)
+    out = np.asarray(np.tanh(x))  # a 0-d input gives a 0-d array, which backward can write into
     return out, out
 
 
@@ -87,9 +87,9 @@ def tanh_backward(grad_output, cache):
     out = cache
     grad_output = _check_grad_output(grad_output, out.shape)
     if np.result_type(grad_output, out) != out.dtype:  # e.g. a float64 gradient for a float32 output
-        return grad_output * (1 - out * out)
-    slope = out * out                       # the same numbers as grad_output * (1 - out * out),
-    np.subtract(1, slope, out=slope)        # in one array instead of three
+        return np.asarray(grad_output * (1 - out * out))
+    slope = np.multiply(out, out, out=np.empty_like(out))  # the same numbers as grad_output * (1 - out * out),
+    np.subtract(1, slope, out=slope)        # in one array instead of three (an array even for a 0-d input)
     slope *= grad_output
     return slope
 

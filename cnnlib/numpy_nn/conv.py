@@ -129,7 +129,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     if x.shape[1] == 0:  # PyTorch's answer without input channels: an empty output (N, 0, H_out, W_out)
         out = np.zeros((n, 0, *out_hw), x.dtype)
         return (out if batched else out[0]), ("no channels", (x.shape, weight, bias is not None, args), batched)
-    if choose_algorithm(algorithm, (kh, kw), args.stride, True, args.dilation, groups, args.padding) == "winograd":
+    if (choose_algorithm(algorithm, (kh, kw), args.stride, True, args.dilation, groups, args.padding) == "winograd"
+            and winograd.all_finite(x, weight)):  # an inf would give NaN in Winograd's transforms
         padding = (args.padding[0][0], args.padding[1][0])
         out, saved = winograd.winograd_forward(x, weight, bias, padding, out_hw)
         return (out if batched else out[0]), ("winograd", saved, batched)

@@ -7,7 +7,8 @@ every output equals its input and nothing needs rescaling at test time:
 
     out = x * mask,   mask[i] = 1 / (1 - p) with probability 1 - p, else 0      (p = 1: mask = 0)
 
-In evaluation (``training=False`` or ``model.eval()``) dropout is the identity. The backward pass
+In evaluation (``training=False`` or ``model.eval()``) dropout is the identity, and so is ``p = 0``
+(which, as in torch.nn, draws no random numbers). The backward pass
 multiplies by the same mask: a dropped unit passes no gradient.
 
 Randomness: each `Dropout` module owns a ``numpy.random.Generator`` made from its ``rng=``
@@ -41,7 +42,7 @@ def dropout_mask(shape, p: float, dtype, rng: np.random.Generator) -> np.ndarray
 
 
 def dropout_forward(x, p=0.5, training=True, inplace=False, rng=None):
-    """Inverted dropout; returns ``(out, cache)``, the cache being the mask (None in evaluation).
+    """Inverted dropout; returns ``(out, cache)``, the cache being the mask (None in evaluation or for p = 0).
 
     Math: out = x * mask, mask = Bernoulli(1 - p) / (1 - p) per element; out = x if not training.
     ``inplace=True`` writes the result into ``x`` (which must be a floating-point array) and returns it.
@@ -52,7 +53,7 @@ def dropout_forward(x, p=0.5, training=True, inplace=False, rng=None):
     if inplace and not (isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)):
         raise ValueError("inplace=True needs a floating-point NumPy array to write into")
     x = as_float_array(x, "input")
-    if not training:
+    if not training or p == 0.0:  # p = 0 keeps every unit: no random numbers drawn, as in torch.nn
         return x, None
     mask = dropout_mask(x.shape, p, x.dtype, np.random.default_rng(rng))
     if inplace:
@@ -84,6 +85,8 @@ def dropout_naive(x, p=0.5, rng=None) -> np.ndarray:
     """Training-mode dropout one element at a time, for reading: the same draws as `dropout_forward`."""
     p = check_dropout_p(p)
     x = as_float_array(x, "input")
+    if p == 0.0:
+        return x.copy()                # every unit kept, and no numbers drawn
     u = np.random.default_rng(rng).random(x.shape)  # one uniform number per element, in the same order
     out = np.zeros_like(x)
     if p == 1.0:

@@ -15,6 +15,7 @@ from cnnlib.numpy_nn.activation import (
 from cnnlib.numpy_nn.conv import (
     conv2d, conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_naive,
 )
+from cnnlib.numpy_nn.dropout import dropout, dropout_backward, dropout_forward
 from cnnlib.numpy_nn.linear import linear, linear_backward, linear_forward
 from cnnlib.numpy_nn.loss import (
     cross_entropy, cross_entropy_backward, cross_entropy_forward, hinge_loss, hinge_loss_backward,
@@ -23,9 +24,16 @@ from cnnlib.numpy_nn.loss import (
     multiclass_hinge_loss, multiclass_hinge_loss_backward, multiclass_hinge_loss_forward,
     smooth_l1_loss, smooth_l1_loss_backward, smooth_l1_loss_forward,
 )
+from cnnlib.numpy_nn.normalization import (
+    batch_norm, batch_norm_backward, batch_norm_forward, local_response_norm, local_response_norm_backward,
+    local_response_norm_forward,
+)
 from cnnlib.numpy_nn.pooling import (
     avg_pool2d, avg_pool2d_backward, avg_pool2d_backward_naive, avg_pool2d_forward, avg_pool2d_naive,
     max_pool2d, max_pool2d_backward, max_pool2d_backward_naive, max_pool2d_forward, max_pool2d_naive,
+)
+from cnnlib.numpy_nn.pooling_adaptive import (
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, adaptive_avg_pool2d_naive,
 )
 from cnnlib.numpy_nn.softmax import (
     log_softmax, log_softmax_backward, log_softmax_forward, softmax, softmax_backward, softmax_forward,

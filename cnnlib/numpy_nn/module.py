@@ -13,6 +13,8 @@ from typing import Iterator
 
 import numpy as np
 
+from cnnlib.checks import check_int
+
 
 class Parameter:
     """A trainable array: ``data`` (the values) and ``grad`` (same shape, accumulated by backward)."""
@@ -252,16 +254,38 @@ class Sequential(Module):
 
 
 class Flatten(Module):
-    """Keep dimension 0 (the batch) and flatten the rest: (N, C, H, W) -> (N, C*H*W)."""
+    """Flatten dimensions ``start_dim`` to ``end_dim`` into one: by default (N, C, H, W) -> (N, C*H*W).
 
-    def __init__(self, start_dim: int = 1):
-        if start_dim != 1:
-            raise ValueError(f"start_dim must be 1 (flatten everything after the batch), got {start_dim}")
+    ``torch.nn.Flatten``'s arguments (negative dimensions count from the end), positional or by name.
+
+    Shape: input (*, S_start, ..., S_end, *) -> output (*, S_start * ... * S_end, *).
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        self.start_dim, self.end_dim = check_int(start_dim, "start_dim"), check_int(end_dim, "end_dim")
         self._shape = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        ndim = max(x.ndim, 1)  # a 0-d input flattens to one element, as in torch
+        start, end = _dimension(self.start_dim, ndim, "start_dim"), _dimension(self.end_dim, ndim, "end_dim")
+        if start > end:
+            raise ValueError(f"start_dim ({self.start_dim}) must not come after end_dim ({self.end_dim}) "
+                             f"for an input of {x.ndim} dimensions")
+        shape = x.shape or (1,)
         self._shape = x.shape
-        return x.reshape(x.shape[0], -1)  # (N, C*H*W)
+        merged = int(np.prod(shape[start:end + 1]))  # explicit, not -1: an empty batch reshapes too
+        return x.reshape(shape[:start] + (merged,) + shape[end + 1:])  # e.g. (N, C*H*W)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         return grad_output.reshape(self._saved(self._shape))  # (N, C, H, W)
+
+
+def _dimension(dim: int, ndim: int, name: str) -> int:
+    """``dim`` counted from the front (negative counts from the end), or a ValueError naming it."""
+    if not -ndim <= dim < ndim:
+        raise ValueError(f"{name} must be in [{-ndim}, {ndim - 1}] for an input of {ndim} dimensions, got {dim}")
+    return dim % ndim

@@ -206,6 +206,8 @@ def batch_norm_forward(x, running_mean, running_var, weight=None, bias=None, tra
     bias = None if bias is None else as_float_array(bias, "bias")
     x = as_float_array(x, "input", dtype=None if weight is None else weight.dtype)
     momentum, eps = check_float(momentum, "momentum"), check_float(eps, "eps", minimum=0)
+    if training and eps == 0:  # the batch's variance can be 0: x_hat would be 0/0 (torch.nn refuses it too)
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     _check_batch_norm(x, running_mean, running_var, weight, bias, training)
     axes = (0, 2, 3)
     if training:

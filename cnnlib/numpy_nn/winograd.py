@@ -40,6 +40,18 @@ AT = np.array([[1, 1, 1, 0],
                [0, 1, -1, -1]])          # output transform A^T (2x4): Y = A^T M A
 
 
+def all_finite(x, weight) -> bool:
+    """Whether Winograd gives the direct sum here: no inf or NaN in the input or the weight.
+
+    The transforms subtract inputs from one another, so one +inf gives inf - inf = NaN across its
+    tile, where the direct sum (and torch.nn) gives inf, or finite values for outputs whose window
+    misses it. Such calls take im2col instead. A sum is cheaper than a mask; it is non-finite if any
+    element is (a huge finite sum that overflows only sends the call to im2col too).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # inf + -inf, or an overflow: not finite, no warning
+        return bool(np.isfinite(x.sum()) and np.isfinite(weight.sum()))
+
+
 def tiles_for(out_hw) -> tuple[int, int]:
     """How many 2x2 output blocks cover an (H_out, W_out) output: (ceil(H_out/2), ceil(W_out/2))."""
     return tuple(-(-size // 2) for size in out_hw)

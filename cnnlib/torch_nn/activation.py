@@ -17,6 +17,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_float, check_int, check_maxout, check_same_dtype
+from cnnlib.torch_nn.autocast import autocast_off, to_low_precision
 from cnnlib.torch_nn.linear import add_linear_parameters, require_tensor, reset_linear_parameters
 
 
@@ -213,6 +214,7 @@ class ELUFunction(torch.autograd.Function):
 
 class MaxoutFunction(torch.autograd.Function):
     @staticmethod
+    @autocast_off
     def forward(ctx, x, weight, bias, pieces):
         out, (_, _, ctx.has_bias, ctx.pieces, winner) = maxout_forward(x, weight, bias, pieces)
         ctx.save_for_backward(x, weight, winner)
@@ -220,6 +222,7 @@ class MaxoutFunction(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
+    @autocast_off
     def backward(ctx, grad_output):
         x, weight, winner = ctx.saved_tensors
         return (*maxout_backward(grad_output, (x, weight, ctx.has_bias, ctx.pieces, winner)), None)
@@ -257,8 +260,12 @@ def elu(x, alpha=1.0):
 
 
 def maxout(x, weight, bias=None, pieces=2):
-    """Maxout: the largest of ``pieces`` linear maps, per output feature (see `maxout_forward`)."""
+    """Maxout: the largest of ``pieces`` linear maps, per output feature (see `maxout_forward`).
+
+    Under ``torch.autocast`` x, weight and bias are cast to its dtype first, as for a linear layer.
+    """
     require_tensor(x, "input")
+    x, weight, bias = to_low_precision(x, weight, bias)
     return MaxoutFunction.apply(x, weight, bias, pieces)
 
 

@@ -30,6 +30,7 @@ from cnnlib.conv_args import batched_shape, check_groups, check_padding, check_p
 from cnnlib.numpy_nn.conv import (ALGORITHMS, KEEP_COLUMNS_BYTES, choose_algorithm,  # the same rules on both sides
                                   per_image_gemms)
 from cnnlib.torch_nn import winograd
+from cnnlib.torch_nn.autocast import autocast_off, to_low_precision
 from cnnlib.torch_nn.im2col import col2im, col2im_batch_last, im2col, pad2d, unpad2d, windows  # noqa: F401
 
 __all__ = ["ALGORITHMS", "choose_algorithm", "pad2d", "unpad2d", "windows", "im2col", "col2im", "col2im_batch_last",
@@ -85,7 +86,9 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     if x4.shape[1] == 0:  # PyTorch's answer without input channels: an empty output (N, 0, H_out, W_out)
         algorithm = "no channels"
         out = x4.new_zeros(n, 0, *out_hw)
-    elif choose_algorithm(algorithm, (kh, kw), args.stride, on_cpu, args.dilation, groups, args.padding) == "winograd":
+    elif (choose_algorithm(algorithm, (kh, kw), args.stride, on_cpu, args.dilation, groups, args.padding)
+          == "winograd" and (not on_cpu or winograd.all_finite(x4, weight))):  # inf - inf = NaN in Winograd
+        # (checked on the CPU only, where the host read costs no sync; elsewhere Winograd runs only by name)
         algorithm = "winograd"
         out = winograd.winograd_forward(x4, weight, bias, (args.padding[0][0], args.padding[1][0]), out_hw)[0]
     else:
@@ -188,6 +191,7 @@ class Conv2dFunction(torch.autograd.Function):
     """
 
     @staticmethod
+    @autocast_off
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, algorithm="auto"):
         out, (ctx.algorithm, tensors, ctx.arguments) = conv2d_forward(x, weight, bias, stride, padding, dilation,
                                                                       groups, algorithm=algorithm)
@@ -196,6 +200,7 @@ class Conv2dFunction(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
+    @autocast_off
     def backward(ctx, grad_output):
         cache = (ctx.algorithm, ctx.saved_tensors, ctx.arguments)
         grad_input, grad_weight, grad_bias = conv2d_backward(grad_output, cache, ctx.needs_input_grad[0])
@@ -208,8 +213,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, a
 
     Shape: x (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in / groups, kH, kW), bias (C_out,)
     -> (N, C_out, H_out, W_out) or (C_out, H_out, W_out). Taught in 02_convolution.
+
+    Under ``torch.autocast`` the input, weight and bias are cast to its dtype first, as for
+    ``torch.nn.functional.conv2d`` (see `cnnlib.torch_nn.autocast`): a bfloat16 output, float32 weight gradients.
     """
     check_tensors(input=x, weight=weight, bias=bias)
+    x, weight, bias = to_low_precision(x, weight, bias)
     return Conv2dFunction.apply(x, weight, bias, stride, padding, dilation, groups, algorithm)
 
 

@@ -70,9 +70,24 @@ class DropoutFunction(torch.autograd.Function):
 def dropout(x, p=0.5, training=True, inplace=False):
     """``torch.nn.functional.dropout``, differentiable through the hand-written `dropout_backward`."""
     p = check_dropout_p(p)
-    if not training:
+    if not training or p == 0.0:  # p = 0 keeps every unit: no random numbers drawn, as in torch.nn
         return dropout_forward(x, p, False)[0]
+    if inplace:
+        _check_writable(x)
     return DropoutFunction.apply(x, p, inplace)
+
+
+def _check_writable(x) -> None:
+    """torch.nn's refusals of an in-place write that autograd forbids, made before ``x`` is changed.
+
+    (Autograd checks a ``Function``'s ``mark_dirty`` only after its forward has already written.)
+    """
+    if not (isinstance(x, torch.Tensor) and x.requires_grad and torch.is_grad_enabled()):
+        return
+    if x.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if x._base is not None and x._base.is_leaf:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
 
 class Dropout(torch.nn.Module):

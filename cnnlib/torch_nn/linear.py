@@ -14,6 +14,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_int, check_linear, check_same_dtype
+from cnnlib.torch_nn.autocast import autocast_off, to_low_precision
 
 
 def require_tensor(value, name: str) -> None:
@@ -79,6 +80,7 @@ class LinearFunction(torch.autograd.Function):
     """
 
     @staticmethod
+    @autocast_off
     def forward(ctx, x, weight, bias):
         out, (_, _, ctx.has_bias) = linear_forward(x, weight, bias)
         ctx.save_for_backward(x, weight)
@@ -86,6 +88,7 @@ class LinearFunction(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
+    @autocast_off
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
         return linear_backward(grad_output, (x, weight, ctx.has_bias))
@@ -95,11 +98,13 @@ def linear(x, weight, bias=None):
     """``torch.nn.functional.linear``, differentiable through the hand-written `linear_backward`.
 
     Shape: x (*, in_features), weight (out_features, in_features) -> (*, out_features).
+    Under ``torch.autocast`` the three are cast to its dtype first, as for ``torch.nn.functional.linear``.
     """
     require_tensor(x, "input")
     require_tensor(weight, "weight")
     if bias is not None:
         require_tensor(bias, "bias")
+    x, weight, bias = to_low_precision(x, weight, bias)
     return LinearFunction.apply(x, weight, bias)
 
 

@@ -26,13 +26,14 @@ from torch.autograd.function import once_differentiable
 from cnnlib.checks import (check_class_targets, check_float, check_probability_targets, check_reduction,
                            check_same_shape)
 from cnnlib.labels import class_labels
+from cnnlib.torch_nn.autocast import to_float32
 from cnnlib.torch_nn.softmax import (check_float_tensor, check_tensor, log_softmax,  # noqa: F401
                                      log_softmax_backward, log_softmax_forward, softmax, softmax_backward,
                                      softmax_forward)
 
 
 class LossFunction(torch.autograd.Function):
-    """Any loss pair as an autograd node: ``LossFunction.apply((forward, backward), input, *rest)``.
+    """Any loss pair as an autograd node: ``apply_loss((forward, backward), input, *rest)``.
 
     forward keeps the cache, its tensors through ``ctx.save_for_backward`` (so autograd notices
     an in-place change of any of them) and its plain values on ``ctx``; backward returns
@@ -54,6 +55,16 @@ class LossFunction(torch.autograd.Function):
         tensors = iter(ctx.saved_tensors)
         cache = tuple(next(tensors) if v is None else v for v in ctx.plain)
         return (None, ctx.backward_fn(grad_output, cache), *[None] * ctx.n_rest)
+
+
+def apply_loss(pair, input, *rest):
+    """``LossFunction.apply(pair, input, *rest)``, the input cast to float32 first under ``torch.autocast``.
+
+    torch.nn computes its losses in float32 under autocast (a bfloat16 input gives a float32 loss and a
+    bfloat16 gradient); the cast is made before the node, so autograd casts the gradient back.
+    """
+    (input,) = to_float32(input)
+    return LossFunction.apply(pair, input, *rest)
 
 
 # -- reductions, shared by every loss ------------------------------------------------------------------
@@ -133,7 +144,7 @@ def cross_entropy_backward(grad_output, cache):
 
 def cross_entropy(input, target, reduction="mean"):
     """Cross-entropy of logits against class indices or class probabilities (see `cross_entropy_forward`)."""
-    return LossFunction.apply((cross_entropy_forward, cross_entropy_backward), input, target, reduction)
+    return apply_loss((cross_entropy_forward, cross_entropy_backward), input, target, reduction)
 
 
 # -- regression losses ---------------------------------------------------------------------------------
@@ -163,7 +174,7 @@ def mse_loss_backward(grad_output, cache):
 
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error (y - t)^2."""
-    return LossFunction.apply((mse_loss_forward, mse_loss_backward), input, target, reduction)
+    return apply_loss((mse_loss_forward, mse_loss_backward), input, target, reduction)
 
 
 def l1_loss_forward(input, target, reduction="mean"):
@@ -184,7 +195,7 @@ def l1_loss_backward(grad_output, cache):
 
 def l1_loss(input, target, reduction="mean"):
     """Mean absolute error |y - t|."""
-    return LossFunction.apply((l1_loss_forward, l1_loss_backward), input, target, reduction)
+    return apply_loss((l1_loss_forward, l1_loss_backward), input, target, reduction)
 
 
 def smooth_l1_loss_forward(input, target, reduction="mean", beta=1.0):
@@ -214,7 +225,7 @@ def smooth_l1_loss_backward(grad_output, cache):
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """Smooth L1 (Huber-like) loss, quadratic for |y - t| < beta and linear beyond."""
-    return LossFunction.apply((smooth_l1_loss_forward, smooth_l1_loss_backward), input, target, reduction, beta)
+    return apply_loss((smooth_l1_loss_forward, smooth_l1_loss_backward), input, target, reduction, beta)
 
 
 # -- modules -------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import torch
 
 from cnnlib.checks import (check_float, check_multi_margin_options, check_multiclass_scores, check_reduction,
                            check_same_shape, check_sign_targets)
-from cnnlib.torch_nn.loss import (LossFunction, _as_input_dtype, _check_input, _class_indices, _Loss, _reduce,
-                                  _unreduce)
+from cnnlib.torch_nn.loss import (_as_input_dtype, _check_input, _class_indices, _Loss, _reduce,
+                                  _unreduce, apply_loss)
 
 
 # -- hinge losses --------------------------------------------------------------------------------------
@@ -25,7 +25,11 @@ def hinge_loss_forward(input, target, reduction="mean"):
     input = _check_input(input, target)
     check_same_shape(input.shape, target.shape)
     target = _as_input_dtype(target, input)
-    check_sign_targets(bool((target.abs() == 1).all()))
+    signs = (target.abs() == 1).all()
+    if target.device.type == "cpu":
+        check_sign_targets(bool(signs))
+    else:  # asserted on the device: reading the answer on the host would wait for it (see cnnlib.labels)
+        torch._assert_async(signs, "target of the binary hinge loss must hold only -1 and +1")
     margins = 1 - target * input
     return _reduce(torch.clamp_min(margins, 0), reduction), (target, margins > 0, reduction)
 
@@ -38,7 +42,7 @@ def hinge_loss_backward(grad_output, cache):
 
 def hinge_loss(input, target, reduction="mean"):
     """Binary hinge loss max(0, 1 - t*y) with targets -1 and +1."""
-    return LossFunction.apply((hinge_loss_forward, hinge_loss_backward), input, target, reduction)
+    return apply_loss((hinge_loss_forward, hinge_loss_backward), input, target, reduction)
 
 
 def _true_and_wrong_scores(input, target):
@@ -82,7 +86,7 @@ def multiclass_hinge_loss_backward(grad_output, cache):
 
 def multiclass_hinge_loss(input, target, reduction="mean", margin=1.0):
     """The lecture's multi-class hinge loss max(0, 1 + max_{j != t} s_j - s_t)."""
-    return LossFunction.apply((multiclass_hinge_loss_forward, multiclass_hinge_loss_backward),
+    return apply_loss((multiclass_hinge_loss_forward, multiclass_hinge_loss_backward),
                               input, target, reduction, margin)
 
 
@@ -113,7 +117,7 @@ def multi_margin_loss_backward(grad_output, cache):
 
 def multi_margin_loss(input, target, margin=1.0, reduction="mean"):
     """PyTorch's multi-class margin loss: the sum over wrong classes, divided by C."""
-    return LossFunction.apply((multi_margin_loss_forward, multi_margin_loss_backward),
+    return apply_loss((multi_margin_loss_forward, multi_margin_loss_backward),
                               input, target, margin, reduction)
 
 

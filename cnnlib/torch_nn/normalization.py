@@ -18,6 +18,10 @@ from torch.autograd.function import once_differentiable
 
 from cnnlib.checks import check_float, check_int
 from cnnlib.numpy_nn.normalization import check_lrn_arguments
+from cnnlib.torch_nn.autocast import to_float32
+
+# torch.nn's batch norm takes an input in these dtypes with float32 parameters and statistics (mixed precision)
+LOW_PRECISION = (torch.bfloat16, torch.float16)
 
 
 def _check_grad_output(grad_output, shape):
@@ -87,7 +91,12 @@ class LocalResponseNormFunction(torch.autograd.Function):
 
 
 def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
-    """``torch.nn.functional.local_response_norm``, differentiable through the hand-written backward."""
+    """``torch.nn.functional.local_response_norm``, differentiable through the hand-written backward.
+
+    Under ``torch.autocast`` the input is cast to float32 first, as torch.nn's (built on a float32 pooling) is.
+    """
+    _check_tensor(x)
+    (x,) = to_float32(x)
     return LocalResponseNormFunction.apply(x, size, alpha, beta, k)
 
 
@@ -125,9 +134,11 @@ def _check_batch_norm(x, running_mean, running_var, weight, bias, training):
         if tuple(value.shape) != (channels,):
             raise ValueError(f"input has {channels} channels, but {name} has shape {tuple(value.shape)}; it needs "
                              f"one value per channel (BatchNorm2d(num_features) takes num_features channels)")
-        if value.dtype != x.dtype:
+        mixed = x.dtype in LOW_PRECISION and value.dtype == torch.float32  # as torch.nn: float32 statistics
+        if value.dtype != x.dtype and not mixed:
             raise ValueError(f"input has dtype {x.dtype} but {name} has dtype {value.dtype}; convert the input, "
-                             f"or build the layer with dtype={x.dtype} (mixing them is refused)")
+                             f"or build the layer with dtype={x.dtype} (mixing them is refused, except a "
+                             f"bfloat16 or float16 input with float32 {name}, as in torch.nn)")
     if training and x.shape[0] * x.shape[2] * x.shape[3] < 2:
         raise ValueError(f"batch norm in training needs more than 1 value per channel, "
                          f"got input shape {tuple(x.shape)}")
@@ -143,10 +154,18 @@ def batch_norm_forward(x, running_mean, running_var, weight=None, bias=None, tra
     mean and biased variance, and the running values (if given) updated in place with the unbiased
     variance, r = (1 - momentum) * r + momentum * batch value. Evaluation: the running values.
 
+    A bfloat16 or float16 input (autocast's) may come with float32 parameters and statistics, as in
+    torch.nn: it is normalized in float32 and the output has the input's dtype. ``momentum`` may be a
+    0-d tensor (`BatchNorm2d` with ``momentum=None`` passes 1 / batches seen, never read on the host).
+
     Shape: x (N, C, H, W) -> out, the same; running_mean, running_var, weight, bias (C,) or None.
     """
-    momentum, eps = check_float(momentum, "momentum"), check_float(eps, "eps", minimum=0)
+    momentum = momentum if isinstance(momentum, torch.Tensor) else check_float(momentum, "momentum")
+    eps = check_float(eps, "eps", minimum=0)
+    if training and eps == 0:  # the batch's variance can be 0: x_hat would be 0/0 (torch.nn refuses it too)
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     _check_batch_norm(x, running_mean, running_var, weight, bias, training)
+    out_dtype, x = x.dtype, (x.float() if x.dtype in LOW_PRECISION else x)  # low precision: normalized in float32
     dims = (0, 2, 3)
     if training:
         count = x.shape[0] * x.shape[2] * x.shape[3]                         # M values per channel
@@ -158,13 +177,13 @@ def batch_norm_forward(x, running_mean, running_var, weight=None, bias=None, tra
             if running_var is not None:
                 running_var.mul_(1 - momentum).add_(momentum * var * count / (count - 1))
     else:
-        mean, var = running_mean, running_var
+        mean, var = running_mean.to(x.dtype), running_var.to(x.dtype)       # float32 statistics stay so
     inv_std = 1.0 / torch.sqrt(var + eps)                                    # (C,)
     x_hat = (x - mean[None, :, None, None]) * inv_std[None, :, None, None]   # (N, C, H, W)
     out = x_hat if weight is None else x_hat * weight[None, :, None, None]
     if bias is not None:
         out = out + bias[None, :, None, None]
-    return out, (x_hat, inv_std, weight, bias is not None, bool(training))
+    return out.to(out_dtype), (x_hat, inv_std, weight, None if bias is None else bias.dtype, bool(training))
 
 
 def batch_norm_backward(grad_output, cache):
@@ -172,16 +191,18 @@ def batch_norm_backward(grad_output, cache):
 
     Math (sums over N, H, W; D = grad_output * weight): grad_weight = sum(G * x_hat), grad_bias = sum(G);
     training: grad_input = inv_std * (D - mean(D) - x_hat * mean(D * x_hat)); evaluation: inv_std * D.
+    Each gradient has the dtype of its tensor (a bfloat16 input's in bfloat16, float32 parameters' in float32).
     """
-    x_hat, inv_std, weight, has_bias, training = cache
+    x_hat, inv_std, weight, bias_dtype, training = cache
     g = _check_grad_output(grad_output, x_hat.shape)
+    out_dtype, g = g.dtype, g.to(x_hat.dtype)                                 # float32 for a low-precision input
     dims = (0, 2, 3)
-    grad_weight = (g * x_hat).sum(dim=dims) if weight is not None else None   # (C,)
-    grad_bias = g.sum(dim=dims) if has_bias else None                         # (C,)
+    grad_weight = (g * x_hat).sum(dim=dims).to(weight.dtype) if weight is not None else None  # (C,)
+    grad_bias = g.sum(dim=dims).to(bias_dtype) if bias_dtype is not None else None            # (C,)
     d = g if weight is None else g * weight[None, :, None, None]             # dL/dx_hat
     if training:
         d = d - d.mean(dim=dims, keepdim=True) - x_hat * (d * x_hat).mean(dim=dims, keepdim=True)
-    return d * inv_std[None, :, None, None], grad_weight, grad_bias
+    return (d * inv_std[None, :, None, None]).to(out_dtype), grad_weight, grad_bias
 
 
 class BatchNormFunction(torch.autograd.Function):
@@ -189,10 +210,10 @@ class BatchNormFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, running_mean, running_var, weight, bias, training, momentum, eps):
-        out, (x_hat, inv_std, weight, has_bias, training) = batch_norm_forward(
+        out, (x_hat, inv_std, weight, bias_dtype, training) = batch_norm_forward(
             x, running_mean, running_var, weight, bias, training, momentum, eps)
         ctx.save_for_backward(x_hat, inv_std, weight)
-        ctx.flags = (has_bias, training)
+        ctx.flags = (bias_dtype, training)
         return out
 
     @staticmethod
@@ -256,8 +277,8 @@ class BatchNorm2d(torch.nn.Module):
     def forward(self, x):
         counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if counting and self.momentum is None:
-            factor = 1.0 / float(self.num_batches_tracked + 1)  # this batch will be number n + 1
+        if counting and self.momentum is None:  # this batch will be number n + 1; a tensor, not read on the host
+            factor = 1.0 / (self.num_batches_tracked + 1).to(self.running_mean.dtype)
         use_batch = self.training or self.running_mean is None
         keep_running = not self.training or self.track_running_stats
         out = batch_norm(x, self.running_mean if keep_running else None, self.running_var if keep_running else None,

@@ -112,12 +112,17 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
 
     Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) or (C, H_out, W_out),
     H_out = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1. Taught in 03_pooling.
+
+    A window's last NaN wins, as in PyTorch. On the CPU the first pass ignores NaN and a second runs
+    only if the output holds one (reading a CPU tensor costs no wait); on any other device a single pass
+    applies the rule, since asking whether the output holds a NaN would wait for the device (a sync).
     """
     x, unbatched = _as_batch(x)
     geometry = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     x_pad = _padded(x, geometry[2], _extent(*(geometry[i] for i in (0, 1, 3, 4))), float("-inf"))
-    out, col_winner, row_winner = _max_stages(x_pad, geometry, nan_wins=False)
-    if out.isnan().any():  # rare: redo with PyTorch's rule that a window's last NaN wins
+    on_cpu = x.device.type == "cpu"
+    out, col_winner, row_winner = _max_stages(x_pad, geometry, nan_wins=not on_cpu)
+    if on_cpu and out.isnan().any():  # rare: redo with PyTorch's rule that a window's last NaN wins
         out, col_winner, row_winner = _max_stages(x_pad, geometry, nan_wins=True)
     cache = (col_winner, row_winner, x.shape, x_pad.shape, geometry, unbatched)
     return (out[0] if unbatched else out), cache

@@ -11,6 +11,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from cnnlib.numpy_nn.pooling_adaptive import adaptive_output_size, adaptive_windows, check_adaptive_output_size
+from cnnlib.torch_nn.autocast import autocast_off
 from cnnlib.torch_nn.linear import require_tensor
 
 
@@ -55,12 +56,14 @@ class AdaptiveAvgPool2dFunction(torch.autograd.Function):
     """adaptive_avg_pool2d as an autograd node: ``ctx`` holds two shapes, no tensor."""
 
     @staticmethod
+    @autocast_off  # our two matrix products are a pooling, not a matmul autocast would cast: the input's dtype
     def forward(ctx, x, output_size):
         out, ctx.cache = adaptive_avg_pool2d_forward(x, output_size)
         return out
 
     @staticmethod
     @once_differentiable
+    @autocast_off
     def backward(ctx, grad_output):
         return adaptive_avg_pool2d_backward(grad_output, ctx.cache), None
 

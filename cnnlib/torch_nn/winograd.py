@@ -13,10 +13,20 @@ import torch
 
 from cnnlib.numpy_nn.winograd import AT, BT, CHUNK, G, parity_slices, tiles_for  # shared: no arrays involved
 
-__all__ = ["AT", "BT", "G", "CHUNK", "tiles_for", "parity_slices", "combine", "transform_tiles",
+__all__ = ["AT", "BT", "G", "CHUNK", "all_finite", "tiles_for", "parity_slices", "combine", "transform_tiles",
            "transform_tiles_adjoint", "to_planes", "from_planes", "transform_filters", "transform_filters_adjoint",
            "transform_input", "transform_output", "transform_grad_output", "transform_input_adjoint",
            "winograd_forward", "winograd_backward", "in_chunks"]
+
+
+def all_finite(x, weight) -> bool:
+    """Whether Winograd gives the direct sum here: no inf or NaN in the input or the weight.
+
+    As in ``cnnlib.numpy_nn.winograd.all_finite``: one inf gives inf - inf = NaN across its tile in the
+    transforms, so `cnnlib.torch_nn.conv` takes im2col then. Reading the answer is a host read, so
+    conv2d asks only on the CPU, where it costs no device sync.
+    """
+    return bool(torch.isfinite(x.sum()) and torch.isfinite(weight.sum()))
 
 
 # -- the transforms, as additions of whole tensors ------------------------------------------------

@@ -76,19 +76,27 @@ def plot_filter_positions(n: int, kernel_size: int, stride: int = 1, padding: in
     return ax.figure
 
 
-def plot_kernel(kernel, ax=None, title: str | None = None, fmt: str | None = ".2f"):
+def plot_kernel(kernel, ax=None, title: str | None = None, fmt: str | None = ".2f", *,
+                signed: bool | None = None, colorbar: bool = False):
     """A small 2-D filter as a heat map with each weight written in its cell (``fmt=None``: no numbers).
 
-    Signed filters (edge detectors) are red and blue around a white 0. Returns the Figure.
+    Signed filters (edge detectors) are red and blue around a white 0; ``signed=True`` draws a
+    filter with no negative weight on that same scale (red for positive), so that filters side by side
+    share one colour meaning; ``signed=None`` decides by the weights. ``colorbar=True`` adds a colour bar
+    with the values. Returns the Figure.
     """
     kernel = np.asarray(kernel, dtype=np.float64)
     if kernel.ndim != 2:
         raise ValueError(f"kernel must be 2-D (kH, kW), got shape {kernel.shape}")
+    if signed is not None and not isinstance(signed, bool):
+        raise ValueError(f"signed must be True, False or None (decide by the weights), got {signed!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(3, 3))
     limit = float(np.max(np.abs(kernel))) or 1.0
-    signed = bool(np.any(kernel < 0))
-    ax.imshow(kernel, cmap="RdBu_r" if signed else "Blues", vmin=-limit if signed else 0, vmax=limit)
+    signed = bool(np.any(kernel < 0)) if signed is None else signed
+    shown = ax.imshow(kernel, cmap="RdBu_r" if signed else "Blues", vmin=-limit if signed else 0, vmax=limit)
+    if colorbar:
+        ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
     for (r, c), value in np.ndenumerate(kernel):
         if fmt:
             dark = abs(value) > 0.6 * limit

@@ -1,7 +1,7 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · Neural networks and activation functions
 #
-# Nobody can write down the function that takes the pixels of a photograph and answers
+# Nobody knows how to write down the function that takes the pixels of a photograph and answers
 # "dog" (+1) or "not a dog" (−1). A neural network does not try to: it chains many simple
 # functions and lets training choose their numbers. This notebook builds that chain from
 # the bottom.
@@ -12,7 +12,11 @@
 # - why a non-linearity is needed: without one, any stack of linear layers is a single matrix;
 # - six activation functions (sigmoid, tanh, ReLU, leaky ReLU, maxout, ELU), each drawn with its
 #   derivative *as the backward pass computes it*;
-# - saturation (the gradient of sigmoid and tanh fading away) and dead ReLU units;
+# - saturation (the slopes of sigmoid and tanh fading on their flat tails) and what it does to the
+#   gradient of a deep stack, measured;
+# - why the weights' initial scale and the activation must be chosen together: Glorot/Xavier for
+#   tanh, He for ReLU, and PyTorch's default, which is neither;
+# - dead ReLU units, and what a negative slope (leaky ReLU, ELU) changes;
 # - the fully connected layer $y = Wx$, its shapes, and why it is far too big for images.
 
 # %% slideshow={"slide_type": "skip"}
@@ -24,6 +28,7 @@ from cnnlib.device import env_report
 from cnnlib.exercises.nb01 import check_collapsed_matrix, check_fc_parameters, check_sigmoid_depth
 from cnnlib.exercises.nb01 import check_linear_backward, check_linear_forward, check_sigmoid_backward
 from cnnlib.exercises.nb01 import collapse_exercise_weights
+from cnnlib.init_scale import SCHEMES, deep_stack, gradient_kept, gradient_sizes, init_std
 from cnnlib.numpy_nn.activation import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Tanh, sigmoid, tanh
 from cnnlib.numpy_nn.linear import Linear
 from cnnlib.numpy_nn.module import Sequential
@@ -45,7 +50,7 @@ print(env_report())
 # A camera gives a grid of numbers. What we want from it is high-level information that is not
 # written in any single pixel: how far away each surface is (**depth**), what moves and how
 # (**motion**), which things are in the picture (**object classes**: a dog, a car), and how they are
-# turned and placed (**object poses**). Our own visual system does all of this without effort;
+# turned and placed (**object poses**). Our own visual system does all of this as we look;
 # computational perception tries to do it with functions we can compute and train.
 #
 # Neural networks started as a model of the brain's neurons, but they are used here for a plainer
@@ -95,7 +100,8 @@ print(net)
 #
 # Take the $\max(0,\cdot)$ out and the chain collapses: $W_3(W_2(W_1x)) = (W_3W_2W_1)\,x$.
 # Three linear layers compute exactly what one $3 \times 4$ matrix computes, so depth buys
-# nothing. (With biases it is the same story: the result is still one $Wx + b$.)
+# nothing. (With biases it is the same story: $W_3(W_2(W_1x + b_1) + b_2) + b_3 =
+# (W_3W_2W_1)\,x + (W_3W_2b_1 + W_3b_2 + b_3)$, still one $Wx + b$.)
 
 # %%
 linear_stack = Sequential(*[Linear(i, o, bias=False, rng=rng) for i, o in [(4, 8), (8, 8), (8, 3)]])
@@ -190,14 +196,16 @@ plt.show()
 # ### Maxout contains ReLU and leaky ReLU
 #
 # With the second line fixed at $0$ maxout *is* ReLU; with the second line $0.1x$ it is the
-# lecture's leaky ReLU. Maxout learns which bend to use, at the price of twice the weights.
+# lecture's leaky ReLU. Maxout learns which bend to use, at the price of a weight vector per line:
+# twice the weights of one linear unit here.
 
 # %%
 for w2, same_as in [(0.0, ReLU()), (0.1, LeakyReLU(0.1))]:
     m = Maxout(1, 1, pieces=2)
     m.weight.data[:], m.bias.data[:] = [[1.0], [w2]], 0.0
     assert_close(m(xs[:, None]), same_as(xs[:, None]))
-    print(f"max(x, {w2:g}x) equals {type(same_as).__name__}: checked on {xs.size} points")
+    assert m.weight.shape == (2, 1)           # two lines, one weight each: twice a linear unit's
+    print(f"max(x, {w2:g}x) equals {type(same_as).__name__}: checked on {xs.size} points; weight {m.weight.shape}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### ELU's slope on the negative side
@@ -249,39 +257,30 @@ _ = check_sigmoid_backward(sigmoid_backward)
 
 # %% [markdown]
 # Even at its best, $x = 0$, sigmoid passes on only a quarter of the gradient. Through ten
-# sigmoid layers that is at most $0.25^{10} \approx 10^{-6}$ of it, before the weights have
-# any say:
+# sigmoid layers the sigmoids' slopes alone multiply it by at most $0.25^{10} \approx 10^{-6}$;
+# the weights multiply it by factors of their own, which section 4b measures:
 
 # %% slideshow={"slide_type": "subslide"}
 print(f"0.25**10 = {0.25 ** 10:.2e}")
 assert 0.25 ** 10 < 1e-6
 
 # %% [markdown]
-# To see it in a real stack, we build ten `Linear(64, 64)` layers, each followed by the same
-# activation, send a batch forward, send a gradient of ones backward, and record the mean
-# size of the gradient reaching each layer's input. The weights are PyTorch's default
-# initialisation scaled by $\sqrt 6$ (standard deviation $\sqrt{2/64}$, the scale He et al.
-# proposed for ReLU networks; this notebook takes it as given), identical for the three
-# activations, so the differences below come from the activation's slope alone.
+# To see it in a real stack, `deep_stack` builds ten `Linear(64, 64)` layers, each followed by
+# the same activation; `gradient_sizes` sends a batch forward, a gradient of ones backward, and
+# records the mean size of the gradient reaching each layer's input (both are a dozen lines of
+# `cnnlib.init_scale`). The weights are the same random draws for the three activations, with
+# standard deviation $\sqrt{2/64}$: the scale He et al. (2015) derived for ReLU networks. That
+# choice favours ReLU; section 4b measures what other scales do.
 
 # %% slideshow={"slide_type": "subslide"}
-batch64, grad_sizes = rng.normal(size=(32, 64)), {}
-for name, act in {"sigmoid": Sigmoid, "tanh": Tanh, "ReLU": ReLU}.items():
-    same_weights = np.random.default_rng(1)
-    deep = Sequential(*[m for _ in range(10) for m in (Linear(64, 64, rng=same_weights), act())])
-    for lin in deep.layers[::2]:
-        lin.weight.data *= np.sqrt(6)
-    g, grad_sizes[name] = np.ones_like(deep(batch64)), []
-    for layer in reversed(deep.layers):
-        g = layer.backward(g)
-        if isinstance(layer, Linear):
-            grad_sizes[name].append(float(np.abs(g).mean()))
+batch64, acts = rng.normal(size=(32, 64)), {"sigmoid": Sigmoid, "tanh": Tanh, "ReLU": ReLU}
+grad_sizes = {name: gradient_sizes(deep_stack(act, "he"), batch64) for name, act in acts.items()}
 print({name: f"{sizes[-1]:.1e}" for name, sizes in grad_sizes.items()})
 sigmoid_factors = np.array(grad_sizes["sigmoid"][:-1]) / np.array(grad_sizes["sigmoid"][1:])
 print(f"sigmoid: the gradient shrinks by a factor of {sigmoid_factors.min():.1f} to {sigmoid_factors.max():.1f} "
       f"per layer; at the first layer it is {grad_sizes['sigmoid'][-1] / grad_sizes['ReLU'][-1]:.1e} of ReLU's")
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Mean absolute gradient, on a log scale, against the number of layers below the output (1 to 10) in a deep stack of sigmoid, tanh or ReLU layers with He's weight scale. Under sigmoid the gradient shrinks by a factor of 2.6 to 3.9 per layer, from about 0.3 one layer down to under 0.00001 ten layers down; under tanh and ReLU it stays near 1 all the way." slideshow={"slide_type": "subslide"}
 fig = plot_gradient_by_depth(grad_sizes)
 plt.show()
 
@@ -290,17 +289,82 @@ assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["ReLU"][-1]
 assert grad_sizes["sigmoid"][-1] < 1e-4 * grad_sizes["tanh"][-1]
 assert 2.5 < sigmoid_factors.min() and sigmoid_factors.max() < 4.5
 assert 1e-6 < grad_sizes["sigmoid"][-1] / grad_sizes["ReLU"][-1] < 1e-5
+assert 0.5 < grad_sizes["tanh"][-1] / grad_sizes["tanh"][0] < 2    # tanh's gradient does not fade here
+assert 0.5 < grad_sizes["ReLU"][-1] / grad_sizes["ReLU"][0] < 2    # nor ReLU's
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The sigmoid stack loses a factor of about 3 to 4 per layer (2.9 to 4.1, printed above); ten
-# layers down the gradient is a few millionths of ReLU's, so the first layers would barely learn. Tanh, centred on 0 with slope 1
-# there, fares much better; ReLU passes the gradient through unchanged wherever a unit is on.
+# The sigmoid stack loses a factor of 2.6 to 3.9 per layer (printed above); ten
+# layers down the gradient is a few millionths of ReLU's. A weight's gradient is the gradient
+# arriving at its layer's output times that layer's input, so with one learning rate for all
+# layers the first layers' weights would barely move. Tanh does not fade at all at this scale: its
+# slope is 1 at 0, and the inputs it sees here are moderate. ReLU passes the gradient through
+# unchanged wherever a unit is on; the weights do the rest.
+#
+# ### 4b. Initialization and activation, together
+#
+# Why should the weights' scale decide this? Going back through a layer, the gradient's mean square
+# is multiplied by $\text{fan\_out} \cdot \text{Var}(w)$ (64 terms, each through one weight) and
+# then by the activation's mean squared slope: $1/2$ for ReLU, whose units are off half the time,
+# close to 1 for tanh near 0, at most $1/16$ for sigmoid. The gradient keeps its size when the
+# product is 1, which gives the two classic scales:
+#
+# - **Glorot and Bengio (2010)**, their eq. 16 ("Xavier"): $\text{Var}(w) = 2/(\text{fan\_in} +
+#   \text{fan\_out})$, derived for activations with slope 1 at 0 such as tanh; $1/64$ here;
+# - **He et al. (2015)**, their eq. 10: $\text{Var}(w) = 2/\text{fan\_in}$, derived for ReLU; $2/64$ here.
+#
+# PyTorch's own default for `Linear` and `Conv2d` is neither: weights uniform on
+# $\pm 1/\sqrt{\text{fan\_in}}$, whose variance is $1/(3\,\text{fan\_in})$, a third of He's:
+
+# %%
+torch_weights = torch.nn.Linear(64, 64).weight.detach().numpy()     # (64, 64), PyTorch's default draw
+assert np.abs(torch_weights).max() <= 1 / 8 and abs(torch_weights.var() * 3 * 64 - 1) < 0.1
+print(f"torch.nn.Linear(64, 64): weights within ±1/8, variance {torch_weights.var():.4f}; "
+      f"1/(3*64) = {1 / 192:.4f}; He: {init_std('he', 64, 64) ** 2:.4f}; Xavier: {init_std('xavier', 64, 64) ** 2:.4f}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The experiment again, now under the three scales, over five seeds of weights (the same draws,
+# only the scale differs). Each entry is the gradient that reaches the first layer as a fraction
+# of what the last layer gets, the median of the five seeds:
+
+# %%
+kept = {(scheme, name): gradient_kept(act, scheme, batch64, seeds=range(1, 6))
+        for scheme in SCHEMES for name, act in acts.items()}
+print(f"{'scale':8s}" + "".join(f"{name:>10s}" for name in acts))
+for scheme in SCHEMES:
+    print(f"{scheme:8s}" + "".join(f"{np.median(kept[scheme, name]):10.1e}" for name in acts))
+
+# %% slideshow={"slide_type": "subslide"}
+assert all(np.all(kept[scheme, "sigmoid"] < 1e-4) for scheme in SCHEMES)       # no scale here saves sigmoid
+assert np.all(kept["torch", "tanh"] > 3 * kept["torch", "ReLU"])               # PyTorch's scale: tanh ahead, every seed
+assert np.all(kept["torch", "tanh"] < 1e-2) and np.all(kept["torch", "ReLU"] < 1e-2)
+assert np.all(kept["xavier", "tanh"] > 1.5 * kept["xavier", "ReLU"])           # Glorot's scale: tanh ahead, every seed
+assert np.all((0.5 < kept["he", "ReLU"]) & (kept["he", "ReLU"] < 5))          # He's scale: ReLU keeps its gradient
+print("in all 5 seeds: sigmoid below 1e-4 at every scale; at PyTorch's scale tanh keeps more than 3x ReLU's "
+      "fraction; at Glorot's, more than 1.5x; at He's, ReLU keeps between 0.5 and 5")
+
+# %% alt="Three panels of mean absolute gradient, on one log scale, against the number of layers below the output (1 to 10), for sigmoid, tanh and ReLU stacks with the same weight draws at three scales. PyTorch's default scale (std 0.072): tanh and ReLU both fade, tanh to about 0.003 and ReLU to about 0.0001 ten layers down, and sigmoid to about 0.000000002. Xavier's scale (std 0.125): tanh fades gently to about 0.2, ReLU to about 0.04. He's scale (std 0.177): tanh and ReLU stay near 1; sigmoid fades under all three. Which activation keeps its gradient depends on the scale." slideshow={"slide_type": "subslide"}
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
+for ax, (scheme, title) in zip(axes, {"torch": "PyTorch's default", "xavier": "Xavier", "he": "He"}.items()):
+    plot_gradient_by_depth({name: gradient_sizes(deep_stack(act, scheme), batch64) for name, act in acts.items()}, ax=ax)
+    ax.set_title(f"{title} scale: std {init_std(scheme, 64, 64):.3f}", fontsize=10)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The ranking of the activations is not a property of the activations alone. At PyTorch's default
+# scale both tanh and ReLU lose most of their gradient over ten layers, and tanh keeps several
+# times more than ReLU in every seed; at Glorot's scale tanh is still ahead; at He's scale ReLU
+# keeps its gradient (it even grows, about twofold in the median), and so does tanh. Sigmoid fades
+# under all three. So the activation and the
+# initialization are chosen together: Xavier for tanh, He for ReLU. A comparison of activations
+# that uses one scale for both (as the figure of section 4 did) has partly chosen its winner.
 #
 # ## 5. Dead ReLU units
 #
 # ReLU has its own failure. A unit whose input is negative for *every* example outputs 0 and
-# has slope 0 everywhere it is used, so no gradient ever reaches its weights and it can never
-# recover. A bias pushed too far down (by a large update, say) is enough. Below: a
+# has slope 0 everywhere it is used, so no gradient reaches its weights or its bias from those
+# examples: gradient descent on them will not move the unit back. (It can come back only if the
+# layers below change what it sees.) A bias pushed too far down (by a large update, say) is
+# enough. Below: a
 # `Linear(20, 100)` layer on a batch of 256 inputs, first as initialised, then with every
 # bias lowered by 1.5.
 
@@ -323,16 +387,45 @@ plt.show()
 # The backward pass confirms that such a unit gets no gradient at all, for its weights or its bias:
 
 # %% slideshow={"slide_type": "subslide"}
+upstream = rng.normal(size=bad.shape)        # some gradient from the layers above
 layer.zero_grad()
-layer.backward(relu.backward(rng.normal(size=bad.shape)))
+layer.backward(relu.backward(upstream))
 dead = np.all(bad <= 0, axis=0)
 assert np.all(layer.weight.grad[dead] == 0) and np.all(layer.bias.grad[dead] == 0)
 assert np.all(np.abs(layer.weight.grad[~dead]).sum(axis=1) > 0)
 print(f"{dead.sum()} dead units: weight and bias gradients exactly 0; the other {(~dead).sum()} all get some")
 
 # %% [markdown]
-# Leaky ReLU and ELU were designed against this: their slope for $x < 0$ is small but never 0.
-#
+# Leaky ReLU keeps a fixed slope for $x < 0$, so the same units still get a gradient. That is the
+# reason Maas, Hannun and Ng (2013) give for it, in their section on rectifier nonlinearities: it "allows for a small, non-zero
+# gradient when the unit is saturated and not active". ELU's slope for $x \le 0$, $\alpha e^x$, is
+# not 0 either, though it fades on the far left. But its authors' stated aim was different: ELUs
+# "push mean unit activations closer to zero", and "mean shifts toward zero speed up learning"
+# (Clevert, Unterthiner and Hochreiter 2015, abstract). The same layer, the same bad biases, the
+# same gradient from above:
+
+# %% slideshow={"slide_type": "subslide"}
+for act in (ReLU(), LeakyReLU(), ELU()):
+    layer.zero_grad()
+    act(layer(inputs))                                          # forward, so that backward has its cache
+    layer.backward(act.backward(upstream))
+    per_unit = np.abs(layer.weight.grad).sum(axis=1)            # (100,): how much each unit's weights get
+    print(f"{type(act).__name__:9s}: {np.sum(per_unit == 0):2d} units get no gradient; the {dead.sum()} ReLU-dead "
+          f"units get {per_unit[dead].mean() / per_unit[~dead].mean():.2f} of the others' mean")
+    assert (np.sum(per_unit == 0) == dead.sum()) if isinstance(act, ReLU) else np.all(per_unit > 0)
+
+# %% [markdown]
+# Leaky ReLU's dead units get about a tenth of the others' gradient, ELU's most of it. ELU's other
+# property, the one its authors were after, shows on standard normal inputs: its mean output is
+# much closer to 0 than ReLU's or leaky ReLU's.
+
+# %%
+z = rng.normal(size=(10_000, 1))
+means = {type(act).__name__: float(act(z).mean()) for act in (ReLU(), LeakyReLU(), ELU())}
+assert abs(means["ELU"]) < 0.5 * min(means["ReLU"], means["LeakyReLU"])
+print({name: round(m, 2) for name, m in means.items()})
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The fully connected layer, and why it does not scale to images
 #
 # `Linear` is the **fully connected layer**: every output is connected to every input,
@@ -415,10 +508,14 @@ print(f"Linear(307_200, 10): {small.weight.data.nbytes:,} bytes of weights, "
       f"{small.weight.data.nbytes / (n_weights * 4):.0%} of the 1,000-output layer's")
 
 # %% [markdown]
-# Every one of those weights is learned separately, so the layer also needs enormous amounts
-# of data, and it has no idea that neighbouring pixels belong together or that a cat in the
-# corner is still a cat. The next notebook, **02 · Convolution**, fixes both problems by
-# sharing a small set of weights across all image positions.
+# Every one of those weights is learned separately, from data. And nothing in the layer says that
+# neighbouring pixels belong together, or that a pattern means the same wherever it appears: an
+# edge detector learned at one position must be learned again, with other weights, at every
+# other position. The next notebook, **02 · Convolution**, attacks both: a convolutional layer
+# looks at small neighbourhoods and shares one small set of weights across all positions, so an
+# input shifted by a few pixels gives the same response, shifted by as many (02 checks it). That is
+# *equivariance*. Answering "still a cat" wherever the cat is, *invariance*, takes more: pooling
+# (03) and the layers at the end of a network that look at the whole image.
 #
 # ## Interactive explorer
 #
@@ -433,11 +530,15 @@ activation_explorer()
 #
 # - A network is a chain of simple functions: linear maps $Wx$ with activations between them.
 # - Without activations the chain is one matrix; the non-linearity is what depth is for.
-# - Sigmoid and tanh saturate: their slopes (at most 0.25 and 1) vanish on the tails, and the
-#   gradient fades layer by layer. ReLU passes it unchanged, but a unit stuck below 0 is dead;
-#   leaky ReLU (lecture 0.1, PyTorch 0.01), ELU and maxout keep a slope on the negative side.
+# - Sigmoid and tanh saturate: their slopes (at most 0.25 and 1) vanish on the tails. Through ten
+#   sigmoid layers the gradient fades at every weight scale measured; whether tanh's or ReLU's
+#   fades depends on the scale.
+# - Choose the initialization with the activation: Glorot/Xavier for tanh, He for ReLU. At
+#   PyTorch's default scale (a third of He's variance) tanh kept more gradient than ReLU in every seed.
+# - A ReLU unit stuck below 0 for every example gets no gradient; leaky ReLU (lecture 0.1, PyTorch
+#   0.01) keeps one. ELU has a negative side too, but was designed to centre activations near 0.
 # - A fully connected layer on a 640×480 image with 1,000 outputs has 307.2 million weights
-#   (1.23 GB in float32): the reason for convolution.
+#   (1.23 GB in float32): one reason for convolution.
 #
 # ## Exercises
 #
@@ -470,7 +571,8 @@ answer = W3_ex @ W2_ex @ W1_ex               # the first layer applied sits on t
 _ = check_collapsed_matrix(answer)
 
 # %% [markdown]
-# **Exercise 3.** Each sigmoid layer multiplies the gradient by at most 0.25. What is the fewest
+# **Exercise 3.** Each sigmoid multiplies the gradient by its slope, at most 0.25. Count the
+# sigmoids' slopes alone (suppose the weights pass the gradient on at its size): what is the fewest
 # number of sigmoid layers after which the gradient is certain to be below $10^{-6}$ of its size?
 
 # %% tags=["exercise"]
@@ -487,11 +589,21 @@ _ = check_sigmoid_depth(answer)
 #
 # The lecture this series follows points to:
 #
-# - Stanford CS231n, lectures 3 and 4 (loss functions, optimization, back-propagation) and lecture 5
-#   (convolutional networks): cs231n.stanford.edu;
+# - Stanford CS231n, lectures 3 and 4, and lecture 5 (convolutional neural networks):
+#   cs231n.stanford.edu;
 # - PyTorch's tutorial "Deep learning with PyTorch: a 60 minute blitz" (pytorch.org/tutorials);
 # - "The matrix calculus you need for deep learning" (explained.ai/matrix-calculus), for the
 #   derivatives of notebook 05;
-# - the case-study papers of notebooks 07 to 09: AlexNet (Krizhevsky, Sutskever and Hinton, NIPS
-#   2012), VGG (Simonyan and Zisserman, arXiv:1409.1556), GoogLeNet (Szegedy et al.,
-#   arXiv:1409.4842) and ResNet (He et al., arXiv:1512.03385).
+# - the case-study papers AlexNet (Krizhevsky, Sutskever and Hinton, NIPS 2012), VGG (Simonyan and
+#   Zisserman, arXiv:1409.1556) and GoogLeNet (Szegedy et al., arXiv:1409.4842).
+#
+# This notebook also cites:
+#
+# - X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward neural
+#   networks", AISTATS 2010: the "normalized initialization", eq. 16;
+# - K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers", arXiv:1502.01852 (2015):
+#   the initialization for ReLU, eq. 10;
+# - A. L. Maas, A. Y. Hannun and A. Y. Ng, "Rectifier nonlinearities improve neural network acoustic
+#   models", ICML workshop 2013, the section "Rectifier nonlinearities": leaky ReLU;
+# - D.-A. Clevert, T. Unterthiner and S. Hochreiter, "Fast and accurate deep network learning by
+#   exponential linear units (ELUs)", arXiv:1511.07289 (2015), abstract: ELU.

@@ -8,6 +8,8 @@
 #
 # - weight sharing: one small filter slid over every position of the image;
 # - hand-made filters (a Gaussian blur, edge detectors) applied to a real photograph;
+# - what sharing buys: a shifted input gives the same map, shifted (equivariance);
+# - convolution versus cross-correlation: what the layers compute, and what flipping the filter changes;
 # - the shapes of a convolutional layer: a 5×5×3 filter on a 32×32×3 image gives 28×28×1,
 #   six filters give 28×28×6;
 # - stride, the output size $(N - F)/\text{stride} + 1$, filters that "don't fit", and zero
@@ -31,7 +33,7 @@ from cnnlib.exercises import mine_or_reference
 from cnnlib.exercises.nb02 import check_conv2d_loops, check_conv_parameters, check_output_shape, check_output_size
 from cnnlib.exercises.nb02 import check_stride_padding
 from cnnlib.numpy_nn.activation import ReLU
-from cnnlib.numpy_nn.conv import Conv2d, conv2d, conv2d_naive
+from cnnlib.numpy_nn.conv import Conv2d, choose_algorithm, conv2d, conv2d_naive
 from cnnlib.numpy_nn.module import Sequential
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.testing import assert_close
@@ -50,8 +52,9 @@ print(env_report())
 #
 # A fully connected layer gives every (input, output) pair its own weight. A convolutional
 # layer instead owns a few small **filters** and applies each of them at every position of
-# the image: the same numbers are *shared* by all locations. A feature that is worth
-# detecting in one corner (an edge, a spot) is worth detecting everywhere.
+# the image: the same numbers are *shared* by all locations. The bet behind it: a feature that is
+# worth detecting in one corner (an edge, a spot) is worth detecting everywhere. Section 2 checks
+# what sharing gives in return: move the input, and the output moves with it.
 #
 # Take a 32×32 colour image (32×32×3) and ask for a 28×28×6 output. A convolutional layer
 # with six 5×5×3 filters produces exactly that; a fully connected layer producing the same
@@ -69,7 +72,7 @@ print(f"convolution: {conv_params:,} parameters   fully connected: {fc_params:,}
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Filters you can design by hand
 #
-# Before filters were learned, they were designed. The **Gaussian filter** weighs each
+# Before ConvNets learned their filters, image processing designed them by hand. The **Gaussian filter** weighs each
 # neighbour by its distance from the centre,
 #
 # $$g(x, y) = \frac{1}{2\pi\sigma^2}\, e^{-\frac{x^2 + y^2}{2\sigma^2}},$$
@@ -97,10 +100,10 @@ sobel_x = np.array([[-1.0, 0.0, 1.0],
                     [-2.0, 0.0, 2.0],
                     [-1.0, 0.0, 1.0]])
 sobel_y = sobel_x.T
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
-plot_kernel(gauss, ax=axes[0], title="Gaussian, 13x13, sigma = 2", fmt=None)
-plot_kernel(sobel_x, ax=axes[1], title="Sobel x (vertical edges)", fmt=".0f")
-plot_kernel(sobel_y, ax=axes[2], title="Sobel y (horizontal edges)", fmt=".0f")
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.2))
+plot_kernel(gauss, ax=axes[0], title="Gaussian, 13x13, sigma = 2", fmt=None, signed=True, colorbar=True)
+plot_kernel(sobel_x, ax=axes[1], title="Sobel x (vertical edges)", fmt=".0f", colorbar=True)
+plot_kernel(sobel_y, ax=axes[2], title="Sobel y (horizontal edges)", fmt=".0f", colorbar=True)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -141,14 +144,51 @@ assert_close(edges_x[i, j], np.sum(patch * sobel_x))
 print(f"edges_x[{i}, {j}] = {edges_x[i, j]:.4f} = sum(patch * sobel_x)")
 
 # %% [markdown]
-# A ConvNet does the same thing with one difference: nobody designs its filters. They start
-# random and **training learns the weights**. The first-layer filters of trained networks
-# often end up as blob and edge detectors much like these (Krizhevsky, Sutskever and Hinton's
-# 2012 AlexNet paper shows its 96 first-layer filters in its figure 3).
+# Sharing the filter has a consequence that can be checked: move the photograph 5 pixels to the
+# right and the edge map moves 5 pixels to the right, unchanged. A layer with this property is
+# *equivariant* to shifts. (The answer "there is an edge somewhere" not moving at all, *invariance*,
+# is another matter: pooling, notebook 03, and the layers that look at the whole image give it.)
+
+# %% slideshow={"slide_type": "subslide"}
+moved = np.roll(photo, 5, axis=1)             # every column 5 to the right (the last 5 wrap round to the left)
+edges_moved = conv2d(moved[None, None], sobel_x[None, None])[0, 0]
+assert_close(edges_moved[:, 5:], edges_x[:, :-5], rtol=1e-12, atol=1e-12)
+print(f"edge map of the moved photo, columns 5 to 253 = the edge map's columns 0 to 248: "
+      f"{edges_moved[:, 5:].size:,} values equal")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Convolution or cross-correlation?
+#
+# In mathematics and signal processing, *convolution* flips the filter before sliding it:
+# $(x \ast w)[i, j] = \sum_{a, b} x[i - a, j - b]\, w[a, b]$. What `conv2d` computes, like PyTorch's
+# `conv2d` (section 8), is $\sum_{a, b} x[i + a, j + b]\, w[a, b]$, with no flip: strictly, a
+# *cross-correlation*. Deep learning calls it convolution all the same. For the Gaussian, which is
+# symmetric, the flip changes nothing. For Sobel x it changes the sign: flipped top to bottom and left to right, the filter is
+# $-$Sobel x, so a true convolution calls every edge the opposite way round. The pixel checked above,
+# by the definition with the flip, and then the whole map:
+
+# %%
+true_conv = sum(photo[i + 2 - a, j + 2 - b] * sobel_x[a, b]   # output (i, j) sits over input (i + 2, j + 2)
+                for a in range(3) for b in range(3))
+flipped = sobel_x[::-1, ::-1]                  # flipped top to bottom and left to right
+assert_close(flipped, -sobel_x)
+assert_close(true_conv, -edges_x[i, j])
+assert_close(conv2d(x_photo, flipped[None, None])[0, 0], -edges_x, rtol=1e-12, atol=1e-12)
+assert_close(conv2d(x_photo, gauss[::-1, ::-1][None, None])[0, 0], blurred, rtol=1e-12, atol=1e-12)
+print(f"at ({i}, {j}): cross-correlation {edges_x[i, j]:+.4f}, true convolution {true_conv:+.4f}")
+
+# %% [markdown]
+# For a ConvNet the difference does not matter: convolving with $w$ is correlating with the flipped
+# $w$, so a network that learns its filters simply learns them the other way round.
+#
+# A ConvNet uses the same operation with one difference: nobody designs its filters. They start
+# random and **training learns the weights**. AlexNet's first layer, for one, learned filters much like
+# these: "a variety of frequency- and orientation-selective kernels, as well as various colored
+# blobs" (Krizhevsky, Sutskever and Hinton 2012, section 6.1; its figure 3 shows all 96).
 #
 # ## 3. The convolutional layer: 32×32×3 in, 28×28×1 out
 #
-# A filter always covers the **full depth** of its input. On a 32×32×3 image a 5×5 filter is
+# In a standard convolutional layer a filter covers the **full depth** of its input. On a 32×32×3 image a 5×5 filter is
 # really 5×5×3: 75 weights (plus one bias). Slid over every position where it fits, it
 # produces one number per position: an **activation map** of 28×28×1.
 #
@@ -310,7 +350,7 @@ _ = check_output_size(output_size)
 #
 # A filter has $F \times F \times C_\text{in}$ weights and one bias, and a layer has one filter
 # per output channel. For example, ten 5×5×3 filters have $10 \times (75 + 1) = 760$
-# parameters, whether the image is 32×32 or 640×480.
+# parameters, whatever the size of the image.
 
 # %%
 conv10 = Conv2d(3, 10, kernel_size=5, rng=rng)
@@ -325,9 +365,11 @@ print({name: p.shape for name, p in conv10.named_parameters()}, "->", n_params, 
 # `x` has shape `(N, C_in, H, W)`, `weight` `(C_out, C_in, F, F)`, `bias` `(C_out,)`; pad `x` with
 # `padding` zeros on each side of its height and width, slide each filter with the given
 # stride, and return the `(N, C_out, H_out, W_out)` outputs, each the dot product of a filter
-# with the patch under it plus that filter's bias. Plain Python loops over the outputs are
-# fine (`np.pad` pads). Don't call `conv2d` or `conv2d_naive`: the check compares yours with
-# them on 30 small cases.
+# with the patch under it plus that filter's bias. Where the last step of the stride does not fit,
+# do what `conv2d` and PyTorch do (section 4): round the output size down and leave the last rows or
+# columns out; do not raise. Plain Python loops over the outputs are fine (`np.pad` pads). Don't call
+# `conv2d` or `conv2d_naive`: the check compares yours with them on 33 small cases, some of which
+# round down, one of them the geometry of the next cell.
 
 # %% tags=["exercise"]
 def conv2d_loops(x, weight, bias, stride, padding):
@@ -355,7 +397,7 @@ _ = check_conv2d_loops(conv2d_loops)
 # %% [markdown]
 # Once your loops pass, the next cell uses them (until then, `cnnlib`'s `conv2d_naive`): the six
 # random filters of section 3 on the astronaut again, now with stride 2 and padding 2, against
-# PyTorch.
+# PyTorch. Here $(32 + 4 - 5)/2 = 15.5$: the last step does not fit, and the output rounds down to 16×16.
 
 # %% slideshow={"slide_type": "subslide"}
 my_conv2d = mine_or_reference("conv2d_loops", conv2d_loops, conv2d_naive)
@@ -366,16 +408,19 @@ assert_close(mine, torch_maps.numpy(), rtol=1e-10, atol=1e-10)
 print("astronaut", x_rgb.shape, "-> six maps", mine.shape, "the same as PyTorch's")
 
 # %% [markdown]
-# `conv2d_naive` is `cnnlib`'s version of the same loops. `conv2d` gives the same numbers with one big matrix
-# multiply ("im2col": every patch becomes one column of a matrix, so all the dot products are
-# computed at once). Same answer, first:
+# `conv2d_naive` is `cnnlib`'s version of the same loops. For these 5×5 filters `conv2d` gives the
+# same numbers with one big matrix multiply ("im2col": every patch becomes one column of a matrix,
+# so all the dot products are computed at once). For 3×3 filters at stride 1, such as the Sobel
+# filters of section 2, it picks Winograd's algorithm instead (notebook 10). Same answer, first:
 
 # %%
 x_batch = rng.normal(size=(8, 3, 32, 32))
 w, b = conv6.weight.data, conv6.bias.data
 slow, fast = conv2d_naive(x_batch, w, b), conv2d(x_batch, w, b)
 assert_close(fast, slow, rtol=1e-12, atol=1e-12)
-print("naive and vectorized agree on", slow.shape)
+picked = {f"{k}x{k}": choose_algorithm("auto", (k, k), (1, 1)) for k in (5, 3)}
+assert picked == {"5x5": "im2col", "3x3": "winograd"}
+print("naive and vectorized agree on", slow.shape, "; conv2d's algorithm at stride 1:", picked)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # And how much faster (the numbers depend on the machine, so this cell's output is not checked):
@@ -395,7 +440,7 @@ print(f"naive loops {1e3 * t_naive:.0f} ms, vectorized {1e3 * t_fast:.2f} ms: {t
 # ## 8. The same numbers as PyTorch
 #
 # `torch.nn.functional.conv2d` computes the same function (like ours, it does not flip the
-# filter: strictly speaking it is a cross-correlation). With stride 2 and padding 1, in float64:
+# filter: the cross-correlation of section 2). With stride 2 and padding 1, in float64:
 
 # %%
 xt, wt, bt = rng.normal(size=(2, 3, 9, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
@@ -476,8 +521,11 @@ filter_explorer()
 # ## Summary
 #
 # - A convolutional layer slides a few small filters over the image and shares their weights
-#   across all positions: 456 parameters instead of 14 million for 32×32×3 → 28×28×6.
+#   across all positions: 456 parameters instead of 14 million for 32×32×3 → 28×28×6. A shifted
+#   input gives the same map, shifted.
 # - Each output pixel is a dot product between a filter (full input depth) and the patch under it.
+#   Without a flip it is, strictly, a cross-correlation; a true convolution with Sobel x gives the
+#   same edge map with the opposite sign.
 # - Output size $(N - F + 2P)/\text{stride} + 1$: 7×7 with a 3×3 filter gives 5×5 at stride 1,
 #   3×3 at stride 2, and does not fit at stride 3; padding $(F-1)/2$ keeps the size at stride 1.
 # - A layer of $K$ filters of size $F \times F \times C$ has $K(F^2C + 1)$ parameters (760 for ten 5×5×3).

@@ -8,12 +8,15 @@
 # In this notebook you will:
 #
 # - compute the softmax **cross-entropy** L_CE = −Σ t_i log σ(y)_i by hand, with `cnnlib` and with
-#   PyTorch, and see why it must be computed the stable way (logits of ±10⁴);
-# - use the binary **hinge** loss max(0, 1 − t·y) and see what "margin" means;
+#   PyTorch, and see why it must be computed the stable way (logits of ±10⁴, and far smaller ones in
+#   float32 and float16), through log-softmax rather than the log of a softmax;
+# - use the binary **hinge** loss max(0, 1 − t·y), see what "margin" means, and what the hinge
+#   alone does not do (pick the widest margin);
 # - compare the lecture's **multiclass hinge** (max over the wrong classes) with PyTorch's
 #   `MultiMarginLoss` (a sum over the wrong classes divided by C): when they agree, when they don't;
 # - plot the regression losses **L1**, **L2** and **smooth L1** with their gradients;
-# - watch a single **outlier** drag a fitted constant and a fitted line, under each loss;
+# - watch a single **outlier** drag a fitted constant and a fitted line, under each loss (and see
+#   that the best L1 line is not unique);
 # - write the stable softmax cross-entropy and the smooth L1 loss yourself, each with its gradient.
 #
 # The losses come from `cnnlib.numpy_nn.loss` (NumPy, with a hand-written backward pass); PyTorch is
@@ -34,6 +37,7 @@ from cnnlib.exercises.nb04 import check_smooth_l1, check_softmax_cross_entropy
 from cnnlib.numpy_nn.loss import CrossEntropyLoss, L1Loss, MSELoss, SmoothL1Loss
 from cnnlib.numpy_nn.loss import cross_entropy, hinge_loss, l1_loss, mse_loss, smooth_l1_loss, softmax
 from cnnlib.numpy_nn.loss import multi_margin_loss, multiclass_hinge_loss
+from cnnlib.numpy_nn.loss import multiclass_hinge_loss_backward, multiclass_hinge_loss_forward
 from cnnlib.testing import assert_close
 from cnnlib.viz.losses import plot_fits, plot_hinge, plot_loss_and_gradient
 # %config InlineBackend.figure_formats = ['png']
@@ -106,14 +110,25 @@ print(f"mean cross-entropy of the batch: {loss:.4f}")
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Numerical stability
 #
-# The formula above is fine on paper but not in floating point. e^{y} overflows float64 once
-# y > 709 (the log of the largest float64, computed below), and logits in the thousands do occur
-# (an untrained network with a large learning rate, say). Written naively, softmax of ±10⁴ gives
-# inf / inf = nan:
+# The formula above is fine on paper but not in floating point. e^{y} overflows to inf once y is
+# above the log of the largest number the format holds, and rounds to 0 a little below the log of
+# the smallest positive one (the cell computes both). For float64 that is y > 709.78, but for float32, the
+# format networks train in, it is already y > 88.72, and for float16 y > 11.09:
 
 # %%
-print(f"largest float64 {np.finfo(np.float64).max:.3e}, its log {np.log(np.finfo(np.float64).max):.2f}")
-assert 709 < np.log(np.finfo(np.float64).max) < 710
+for dtype in (np.float64, np.float32, np.float16):
+    info = np.finfo(dtype)
+    high, low = np.log(float(info.max)), np.log(float(info.smallest_subnormal)) - np.log(2)
+    with np.errstate(over="ignore"):
+        assert np.exp(dtype(high + 0.5)) == np.inf and np.isfinite(np.exp(dtype(high - 0.5)))
+    assert np.exp(dtype(low - 0.5)) == 0 < np.exp(dtype(low + 0.5))
+    print(f"{dtype.__name__:8s} largest {float(info.max):.3e}: e^y is inf above y = {high:.2f}, 0 below y = {low:.1f}")
+
+# %% [markdown]
+# Written naively, softmax of the logits (10⁴, −10⁴, 0) overflows even in float64: the first
+# entry is inf / inf = nan, the others 0 / inf = 0, and the losses are nan or −log 0 = inf:
+
+# %%
 extreme = np.array([[1e4, -1e4, 0.0]])   # (N=1, C=3) logits
 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
     p_naive = np.exp(extreme) / np.exp(extreme).sum()
@@ -122,11 +137,27 @@ print("naive softmax:", p_naive[0], "  naive loss for each true class:", naive_l
 assert not np.isfinite(naive_losses).any()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The fix: softmax does not change when the same number is subtracted from every logit (it
-# cancels between numerator and denominator). Subtract the largest logit first, so every exponent
-# is ≤ 0 and every e^{…} lies in [0, 1]. Then compute the log directly:
-# log σ(y)_i = (y_i − max y) − log Σ_j e^{y_j − max y}. This is what `cnnlib` (and PyTorch) do.
-# Below, any overflow warning would be turned into an error:
+# The fix has two parts. First, softmax does not change when the same number is subtracted from
+# every logit (it cancels between numerator and denominator). Subtract the largest logit, so every
+# exponent is ≤ 0 and every e^{…} lies in [0, 1]: no overflow. That alone is not enough. A class far
+# below the winner still gets e^{…} = 0, a probability of exactly 0, and the loss −log 0 = inf.
+# With the true class 120 below the other in float32, or 20 below in float16:
+
+# %%
+with np.errstate(divide="ignore"):
+    for dtype, gap in ((np.float32, 120), (np.float16, 20)):
+        e = np.exp(np.array([0, -gap], dtype=dtype))           # already shifted by the max: no overflow
+        p_shifted = e / e.sum()
+        print(f"{dtype.__name__}: shifted softmax {p_shifted}, -log p(true class) = {-np.log(p_shifted[1])}, "
+              f"log-softmax gives {cross_entropy(np.array([[0, -gap]], dtype=dtype), np.array([1]))}")
+        assert p_shifted[1] == 0 and cross_entropy(np.array([[0, -gap]], dtype=dtype), np.array([1])) == gap
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The second part: never take the log of a softmax. Take the log first, on paper, and compute
+# log σ(y)_i = (y_i − max y) − log Σ_j e^{y_j − max y} directly. The sum holds the winner's
+# e⁰ = 1, so its log is finite and small, and the true class's log-probability is its gap to the
+# winner, −120 or −20, however small e^{−gap} is. This log-softmax is what `cnnlib` and PyTorch
+# compute inside the cross-entropy. Below, any overflow warning would be turned into an error:
 
 # %% slideshow={"slide_type": "subslide"}
 with warnings.catch_warnings():
@@ -139,7 +170,17 @@ assert_close(stable, stable_torch)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The results are what they should be: a logit of 10⁴ for the true class gives loss 0 (certainty),
-# and a true class 2·10⁴ below the winner gives loss 2·10⁴.
+# and a true class 2·10⁴ below the winner gives loss 2·10⁴. The same holds in float32 and float16,
+# and PyTorch agrees:
+
+# %%
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    for dtype, torch_dtype in ((np.float32, torch.float32), (np.float16, torch.float16)):
+        ours = [float(cross_entropy(extreme.astype(dtype), np.array([c]))) for c in range(3)]
+        theirs = [F.cross_entropy(torch.tensor(extreme, dtype=torch_dtype), torch.tensor([c])).item() for c in range(3)]
+        assert ours == theirs == [0.0, 2e4, 1e4], (dtype, ours, theirs)
+print("float32 and float16: losses 0, 2e4 and 1e4, finite and without warnings, as PyTorch's")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Your turn: softmax cross-entropy and its gradient.** Write
@@ -179,8 +220,9 @@ _ = check_softmax_cross_entropy(softmax_cross_entropy)
 # $$L = \max(0,\; 1 - t \cdot y).$$
 #
 # It is 0 only when the prediction is right *with a margin of at least 1*; a correct but hesitant
-# score still costs something. This is the loss of a max-margin classifier (a support vector
-# machine).
+# score still costs something. The lecture calls it max-margin classification: the hinge is the
+# loss term of a support vector machine. Section 3's last cell shows what the hinge alone leaves
+# open.
 
 # %% slideshow={"slide_type": "subslide"}
 scores = np.array([2.3, 0.4, -0.2, -1.5, 0.8])   # classifier outputs y
@@ -208,6 +250,32 @@ m = np.linspace(-2, 3, 501)
 plot_hinge(m, hinge_loss(m, np.ones_like(m), reduction="none"), zero_one=(m < 0).astype(float),
            examples=(scores * truth, losses))
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The hinge alone does not maximise the margin.** Take four points in the plane and a linear
+# classifier y = w·x (no bias, to keep it short). Two different directions w both separate them;
+# scale each so that the closest point has t·y = 1 exactly. Then both have hinge loss 0, and
+# so does any larger multiple of either: the hinge has no preference between them. The distance of
+# the closest point from the boundary, the geometric margin, is 1 / ‖w‖ for each.
+
+# %% slideshow={"slide_type": "subslide"}
+points = np.array([[1.0, 2.0], [2.0, 3.0], [-1.0, -1.0], [-2.0, -1.0]])    # (4, 2)
+signs = np.array([1, 1, -1, -1])
+for direction in (np.array([0.0, 1.0]), np.array([1.0, 1.0])):
+    w = direction / (signs * (points @ direction)).min()                  # closest point: t·y = 1
+    total = hinge_loss(points @ w, signs, reduction="sum") + hinge_loss(points @ (10 * w), signs, reduction="sum")
+    print(f"w = {np.round(w, 3)}: hinge loss of w and of 10·w: {total:.1f}, |w|² = {w @ w:.2f}, "
+          f"geometric margin 1/|w| = {1 / np.linalg.norm(w):.3f}")
+    assert total == 0
+
+# %% [markdown]
+# A support vector machine adds a penalty λ‖w‖² to the summed hinge loss (scikit-learn's user guide,
+# *Support Vector Machines*, "Mathematical formulation": SVC's primal problem minimises
+# ½ wᵀw + C Σᵢ ζᵢ subject to ζᵢ ≥ 1 − tᵢyᵢ and ζᵢ ≥ 0, so at the optimum ζᵢ is example i's hinge
+# loss). Among the zero-loss choices the penalty prefers the smallest ‖w‖, here |w|² = 0.5 over 1,
+# which is the widest margin, 1.414 over 1. That penalty is what makes the classifier max-margin.
+# With the hinge loss alone, gradient descent stops at the first w whose margins all reach 1 (the
+# gradient is 0 there), whichever that is.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The multiclass hinge: the lecture's form and PyTorch's `MultiMarginLoss`
@@ -249,8 +317,9 @@ for v, a, b in zip(violating, lecture, pytorch):
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # - **Two** wrong classes inside the margin: the lecture's loss is 1.5 (only class 1 counts), the
-#   sum is 1.5 + 0.8 = 2.3, and PyTorch reports 2.3 / 4 = 0.575. They differ by more than the
-#   factor C.
+#   sum is 1.5 + 0.8 = 2.3, and PyTorch reports 2.3 / 4 = 0.575. Multiplying PyTorch's value by C
+#   gives 2.3, not 1.5: the factor C no longer explains the difference, because the sum also counts
+#   the second violating class. (The plain ratio, 1.5 / 0.575 ≈ 2.6, happens to be below C = 4.)
 # - **One** violating class: max and sum are the same term, so the two forms agree **up to the
 #   factor 1/C**: 0.4 and 0.4 / 4 = 0.1.
 # - **None**: both are 0.
@@ -265,8 +334,19 @@ assert np.all(lecture[violating >= 2] < C * pytorch[violating >= 2])       # the
 assert np.all((lecture <= C * pytorch + 1e-12) & (C * pytorch <= (C - 1) * lecture + 1e-12))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The difference matters for training too. The lecture's loss sends a gradient to two scores only
-# (−1 to the true class, +1 to the worst rival); PyTorch's spreads +1/C over every violating class.
+# The difference matters for training too. Where it is not 0, the lecture's loss sends a gradient
+# to two scores only (−1 to the true class, +1 to the worst rival); PyTorch's gives +1/C to every
+# violating class and −(number violating)/C to the true class. For the first example (true class 0,
+# classes 1 and 2 violating), by autograd:
+
+# %%
+scores4_t = torch.tensor(scores4[:1], requires_grad=True)
+F.multi_margin_loss(scores4_t, torch.tensor(target4[:1])).backward()
+lecture_grad = multiclass_hinge_loss_backward(1.0, multiclass_hinge_loss_forward(scores4[:1], target4[:1])[1])
+print("lecture:", lecture_grad[0] + 0.0, "  PyTorch:", scores4_t.grad.numpy()[0] + 0.0)
+assert lecture_grad[0].tolist() == [-1, 1, 0, 0] and scores4_t.grad.numpy()[0].tolist() == [-0.5, 0.25, 0.25, 0]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Neither is wrong: they are different losses, and a number reported as "hinge loss" is only
 # comparable with one computed the same way.
 #
@@ -320,11 +400,12 @@ plt.show()
 #   target the push fades smoothly to 0.
 # - **L1**: the gradient is ±1 whatever the size of the error (0 exactly at x = 0, as PyTorch
 #   defines it). Large errors pull no harder than small ones, but even a tiny error gets a full
-#   push, so the prediction keeps jittering around the target.
-# - **smooth L1**: x inside [−1, 1] (like L2/2 there: gentle near the target), ±1 outside (like
-#   L1: bounded). The best of both, which is why object detectors use it for box coordinates
-#   (Fast R-CNN, Girshick 2015, chose it for its bounding-box regression as less sensitive to
-#   outliers than the L2 loss of the detectors before it; the curve itself is Huber's loss).
+#   push, so with a fixed step size gradient descent keeps stepping back and forth across the
+#   target instead of settling on it.
+# - **smooth L1**: x inside [−1, 1] (the gradient of x²/2: gentle near the target), ±1 outside
+#   (like L1: bounded). Fast R-CNN (Girshick 2015, section 2.3, eq. 3) introduced it for its
+#   bounding-box regression as "a robust L1 loss that is less sensitive to outliers than the L2
+#   loss used in R-CNN and SPPnet". The curve itself is Huber's loss (checked below).
 #
 # PyTorch generalises the switch point with `beta`: 0.5 x² / β if |x| < β, else |x| − 0.5 β. The
 # lecture's form is β = 1; a small β approaches L1. (`HuberLoss` with δ is the same curve scaled:
@@ -379,7 +460,7 @@ print("y:", np.round(ys, 2))
 # **The simplest fit, a constant.** Which single value c best summarises the measurements? Try
 # every c on a fine grid and keep the one with the smallest total loss. For L2 the answer is the
 # mean, for L1 the median (half the points above, half below, however far away); smooth L1 lands
-# between the two, close to the median here.
+# between the two, close to the median here (the cell asserts both).
 
 # %% slideshow={"slide_type": "subslide"}
 c = np.linspace(0, 6, 6001)[:, None]                       # candidate constants, (6001, 1)
@@ -391,6 +472,8 @@ for name, fn in (("L1", l1_loss), ("L2", mse_loss), ("smooth L1", smooth_l1_loss
 print(", ".join(f"{name}: c = {v:.3f}" for name, v in constant.items()))
 print(f"median {np.median(ys):.3f}, mean {ys.mean():.3f}")
 assert abs(constant["L1"] - np.median(ys)) <= 1e-3 and abs(constant["L2"] - ys.mean()) <= 1e-3
+assert constant["L1"] < constant["smooth L1"] < constant["L2"]
+assert constant["smooth L1"] - constant["L1"] < 0.1 * (constant["L2"] - constant["L1"])
 
 # %% [markdown]
 # **A line.** Now fit y ≈ w·x + b by gradient descent, with the loss modules themselves: the
@@ -419,31 +502,62 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The true line has slope 0.5 and intercept 1. L2 squares the outlier's residual of about 6, so
-# this one point outweighs the ten others: the line tilts up towards it (slope ≈ 0.85, intercept
-# ≈ 0.82) and no longer follows the clean points. L1 and smooth L1 cap the outlier's pull at 1, the
-# same as any other point, so ten clean points outvote it and both lines stay close to the truth
+# The true line has slope 0.5 and intercept 1. Measured from it, the outlier's residual is about 6
+# and every clean point's is below 0.3 (next cell). L2's pull on a point grows with its residual, so
+# at the true line the outlier pulls about twenty times harder than any clean point, and the L2
+# line tilts up towards it
+# (slope ≈ 0.85, intercept ≈ 0.82). L1 pulls every point with ±1 and smooth L1 caps the pull at 1,
+# so the outlier counts no more than one clean point, and both lines stay close to the truth
 # (slopes ≈ 0.50 and 0.53, intercepts ≈ 1.03 and 1.04). The same holds for the constants: the
 # mean is pulled about 0.5 above the median, smooth L1 only a little.
 
 # %%
+residuals = ys - (1 + 0.5 * xs)                      # from the true line
+print(f"outlier's residual {residuals[8]:.1f}, largest clean one {np.abs(np.delete(residuals, 8)).max():.2f}")
+assert residuals[8] > 5.5 and np.abs(np.delete(residuals, 8)).max() < 0.3
 assert line["L2"][0] - 0.5 > 3 * max(abs(line["L1"][0] - 0.5), abs(line["smooth L1"][0] - 0.5))
 assert constant["L2"] - constant["L1"] > 0.4
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One caution about the L1 line: it is not the only best one. The total |residual| is piecewise
+# linear in (w, b), and here it is flat along a whole segment of lines. For each slope w the best
+# intercept is the median of y − w·x (the constant fit again); scanning the slopes:
+
+# %%
+slopes = np.linspace(0.3, 0.7, 4001)
+best_totals = np.array([l1_loss(w * xs + np.median(ys - w * xs), ys, reduction="sum") for w in slopes])
+tied = slopes[best_totals <= best_totals.min() + 1e-9]
+gd_total = l1_loss(line["L1"][0] * xs + line["L1"][1], ys, reduction="sum")
+print(f"smallest total |residual| {best_totals.min():.4f}, reached by every slope from {tied.min():.2f} "
+      f"to {tied.max():.2f}; gradient descent's line: {gd_total:.4f}")
+assert tied.max() - tied.min() > 0.05 and tied.min() <= line["L1"][0] <= tied.max()
+assert 0 <= gd_total - best_totals.min() < 0.01
+assert np.allclose(tied * xs[5] + [np.median(ys - w * xs) for w in tied], ys[5])  # through (x, y) of point 5
+
+# %% [markdown]
+# Every slope in that range, with its own intercept, fits the eleven points equally well under L1
+# (all of these lines pass through the point at x = 2, as the cell asserts). Gradient descent, with
+# its shrinking steps, ended close to one of them, within 0.01 of the smallest total.
+# So "L1's slope ≈ 0.50" is one of many equally good answers; what the outlier cannot do is pull
+# any of them towards itself the way it pulls the L2 line.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Cross-entropy** L_CE = −Σ t_i log σ(y)_i = −log(probability of the true class) for one-hot t.
-#   Its gradient with respect to the logits is softmax(y) − t. Compute it through a stable
-#   log-softmax (subtract the largest logit): logits of ±10⁴ then give finite losses, not nan.
+#   Its gradient with respect to the logits is softmax(y) − t. Compute it through log-softmax,
+#   (y − max y) − log Σ e^{y − max y}: subtracting the largest logit prevents overflow (float32
+#   overflows above 88.72, float16 above 11.09), and taking the log before exponentiating prevents
+#   −log 0. Logits of ±10⁴ then give finite losses in float64, float32 and float16.
 # - **Binary hinge** max(0, 1 − t·y), t ∈ {−1, +1}, predict positive when y ≥ 0: no loss only for
-#   correct predictions with margin t·y ≥ 1.
+#   correct predictions with margin t·y ≥ 1. A support vector machine adds the penalty ‖w‖²,
+#   which picks the widest margin; the hinge alone does not.
 # - **Multiclass hinge**: the lecture's form takes the max over the wrong classes; PyTorch's
 #   `MultiMarginLoss` sums over them and divides by C. They agree up to 1/C when at most one wrong
 #   class violates the margin, and differ otherwise.
 # - **Regression**: L2 (x²) has a gradient that grows with the error, L1 (|x|) a constant ±1,
 #   smooth L1 a blend (quadratic for |x| < β = 1, linear beyond). A single outlier drags the L2
-#   fit much further than the L1 or smooth L1 fits.
+#   fit much further than the L1 or smooth L1 fits. The best L1 line need not be unique.
 #
 # ## Exercises
 

@@ -13,10 +13,13 @@
 #   derivative at a time, and check it against `cnnlib`'s modules and PyTorch's autograd;
 # - compute the lecture's ∂L/∂W = ∂L/∂σ(y) · ∂σ(y)/∂y · ∂y/∂W for a sigmoid layer term by term,
 #   and see why no library ever builds those Jacobians;
+# - back-propagate through a graph that forks, not only a chain: gradients add where a value is
+#   used twice, and the add, multiply and max gates each pass gradients back in their own way;
 # - check the backward passes of our Linear, Conv2d, MaxPool2d and cross-entropy against finite
-#   differences, and see what a bug looks like to such a check.
-# - derive convolution's backward pass (a full convolution with the flipped filter, a
-#   correlation, a sum) and reproduce `conv2d_backward` with it, stride and padding included;
+#   differences, and see what a bug looks like to such a check;
+# - derive convolution's backward pass (for the input a full convolution with the filter, which is
+#   a full correlation with the filter flipped; for the weight a correlation; for the bias a sum)
+#   and reproduce `conv2d_backward` with it, stride and padding included;
 # - write two backward passes yourself: a two-layer network's and a convolution's, as loops.
 
 # %% slideshow={"slide_type": "skip"}
@@ -32,7 +35,7 @@ from cnnlib.numpy_nn.functional import conv2d_backward, conv2d_forward, cross_en
 from cnnlib.numpy_nn.functional import linear_forward, mse_loss_backward, mse_loss_forward
 from cnnlib.numpy_nn.functional import sigmoid, sigmoid_backward, sigmoid_forward
 from cnnlib.plots import show_signed_maps
-from cnnlib.testing import assert_close, check_gradient, numerical_gradient, rel_error
+from cnnlib.testing import assert_close, check_gradient, gradient_error, numerical_gradient
 from cnnlib.viz.optimizers import plot_chain, plot_curves
 # %config InlineBackend.figure_formats = ['png']
 
@@ -44,7 +47,7 @@ print(env_report())
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 1. Local gradients and the chain rule on a small graph
+# ## 1. Local gradients and the chain rule along a chain
 #
 # Take the two-layer network of notebook 01 with a squared-error loss, and write it as a chain of
 # simple steps, each with a name:
@@ -97,11 +100,12 @@ dL_da = W2.T @ dL_df              # (4,)
 dL_dh = dL_da * (h > 0)           # (4,): the ReLU is a gate
 dL_dW1 = np.outer(dL_dh, x)       # (4, 3)
 print("dL/dh =", np.round(dL_dh, 3) + 0.0, "\ndL/dW1 =\n", np.round(dL_dW1, 3) + 0.0)   # + 0.0: no "-0."
+assert (h < 0).sum() == 2 and np.all(dL_dW1[h < 0] == 0) and np.all(dL_dW1[h > 0] != 0)
 
 # %% [markdown]
-# The hidden unit with h < 0 was switched off by the ReLU in the forward pass, so it passes no
-# gradient back: its row of ∂L/∂W₁ is exactly zero. Changing those three weights a little would
-# not change the loss at all.
+# The two hidden units with h < 0 (the third and fourth) were switched off by the ReLU in the
+# forward pass, so they pass no gradient back: their rows of ∂L/∂W₁ are exactly zero. Changing
+# those six weights a little would not change the loss at all.
 #
 # Now the same network from `cnnlib.numpy_nn` modules. Each module's `backward` does exactly one
 # row of the table; `Sequential.backward` calls them in reverse order. The modules work on
@@ -132,7 +136,68 @@ assert_close(W2_t.grad.numpy(), dL_dW2, rtol=1e-12)
 print("by hand, cnnlib modules and torch autograd agree")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The lecture's formula for a sigmoid layer, term by term
+# ## 2. A graph, not only a chain: forks and gates
+#
+# The network above is a chain: each value feeds exactly one next step. In general the forward
+# pass is a graph. A step can take several inputs, and a value can **fork** into several later
+# steps. Two rules cover every such graph:
+#
+# - a step (a **gate**) sends back to each of its inputs the gradient arriving from above times its
+#   local derivative with respect to that input;
+# - where a value forks, its gradient is the **sum** of the gradients coming back along each of its
+#   uses. L depends on it through every path, and the multivariable chain rule adds the paths.
+#
+# Three gates appear everywhere, and each has a simple rule:
+#
+# | gate | forward | gradient passed back, given g from above |
+# |---|---|---|
+# | add | z = a + b | g to a and g to b: it **copies** g |
+# | multiply | z = a · b | g · b to a and g · a to b: each input gets g times the **other** one |
+# | max | z = max(a, b) | g to the larger input, 0 to the other: it **routes** g |
+#
+# A small example with all three and a fork: L = max(x · y, z) + x, where x is used twice.
+
+# %% slideshow={"slide_type": "subslide"}
+x_g, y_g, z_g = 3.0, -2.0, -10.0
+u = x_g * y_g                  # multiply gate: -6
+v = max(u, z_g)                # max gate: u = -6 beats z = -10
+L_g = v + x_g                  # add gate, and x's second use: the fork
+print(f"u = {u}, v = {v}, L = {L_g}")
+
+# %% [markdown]
+# Backwards from dL/dL = 1, one gate at a time:
+
+# %%
+dL_dv, dL_dx_via_add = 1.0, 1.0                               # add: copies 1 to v and to x
+dL_du, dL_dz = (dL_dv, 0.0) if u > z_g else (0.0, dL_dv)      # max: routes it to the winner, u
+dL_dx_via_mul, dL_dy = dL_du * y_g, dL_du * x_g               # multiply: g times the other input
+dL_dx = dL_dx_via_add + dL_dx_via_mul                         # the fork: x's two gradients add
+print(f"dL/dx = {dL_dx_via_add} + ({dL_dx_via_mul}) = {dL_dx},  dL/dy = {dL_dy},  dL/dz = {dL_dz}")
+
+# %% [markdown]
+# PyTorch's autograd builds the same graph during the forward pass and applies the same rules;
+# the centred difference of section 4 agrees too. Keeping only one of x's two paths would give
+# +1 or −2 instead of −1:
+
+# %% slideshow={"slide_type": "subslide"}
+x_t, y_t, z_t = (torch.tensor(v_, dtype=torch.float64, requires_grad=True) for v_ in (x_g, y_g, z_g))
+(torch.maximum(x_t * y_t, z_t) + x_t).backward()
+assert [x_t.grad.item(), y_t.grad.item(), z_t.grad.item()] == [dL_dx, dL_dy, dL_dz] == [-1.0, 3.0, 0.0]
+xyz = np.array([x_g, y_g, z_g])
+numeric = numerical_gradient(lambda: max(xyz[0] * xyz[1], xyz[2]) + xyz[0], xyz, h=1e-5)
+assert_close(numeric, [dL_dx, dL_dy, dL_dz], rtol=1e-9)
+print("autograd and centred differences: dL/dx = -1, dL/dy = 3, dL/dz = 0")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Forks are everywhere in a ConvNet. A convolution uses each filter weight at every output
+# position, so its gradient is a sum over positions (section 5 derives it). A residual connection
+# (notebook 09) sends x both through a block and around it, and the two gradients add where the
+# paths meet. The rule is also why autograd *adds* into a tensor's `.grad` instead of overwriting
+# it (x_t.grad above collected both of x's paths), and why `cnnlib`'s modules add into each
+# parameter's `.grad` the same way.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. The lecture's formula for a sigmoid layer, term by term
 #
 # The lecture writes the gradient of the loss with respect to a layer's weights, for a layer
 # y = Wx followed by a sigmoid σ, as a product of three factors:
@@ -199,7 +264,7 @@ assert m * m * n == 307_200_000_000
 # y = Wx the backward pass is two matrix products (Wᵀg and g·xᵀ) of the same size as the forward
 # pass's one.
 #
-# ## 3. Gradient checking: trust a backward pass only after a numerical check
+# ## 4. Gradient checking: trust a backward pass only after a numerical check
 #
 # A hand-written backward pass is easy to get subtly wrong (a transpose, a missing factor 2).
 # The derivative's definition gives an independent check: nudge one input by h and watch the
@@ -241,15 +306,19 @@ assert 80 < centred[2] / centred[4] < 120                      # ... 100 times (
 # one above it; the centred is best at h = 10⁻⁵. We use h = 10⁻⁵ below.
 #
 # `check_gradient(f, x, analytic, grad_output, h)` nudges every entry of x in turn, computes the
-# centred difference of Σ f()·grad_output, and compares it with our analytic gradient by the
-# **relative error** max |a − b| / (|a| + |b|), taken entry by entry (so the entries with the
-# smallest gradients, where round-off weighs most, set it). It raises if that is above 10⁻⁶. For
-# each layer we pick a random input and a random "gradient from above" g, run backward, and check
-# the gradient with respect to the input and to every parameter. Errors are shown to the nearest
-# power of ten.
+# centred difference of Σ f()·grad_output, and compares it with our analytic gradient a by a
+# **relative error**, entry by entry: |a − n| / (|a| + |n|) for the numerical value n. One
+# safeguard: the round-off of a centred difference is about 10⁻¹⁶·|f|/h in *every* entry, so an
+# entry that is merely tiny (or exactly 0) would show a large ratio of its own. Entries smaller
+# than a thousandth of the gradient's largest entry are therefore divided by that thousandth
+# instead. The error is the largest of these ratios (`gradient_error` computes it); `check_gradient`
+# returns it, and raises, naming the worst entry, if it is above 10⁻⁶. For each layer we pick a
+# random input and a random "gradient from above" g, run backward, and check the gradient with
+# respect to the input and to every parameter. The digits of such tiny errors depend on your CPU's
+# arithmetic, so each is shown only as below 10⁻⁶ or not.
 
 # %%
-order = lambda err: f"~1e{round(np.log10(max(err, 1e-18)))}"   # noqa: E731
+order = lambda err: "< 1e-6" if err < 1e-6 else f"{err:.1f}"   # noqa: E731
 layers = {"Linear(6, 4)": (Linear(6, 4, rng=rng), rng.normal(size=(3, 6))),
           "Conv2d(2, 3, 3, stride=2, padding=1)": (Conv2d(2, 3, 3, stride=2, padding=1, rng=rng),
                                                    rng.normal(size=(2, 2, 7, 7))),
@@ -277,21 +346,40 @@ criterion(logits, labels)
 err = check_gradient(lambda: cross_entropy(logits, labels), logits, criterion.backward(), h=1e-5)
 print(f"{'CrossEntropyLoss':38s} input: {order(err)}")
 all_errors.append(err)
-assert 10 ** -10.5 <= min(all_errors) and max(all_errors) < 10 ** -6.5   # 1e-10 to 1e-7, as printed
+assert 1e-12 < min(all_errors) and max(all_errors) < 1e-6
 
 # %% [markdown]
-# Every relative error is 10⁻⁷ or smaller, below the 10⁻⁶ at which `check_gradient` would have
-# raised. What does a bug look like? Forget the 1/N of the mean in the cross-entropy's
-# backward (N = 4 here), a classic:
+# Every relative error is below 10⁻⁶, as the cell above asserts. What does a bug look like?
+# Forget the 1/N of the mean in the cross-entropy's backward (N = 4 here), a classic. Every entry
+# is then 4 times too large, and |4a − a| / (4a + a) = 0.6. A bug in one small entry shows too:
+# double the entry of the smallest size, and it alone gives (2 − 1) / (2 + 1) ≈ 0.3 if it is
+# above the floor (or its size over the floor, still far above 10⁻⁶, if it is below):
 
 # %%
 numeric = numerical_gradient(lambda: cross_entropy(logits, labels), logits, h=1e-5)
-print(f"correct backward: {order(rel_error(criterion.backward(), numeric))}   "
-      f"forgot 1/N: {order(rel_error(4 * criterion.backward(), numeric))}")
-assert rel_error(4 * criterion.backward(), numeric) > 0.5
+right = criterion.backward()
+one_doubled = right.copy()
+smallest = np.unravel_index(np.abs(right).argmin(), right.shape)
+one_doubled[smallest] *= 2
+errors = [gradient_error(grad, numeric) for grad in (right, 4 * right, one_doubled)]
+print(f"correct backward: {order(errors[0])}   forgot 1/N: {order(errors[1])}   "
+      f"smallest entry doubled ({abs(right[smallest]) / abs(right).max():.2f} of the largest): {order(errors[2])}")
+assert errors[0] < 1e-6 and abs(errors[1] - 0.6) < 1e-6 and errors[2] > 0.3
+
+# %% [markdown]
+# `check_gradient` raises on both bugs. The relative error above 10⁻⁶ is what sends it to its
+# error message, which names the worst entry:
+
+# %%
+try:
+    check_gradient(lambda: cross_entropy(logits, labels), logits, one_doubled, h=1e-5, name="grad_logits")
+except AssertionError as error:
+    print(str(error).split(";")[0])
+else:
+    raise AssertionError("check_gradient passed a gradient with one entry doubled")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. Convolution's backward pass, derived
+# ## 5. Convolution's backward pass, derived
 #
 # The finite differences above say that `Conv2d.backward` is right; they do not say why. Take
 # one channel in and one out, stride 1, no padding: y[i, j] = b + Σₐ Σ_c w[a, c] · x[i + a, j + c].
@@ -301,10 +389,27 @@ assert rel_error(4 * criterion.backward(), numeric) > 0.5
 # - **weight**: w[a, c] meets x[i + a, j + c] at output (i, j), so
 #   ∂L/∂w[a, c] = Σᵢⱼ g[i, j] · x[i + a, j + c]: a (valid) **correlation of the input with g**;
 # - **input**: x[p, q] meets w[p − i, q − j] at output (i, j), so
-#   ∂L/∂x[p, q] = Σᵢⱼ g[i, j] · w[p − i, q − j]. The index runs backwards through w: that is a
-#   correlation with the filter rotated by 180°, over g padded by k − 1 zeros on each side, a
-#   **full convolution of g with the flipped filter**.
+#   ∂L/∂x[p, q] = Σᵢⱼ g[i, j] · w[p − i, q − j]. The index runs backwards through w, which is
+#   exactly what a true convolution does: this is the **full convolution of g with w** ("full":
+#   over g padded by k − 1 zeros on each side, so every partial overlap counts). Written as a
+#   sliding window, the way the code below computes it, the same sum is a **full correlation of g
+#   with the filter rotated by 180°**. Convolution with w and correlation with the flipped w are one
+#   operation under two names; "a convolution with the flipped filter" would flip twice.
 #
+# In one dimension NumPy has both operations, so PyTorch's input gradient of a 1-D correlation
+# layer can be compared with each: `np.convolve` (a true convolution, which flips its second
+# argument) with w itself, and `np.correlate` (which does not) with the flipped w:
+
+# %%
+x_1d = torch.tensor(rng.normal(size=7), requires_grad=True)
+w_1d, g_1d = rng.normal(size=3), rng.normal(size=5)
+torch.nn.functional.conv1d(x_1d[None, None], torch.tensor(w_1d)[None, None]).backward(torch.tensor(g_1d)[None, None])
+assert_close(x_1d.grad.numpy(), np.convolve(g_1d, w_1d, mode="full"), rtol=1e-12)              # convolution, w
+assert_close(x_1d.grad.numpy(), np.correlate(np.pad(g_1d, 2), w_1d[::-1], mode="valid"), rtol=1e-12)  # correlation, flipped w
+assert not np.allclose(x_1d.grad.numpy(), np.convolve(g_1d, w_1d[::-1], mode="full"))           # flipping twice is wrong
+print("input gradient = full convolution of g with w = full correlation of g with the flipped w")
+
+# %% [markdown]
 # With several channels, sum over the output channels for ∂L/∂x and over the batch for ∂L/∂w.
 # In plain NumPy, with sliding windows for the correlation:
 
@@ -323,7 +428,7 @@ g_c = rng.normal(size=out_c.shape)                  # ∂L/∂y, (N, C_out, 4, 4
 k = 3
 g_full = np.pad(g_c, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))   # (N, C_out, 8, 8)
 grad_x = np.array([[sum(correlate(g_full[n, o], w_c[o, c, ::-1, ::-1]) for o in range(4))
-                    for c in range(3)] for n in range(2)])                # full conv., flipped filter
+                    for c in range(3)] for n in range(2)])                # full correlation, flipped w
 grad_w = np.array([[sum(correlate(x_c[n, c], g_c[n, o]) for n in range(2))
                     for c in range(3)] for o in range(4)])                # input correlated with g
 grad_b = g_c.sum(axis=(0, 2, 3))                                          # a sum over batch and positions
@@ -360,8 +465,9 @@ print("stride 2, padding 1: dilated g, flipped filter, cropped border: agree wit
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The steps for one output channel and one input channel of that example: the output gradient,
-# the same spread out by the stride, the gradient of the padded input (the full convolution of
-# all three output channels with their flipped filters), and its centre, the gradient of x.
+# the same spread out by the stride, the gradient of the padded input (the full correlation of all
+# three output channels' gradients with their flipped filters, summed), and its centre, the
+# gradient of x.
 # The gradient maps sum many terms and are larger than g, so each panel has its own colour
 # scale, symmetric about 0 (white).
 
@@ -383,11 +489,14 @@ plt.show()
 #   product without forming them.
 # - A backward pass is checked against **centred differences**, whose error falls like h² until
 #   round-off takes over; with h = 10⁻⁵ our Linear, Conv2d, MaxPool2d and cross-entropy agree
-#   with them to relative errors between 10⁻¹⁰ and 10⁻⁷ (the largest, 10⁻⁷, for Conv2d's input),
-#   and a forgotten 1/N shows up as an error of order 1.
+#   with them to relative errors below 10⁻⁶, and a forgotten 1/N (with N = 4) shows up as a
+#   relative error of 0.6.
+# - On a graph, gradients **add** where a value forks into several uses; the add gate copies the
+#   gradient, the multiply gate scales it by the other input, the max gate routes it to the winner.
 # - A convolution's gradients are convolutions too: for the input, the output gradient (dilated
-#   by the stride) in a full convolution with the flipped filter, then cropped by the padding; for
-#   the weight, the input correlated with the output gradient; for the bias, a sum.
+#   by the stride) in a full convolution with the filter, which is a full correlation with the
+#   filter rotated by 180°, then cropped by the padding; for the weight, the input correlated with
+#   the output gradient; for the bias, a sum.
 #
 # ## Exercises
 #

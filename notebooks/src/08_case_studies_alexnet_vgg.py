@@ -187,8 +187,9 @@ by_formula = lrn_by_formula(a)
 ours = cnnlib.numpy_nn.LocalResponseNorm(5, alpha=5 * 1e-4, beta=0.75, k=2.0)(a)
 theirs = torch.nn.LocalResponseNorm(5, alpha=5 * 1e-4, beta=0.75, k=2.0)(torch.from_numpy(a)).numpy()
 print("divisor, smallest and largest:", np.round([(a / by_formula).min(), (a / by_formula).max()], 2))
-print(f"largest difference from the formula: cnnlib {np.abs(by_formula - ours).max():.0e}, torch {np.abs(by_formula - theirs).max():.0e}")
-assert np.allclose(by_formula, ours, rtol=1e-12) and np.allclose(by_formula, theirs, rtol=1e-12)
+largest = {"cnnlib": np.abs(by_formula - ours).max(), "torch": np.abs(by_formula - theirs).max()}
+print("largest difference from the formula, relative to the largest output: both below 1e-12")
+assert all(d < 1e-12 * np.abs(by_formula).max() for d in largest.values())
 
 # %% [markdown]
 # FC6 and FC7 are each followed by **dropout** (p = 0.5): while training, every unit is zeroed with
@@ -204,7 +205,8 @@ assert set(drop.train()(np.ones(1000)).tolist()) == {0.0, 2.0} and np.all(drop.e
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # With these two, `models.alexnet(layers=cnnlib.torch_nn)` builds the whole network from cnnlib's
 # own layers (convolution, ReLU, max pooling, NORM, linear, dropout). Copy its weights into the
-# `torch.nn` version and both give the same class scores for the same image:
+# `torch.nn` version and both give the same class scores for the same image, up to float32 rounding
+# (whose last digits depend on the kernels your CPU runs, so the cell asserts a bound):
 
 # %%
 torch.manual_seed(0)
@@ -214,7 +216,9 @@ print(sorted({type(m).__module__ for m in alex_mine.modules()} - {"torch.nn.modu
 image = torch.randn(1, 3, 227, 227)
 with torch.no_grad():
     scores_mine, scores_torch = alex_mine(image), alex_torch(image)
-print(f"largest difference of the 1,000 scores: {float((scores_mine - scores_torch).abs().max()):.0e}")
+gap = float((scores_mine - scores_torch).abs().max())                   # float32 rounding, CPU-dependent
+assert gap < 1e-7
+print("largest difference of the 1,000 scores: below 1e-7")
 torch.testing.assert_close(scores_mine, scores_torch)
 del alex_mine, alex_torch                                                # 2 x 250 MB of weights
 

@@ -5,7 +5,8 @@ A :class:`Sandbox` runs every command in Debian's ``bubblewrap`` (``bwrap``) wit
 - a new, empty root that is read-only: ``/usr``, the Python installation (the venv and its base
   Python), a few files of ``/etc`` (the loader's cache, passwd, fonts) and **the cnnlib package
   folder alone**, mounted at ``/sandbox/lib/cnnlib`` and first on ``PYTHONPATH``. So
-  ``cnnlib.__file__`` leads nowhere: ``notebooks/`` (the instructor edition, the solutions), the
+  ``cnnlib.__file__`` leads only to the course's ``data/`` (read-only, ``/sandbox/lib/data``):
+  ``notebooks/`` (the instructor edition, the solutions), the
   grader's output folder, the other submissions and ``$HOME`` are not in the sandbox at all;
 - one writable folder, the run's scratch folder, at ``/scratch`` (also ``$HOME`` and ``$TMPDIR``);
 - new network, PID, IPC and UTS namespaces: no network but a private loopback, no other
@@ -102,6 +103,9 @@ class Sandbox:
                 pairs.append((prefix, prefix))
         pairs += [(f"/etc/{name}", f"/etc/{name}") for name in ETC_FILES if os.path.exists(f"/etc/{name}")]
         pairs.append((str(self.package), f"{INSIDE_LIB}/cnnlib"))
+        data = self.package.parent / "data"  # the course's data (cnnlib.fashion reads it beside the package)
+        if data.is_dir():
+            pairs.append((str(data), f"{INSIDE_LIB}/data"))
         return pairs
 
     def environment(self) -> dict[str, str]:

@@ -1,43 +1,43 @@
-"""Grade notebooks: run each in a fresh kernel and collect every exercise checker's verdict.
+"""Grade notebooks against their release: the learner's answers run sandboxed, verdicts from the grader.
 
     python -m cnnlib.grade [--json FILE] [--timeout S] NOTEBOOK.ipynb ...
+    python -m cnnlib.grade -j 2 --out grades/ submissions/          # a class: folders are searched
 
-Each notebook runs top to bottom in its own kernel (nbclient), in its own folder, with a time
-limit for the whole notebook; a cell that raises does not stop the cells after it. Before the
-first cell the grader asks ``cnnlib.exercises.core`` to append every verdict to a file, so the
-verdicts reached before a timeout or a dying kernel still count.
+A submission is matched to its release, the instructor edition ``notebooks/NN_name.ipynb`` (or
+``--release DIR``), by file name, which also gives the student id:
+``submissions/<student id>/02_convolution.ipynb`` or ``<student id>_02_convolution.ipynb``. The
+release alone decides the exercises and their points. Each exercise's answer cells are run in a
+sandbox on the checker's cases and only the learner's outputs come back; the checker judges them
+in this process (see ``cnnlib.grading``). Every row has a notebook, an exercise id, a status
+(pass, fail, not attempted, error) and a message; a file that cannot be graded gets a row of its
+own (exercise "-"). Then a total per notebook, in points.
 
-The expected exercises are read from the notebook's "check" cells (the ``check_<id>(...)`` call
-in each, see ``cnnlib.exercises``), so an exercise whose check cell raised or never ran still
-gets a row, with status "error" and the reason. Every row has a notebook, an exercise id, a
-status (pass, fail, not attempted, error) and a message; a notebook that cannot be read, times
-out or whose kernel dies gets a row of its own (exercise "-"). Then a total per notebook.
+With ``--out DIR``: ``results.jsonl`` (a line per submission as soon as it is graded; a rerun
+resumes), ``gradebook.csv`` (nbgrader's export layout, a column per exercise) and
+``feedback/<student>/<notebook>.html``. SIGTERM or Ctrl-C stops cleanly: sandboxes are killed,
+finished lines are kept, and the rerun grades the rest.
 
-The exit status is 0 once every notebook has its rows, whatever the marks.
+Without bubblewrap (``apt-get install bubblewrap``) the grader refuses to run submissions unless
+given ``--unsafe-no-sandbox``. The exit status is 0 once every submission has its rows, whatever
+the marks; 2 for a usage error or no sandbox; 143 after a stop.
 """
 from __future__ import annotations
 
 import argparse
-import ast
 import json
-import math
-import re
-import subprocess
+import signal
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import nbformat
-from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-from cnnlib.exercises.core import ERROR, FAIL, NOT_ATTEMPTED, PASS, exercise_id
+from cnnlib.exercises.core import ERROR, FAIL, NOT_ATTEMPTED, PASS
+from cnnlib.grading import pipeline
+from cnnlib.grading.release import Releases
+from cnnlib.grading.report import Results, write_gradebook
+from cnnlib.grading.sandbox import Limits, Sandbox
 
 NOTEBOOK_ROW = "-"  # the exercise of a row about the whole notebook
-CHECK_TAG = "check"
 
 
 @dataclass(frozen=True)
@@ -48,142 +48,33 @@ class Row:
     message: str
 
 
-def _checker_names(source: str) -> list[str]:
-    """Names of the ``check_*`` functions a cell calls, in order (``check_x(...)`` or ``nb02.check_x(...)``)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return re.findall(r"\b(check_\w+)\s*\(", source)
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            f = node.func
-            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
-            if name.startswith("check_"):
-                names.append((node.lineno, node.col_offset, name))
-    return [name for *_, name in sorted(names)]
+def rows_of(entry: dict) -> list[Row]:
+    """A submission's rows: one about the whole file if something went wrong with it, then one per exercise."""
+    name = entry["notebook"]
+    rows = [Row(name, NOTEBOOK_ROW, ERROR, entry["notebook_error"])] if entry.get("notebook_error") else []
+    return rows + [Row(name, r["exercise"], r["status"], r["message"]) for r in entry["exercises"]]
 
 
-def expected_exercises(nb) -> list[tuple[str, int]]:
-    """(exercise id, cell index) of every check cell's checker, in notebook order, each id once."""
-    found, seen = [], set()
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and CHECK_TAG in cell.get("metadata", {}).get("tags", []):
-            for name in _checker_names(cell.source):
-                key = exercise_id(name)
-                if key not in seen:
-                    seen.add(key)
-                    found.append((key, index))
-    return found
+def grade_notebook(path, timeout: float = 600, kernel_name: str = "python3", label: str | None = None,
+                   release: Path | None = None, cell_timeout: float = 60, feedback: bool = True,
+                   unsafe: bool = False) -> list[Row]:
+    """Grade one notebook and return its rows (never raises for a bad notebook, timeout or dead kernel).
 
-
-def _setup_source(log: Path) -> str:
-    return f"import cnnlib.exercises.core as _grade_core\n_grade_core.record_to({str(log)!r})\ndel _grade_core"
-
-
-async def _run(nb, folder: Path, timeout: float, kernel_name: str) -> tuple[str | None, int | None]:
-    """Execute ``nb`` in place; return (why it stopped early, the cell it stopped in) or (None, None)."""
-    deadline = time.monotonic() + timeout
-    client = NotebookClient(nb, timeout=max(1, math.ceil(timeout)), startup_timeout=max(1, min(60, math.ceil(timeout))),
-                            kernel_name=kernel_name, allow_errors=True, shutdown_kernel="immediate",
-                            resources={"metadata": {"path": str(folder)}})
-    client.reset_execution_trackers()
-    index = None
-    try:
-        # The kernel's own stderr (ipykernel's start-up warnings) is noise here; cell output still arrives.
-        async with client.async_setup_kernel(stderr=subprocess.DEVNULL):
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise CellTimeoutError("no time left")
-                client.timeout = max(1, math.ceil(remaining))
-                await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
-    except CellTimeoutError:
-        return f"the notebook timed out (limit {timeout:g} s)", index
-    except DeadKernelError:
-        return "the kernel died", index
-    except Exception as err:  # noqa: BLE001 - a kernel that cannot start, a broken connection, ...
-        last = str(err).strip().splitlines()[-1] if str(err).strip() else ""
-        return f"the notebook could not be run ({type(err).__name__}: {last})", index
-    return None, None
-
-
-def _read_log(log: Path) -> dict[str, dict]:
-    latest = {}
-    if log.exists():
-        for line in log.read_text(encoding="utf-8").splitlines():
-            try:
-                v = json.loads(line)
-                latest[v["exercise"]] = v
-            except (ValueError, KeyError, TypeError):
-                continue
-    return latest
-
-
-def _cell_error(cell) -> str | None:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
-    return None
-
-
-def grade_notebook(path, timeout: float = 600, kernel_name: str = "python3", label: str | None = None) -> list[Row]:
-    """Run one notebook and return its rows (never raises for a bad notebook, timeout or dead kernel).
-
-    ``label`` names the notebook in the rows (default: its file name).
+    ``label`` names the notebook in the rows (default: its file name). ``kernel_name`` is kept for
+    callers of the first grader; the sandbox runs its own kernel.
     """
-    path = Path(path)
-    name = label or path.name
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except Exception as err:  # noqa: BLE001 - JSON errors, missing files, invalid notebooks, ...
-        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        return [Row(name, NOTEBOOK_ROW, ERROR, f"not a notebook that can be graded ({type(err).__name__}: {reason})")]
-    expected = expected_exercises(nb)
-    with tempfile.TemporaryDirectory(prefix="cnnlib-grade-") as tmp:
-        log = Path(tmp) / "verdicts.jsonl"
-        nb.cells.insert(0, nbformat.v4.new_code_cell(_setup_source(log)))
-        stopped, at = run_sync(_run)(nb, path.resolve().parent, timeout, kernel_name)  # works inside Jupyter too
-        recorded = _read_log(log)
-    rows = []
-    if stopped:
-        where = f" in cell {at}" if at else ""  # at counts the grader's setup cell: the notebook's own number
-        rows.append(Row(name, NOTEBOOK_ROW, ERROR, f"{stopped}{where}"))
-    for key, index in expected:
-        if key in recorded:
-            v = recorded.pop(key)
-            rows.append(Row(name, key, v["status"], v["message"]))
-            continue
-        cell = nb.cells[index + 1]
-        error = _cell_error(cell)
-        if error:
-            message = f"its check cell (cell {index + 1}) raised {error}"
-        elif stopped and (at is None or index + 1 >= at):
-            message = f"not graded: {stopped} before its check cell (cell {index + 1}) finished"
-        else:
-            message = f"its check cell (cell {index + 1}) ran but recorded no verdict"
-        rows.append(Row(name, key, ERROR, message))
-    rows += [Row(name, key, v["status"], v["message"]) for key, v in recorded.items()]  # checked outside check cells
-    return rows
+    del kernel_name
+    releases = Releases(release)
+    sandbox = Sandbox(Limits(), unsafe=unsafe, hidden=(releases.folder,))
+    options = pipeline.Options(timeout=timeout, cell_timeout=cell_timeout, feedback=feedback)
+    return rows_of(pipeline.grade_submission(Path(path), releases, sandbox, options, label=label))
 
 
-def totals(rows: list[Row]) -> dict[str, dict[str, int]]:
-    """Per notebook: how many exercise rows have each status."""
-    out: dict[str, dict[str, int]] = {}
-    for r in rows:
-        counts = out.setdefault(r.notebook, {s: 0 for s in (PASS, FAIL, NOT_ATTEMPTED, ERROR)})
-        if r.exercise != NOTEBOOK_ROW:
-            counts[r.status] = counts.get(r.status, 0) + 1
-    return out
-
-
-def format_table(rows: list[Row], width: int = 100) -> str:
-    """The rows as an aligned text table (first line of each message), then a total per notebook."""
+def format_table(entries: list[dict], width: int = 100) -> str:
+    """The rows as an aligned text table (first line of each message), then a total per submission."""
     header = ("notebook", "exercise", "status", "hint")
-    body = [(r.notebook, r.exercise, r.status, (r.message.splitlines() or [""])[0]) for r in rows]
+    body = [(r.notebook, r.exercise, r.status, (r.message.splitlines() or [""])[0])
+            for e in entries for r in rows_of(e)]
     widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(3)]
     lines = []
     for cols in [header, *body]:
@@ -191,35 +82,86 @@ def format_table(rows: list[Row], width: int = 100) -> str:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(cols[:3], widths)) + "  " + hint)
     lines.insert(1, "-" * min(len(lines[0]), sum(widths) + 6 + width))
     lines.append("")
-    for notebook, counts in totals(rows).items():
-        total = sum(counts.values())
-        if total == 0:
-            lines.append(f"{notebook}: no exercise graded")
+    for e in entries:
+        rows = e["exercises"]
+        if not rows:
+            lines.append(f"{e['notebook']}: no exercise graded")
             continue
+        counts = {s: sum(r["status"] == s for r in rows) for s in (PASS, FAIL, NOT_ATTEMPTED, ERROR)}
         rest = ", ".join(f"{n} {s}" for s, n in counts.items() if s != PASS and n)
-        lines.append(f"{notebook}: {counts[PASS]} of {total} exercises pass" + (f" ({rest})" if rest else ""))
+        lines.append(f"{e['notebook']}: {e['score']:g} of {e['max_score']:g} points, {counts[PASS]} of {len(rows)} "
+                     f"exercises pass" + (f" ({rest})" if rest else "") + f" [student {e['student']}]")
     return "\n".join(lines)
 
 
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cnnlib.grade", description=__doc__.splitlines()[0])
+    p.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK.ipynb",
+                   help="submissions: notebooks, or folders searched for *.ipynb")
+    p.add_argument("--json", type=Path, metavar="FILE",
+                   help="also write the rows as a JSON list of {notebook, exercise, status, message}")
+    p.add_argument("--timeout", type=float, default=600, metavar="S",
+                   help="time limit for running a whole notebook for feedback, kernel start included (default 600)")
+    p.add_argument("--cell-timeout", type=float, default=60, metavar="S",
+                   help="time limit per cell of the feedback run, and per exercise's answer run (default 60)")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write DIR/results.jsonl (resumable), DIR/gradebook.csv and DIR/feedback/")
+    p.add_argument("--release", type=Path, metavar="DIR",
+                   help="the instructor edition to grade against (default: notebooks/ beside cnnlib)")
+    p.add_argument("--no-feedback", action="store_true", help="do not execute whole notebooks (no HTML feedback)")
+    p.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per process in MiB (heap and private mappings, default 2048)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run submissions WITHOUT bubblewrap, with your rights (only resource limits): trusted code only")
+    p.add_argument("--kernel", default="python3", help=argparse.SUPPRESS)  # the first grader's option, now unused
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnnlib.grade", description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK.ipynb")
-    parser.add_argument("--json", type=Path, metavar="FILE",
-                        help="also write the rows as a JSON list of {notebook, exercise, status, message}")
-    parser.add_argument("--timeout", type=float, default=600, metavar="S",
-                        help="time limit per notebook in seconds, kernel start included (default 600)")
-    parser.add_argument("--kernel", default="python3", help="the Jupyter kernel to run them in (default python3)")
+    parser = _parser()
     args = parser.parse_args(argv)
-    if args.timeout <= 0:
-        parser.error("--timeout must be positive")
-    names = [p.name for p in args.notebooks]
-    rows = []
-    for path in args.notebooks:
-        label = path.name if names.count(path.name) == 1 else str(path)  # two editions of one notebook
-        rows += grade_notebook(path, timeout=args.timeout, kernel_name=args.kernel, label=label)
-    print(format_table(rows))
+    if args.timeout <= 0 or args.cell_timeout <= 0:
+        parser.error("--timeout and --cell-timeout must be positive")
+    if args.jobs < 1:
+        parser.error("-j must be at least 1")
+    pipeline.STOP.clear()
+    releases = Releases(args.release)
+    try:
+        sandbox = Sandbox(Limits(memory_mb=args.memory_mb), unsafe=args.unsafe_no_sandbox, hidden=(releases.folder,))
+    except RuntimeError as err:
+        print(f"python -m cnnlib.grade: refusing to grade: {err}", file=sys.stderr)
+        return 2
+    if args.unsafe_no_sandbox:
+        print("WARNING: --unsafe-no-sandbox: submissions run with your own rights, unsandboxed", file=sys.stderr)
+    paths = pipeline.submissions(args.notebooks)
+    names = [p.name for p in paths]
+    labels = {p: (p.name if names.count(p.name) == 1 else str(p)) for p in paths}
+    results = None
+    if args.out:
+        (args.out / "work").mkdir(parents=True, exist_ok=True)
+        results = Results(args.out / "results.jsonl")
+    options = pipeline.Options(args.timeout, args.cell_timeout, not args.no_feedback, args.out)
+
+    def stop(signum, frame):
+        pipeline.STOP.set()
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    start = time.monotonic()
+    try:
+        entries = pipeline.grade_class(paths, releases, sandbox, options, args.jobs, results, labels)
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    print(format_table(entries))
+    print(f"\n{len(entries)} of {len(paths)} submissions graded in {time.monotonic() - start:.0f} s")
+    if args.out:
+        write_gradebook(list(results.done.values()), args.out / "gradebook.csv")
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", encoding="utf-8")
+        rows = [asdict(r) for e in entries for r in rows_of(e)]
+        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    if pipeline.STOP.is_set():
+        print("stopped: rerun the same command to grade the rest", file=sys.stderr)
+        return 143
     return 0
 
 

@@ -3,7 +3,7 @@
 Modules
 -------
 - ``core``: the :class:`~cnnlib.exercises.core.Verdict` of a check, the ``@exercise`` decorator,
-  ``verdict`` (numeric answers) and the process-wide registry the grader reads.
+  ``verdict`` (numeric answers) and the process-wide registry of verdicts.
 - ``answers``: reading numeric answers of any type (list, tuple, NumPy, torch, ``torch.Size``) and
   judging them: ``expect_close`` (found by code, tight), ``expect_by_hand`` (1%, or ``sig_figs``
   / ``decimals``), ``expect_equal`` (counts and shapes, exact), ``as_numbers``, ``as_number``,
@@ -38,9 +38,11 @@ A numeric exercise is the same with ``answer = None  # your answer here`` in the
   ``NotImplementedError``, or ``answer = None``).
 - "solution": collapsed in the instructor edition (``notebooks/``), removed from the student
   edition (``tools/student.py``, ``make student``). It neither prints nor checks anything.
-- "check": exactly one call of one public checker ``check_<id>``; the grader reads ``<id>`` from
-  this cell's source, so it can report an exercise whose check cell never ran. Use ``_ =`` so the
-  returned bool is not displayed.
+- "check": exactly one call of one public checker ``check_<id>(name)``, where ``name`` is what the
+  exercise defines. The grader (``python -m cnnlib.grade``, ``cnnlib.grading``) reads the exercises
+  from the instructor edition's check cells, runs the learner's exercise cells in a sandbox and
+  judges what ``name`` gives with the same checker. Use ``_ =`` so the returned bool is not
+  displayed. ``@exercise(points=N)`` gives an exercise its points (default 1).
 
 The instructor edition runs the solution, so its stored check output says "correct!". The
 student edition has every output cleared; run as it is, every check says "not attempted yet",

@@ -80,14 +80,22 @@ def exercise_id(checker_name: str) -> str:
     return checker_name[len("check_"):] if checker_name.startswith("check_") else checker_name
 
 
-def exercise(checker: Callable[..., bool]) -> Callable[..., bool]:
-    """Decorator for a public checker ``check_<id>(answer) -> bool``.
+DEFAULT_POINTS = 1
+
+
+def exercise(checker: Callable[..., bool] | None = None, *, points: float = DEFAULT_POINTS):
+    """Decorator for a public checker ``check_<id>(answer) -> bool``: ``@exercise`` or ``@exercise(points=3)``.
 
     While it runs, verdicts are recorded under ``<id>``. It never raises: an exception escaping
     the checker (a bug in the checker, not in the answer; any BaseException but KeyboardInterrupt)
-    is reported as a failed check, and a
-    checker that ends without a verdict records one that says so.
+    is reported as a failed check, and a checker that ends without a verdict records one that says
+    so. ``points`` (default 1) is what the exercise is worth in ``python -m cnnlib.grade``'s
+    gradebook; the checker keeps it as ``points`` (read by the grader and by tools/export_*.py).
     """
+    if checker is None:
+        return functools.partial(exercise, points=points)
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not points > 0:
+        raise ValueError(f"points must be a positive number, got {points!r}")
     if not checker.__name__.startswith("check_"):
         raise ValueError(f"a checker's name must start with 'check_', got {checker.__name__!r}")
     key = exercise_id(checker.__name__)
@@ -111,6 +119,7 @@ def exercise(checker: Callable[..., bool]) -> Callable[..., bool]:
         return bool(result)
 
     run.__exercise__ = key
+    run.points = points
     return run
 
 
@@ -181,7 +190,7 @@ def mine_or_reference(exercise_key: str, mine: Callable, reference: Callable) ->
 
 __all__ = [
     "PASS", "FAIL", "NOT_ATTEMPTED", "ERROR", "STATUSES", "Verdict", "record", "verdicts", "latest",
-    "clear_verdicts", "record_to", "exercise", "exercise_id", "emit", "not_attempted", "verdict",
+    "clear_verdicts", "record_to", "exercise", "DEFAULT_POINTS", "exercise_id", "emit", "not_attempted", "verdict",
     "mine_or_reference", "as_count", "as_number", "as_numbers", "expect_by_hand", "expect_close",
     "expect_equal",
 ]

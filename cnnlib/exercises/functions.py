@@ -24,6 +24,7 @@ case. Cases are meant to be small (a learner's naive loops finish in well under 
 """
 from __future__ import annotations
 
+import contextvars
 import copy
 import itertools
 from dataclasses import dataclass, field
@@ -55,6 +56,11 @@ class Hint:
 
     message: str
     applies: Callable[[dict, object, object], bool] = field(repr=False)
+
+
+# The grader's hook (cnnlib.grading.release): while this holds a list, check_function only appends
+# its cases to it and returns, running nothing.
+CASE_SINK: contextvars.ContextVar[list | None] = contextvars.ContextVar("cnnlib_case_sink", default=None)
 
 
 def _size(case: Case) -> int:
@@ -183,6 +189,10 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
     Each call of ``fn``, and the reading of what it returns, runs under ``guard.run_guarded``: a time
     limit of ``guard.TIME_LIMIT_S`` seconds, prints captured (shown, capped, with a failing case), every
     exception but KeyboardInterrupt caught."""
+    sink = CASE_SINK.get()
+    if sink is not None:  # the grader asks which cases this checker runs (cnnlib.grading.release)
+        sink.extend(c if isinstance(c, Case) else Case(dict(c)) for c in cases)
+        return False
     if fn is None:
         return not_attempted(name, "write the function in the cell above")
     if not callable(fn):

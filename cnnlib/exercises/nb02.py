@@ -94,7 +94,7 @@ OUTPUT_SIZE_HINTS = (
 )
 
 
-@exercise
+@exercise(points=2)
 def check_output_size(output_size) -> bool:
     """``output_size(n, f, stride, padding) -> int``, raising ValueError when the filter doesn't fit."""
     return check_function(output_size, conv_output_size, _output_size_cases(), "Output size",
@@ -153,7 +153,7 @@ CONV2D_HINTS = (
 )
 
 
-@exercise
+@exercise(points=3)
 def check_conv2d_loops(conv2d_loops) -> bool:
     """``conv2d_loops(x, weight, bias, stride, padding) -> out``: x (N, C_in, H, W),
     weight (C_out, C_in, F, F), bias (C_out,) -> (N, C_out, H_out, W_out)."""

@@ -9,10 +9,12 @@ Taught in 07_case_studies_lenet to 09_case_studies_googlenet_resnet.
 from cnnlib.models.alexnet import alexnet
 from cnnlib.models.googlenet import Inception, googlenet
 from cnnlib.models.lenet import lenet5
-from cnnlib.models.resnet import BasicBlock, Bottleneck, resnet, resnet18, resnet34, resnet50, resnet101, resnet152
+from cnnlib.models.resnet import (BasicBlock, Bottleneck, narrow_resnet, resnet, resnet18, resnet34, resnet50, resnet101,
+                                  resnet152)
 from cnnlib.models.vgg import vgg, vgg16, vgg19
 
 __all__ = [
     "lenet5", "alexnet", "vgg", "vgg16", "vgg19", "googlenet", "Inception",
     "resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "BasicBlock", "Bottleneck",
+    "narrow_resnet",
 ]

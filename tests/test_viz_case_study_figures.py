@@ -84,7 +84,10 @@ def test_train_curves_smooth_average_and_label_each_network():
     assert len(lines) == 6 and list(lines[0].get_xdata()) == list(range(5, 21))
     assert lines[0].get_ydata()[0] == 2.0 and lines[2].get_ydata()[0] == 3.0  # running mean; mean of the seeds
     assert lines[2].get_linestyle() != lines[5].get_linestyle()  # not colour alone
-    assert [t.get_text() for t in ax.texts] == ["plain", "residual"]  # named at the end of its line
+    assert sorted(t.get_text() for t in ax.texts) == ["plain", "residual"]  # named at the end of its line
+    close = figs.plot_train_curves({"a": [np.ones(20)], "b": [np.ones(20) * 1.001]}, smooth=5).axes[0]
+    (_, ya), (_, yb) = (t.get_position() for t in close.texts)
+    assert abs(yb - ya) >= 0.04 * np.ptp(close.get_ylim())  # ends that meet: the names do not overlap
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["plain (mean of 2 seeds)", "residual (mean of 2 seeds)"]
 
 

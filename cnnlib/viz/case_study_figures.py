@@ -181,6 +181,7 @@ def plot_train_curves(curves: dict, smooth: int = 10, title: str = "training los
     """
     fig, ax = plt.subplots(figsize=(9, 4))
     kernel = np.ones(smooth) / smooth
+    ends = {}
     for i, (label, runs) in enumerate(curves.items()):
         style = dict(color=f"C{i}", linestyle=LINESTYLES[i % len(LINESTYLES)])
         smoothed = [np.convolve(np.asarray(r, dtype=float), kernel, mode="valid") for r in runs]
@@ -189,8 +190,13 @@ def plot_train_curves(curves: dict, smooth: int = 10, title: str = "training los
             ax.plot(steps, r, linewidth=0.8, alpha=0.5, **style)
         mean = np.mean(smoothed, axis=0)
         ax.plot(steps, mean, linewidth=2.5, label=f"{label} (mean of {len(runs)} seeds)", **style)
-        ax.annotate(label, (steps[-1], mean[-1]), xytext=(6, 0), textcoords="offset points", va="center",
-                    fontsize=9, color=f"C{i}")
+        ends[label] = (i, steps[-1], mean[-1])
+    low, high = ax.get_ylim()
+    gap, previous = 0.05 * (high - low), -np.inf
+    for label, (i, x_end, y_end) in sorted(ends.items(), key=lambda item: item[1][2]):  # bottom up
+        y_text = max(y_end, previous + gap)                   # names at the lines' ends, never on top of each other
+        ax.annotate(label, (x_end, y_end), xytext=(x_end * 1.02, y_text), va="center", fontsize=9, color=f"C{i}")
+        previous = y_text
     ax.set_xlim(0, len(runs[0]) * 1.3)
     ax.set(xlabel=f"mini-batch (running mean over {smooth})", ylabel="cross-entropy loss", title=title)
     ax.grid(alpha=0.3)

@@ -8,6 +8,8 @@ stacks, and two small model-counting helpers.
   ReLU layer of a deep fully connected stack whose weights have standard deviation ``std``.
 - ``deep_gradient_norms(depth, width, residual)``: the gradient's norm at each block's input in a
   He-initialized, batch-normalized stack, plain or with identity shortcuts.
+- ``train_curve(model, data, lr, momentum, batch_size, seed)``: one epoch of SGD with momentum,
+  the training loss of every mini-batch (the curves of a plain network and its residual twin).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import torch.nn as nn
 
 from cnnlib.checks import check_int
 
-__all__ = ["activation_scales", "conv_weights", "deep_gradient_norms", "he_std", "on_meta"]
+__all__ = ["activation_scales", "conv_weights", "deep_gradient_norms", "he_std", "on_meta", "train_curve"]
 
 
 def on_meta(builder: Callable[..., nn.Module], **kwargs) -> nn.Module:
@@ -83,3 +85,38 @@ def deep_gradient_norms(depth: int, width: int = 32, residual: bool = False, bat
     r = torch.randn(states[-1].shape, generator=g, dtype=torch.float64)
     (states[-1] * r).sum().backward()
     return np.array([float(s.grad.norm()) for s in states])
+
+
+def train_curve(model: nn.Module, data, lr: float = 0.1, momentum: float = 0.9, batch_size: int = 128,
+                seed: int = 0) -> np.ndarray:
+    """Train ``model`` for one epoch of SGD with momentum and return the loss of every mini-batch.
+
+    ``data`` is a pair ``(x, y)`` of tensors or arrays (converted to the model's dtype); the order
+    of the images is ``np.random.default_rng(seed).permutation``, as ``cnnlib.train.fit`` shuffles.
+    The defaults are He et al.'s CIFAR-10 settings (Section 4.2): learning rate 0.1, momentum 0.9,
+    mini-batches of 128 (no weight decay here: one epoch is too short for it to matter).
+    The model is left in training mode. Raises a ``RuntimeError`` when a loss is nan or inf.
+
+    Shape: x (N, C, H, W), y (N,) -> returns (ceil(N / batch_size),) float64
+    """
+    from cnnlib.train import _check_data, batch_indices
+
+    _check_data(data, "data")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    dtype = next(model.parameters()).dtype
+    x, y = torch.as_tensor(data[0], dtype=dtype), torch.as_tensor(data[1], dtype=torch.long)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    model.train()
+    losses = []
+    for idx in batch_indices(len(x), batch_size, np.random.default_rng(check_int(seed, "seed", minimum=0))):
+        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])  # model(x[idx]): (B, num_classes)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if not math.isfinite(losses[-1]):
+            raise RuntimeError(f"training stopped at mini-batch {len(losses)}: the loss became {losses[-1]}; "
+                               f"lower the learning rate")
+    return np.array(losses)

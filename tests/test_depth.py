@@ -39,3 +39,41 @@ def test_on_meta_and_conv_weights():
     assert next(block.parameters()).device == torch.device("meta")
     assert conv_weights(block) == 256 * 64 + 3 * 3 * 64 * 64 + 64 * 256
     assert conv_weights(torch.nn.Linear(3, 4)) == 0
+
+
+def test_train_curve_is_one_epoch_of_sgd_with_momentum_as_written_out():
+    import numpy as np
+    import torch.nn.functional as F
+
+    from cnnlib.depth import train_curve
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(50, 1, 28, 28, generator=g), torch.randint(0, 10, (50,), generator=g)
+    torch.manual_seed(1)
+    model = models.narrow_resnet(1, width=4)
+    twin = models.narrow_resnet(1, width=4)
+    twin.load_state_dict(model.state_dict())
+    losses = train_curve(model, (x, y), lr=0.05, batch_size=16, seed=3)
+    assert losses.shape == (4,) and model.training  # ceil(50 / 16) mini-batches
+    opt = torch.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9)
+    expected = []
+    for idx in np.array_split(np.random.default_rng(3).permutation(50), [16, 32, 48]):
+        loss = F.cross_entropy(twin(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        expected.append(loss.item())
+    assert losses.tolist() == expected
+
+
+def test_train_curve_checks_its_arguments_and_stops_on_nan():
+    from cnnlib.depth import train_curve
+
+    model = models.narrow_resnet(1, width=4)
+    x, y = torch.randn(8, 1, 28, 28), torch.zeros(8, dtype=torch.long)
+    with pytest.raises(ValueError, match="lr must be positive"):
+        train_curve(model, (x, y), lr=0)
+    with pytest.raises(ValueError, match="8 images but 7 labels"):
+        train_curve(model, (x, y[:7]))
+    with pytest.raises(RuntimeError, match="mini-batch 1: the loss became nan"):
+        train_curve(model, (x * float("nan"), y))

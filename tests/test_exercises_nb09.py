@@ -138,3 +138,21 @@ def test_inception_size_not_attempted_and_odd_answers(capsys):
     assert nb09.check_inception_size(lambda *a: "256") is False
     assert nb09.check_inception_size(lambda *a: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_exercise_3s_answer_is_not_shown_above_it():
+    """VGG-19's multiply-adds (19.63G; ResNet-152's 11.28G is in the ResNet table) and the ratio (1.74, 57%) used
+    to be printed in sections 4 and 5, above Exercise 3, which asks for that ratio (issue 25)."""
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "09_case_studies_googlenet_resnet.ipynb").read_text())
+    question = next(i for i, c in enumerate(nb["cells"]) if "**Exercise 3.**" in "".join(c["source"]))
+    shown = []
+    for cell in nb["cells"][:question]:
+        shown.append("".join(cell["source"]))
+        for out in cell.get("outputs", []):
+            shown.append("".join(out.get("text", "")) + json.dumps(out.get("data", {})))
+    leaked = re.findall(r"19\.6\d*\s*G|19,63\d|19632|\b1\.7[45]x|(?<![\d.])57%|\b0\.57\b", "\n".join(shown))
+    assert not leaked, f"Exercise 3's answer is shown above it: {leaked}"

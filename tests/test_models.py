@@ -335,3 +335,31 @@ def test_resnet18_from_cnnlib_layers_computes_torch_nns_output_and_gradient():
     assert isinstance(ours.avgpool, T.AdaptiveAvgPool2d)
     x = torch.randn(2, 3, 40, 40, dtype=torch.float64)  # conv5_x is 2x2 here, so the pooling really averages
     assert_same_output_and_input_grad(ours, theirs, x)
+
+
+def test_plain_basic_block_is_the_same_layers_without_the_shortcut():
+    torch.manual_seed(0)
+    plain, residual = models.BasicBlock(4, 4, residual=False).eval(), models.BasicBlock(4, 4).eval()
+    residual.load_state_dict(plain.state_dict())  # same parameters, name for name
+    x = torch.randn(2, 4, 5, 5)
+    f = plain.bn2(plain.conv2(plain.relu1(plain.bn1(plain.conv1(x)))))
+    torch.testing.assert_close(plain(x), torch.relu(f))
+    torch.testing.assert_close(residual(x), torch.relu(f + x))
+    assert plain.shortcut is None and not plain.residual
+    assert models.BasicBlock(4, 8, stride=2, residual=False)(x).shape == (2, 8, 3, 3)  # no projection needed
+
+
+def test_narrow_resnet_shapes_depth_and_twins():
+    from cnnlib.arch import summary
+    from cnnlib.viz.case_studies import weight_layer_depth
+
+    torch.manual_seed(0)
+    resid = models.narrow_resnet(3)
+    plain = models.narrow_resnet(3, residual=False)
+    assert resid(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    assert weight_layer_depth(resid) == weight_layer_depth(plain) == 2 * 3 + 2
+    assert [k for k, _ in resid.named_parameters()] == [k for k, _ in plain.named_parameters()]
+    assert summary(resid, (1, 28, 28), depth=1)["blocks"].output_shape == (16, 7, 7)
+    assert all(b.residual for b in resid.blocks) and not any(b.residual for b in plain.blocks)
+    with pytest.raises(ValueError, match="blocks"):
+        models.narrow_resnet(0)

@@ -40,6 +40,8 @@ def test_inception_macs_stacks_the_branches():
     widths = [round(p.get_width()) for p in ax.patches]
     assert widths == [10, 10, 30, 8, 0, 2]  # by branch, then by design
     assert [t.get_text().strip() for t in ax.texts] == ["40", "20"]
+    hatches = [p.get_hatch() for p in ax.patches]
+    assert hatches[0] == hatches[1] and len({hatches[0], hatches[2], hatches[4]}) == 3  # a hatch per branch, not colour alone
 
 
 def test_depth_history_skips_what_is_unknown():
@@ -48,6 +50,9 @@ def test_depth_history_skips_what_is_unknown():
     assert heights(left) == [5, 8, 19, 22, 152]
     assert [p.get_height() for p in right.patches] == [16.4, 11.2, 7.3, 6.7, 3.6]
     assert len(left.get_xticklabels()) == len(figs.ILSVRC_HISTORY) == 6
+    notes = [t.get_text() for t in right.texts][5:]  # after the five bar labels
+    assert notes == [h[3] for h in figs.ILSVRC_HISTORY if h[2] is not None] and "144 crops" in notes[3]
+    assert [p.get_hatch() for p in right.patches] == [None, "//", None, None, None]  # outside data, hatched
 
 
 def test_compute_vs_depth_marks_each_network():
@@ -56,6 +61,8 @@ def test_compute_vs_depth_marks_each_network():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["VGG-19", "ResNet-18", "ResNet-152", "the paper's figure"]
     assert len(ax.collections) == 4 and ax.get_xscale() == ax.get_yscale() == "log"
+    paths = [c.get_paths()[0].vertices.round(3).tobytes() for c in ax.collections[:3]]
+    assert len(set(paths)) == 3  # a marker per network, not colour alone
     assert ax.yaxis.get_major_formatter()(2e10, 0) == "20G"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["18", "152"]  # 19 would touch 18
 
@@ -65,6 +72,23 @@ def test_gradient_norms_on_a_log_scale():
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and [line.get_label() for line in ax.get_lines()] == ["plain", "residual"]
     assert list(ax.get_lines()[0].get_ydata()) == [1e-6, 1e-3, 1.0]
+    first, second = ax.get_lines()
+    assert (first.get_linestyle(), first.get_marker()) != (second.get_linestyle(), second.get_marker())
+
+
+def test_train_curves_smooth_average_and_label_each_network():
+    curves = {"plain": [np.arange(20.0), np.arange(20.0) + 2], "residual": [np.zeros(20), np.ones(20)]}
+    fig = figs.plot_train_curves(curves, smooth=5)
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert len(lines) == 6 and list(lines[0].get_xdata()) == list(range(5, 21))
+    assert lines[0].get_ydata()[0] == 2.0 and lines[2].get_ydata()[0] == 3.0  # running mean; mean of the seeds
+    assert lines[2].get_linestyle() != lines[5].get_linestyle()  # not colour alone
+    assert sorted(t.get_text() for t in ax.texts) == ["plain", "residual"]  # named at the end of its line
+    close = figs.plot_train_curves({"a": [np.ones(20)], "b": [np.ones(20) * 1.001]}, smooth=5).axes[0]
+    (_, ya), (_, yb) = (t.get_position() for t in close.texts)
+    assert abs(yb - ya) >= 0.04 * np.ptp(close.get_ylim())  # ends that meet: the names do not overlap
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["plain (mean of 2 seeds)", "residual (mean of 2 seeds)"]
 
 
 def test_row_times_stacks_rows_and_writes_totals():

@@ -11,10 +11,12 @@ from cnnlib.models.googlenet import Inception, googlenet
 from cnnlib.models.init import initialize
 from cnnlib.models.lenet import lenet5
 from cnnlib.models.mlp import hidden_for_budget, mlp, mlp_params
-from cnnlib.models.resnet import BasicBlock, Bottleneck, resnet, resnet18, resnet34, resnet50, resnet101, resnet152
+from cnnlib.models.resnet import (BasicBlock, Bottleneck, narrow_resnet, resnet, resnet18, resnet34, resnet50, resnet101,
+                                  resnet152)
 from cnnlib.models.vgg import vgg, vgg16, vgg19
 
 __all__ = [
     "lenet5", "mlp", "mlp_params", "hidden_for_budget", "initialize", "alexnet", "vgg", "vgg16", "vgg19", "googlenet", "Inception",
     "resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "BasicBlock", "Bottleneck",
+    "narrow_resnet",
 ]

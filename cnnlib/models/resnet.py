@@ -48,26 +48,32 @@ def _shortcut(L, c_in, c_out, stride):
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions: ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``.
 
+    ``residual=False`` drops the shortcut (no "+ shortcut(x)"): the same layers as a plain block,
+    for comparing a plain network with its residual twin (09's experiment).
+
     Shape:
         input ``(N, in_channels, H, W)``, output ``(N, width, H / stride, W / stride)``.
     """
 
     expansion = 1
 
-    def __init__(self, in_channels, width, stride=1, layers=None):
+    def __init__(self, in_channels, width, stride=1, layers=None, residual: bool = True):
         super().__init__()
         L = layer_classes(layers, "Conv2d", "BatchNorm2d", "ReLU")
+        self.residual = bool(residual)
         self.conv1 = L.Conv2d(in_channels, width, kernel_size=3, stride=stride, padding=1, bias=False)
         self.bn1 = L.BatchNorm2d(width)
         self.relu1 = L.ReLU()
         self.conv2 = L.Conv2d(width, width, kernel_size=3, stride=1, padding=1, bias=False)
         self.bn2 = L.BatchNorm2d(width)
-        self.shortcut = _shortcut(L, in_channels, width, stride)
+        self.shortcut = _shortcut(L, in_channels, width, stride) if self.residual else None
         self.relu2 = L.ReLU()
 
     def forward(self, x):
         out = self.relu1(self.bn1(self.conv1(x)))                      # (N, width, H_out, W_out)
         out = self.bn2(self.conv2(out))                                # (N, width, H_out, W_out)
+        if not self.residual:
+            return self.relu2(out)                                     # a plain block: no shortcut
         identity = x if self.shortcut is None else self.shortcut(x)  # (N, width, H_out, W_out)
         return self.relu2(out + identity)
 
@@ -164,3 +170,36 @@ def resnet101(num_classes: int = 1000, layers=None):
 def resnet152(num_classes: int = 1000, layers=None):
     """ResNet-152: bottlenecks (3, 8, 36, 3); 60,192,808 parameters, 11.3G multiply-adds."""
     return resnet(152, num_classes=num_classes, layers=layers)
+
+
+def narrow_resnet(blocks: int, width: int = 16, residual: bool = True, num_classes: int = 10,
+                  in_channels: int = 1, layers=None):
+    """A deep, narrow network for 28x28 images (09's plain vs residual experiment): 2 * blocks + 2 weight layers.
+
+    A stem (3x3 convolution at stride 2, batch norm, ReLU, 2x2 max pool: 28x28 -> 7x7), then
+    ``blocks`` basic blocks of ``width`` maps at 7x7, global average pooling and one linear layer,
+    as the paper's CIFAR-10 networks end. ``residual=False`` gives the plain twin: the same layers
+    without the shortcuts.
+
+    Shape:
+        input ``(N, in_channels, 28, 28)``, output ``(N, num_classes)``.
+    """
+    blocks = check_int(blocks, "blocks", minimum=1)
+    width = check_int(width, "width", minimum=1)
+    L = layer_classes(layers, *NEEDS)
+    return L.Sequential(OrderedDict(
+        stem=L.Sequential(OrderedDict(
+            conv=L.Conv2d(check_int(in_channels, "in_channels", minimum=1), width, kernel_size=3, stride=2,
+                          padding=1, bias=False),                    # (N, width, 14, 14)
+            bn=L.BatchNorm2d(width),
+            relu=L.ReLU(),
+            pool=L.MaxPool2d(kernel_size=2),                         # (N, width, 7, 7)
+        )),
+        blocks=L.Sequential(OrderedDict(
+            (f"block{i}", BasicBlock(width, width, layers=layers, residual=residual)) for i in range(1, blocks + 1))),
+        avgpool=L.AdaptiveAvgPool2d(1),                              # (N, width, 1, 1)
+        fc=L.Sequential(OrderedDict(
+            flatten=L.Flatten(),                                     # (N, width)
+            linear=L.Linear(width, check_int(num_classes, "num_classes", minimum=1)),  # (N, num_classes)
+        )),
+    ))

@@ -11,16 +11,24 @@ import numpy as np
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-# Top-5 error (%) on ImageNet (ILSVRC) as the lecture quotes it, with the weight layers of each
-# network (None where the lecture builds no model). LeNet-5 predates the challenge.
+# ILSVRC top-5 error (%) on the test set as the lecture quotes it, with the weight layers of each
+# network (None where no model is built here) and how each number was obtained. No two use the same
+# protocol, and none is one network on one crop: "5 nets" is an ensemble of five trained networks whose
+# scores are averaged; "10 crops" averages each network over ten crops of the test image; "outside
+# data" means training images beyond ILSVRC's. Sources: AlexNet paper Section 6 and Table 2; VGG paper
+# Table 7 (Clarifai: 11.7% without outside data, 11.2% with); GoogLeNet paper Tables 2-3; ResNet paper
+# Table 5 and Section 4.1. LeNet-5 predates the challenge; VGG came second in 2014, behind GoogLeNet.
 ILSVRC_HISTORY = (
-    ("LeNet-5\n(1998)", 5, None),
-    ("AlexNet\n(2012)", 8, 16.4),
-    ("ILSVRC'13\nwinner", None, 11.2),
-    ("VGG\n(2014)", 19, 7.3),
-    ("GoogLeNet\n(2014)", 22, 6.7),
-    ("ResNet\n(2015)", 152, 3.6),
+    ("LeNet-5\n(1998)", 5, None, ""),
+    ("AlexNet\n(2012)", 8, 16.4, "5 nets,\n10 crops"),
+    ("ILSVRC'13\nwinner", None, 11.2, "nets,\noutside\ndata"),
+    ("VGG (2014,\n2nd place)", 19, 7.3, "7 nets"),
+    ("GoogLeNet\n(2014)", 22, 6.7, "7 nets,\n144 crops"),
+    ("ResNet\n(2015)", 152, 3.6, "6 nets,\nmulti-scale"),
 )
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")  # with the colours, so no series differs by colour alone
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES = ("-", "--", ":", "-.")
 
 
 def _si(x, _pos=None) -> str:
@@ -73,7 +81,8 @@ def plot_inception_macs(designs: dict, title: str = "one inception module"):
     left = np.zeros(len(labels))
     for i, branch in enumerate(branches):
         widths = np.array([designs[label].get(branch, 0) for label in labels], dtype=float)
-        ax.barh(labels, widths, left=left, color=f"C{i}", label=branch)
+        ax.barh(labels, widths, left=left, color=f"C{i}", hatch=HATCHES[i % len(HATCHES)], edgecolor="black",
+                linewidth=0.5, label=branch)
         left += widths
     for y, total in enumerate(left):
         ax.text(total, y, f"  {_short(total)}", va="center")
@@ -88,21 +97,30 @@ def plot_inception_macs(designs: dict, title: str = "one inception module"):
 
 
 def plot_depth_history(history=ILSVRC_HISTORY):
-    """The "revolution of depth": weight layers (left) and ILSVRC top-5 error (right) per network."""
+    """The "revolution of depth": weight layers (left) and ILSVRC top-5 error (right) per network.
+
+    ``history`` holds ``(label, layers, top-5 error, how it was measured)``; the right panel writes
+    the protocol inside each bar, and hatches the bar that used outside training data.
+    """
     labels = [h[0] for h in history]
     x = np.arange(len(labels))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, column, colour, ylabel in ((left, 1, "C0", "weight layers"), (right, 2, "C3", "top-5 error (%)")):
         values = [h[column] for h in history]
         shown = [i for i, v in enumerate(values) if v is not None]
-        bars = ax.bar(x[shown], [values[i] for i in shown], color=colour)
-        ax.bar_label(bars, fmt="%g", fontsize=8)
+        bars = ax.bar(x[shown], [values[i] for i in shown], color=colour, edgecolor="black", linewidth=0.5)
+        ax.bar_label(bars, fmt="%g", fontsize=9)
         ax.set_xticks(x, labels, fontsize=8)
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", alpha=0.3)
         ax.margins(y=0.15)
+    for bar, i in zip(right.patches, [i for i, h in enumerate(history) if h[2] is not None]):
+        if "outside" in history[i][3]:
+            bar.set_hatch("//")
+        right.text(bar.get_x() + bar.get_width() / 2, 0.3, history[i][3], ha="center", va="bottom", fontsize=7,
+                   color="white", fontweight="bold")
     left.set_title("deeper ...")
-    right.set_title("... and better")
+    right.set_title("... and better (ensembles, several crops)")
     fig.tight_layout()
     return fig
 
@@ -116,7 +134,7 @@ def plot_compute_vs_depth(points: dict, paper: dict | None = None):
     """
     fig, ax = plt.subplots(figsize=(9, 4))
     for i, (name, (layers, macs)) in enumerate(points.items()):
-        ax.scatter(layers, macs, color=f"C{i}", s=45, zorder=3, label=name)
+        ax.scatter(layers, macs, color=f"C{i}", marker=MARKERS[i % len(MARKERS)], s=45, zorder=3, label=name)
     if paper:
         xs, ys = zip(*paper.values())
         ax.scatter(xs, ys, facecolors="none", edgecolors="black", s=130, zorder=2, label="the paper's figure")
@@ -146,11 +164,44 @@ def plot_gradient_norms(curves: dict, title: str = "gradient reaching each layer
     The x axis runs from the input (0) to the output (depth), so the backward pass flows right to left.
     """
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    for label, norms in curves.items():
-        ax.semilogy(np.arange(len(norms)), norms, "-o", markersize=3, label=label)
+    for i, (label, norms) in enumerate(curves.items()):
+        ax.semilogy(np.arange(len(norms)), norms, linestyle=LINESTYLES[i % len(LINESTYLES)],
+                    marker=MARKERS[i % len(MARKERS)], markersize=3, label=label)
     ax.set(xlabel="layer (0 = input)", ylabel="gradient norm", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_train_curves(curves: dict, smooth: int = 10, title: str = "training loss, one epoch"):
+    """Training loss per mini-batch of several networks over seeds: ``{label: [losses of seed 0, ...]}``.
+
+    Each seed is a thin line (a running mean over ``smooth`` mini-batches), each network's mean over
+    the seeds a thick one, in its own colour and line style, named at its right end as well as in the legend.
+    """
+    fig, ax = plt.subplots(figsize=(9, 4))
+    kernel = np.ones(smooth) / smooth
+    ends = {}
+    for i, (label, runs) in enumerate(curves.items()):
+        style = dict(color=f"C{i}", linestyle=LINESTYLES[i % len(LINESTYLES)])
+        smoothed = [np.convolve(np.asarray(r, dtype=float), kernel, mode="valid") for r in runs]
+        steps = np.arange(smooth, len(runs[0]) + 1)
+        for r in smoothed:
+            ax.plot(steps, r, linewidth=0.8, alpha=0.5, **style)
+        mean = np.mean(smoothed, axis=0)
+        ax.plot(steps, mean, linewidth=2.5, label=f"{label} (mean of {len(runs)} seeds)", **style)
+        ends[label] = (i, steps[-1], mean[-1])
+    low, high = ax.get_ylim()
+    gap, previous = 0.05 * (high - low), -np.inf
+    for label, (i, x_end, y_end) in sorted(ends.items(), key=lambda item: item[1][2]):  # bottom up
+        y_text = max(y_end, previous + gap)                   # names at the lines' ends, never on top of each other
+        ax.annotate(label, (x_end, y_end), xytext=(x_end * 1.02, y_text), va="center", fontsize=9, color=f"C{i}")
+        previous = y_text
+    ax.set_xlim(0, len(runs[0]) * 1.3)
+    ax.set(xlabel=f"mini-batch (running mean over {smooth})", ylabel="cross-entropy loss", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig
 

@@ -91,7 +91,7 @@ assert np.array_equal(out, [[6, 8], [3, 4]])
 # Each colour below is one window; the circled number is its maximum, and the output cell of the
 # same colour holds it.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="A 4 by 4 depth slice split into four coloured 2 by 2 windows, with the largest value of each circled: 6, 8, 3 and 4. Beside it the 2 by 2 output of max pooling with stride 2 holds those four maxima, each in the colour of its window." slideshow={"slide_type": "subslide"}
 plot_pooling(slice_, out, kernel_size=2, stride=2,
              titles=("4×4 depth slice", "max pool 2×2, stride 2 → 2×2"))
 plt.show()
@@ -115,7 +115,7 @@ print(averaged)
 assert np.array_equal(averaged, [[3.25, 5.25], [2.0, 2.0]])
 assert np.array_equal(F.avg_pool2d(torch.from_numpy(x), 2, 2).numpy()[0, 0], averaged)
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="The same 4 by 4 slice and four 2 by 2 windows, now average pooled: the 2 by 2 output holds the window means 3.25, 5.25, 2 and 2. The bottom-right window, with values 1, 0, 3 and 4, reports 2 here but 4 under max pooling." slideshow={"slide_type": "subslide"}
 plot_pooling(slice_, averaged, kernel_size=2, stride=2, mark_max=False,
              titles=("4×4 depth slice", "average pool 2×2, stride 2 → 2×2"))
 plt.show()
@@ -146,7 +146,7 @@ one_by_one = np.concatenate([max_pool2d(stack[:, [c]], 2, 2) for c in range(3)],
 assert np.array_equal(together, one_by_one)
 print(stack.shape, "->", together.shape)
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Three 4 by 4 input maps with their numbers and, to their right, the three 2 by 2 maps that max pooling makes of them, one for each: pooling works on every map separately and keeps the number of maps, 3." slideshow={"slide_type": "subslide"}
 plot_grids({f"map {c}": stack[0, c] for c in range(3)} | {f"map {c} pooled": together[0, c] for c in range(3)},
            cmap="Blues", figsize=(10, 2.4))
 plt.show()
@@ -195,7 +195,7 @@ assert floor_output_size(55, 2, 2) == conv_output_size(55, 3, 2) == 27
 # the last row and column (read by none); with 3×3/2 the shared rows and columns are read twice
 # and their crossings four times.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Two 7 by 7 grids counting how many pooling windows read each pixel. With 2 by 2 windows at stride 2 every pixel is read once except the last row and column, read by none; with 3 by 3 windows at stride 2 the shared rows and columns are read twice and their crossings four times." slideshow={"slide_type": "subslide"}
 plot_grids({"2×2, stride 2": window_coverage((7, 7), 2, 2), "3×3, stride 2": window_coverage((7, 7), 3, 2)},
            cmap="Purples", suptitle="number of pooling windows that read each pixel", figsize=(8, 3.6))
 plt.show()
@@ -215,7 +215,7 @@ overlap = np.array([[3, 1, 0, 2, 4],
 out3 = max_pool2d(overlap[None, None], kernel_size=3, stride=2)[0, 0]
 assert np.array_equal(out3, [[7, 9], [8, 9]])
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="A 5 by 5 slice with four overlapping 3 by 3 windows at stride 2, each drawn in its own colour with its maximum circled, and the 2 by 2 output 7, 9, 8, 9. The 9 sits in the row shared by the two right-hand windows and wins both of them." slideshow={"slide_type": "subslide"}
 plot_pooling(overlap, out3, kernel_size=3, stride=2, titles=("5×5 slice", "max pool 3×3, stride 2 → 2×2"))
 plt.show()
 
@@ -265,7 +265,7 @@ grad_max = max_pool2d_backward(g, max_cache)[0, 0]  # (4, 4)
 grad_avg = avg_pool2d_backward(g, avg_cache)[0, 0]  # (4, 4)
 assert grad_max.sum() == grad_avg.sum() == g.sum()  # nothing is lost, only routed
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Three grids of numbers for the backward pass of 2 by 2 pooling: the upstream gradient 1, 2, 3, 4 on the 2 by 2 output; under max pooling each of those lands on its window's winning pixel and every other pixel gets 0; under average pooling each window's value is split into four equal quarters, 0.25 to 1." slideshow={"slide_type": "subslide"}
 plot_grids({"d loss / d out": g[0, 0], "max pool: d loss / d x": grad_max, "avg pool: d loss / d x": grad_avg},
            fmt="{:.3g}", cmap="Oranges", figsize=(10, 3.4))
 plt.show()
@@ -286,7 +286,7 @@ grad_avg3 = avg_pool2d_backward(ones, avg_pool2d_forward(overlap[None, None], 3,
 assert grad_max3[2, 3] == 2 and grad_max3.sum() == 4
 assert_close(grad_avg3, window_coverage((5, 5), 3, 2) / 9)
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Gradients of 3 by 3 pooling at stride 2 on the 5 by 5 slice, with a gradient of 1 on every output. Under max pooling the 9, which wins two windows, collects 2 and two other winners 1 each, all other pixels 0; under average pooling every pixel gets 0.11 per window that reads it, so the centre, read by four windows, gets 0.44." slideshow={"slide_type": "subslide"}
 plot_grids({"max pool 3×3/2: d loss / d x": grad_max3, "avg pool 3×3/2: d loss / d x": grad_avg3},
            fmt="{:.2g}", cmap="Oranges", figsize=(8, 3.6))
 plt.show()
@@ -367,7 +367,7 @@ _ = check_max_pool_backward(max_pool_backward)
 # a small activation map, the output it gives, and which rows and columns are never pooled when
 # the window does not fit.
 
-# %%
+# %% alt="The pooling explorer in its default state: an 8 by 8 map of numbers split into sixteen 2 by 2 windows, each outlined in its own colour with its largest value shaded, and the 4 by 4 output of max pooling with stride 2 holding those maxima." caption="Try: switch between max and average pooling, and change the window size and stride to see windows overlap or skip pixels."
 # NBVAL_IGNORE_OUTPUT
 pooling_explorer()
 

@@ -9,6 +9,11 @@ so the launch-on-Binder links point at the right files) into OUT/src, puts MathJ
 build/vendor/node_modules (npm, installed by the Makefile) into its _vendor/mathjax (not _static: Jupyter
 Book would add a script tag for every .js file found there), builds with
 `jupyter-book build` (no notebook is executed) and leaves the site in OUT/html.
+
+MathJax comes whole, its speech rule engine (sre/) included: the accessibility menu reads formulas
+aloud with it. Jupyter Book's index.html only redirects to the intro; it is rewritten as a page with
+a language and a title that redirects the same way. book/_a11y/cnnlib-a11y.{css,js} fix the theme's
+focus outlines, control names and dark-mode captions (issue 27).
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +38,29 @@ def stage(notebooks: list[Path], src: Path) -> None:
         shutil.copy2(nb, src / "notebooks" / nb.name)
     if not (MATHJAX3 / "tex-chtml.js").exists():
         raise SystemExit(f"{MATHJAX3} is missing: run `make book` (it installs MathJax 3 with npm)")
-    shutil.copytree(MATHJAX3, src / "_vendor" / "mathjax", ignore=shutil.ignore_patterns("sre", "*-speech.js"))
+    shutil.copytree(MATHJAX3, src / "_vendor" / "mathjax")
+
+
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<meta http-equiv="Refresh" content="0; url=intro.html">
+<link rel="canonical" href="intro.html">
+</head>
+<body>
+<p><a href="intro.html">{title}: go to the course's first page</a></p>
+</body>
+</html>
+"""
+
+
+def book_title() -> str:
+    for line in (BOOK / "_config.yml").read_text().splitlines():
+        if line.startswith("title:"):
+            return line.split(":", 1)[1].strip().strip('"')
+    return "cnnlib"
 
 
 def build(notebooks: list[Path], out: Path) -> Path:
@@ -44,6 +72,7 @@ def build(notebooks: list[Path], out: Path) -> Path:
     if html.exists():
         shutil.rmtree(html)
     shutil.copytree(out / "_build" / "html", html)
+    (html / "index.html").write_text(INDEX.format(title=html_escape(book_title())))
     return html
 
 

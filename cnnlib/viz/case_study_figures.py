@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
+from cnnlib.plots import HATCHES, MARKERS, series_style
+
 # Top-5 error (%) on ImageNet (ILSVRC) as the lecture quotes it, with the weight layers of each
 # network (None where the lecture builds no model). LeNet-5 predates the challenge.
 ILSVRC_HISTORY = (
@@ -72,7 +74,8 @@ def plot_inception_macs(designs: dict, title: str = "one inception module"):
     left = np.zeros(len(labels))
     for i, branch in enumerate(branches):
         widths = np.array([designs[label].get(branch, 0) for label in labels], dtype=float)
-        ax.barh(labels, widths, left=left, color=f"C{i}", label=branch)
+        ax.barh(labels, widths, left=left, color=f"C{i}", label=branch,       # a hatch per branch as well
+                hatch=HATCHES[i % len(HATCHES)], edgecolor="white", linewidth=0.5)
         left += widths
     for y, total in enumerate(left):
         ax.text(total, y, f"  {_short(total)}", va="center")
@@ -115,7 +118,7 @@ def plot_compute_vs_depth(points: dict, paper: dict | None = None):
     """
     fig, ax = plt.subplots(figsize=(9, 4))
     for i, (name, (layers, macs)) in enumerate(points.items()):
-        ax.scatter(layers, macs, color=f"C{i}", s=45, zorder=3, label=name)
+        ax.scatter(layers, macs, color=f"C{i}", marker=MARKERS[i % len(MARKERS)], s=55, zorder=3, label=name)
     if paper:
         xs, ys = zip(*paper.values())
         ax.scatter(xs, ys, facecolors="none", edgecolors="black", s=130, zorder=2, label="the paper's figure")
@@ -145,8 +148,8 @@ def plot_gradient_norms(curves: dict, title: str = "gradient reaching each layer
     The x axis runs from the input (0) to the output (depth), so the backward pass flows right to left.
     """
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    for label, norms in curves.items():
-        ax.semilogy(np.arange(len(norms)), norms, "-o", markersize=3, label=label)
+    for k, (label, norms) in enumerate(curves.items()):
+        ax.semilogy(np.arange(len(norms)), norms, markersize=4, label=label, **series_style(k))
     ax.set(xlabel="layer (0 = input)", ylabel="gradient norm", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()

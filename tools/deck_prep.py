@@ -1,0 +1,201 @@
+"""What a notebook becomes before nbconvert makes it a deck, and what the deck's HTML loses afterwards.
+
+tools/slides.py calls ``prepare`` on a copy of each notebook (the committed notebook is never changed):
+
+- the deck's title (``<title>``) is the notebook's first ``# `` heading, not its file name;
+- setup cells (the imports, the seeded generator, the environment report) are skipped;
+- an explorer's cell (``cnnlib.widgets``) gets the Binder link that runs its notebook (its picture,
+  alt text and caption come from the notebook: tools/figure_text.py);
+- a slide whose estimated height passes the screen at the decks' font sizes (28px prose, 24px code)
+  is split: the next cell starts a sub-slide, and a code cell too tall with its output shows the code
+  on one sub-slide and the output on the next. e2e/test_slides.py measures every slide in Chromium.
+
+``without_tabindex`` then takes off the ``tabindex="0"`` that nbconvert puts on every input and output:
+nothing on a slide scrolls, so Tab has nothing to do there but get lost.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+from figure_text import binder_url, is_explorer
+
+HIDDEN = ("skip", "notes")
+# Heights in pixels at 1280x720 (the template's CSS): enough to decide where to split.
+PROSE_LINE, PROSE_CHARS = 38, 80          # 28px text, line-height 1.35
+CODE_LINE, CODE_CHARS = 32, 78            # 24px monospace, wrapped
+OUT_LINE, OUT_CHARS = 32, 78
+CELL_GAP, HEADING_EXTRA, TABLE_ROW = 28, 30, 40
+FIGURE_MAX, CAPTION_LINE, CAPTION_CHARS = 440, 32, 90
+SLIDE_WIDTH = 1180                        # the slide's 1280 less its margins
+BUDGET = 620                              # of the 720: reveal's margins, the slide number
+SETUP = re.compile(r"\benv_report\(|\bdefault_rng\(|\bmanual_seed\(")
+IMPORT_LINE = re.compile(r"^(\s*(import |from \S+ import |%|#)|\s*$)")
+OUTPUT_ONLY_TAG = "cnnlib-output-only"
+
+
+def source_of(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def slide_type(cell: dict) -> str:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def set_type(cell: dict, kind: str) -> None:
+    cell.setdefault("metadata", {}).setdefault("slideshow", {})["slide_type"] = kind
+
+
+def title(nb: dict) -> str | None:
+    for cell in nb.get("cells", []):
+        if cell["cell_type"] == "markdown":
+            for line in source_of(cell).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return None
+
+
+def is_setup(cell: dict, code_index: int) -> bool:
+    """The imports (the first code cell, when it only imports) and the cell that seeds and reports."""
+    src = source_of(cell)
+    if code_index == 0 and all(IMPORT_LINE.match(line) for line in src.splitlines()):
+        return True
+    return code_index <= 2 and bool(SETUP.search(src)) and len(src.strip().splitlines()) <= 8
+
+
+def _wrapped(text: str, chars: int) -> int:
+    return sum(max(1, -(-len(line) // chars)) for line in text.splitlines()) if text.strip() else 0
+
+
+def figure_height(b64: str) -> int:
+    """The height a PNG takes on a slide: its own, scaled to the slide's width, at most FIGURE_MAX."""
+    import base64
+    import struct
+    head = base64.b64decode(b64[:64])
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return FIGURE_MAX
+    width, height = struct.unpack(">II", head[16:24])
+    return min(height, FIGURE_MAX, height * SLIDE_WIDTH // max(width, 1))
+
+
+def output_height(cell: dict) -> int:
+    height = 0
+    caption = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption", "")
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if "image/png" in data:
+            png = data["image/png"]
+            height += figure_height("".join(png) if isinstance(png, list) else png)
+            height += _wrapped(caption, CAPTION_CHARS) * CAPTION_LINE + (CAPTION_LINE if is_explorer(cell) else 0)
+        elif "text/html" in data:
+            html = "".join(data["text/html"])
+            height += (html.count("<tr") + 1) * TABLE_ROW + 20
+        elif out.get("output_type") == "stream" or "text/plain" in data:
+            text = out.get("text", data.get("text/plain", ""))
+            height += _wrapped("".join(text) if isinstance(text, list) else text, OUT_CHARS) * OUT_LINE + 16
+    return height
+
+
+def cell_height(cell: dict) -> int:
+    src = source_of(cell)
+    if cell["cell_type"] == "markdown":
+        paragraphs = [p for p in re.split(r"\n\s*\n", src) if p.strip()]
+        lines = sum(max(1, _wrapped(" ".join(p.split("\n")), PROSE_CHARS)) if not p.lstrip().startswith(("-", "|", "$$"))
+                    else _wrapped(p, PROSE_CHARS) for p in paragraphs)
+        heading = HEADING_EXTRA if src.lstrip().startswith("#") else 0
+        return lines * PROSE_LINE + len(paragraphs) * 14 + heading + CELL_GAP
+    return _wrapped(src, CODE_CHARS) * CODE_LINE + output_height(cell) + CELL_GAP
+
+
+def blocks(markdown: str) -> list[str]:
+    """Markdown split at blank lines, never inside a fenced code block or a $$ formula."""
+    out, current, fenced = [], [], False
+    for line in markdown.split("\n"):
+        if line.strip().startswith("```") or line.strip() == "$$":
+            fenced = not fenced
+        if not line.strip() and not fenced and current:
+            out.append("\n".join(current))
+            current = []
+        elif line.strip() or current:
+            current.append(line)
+    if current:
+        out.append("\n".join(current))
+    return out
+
+
+def split_tall_markdown(cell: dict) -> list[dict]:
+    """A Markdown cell taller than a slide, as several cells that each fit, the later ones sub-slides."""
+    parts, chunk = [], []
+    for block in blocks(source_of(cell)):
+        if chunk and cell_height({"cell_type": "markdown", "source": "\n\n".join([*chunk, block])}) > BUDGET:
+            parts.append(chunk)
+            chunk = []
+        chunk.append(block)
+    parts.append(chunk)
+    cells = []
+    for k, chunk in enumerate(parts):
+        part = copy.deepcopy(cell)
+        part["source"] = "\n\n".join(chunk)
+        part.pop("id", None)
+        if k:
+            set_type(part, "subslide")
+        cells.append(part)
+    return cells
+
+
+def split_tall_cell(cell: dict) -> list[dict]:
+    """A code cell too tall with its output: the code on one slide, the output alone on the next."""
+    code_only = copy.deepcopy(cell)
+    code_only["outputs"] = []
+    output_only = copy.deepcopy(cell)
+    output_only["metadata"]["tags"] = [*cell["metadata"].get("tags", []), OUTPUT_ONLY_TAG]
+    set_type(output_only, "subslide")
+    return [code_only, output_only]
+
+
+def prepare(nb: dict, name: str) -> dict:
+    """A copy of the notebook ready for the deck (see the module's docstring)."""
+    nb = copy.deepcopy(nb)
+    heading = title(nb)
+    if heading:
+        nb.setdefault("metadata", {})["title"] = heading
+    cells, code_index = [], 0
+    for cell in nb["cells"]:
+        cell.setdefault("metadata", {})
+        if cell["cell_type"] == "markdown" and slide_type(cell) not in HIDDEN and cell_height(cell) > BUDGET:
+            cells += split_tall_markdown(cell)
+            continue
+        if cell["cell_type"] == "code":
+            if is_setup(cell, code_index):
+                set_type(cell, "skip")
+            code_index += 1
+            if is_explorer(cell):
+                cell["metadata"]["cnnlib_binder"] = binder_url(name)
+            if slide_type(cell) not in HIDDEN and cell_height(cell) > BUDGET and cell.get("outputs"):
+                cells += split_tall_cell(cell)
+                continue
+        cells.append(cell)
+    height = 0
+    for cell in cells:
+        kind = slide_type(cell)
+        if kind in HIDDEN:
+            continue
+        h = cell_height(cell)
+        if kind in ("slide", "subslide"):
+            height = h
+        elif height + h > BUDGET and height > 0:
+            set_type(cell, "subslide")
+            height = h
+        else:
+            height += h
+    nb["cells"] = cells
+    return nb
+
+
+TABINDEX = re.compile(r'(<div\b[^>]*?)\s+tabindex="0"')
+
+
+def without_tabindex(html: str) -> str:
+    """The deck's HTML without nbconvert's tabindex on inputs and outputs (nothing scrolls)."""
+    return TABINDEX.sub(r"\1", html)

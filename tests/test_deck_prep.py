@@ -61,6 +61,16 @@ def test_a_markdown_cell_taller_than_a_slide_is_split_at_paragraphs_and_keeps_ev
     assert "\n\n".join(c["source"] for c in parts) == "\n\n".join(paragraphs)   # nothing lost, fence kept whole
 
 
+def test_a_paragraph_ending_with_a_colon_stays_with_its_list_and_nbval_markers_go():
+    intro = "In this notebook you will:"
+    items = "\n".join(f"- item {k}: " + "word " * 12 for k in range(6))
+    nb = deck_prep.prepare({"metadata": {}, "cells": [md("# T\n\n" + ("Prose " * 60) + "\n\n" + intro + "\n\n" + items,
+                                                         "slide"), code("# NBVAL_IGNORE_OUTPUT\npooling_explorer()")]}, "x")
+    holder = next(c for c in nb["cells"] if intro in c["source"])
+    assert "- item 0" in holder["source"]
+    assert nb["cells"][-1]["source"] == "pooling_explorer()"
+
+
 def test_a_code_cell_too_tall_with_its_output_shows_the_output_on_the_next_slide():
     long_output = {"output_type": "stream", "name": "stdout", "text": "line\n" * 14}
     tall = code("\n".join(f"x{k} = {k}" for k in range(10)), outputs=[long_output])

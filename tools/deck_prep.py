@@ -3,7 +3,8 @@
 tools/slides.py calls ``prepare`` on a copy of each notebook (the committed notebook is never changed):
 
 - the deck's title (``<title>``) is the notebook's first ``# `` heading, not its file name;
-- setup cells (the imports, the seeded generator, the environment report) are skipped;
+- setup cells (the imports, the seeded generator, the environment report) are skipped, and nbval's
+  ``# NBVAL_...`` markers are left out of the code shown;
 - an explorer's cell (``cnnlib.widgets``) gets the Binder link that runs its notebook (its picture,
   alt text and caption come from the notebook: tools/figure_text.py);
 - a slide whose estimated height passes the screen at the decks' font sizes (28px prose, 24px code)
@@ -32,6 +33,7 @@ BUDGET = 620                              # of the 720: reveal's margins, the sl
 SETUP = re.compile(r"\benv_report\(|\bdefault_rng\(|\bmanual_seed\(")
 IMPORT_LINE = re.compile(r"^(\s*(import |from \S+ import |%|#)|\s*$)")
 OUTPUT_ONLY_TAG = "cnnlib-output-only"
+NBVAL_MARK = re.compile(r"^# NBVAL_\w+[^\n]*\n", re.M)
 
 
 def source_of(cell: dict) -> str:
@@ -121,7 +123,13 @@ def blocks(markdown: str) -> list[str]:
             current.append(line)
     if current:
         out.append("\n".join(current))
-    return out
+    merged = []                     # a paragraph that ends with ':' stays with what it introduces
+    for block in out:
+        if merged and merged[-1].rstrip().endswith(":"):
+            merged[-1] = f"{merged[-1]}\n\n{block}"
+        else:
+            merged.append(block)
+    return merged
 
 
 def split_tall_markdown(cell: dict) -> list[dict]:
@@ -167,6 +175,7 @@ def prepare(nb: dict, name: str) -> dict:
             cells += split_tall_markdown(cell)
             continue
         if cell["cell_type"] == "code":
+            cell["source"] = NBVAL_MARK.sub("", source_of(cell))      # nbval's markers mean nothing on a slide
             if is_setup(cell, code_index):
                 set_type(cell, "skip")
             code_index += 1

@@ -84,3 +84,17 @@ def test_the_copy_carries_the_descriptions_into_the_executed_notebook(tmp_path):
     written = [c.metadata["alt"] for c in jupytext.read(source).cells if "alt" in c.metadata]
     assert alts == written and len(alts) >= 3
     json.dumps(nb)
+
+
+def test_the_site_gives_an_explorers_picture_its_binder_link():
+    book = tool("book")
+    explorer = {"cell_type": "code", "source": "pooling_explorer()", "metadata": {
+        "mystnb": {"figure": {"caption": "Try: switch to average pooling."}}}, "outputs": [
+        {"output_type": "execute_result", "data": {"image/png": "iVBOR", "text/plain": "pooling_explorer: an "
+                                                   "interactive explorer (run this cell in Jupyter to use it)"}}]}
+    plain = {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []}
+    nb = book.with_binder_links({"cells": [explorer, plain]}, "03_pooling")
+    assert nb["cells"][0]["metadata"]["mystnb"]["figure"]["caption"] == (
+        "Try: switch to average pooling. [Run this explorer on Binder]"
+        "(https://mybinder.org/v2/gh/cnnlib/cnnlib/main?urlpath=lab/tree/notebooks/03_pooling.ipynb)")
+    assert nb["cells"][1]["metadata"] == {}

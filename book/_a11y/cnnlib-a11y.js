@@ -5,17 +5,32 @@
 // - Its colour-mode button shows one icon whose tooltip says "Light", "Dark" or "System Settings", but
 //   is named "Color mode": the icons are decoration (hidden from assistive technology, no tooltips of
 //   their own), and the button keeps its name "Color mode" and that tooltip.
-document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll(".search-button-field").forEach(function (button) {
-    button.removeAttribute("aria-label");
-    button.querySelectorAll("i").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
-  });
-  document.querySelectorAll(".theme-switch-button").forEach(function (button) {
-    button.setAttribute("aria-label", "Color mode");
-    button.setAttribute("title", "Color mode");
-    button.querySelectorAll("i").forEach(function (icon) {
-      icon.setAttribute("aria-hidden", "true");
-      icon.removeAttribute("title");
+// Font Awesome's script turns each <i> icon into an <svg> with a <title> whenever it gets to it, before
+// or after this script, so the fix is applied again whenever a button's icons change.
+(function () {
+  function quietIcons(button) {
+    button.querySelectorAll("i, svg").forEach(function (icon) {
+      if (icon.getAttribute("aria-hidden") !== "true") { icon.setAttribute("aria-hidden", "true"); }
+      if (icon.hasAttribute("title")) { icon.removeAttribute("title"); }
+      icon.querySelectorAll("title").forEach(function (title) { title.remove(); });
     });
-  });
-});
+  }
+  function fix() {
+    document.querySelectorAll(".search-button-field").forEach(function (button) {
+      if (button.hasAttribute("aria-label")) { button.removeAttribute("aria-label"); }
+      quietIcons(button);
+    });
+    document.querySelectorAll(".theme-switch-button").forEach(function (button) {
+      if (button.getAttribute("aria-label") !== "Color mode") { button.setAttribute("aria-label", "Color mode"); }
+      quietIcons(button);
+    });
+  }
+  function watch() {
+    fix();
+    document.querySelectorAll(".search-button-field, .theme-switch-button").forEach(function (button) {
+      new MutationObserver(fix).observe(button, {childList: true, subtree: true});
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", watch); } else { watch(); }
+  window.addEventListener("load", fix);
+})();

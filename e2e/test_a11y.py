@@ -33,6 +33,12 @@ _spec = importlib.util.spec_from_file_location("cnnlib_tool_figure_text", ROOT /
 figure_text = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(figure_text)
 
+# Notebooks being rewritten elsewhere: their alt text comes with their new figures (strict: once it is
+# there, the test passes and says so, and the notebook comes off figure_text.PENDING).
+ALT_PATHS = [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=f"{p.stem}: alt text pending "
+                                                     "(tools/figure_text.py PENDING)"))
+             if p.stem in figure_text.PENDING else p for p in PATHS]
+
 RUN_AXE = """async (context) => {
   const r = await axe.run(context || document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations'],
                                                  rules: {'label-content-name-mismatch': {enabled: true}}});
@@ -105,7 +111,7 @@ def test_every_site_page_passes_axe(mode, book_html, static_server, offline):
         f"{name}:\n{describe(v)}" for name, v in bad.items())
 
 
-@pytest.mark.parametrize("path", PATHS, ids=IDS)
+@pytest.mark.parametrize("path", ALT_PATHS, ids=IDS)
 def test_site_figures_have_real_alt_text(path, book_html, static_server, offline):
     page, _, _ = offline
     page.goto(f"{static_server}/book/html/notebooks/{path.stem}.html")
@@ -147,7 +153,7 @@ def test_every_slide_passes_axe(path, decks, static_server, offline):
         f"slide {at}:\n{describe(v)}" for at, v in list(bad.items())[:5])
 
 
-@pytest.mark.parametrize("path", PATHS, ids=IDS)
+@pytest.mark.parametrize("path", ALT_PATHS, ids=IDS)
 def test_deck_figures_have_real_alt_text(path, decks, static_server, offline):
     page, _, _ = offline
     open_deck(page, f"{static_server}/slides/{decks[path.stem].name}")

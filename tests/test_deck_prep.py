@@ -4,6 +4,7 @@ result in e2e/test_slides.py and e2e/test_a11y.py."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -78,6 +79,27 @@ def test_a_code_cell_too_tall_with_its_output_shows_the_output_on_the_next_slide
     code_only, output_only = nb["cells"][1:]
     assert code_only["outputs"] == [] and output_only["outputs"] == [long_output]
     assert deck_prep.OUTPUT_ONLY_TAG in output_only["metadata"]["tags"] and kinds(nb)[2] == "subslide"
+
+
+def test_a_long_table_is_cut_into_pieces_that_each_keep_caption_and_header():
+    rows = "".join(f"<tr><td>conv{k}</td><td>{k}</td></tr>" for k in range(40))
+    html = f"<table><caption>VGG16</caption><thead><tr><th>layer</th></tr></thead><tbody>{rows}</tbody></table>"
+    table = code("compare_vgg16(s)", outputs=[{"output_type": "execute_result", "data": {"text/html": html,
+                                                                                         "text/plain": "t"}}])
+    nb = deck_prep.prepare({"metadata": {}, "cells": [TITLE, table]}, "x")
+    pieces = [c["outputs"][0]["data"]["text/html"] for c in nb["cells"][2:]]
+    assert len(pieces) >= 3 and nb["cells"][1]["outputs"] == []
+    assert all(p.startswith("<table><caption>VGG16</caption><thead>") and p.endswith("</tbody></table>") for p in pieces)
+    assert "".join(re.findall(r"<tr><td>.*?</tr>", "".join(pieces))) == rows
+    assert all(deck_prep.cell_height(c) <= deck_prep.BUDGET for c in nb["cells"][1:])
+
+
+def test_a_long_printout_is_cut_by_lines():
+    text = "".join(f"row {k}: {k * k}\n" for k in range(60))
+    printout = code("print(report)", outputs=[{"output_type": "stream", "name": "stdout", "text": text}])
+    nb = deck_prep.prepare({"metadata": {}, "cells": [TITLE, printout]}, "x")
+    assert "".join(c["outputs"][0]["text"] for c in nb["cells"][2:]) == text and len(nb["cells"]) >= 4
+    assert all(deck_prep.cell_height(c) <= deck_prep.BUDGET for c in nb["cells"][1:])
 
 
 def test_cells_that_pass_the_screen_together_start_a_sub_slide():

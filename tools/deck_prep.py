@@ -26,10 +26,10 @@ HIDDEN = ("skip", "notes")
 PROSE_LINE, PROSE_CHARS = 38, 80          # 28px text, line-height 1.35
 CODE_LINE, CODE_CHARS = 32, 78            # 24px monospace, wrapped
 OUT_LINE, OUT_CHARS = 32, 78
-CELL_GAP, HEADING_EXTRA, TABLE_ROW = 28, 30, 40
+CELL_GAP, HEADING_EXTRA, TABLE_ROW = 28, 30, 46
 FIGURE_MAX, CAPTION_LINE, CAPTION_CHARS = 440, 32, 90
 SLIDE_WIDTH = 1180                        # the slide's 1280 less its margins
-BUDGET = 620                              # of the 720: reveal's margins, the slide number
+BUDGET = 600                              # of the 720: reveal's margins, the slide number
 SETUP = re.compile(r"\benv_report\(|\bdefault_rng\(|\bmanual_seed\(")
 IMPORT_LINE = re.compile(r"^(\s*(import |from \S+ import |%|#)|\s*$)")
 OUTPUT_ONLY_TAG = "cnnlib-output-only"
@@ -107,7 +107,8 @@ def cell_height(cell: dict) -> int:
                     else _wrapped(p, PROSE_CHARS) for p in paragraphs)
         heading = HEADING_EXTRA if src.lstrip().startswith("#") else 0
         return lines * PROSE_LINE + len(paragraphs) * 14 + heading + CELL_GAP
-    return _wrapped(src, CODE_CHARS) * CODE_LINE + output_height(cell) + CELL_GAP
+    shown = "" if OUTPUT_ONLY_TAG in cell.get("metadata", {}).get("tags", []) else src   # its code is hidden
+    return _wrapped(shown, CODE_CHARS) * CODE_LINE + output_height(cell) + CELL_GAP
 
 
 def blocks(markdown: str) -> list[str]:
@@ -123,9 +124,11 @@ def blocks(markdown: str) -> list[str]:
             current.append(line)
     if current:
         out.append("\n".join(current))
-    merged = []                     # a paragraph that ends with ':' stays with what it introduces
+    merged = []                     # a paragraph that ends with ':' stays with what it introduces, if they fit
     for block in out:
-        if merged and merged[-1].rstrip().endswith(":"):
+        together = f"{merged[-1]}\n\n{block}" if merged else ""
+        if merged and merged[-1].rstrip().endswith(":") and cell_height({"cell_type": "markdown",
+                                                                          "source": together}) <= BUDGET:
             merged[-1] = f"{merged[-1]}\n\n{block}"
         else:
             merged.append(block)
@@ -152,14 +155,59 @@ def split_tall_markdown(cell: dict) -> list[dict]:
     return cells
 
 
+def _pieces(out: dict) -> list[dict]:
+    """One output as several that each fit a slide: a long text by lines, a long table by rows (its
+    caption and header on every piece)."""
+    data = out.get("data", {})
+    if "text/html" in data and "image/png" not in data:
+        html = "".join(data["text/html"])
+        match = re.search(r"(?s)^(.*?<tbody>)(.*?)(</tbody>.*)$", html)
+        rows = re.findall(r"(?s)<tr.*?</tr>", match.group(2)) if match else []
+        per = max(1, (BUDGET - 3 * TABLE_ROW) // TABLE_ROW)
+        if len(rows) <= per:
+            return [out]
+        head, tail = match.group(1), match.group(3)
+        return [dict(out, data={"text/html": head + "".join(rows[k:k + per]) + tail})
+                for k in range(0, len(rows), per)]
+    text = out.get("text") if out.get("output_type") == "stream" else data.get("text/plain")
+    if text is None or "image/png" in data:
+        return [out]
+    lines = ("".join(text) if isinstance(text, list) else text).splitlines(keepends=True)
+    per = max(1, (BUDGET - 40) // OUT_LINE)
+    if _wrapped("".join(lines), OUT_CHARS) <= per:
+        return [out]
+    chunks, chunk = [], []
+    for line in lines:
+        if chunk and _wrapped("".join([*chunk, line]), OUT_CHARS) > per:
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(line)
+    chunks.append(chunk)
+    if out.get("output_type") == "stream":
+        return [dict(out, text="".join(c)) for c in chunks]
+    return [dict(out, data=dict(data, **{"text/plain": "".join(c)})) for c in chunks]
+
+
 def split_tall_cell(cell: dict) -> list[dict]:
-    """A code cell too tall with its output: the code on one slide, the output alone on the next."""
+    """A code cell too tall with its output: the code on one slide, then its outputs alone, as many
+    sub-slides as they need (a long table or text is cut into pieces that fit)."""
     code_only = copy.deepcopy(cell)
     code_only["outputs"] = []
-    output_only = copy.deepcopy(cell)
-    output_only["metadata"]["tags"] = [*cell["metadata"].get("tags", []), OUTPUT_ONLY_TAG]
-    set_type(output_only, "subslide")
-    return [code_only, output_only]
+    groups, pending = [], []
+    for piece in (p for out in cell["outputs"] for p in _pieces(out)):
+        if pending and cell_height(dict(cell, source="", outputs=[*pending, piece])) > BUDGET:
+            groups.append(pending)
+            pending = []
+        pending.append(piece)
+    groups.append(pending)
+    result = [code_only]
+    for outputs in groups:
+        output_only = copy.deepcopy(cell)
+        output_only["outputs"] = outputs
+        output_only["metadata"]["tags"] = [*cell["metadata"].get("tags", []), OUTPUT_ONLY_TAG]
+        set_type(output_only, "subslide")
+        result.append(output_only)
+    return result
 
 
 def prepare(nb: dict, name: str) -> dict:

@@ -26,7 +26,8 @@ HIDDEN = ("skip", "notes")
 PROSE_LINE, PROSE_CHARS = 38, 80          # 28px text, line-height 1.35
 CODE_LINE, CODE_CHARS = 32, 78            # 24px monospace, wrapped
 OUT_LINE, OUT_CHARS = 32, 78
-CELL_GAP, HEADING_EXTRA, TABLE_ROW = 28, 30, 46
+CELL_GAP, HEADING_EXTRA = 28, 30
+TABLE_ROW, ROW_CHARS = 36, 40            # a table row: one 24px line per 40 characters of its text
 FIGURE_MAX, CAPTION_LINE, CAPTION_CHARS = 440, 32, 90
 SLIDE_WIDTH = 1180                        # the slide's 1280 less its margins
 BUDGET = 600                              # of the 720: reveal's margins, the slide number
@@ -91,12 +92,49 @@ def output_height(cell: dict) -> int:
             height += figure_height("".join(png) if isinstance(png, list) else png)
             height += _wrapped(caption, CAPTION_CHARS) * CAPTION_LINE + (CAPTION_LINE if is_explorer(cell) else 0)
         elif "text/html" in data:
-            html = "".join(data["text/html"])
-            height += (html.count("<tr") + 1) * TABLE_ROW + 20
+            height += html_height("".join(data["text/html"]))
         elif out.get("output_type") == "stream" or "text/plain" in data:
             text = out.get("text", data.get("text/plain", ""))
             height += _wrapped("".join(text) if isinstance(text, list) else text, OUT_CHARS) * OUT_LINE + 16
     return height
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def html_height(html: str) -> int:
+    """A rich output's height: its table rows by the length of their text (cells wrap), the rest by lines."""
+    rows = re.findall(r"(?s)<tr.*?</tr>", html)
+    height = sum(TABLE_ROW * max(1, -(-len(_text(row)) // ROW_CHARS)) for row in rows)
+    rest = re.sub(r"(?s)<tr.*?</tr>", "", html)
+    paragraphs = re.findall(r"(?s)<(?:p|h\d|caption|li)\b.*?</(?:p|h\d|caption|li)>", rest)
+    return height + sum(OUT_LINE * max(1, _wrapped(_text(p), PROSE_CHARS)) + 12 for p in paragraphs) + 20
+
+
+HTML_BLOCK = re.compile(r"(?s)<table\b.*?</table>|<p\b.*?</p>|<h\d\b.*?</h\d>|<pre\b.*?</pre>|<ul\b.*?</ul>"
+                        r"|(?:<br>)?<small\b.*?</small>")
+
+
+def _html_pieces(html: str) -> list[str]:
+    """Top-level paragraphs and tables, a table cut by rows (caption and header on each piece)."""
+    blocks = HTML_BLOCK.findall(html)
+    if "".join(blocks) != html.strip():
+        blocks = [html]
+    pieces = []
+    for block in blocks:
+        match = re.search(r"(?s)^(<table\b.*?<tbody>)(.*?)(</tbody>.*)$", block)
+        if not match or html_height(block) <= BUDGET:
+            pieces.append(block)
+            continue
+        head, tail, chunk = match.group(1), match.group(3), []
+        for row in re.findall(r"(?s)<tr.*?</tr>", match.group(2)):
+            if chunk and html_height(head + "".join([*chunk, row]) + tail) > BUDGET:
+                pieces.append(head + "".join(chunk) + tail)
+                chunk = []
+            chunk.append(row)
+        pieces.append(head + "".join(chunk) + tail)
+    return pieces
 
 
 def cell_height(cell: dict) -> int:
@@ -124,6 +162,7 @@ def blocks(markdown: str) -> list[str]:
             current.append(line)
     if current:
         out.append("\n".join(current))
+    out = [item for block in out for item in _list_items(block)]
     merged = []                     # a paragraph that ends with ':' stays with what it introduces, if they fit
     for block in out:
         together = f"{merged[-1]}\n\n{block}" if merged else ""
@@ -133,6 +172,22 @@ def blocks(markdown: str) -> list[str]:
         else:
             merged.append(block)
     return merged
+
+
+LIST_ITEM = re.compile(r"^(?:[-*+]|\d+\.) ")
+
+
+def _list_items(block: str) -> list[str]:
+    """A list taller than a slide, item by item (an item's indented lines stay with it)."""
+    if not LIST_ITEM.match(block) or cell_height({"cell_type": "markdown", "source": block}) <= BUDGET:
+        return [block]
+    items: list[list[str]] = []
+    for line in block.split("\n"):
+        if LIST_ITEM.match(line) or not items:
+            items.append([line])
+        else:
+            items[-1].append(line)
+    return ["\n".join(item) for item in items]
 
 
 def split_tall_markdown(cell: dict) -> list[dict]:
@@ -160,15 +215,7 @@ def _pieces(out: dict) -> list[dict]:
     caption and header on every piece)."""
     data = out.get("data", {})
     if "text/html" in data and "image/png" not in data:
-        html = "".join(data["text/html"])
-        match = re.search(r"(?s)^(.*?<tbody>)(.*?)(</tbody>.*)$", html)
-        rows = re.findall(r"(?s)<tr.*?</tr>", match.group(2)) if match else []
-        per = max(1, (BUDGET - 3 * TABLE_ROW) // TABLE_ROW)
-        if len(rows) <= per:
-            return [out]
-        head, tail = match.group(1), match.group(3)
-        return [dict(out, data={"text/html": head + "".join(rows[k:k + per]) + tail})
-                for k in range(0, len(rows), per)]
+        return [dict(out, data={"text/html": piece}) for piece in _html_pieces("".join(data["text/html"]))]
     text = out.get("text") if out.get("output_type") == "stream" else data.get("text/plain")
     if text is None or "image/png" in data:
         return [out]

@@ -102,6 +102,26 @@ def test_a_long_printout_is_cut_by_lines():
     assert all(deck_prep.cell_height(c) <= deck_prep.BUDGET for c in nb["cells"][1:])
 
 
+def test_a_list_taller_than_a_slide_is_split_between_items():
+    items = "\n".join(f"- item {k}: " + "word " * 25 + "\n  continued" for k in range(8))
+    nb = deck_prep.prepare({"metadata": {}, "cells": [md("## Section\n\n" + items, "slide")]}, "x")
+    assert len(nb["cells"]) >= 2 and all(deck_prep.cell_height(c) <= deck_prep.BUDGET for c in nb["cells"])
+    assert all(line.startswith(("- item", "  continued", "## Section")) for c in nb["cells"]
+               for line in c["source"].splitlines() if line)
+
+
+def test_a_rich_report_is_cut_at_its_paragraphs_and_tables():
+    rows = "".join(f"<tr><td>layer {k}</td><td>{k}.0 ms</td></tr>" for k in range(30))
+    html = ("<p>Machine: 2 CPUs</p><p>Threads: 2</p><table><thead><tr><th>layer</th><th>ms</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table><br><small>* naive loops: scaled up</small>")
+    report = code("conv_table()", outputs=[{"output_type": "execute_result", "data": {"text/html": html}}])
+    nb = deck_prep.prepare({"metadata": {}, "cells": [TITLE, report]}, "x")
+    pieces = [o["data"]["text/html"] for c in nb["cells"][2:] for o in c["outputs"]]
+    assert "".join(pieces).replace("</tbody></table><table><thead><tr><th>layer</th><th>ms</th></tr></thead><tbody>",
+                                   "") == html
+    assert all(deck_prep.cell_height(c) <= deck_prep.BUDGET for c in nb["cells"][1:])
+
+
 def test_cells_that_pass_the_screen_together_start_a_sub_slide():
     cells = [TITLE] + [md("Some words " * 30) for _ in range(4)]
     assert kinds(deck_prep.prepare({"metadata": {}, "cells": cells}, "x")) == ["slide", "-", "subslide", "-", "subslide"]

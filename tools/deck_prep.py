@@ -124,12 +124,12 @@ def _html_pieces(html: str) -> list[str]:
     pieces = []
     for block in blocks:
         match = re.search(r"(?s)^(<table\b.*?<tbody>)(.*?)(</tbody>.*)$", block)
-        if not match or html_height(block) <= BUDGET:
+        if not match or html_height(block) <= BUDGET - CELL_GAP:
             pieces.append(block)
             continue
         head, tail, chunk = match.group(1), match.group(3), []
         for row in re.findall(r"(?s)<tr.*?</tr>", match.group(2)):
-            if chunk and html_height(head + "".join([*chunk, row]) + tail) > BUDGET:
+            if chunk and html_height(head + "".join([*chunk, row]) + tail) > BUDGET - CELL_GAP:
                 pieces.append(head + "".join(chunk) + tail)
                 chunk = []
             chunk.append(row)

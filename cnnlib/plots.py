@@ -6,12 +6,89 @@ notebook cell ends with ``plt.show()`` (and a test closes the figure). Introduce
 
     >>> fig = plot_history(history)
     >>> plt.show()
+
+The project's colours are the Okabe-Ito palette (``OKABE_ITO``), which stays distinguishable under
+the common colour-vision deficiencies. Importing this module (``cnnlib.viz`` imports it) makes it
+matplotlib's default colour cycle (``use_style``), so "C0", "C1", ... are Okabe-Ito colours, and sets
+larger default text for figures shown on a projector. Colour is never the only difference between
+series: ``series_style(k)`` gives the k-th series its colour, line style and marker together, and
+``colour_only_series(fig)`` finds series that differ by colour alone (the tests run it on the figures).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+# Okabe & Ito (2008), "Color Universal Design": blue, vermillion, bluish green, reddish purple, orange,
+# sky blue, black, yellow (yellow last: it is faint on white).
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
+STYLE = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 11,
+         "xtick.labelsize": 11, "ytick.labelsize": 11, "figure.titlesize": 14}
+
+
+def use_style() -> None:
+    """Okabe-Ito as matplotlib's colour cycle, and text large enough for a projector (see the module)."""
+    import matplotlib.pyplot as plt
+    from cycler import cycler
+
+    plt.rcParams["axes.prop_cycle"] = cycler(color=list(OKABE_ITO))
+    plt.rcParams.update(STYLE)
+
+
+def series_style(k: int) -> dict:
+    """The k-th series' colour, line style and marker, each different from series k-1 and k+1: pass as
+    ``ax.plot(x, y, **series_style(k))``. Eight colours, four line styles and eight markers, so no two
+    of the first 32 series look the same even without colour."""
+    return {"color": OKABE_ITO[k % len(OKABE_ITO)], "marker": MARKERS[k % len(MARKERS)],
+            "linestyle": LINESTYLES[(k + k // len(MARKERS)) % len(LINESTYLES)]}
+
+
+use_style()
+
+
+def _no_line(style) -> bool:
+    return style in ("None", "none", "", " ", None)
+
+
+def colour_only_series(fig) -> list[str]:
+    """The series of ``fig`` that a reader can tell apart only by their colour (empty: none).
+
+    A series is a legend entry: a line, a group of bars or points with a label (not starting with
+    "_"). Within one axes, two lines with the same line style and marker, two bar groups with the
+    same hatch, or two point sets with the same marker differ by colour alone, unless the axes
+    names each of them in a text beside it (a direct label).
+    """
+    found = []
+    for ax in fig.axes:
+        direct = {t.get_text().strip() for t in ax.texts}
+        groups: dict = {}
+
+        def add(kind, key, label):
+            if label and not label.startswith("_") and label.strip() not in direct:
+                groups.setdefault((kind, key), []).append(label)
+
+        for line in ax.get_lines():
+            style = "no line" if _no_line(line.get_linestyle()) else line.get_linestyle()
+            marker = line.get_marker()
+            add("line", (style, "no marker" if _no_line(marker) else str(marker)), line.get_label())
+        for container in ax.containers:
+            patches = list(container) if hasattr(container, "__iter__") else []
+            if patches and hasattr(patches[0], "get_hatch"):
+                add("bars", patches[0].get_hatch() or "no hatch", container.get_label())
+        for points in ax.collections:
+            if type(points).__name__ == "PathCollection":
+                paths = points.get_paths()
+                shape = tuple(np.round(paths[0].vertices, 3).ravel()) if paths else ()
+                add("points", (shape, bool(np.size(points.get_facecolors()))), points.get_label())
+        for (kind, key), labels in groups.items():
+            if len(labels) > 1:
+                where = ax.get_title() or f"axes {fig.axes.index(ax)}"
+                found.append(f"{where!r}: the {kind} {labels} differ by colour alone")
+    return found
 
 _METRICS = (("loss", "train_loss", "test_loss", "cross-entropy"), ("accuracy", "train_acc", "test_acc", "accuracy"))
 
@@ -53,9 +130,9 @@ def compare_histories(histories: dict, split: str = "train"):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (name, train_key, test_key, ylabel) in zip(axes, _METRICS):
         key = train_key if split == "train" else test_key
-        for label, history in histories.items():
+        for k, (label, history) in enumerate(histories.items()):
             values = getattr(history, key)
-            ax.plot(_epochs(values), values, "-o", markersize=3, label=str(label))
+            ax.plot(_epochs(values), values, markersize=4, label=str(label), **series_style(k))
         ax.set(xlabel="epoch", ylabel=ylabel, title=f"{split} {name}")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
         ax.legend()
@@ -83,11 +160,10 @@ def compare_seeds(runs: dict, ylabel: str = "test accuracy", title: str = ""):
     fig, ax = plt.subplots(figsize=(7, 4))
     for k, (label, a) in enumerate(arrays.items()):
         epochs = _epochs(a[0])
-        color = f"C{k}"
-        ax.plot(epochs, a.T, color=color, alpha=0.25, linewidth=0.8)
-        ax.fill_between(epochs, a.min(axis=0), a.max(axis=0), color=color, alpha=0.15)
-        ax.plot(epochs, a.mean(axis=0), "-", marker="osD^vP"[k % 6], color=color, markersize=5,
-                label=str(label))  # a marker of its own: the settings differ by more than colour
+        style = series_style(k)
+        ax.plot(epochs, a.T, color=style["color"], linestyle=style["linestyle"], alpha=0.25, linewidth=0.8)
+        ax.fill_between(epochs, a.min(axis=0), a.max(axis=0), color=style["color"], alpha=0.15)
+        ax.plot(epochs, a.mean(axis=0), markersize=5, label=str(label), **style)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
     n_seeds = len(next(iter(arrays.values())))

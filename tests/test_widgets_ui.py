@@ -51,6 +51,20 @@ def test_text_form_names_the_explorer():
     assert box._repr_mimebundle_()["text/plain"] == text     # what a saved notebook shows
 
 
+def test_output_holds_a_picture_of_the_default_state_for_the_site_and_the_decks():
+    """Where widgets cannot run, the stored output still shows the explorer as it opened (issue 27)."""
+    import base64
+
+    box = W.conv_arithmetic_explorer()
+    _, _, image = parts(box)
+    opened = image.value
+    bundle = box._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]) == opened
+    assert "application/vnd.jupyter.widget-view+json" in bundle      # JupyterLab still gets the live widget
+    parts(box)[0]["stride S"].value = 3                            # moving a slider redraws the live figure,
+    assert base64.b64decode(box._repr_mimebundle_()["image/png"]) == opened   # not the stored picture
+
+
 def test_conv_arithmetic_explorer_fits_then_doesnt_then_fixes():
     box = W.conv_arithmetic_explorer()
     controls, status, _ = parts(box)

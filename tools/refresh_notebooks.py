@@ -8,7 +8,9 @@ every fresh output with the stored one.
     python tools/refresh_notebooks.py notebooks/src/02_convolution.py notebooks/03_pooling.ipynb
 
 Metadata noise (execution timings, widget state, kernel versions) is stripped; outputs,
-execution counts and cell tags are kept.
+execution counts, cell tags, slide metadata and figure descriptions are kept. A figure's ``alt`` and
+``caption`` on its cell marker become ``mystnb.image.alt`` and ``mystnb.figure.caption``, the keys the
+site and the decks read (tools/figure_text.py).
 """
 from __future__ import annotations
 
@@ -20,10 +22,13 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import figure_text  # noqa: E402  (tools/ is not a package)
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
-KEEP_CELL_METADATA = ("tags", "jupyter", "slideshow")
+KEEP_CELL_METADATA = ("tags", "jupyter", "slideshow", "mystnb")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -54,7 +59,8 @@ def build(source: Path) -> nbformat.NotebookNode:
         "language_info": {"name": "python"},
     }
     for i, cell in enumerate(nb.cells):
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
+        metadata = figure_text.to_mystnb(dict(cell.metadata))
+        cell.metadata = nbformat.from_dict({k: v for k, v in metadata.items() if k in KEEP_CELL_METADATA})
         cell.id = f"cell-{i:03d}"  # stable ids keep diffs small
     return nb
 

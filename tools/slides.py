@@ -40,8 +40,16 @@ The build
 written for), require.js, jQuery and MathJax 2 from local copies (npm, installed by the Makefile into
 build/vendor/node_modules) copied into OUT/vendor/, so a deck opens from file:// or any local web
 server with no network. The template tools/slides_template/cnnlib_reveal extends nbconvert's reveal
-template: it drops the Mermaid and widget scripts (CDN only; an explorer shows its stored text, which
-says to run the cell in Jupyter) and scales figures to the slide.
+template: it drops the Mermaid and widget scripts (CDN only; an explorer shows its stored picture,
+with its alt text, what to try and a Binder link) and scales figures to the slide.
+
+Accessibility (issue 27): each notebook first goes through tools/deck_prep.py (a copy; the committed
+notebook is untouched): the notebook's H1 becomes the deck's title, setup cells are skipped, and a
+slide too tall at the decks' 28px prose / 24px code is split into sub-slides automatically. The
+template writes each figure's alt text and caption from the cell metadata (tools/figure_text.py),
+shows no prompts, wraps code instead of scrolling, sets colours at 4.5:1 or more, a focus outline on
+everything, no forced capitals, makes the slides that are not showing inert and takes
+role="application" off the deck; the build then drops nbconvert's tabindex on cells (nothing scrolls).
 """
 from __future__ import annotations
 
@@ -52,6 +60,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # tools/ is not a package
+import deck_prep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -136,7 +147,8 @@ def problems(nb: dict, name: str = "notebook") -> list[str]:
 MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 SLIDESHOW_OPTION = re.compile(r'\s*slideshow=\{[^{}]*\}')
 IMPORTS = re.compile(r"^(\s*(import |from \S+ import |%|#)|\s*$)")
-# Rough heights in pixels at the decks' font sizes (20px prose, 19px code): enough to decide where to split.
+# Rough heights in pixels at the notebook's own font sizes, for `suggest` (the build re-splits each slide
+# at the decks' 28px prose / 24px code by itself: tools/deck_prep.py).
 PROSE_LINE, CODE_LINE, TEXT_OUT_LINE, CELL_GAP, PROSE_CHARS = 31, 27, 25, 24, 105
 BUDGET = 600   # of the 720: reveal's margins and the controls
 FIGURE_MAX = 440   # the template scales a figure down to at most this height (custom.css)
@@ -265,15 +277,28 @@ def nbconvert_command(notebooks: list[Path], out: Path) -> list[str]:
             f"--SlidesExporter.mathjax_url={MATHJAX}",
             f"--SlidesExporter.reveal_width={WIDTH}", f"--SlidesExporter.reveal_height={HEIGHT}",
             "--SlidesExporter.reveal_number=c/t", "--SlidesExporter.reveal_theme=white",
+            "--SlidesExporter.exclude_input_prompt=True", "--SlidesExporter.exclude_output_prompt=True",
             "--TagRemovePreprocessor.enabled=True", "--TagRemovePreprocessor.remove_cell_tags=solution",
             f"--output-dir={out}", *map(str, notebooks)]
 
 
 def build(notebooks: list[Path], out: Path) -> list[Path]:
+    """OUT/NN_name.slides.html for each notebook: a prepared copy (tools/deck_prep.py) through nbconvert,
+    then its HTML without nbconvert's tabindex on cells that do not scroll."""
     out.mkdir(parents=True, exist_ok=True)
     copy_vendor(out)
-    subprocess.run(nbconvert_command(notebooks, out), check=True)
-    return [out / f"{nb.stem}.slides.html" for nb in notebooks]
+    prepared = out / ".prepared"
+    prepared.mkdir(exist_ok=True)
+    copies = []
+    for nb in notebooks:
+        copy = prepared / nb.name
+        copy.write_text(json.dumps(deck_prep.prepare(json.loads(nb.read_text()), nb.stem)))
+        copies.append(copy)
+    subprocess.run(nbconvert_command(copies, out), check=True)
+    decks = [out / f"{nb.stem}.slides.html" for nb in notebooks]
+    for deck in decks:
+        deck.write_text(deck_prep.without_tabindex(deck.read_text()))
+    return decks
 
 
 def main(argv: list[str]) -> int:

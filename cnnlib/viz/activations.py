@@ -12,6 +12,8 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from cnnlib.plots import series_style
+
 
 def curve_and_slope(module, x) -> tuple[np.ndarray, np.ndarray]:
     """``(f(x), f'(x))`` for a module that maps one number to one number, e.g. ``ReLU()`` or ``Maxout(1, 1)``.
@@ -74,7 +76,7 @@ def plot_gradient_by_depth(grads: Mapping[str, Sequence[float]], ax=None):
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 1 or np.any(values <= 0):
             raise ValueError(f"grads[{name!r}] must be a 1-D sequence of positive sizes, got {values!r}")
-        ax.semilogy(np.arange(1, values.size + 1), values, marker="o", label=name)
+        ax.semilogy(np.arange(1, values.size + 1), values, label=name, **series_style(len(ax.get_lines())))
     ax.set_xlabel("layers below the output")
     ax.set_ylabel("mean |gradient|")
     ax.set_title("The gradient on its way back to the input")

@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from cnnlib.plots import HATCHES, LINESTYLES, MARKERS, series_style
+
 # ILSVRC top-5 error (%) on the test set as the lecture quotes it, with the weight layers of each
 # network (None where no model is built here) and how each number was obtained. No two use the same
 # protocol, and none is one network on one crop: "5 nets" is an ensemble of five trained networks whose
@@ -26,9 +28,6 @@ ILSVRC_HISTORY = (
     ("GoogLeNet\n(2014)", 22, 6.7, "7 nets,\n144 crops"),
     ("ResNet\n(2015)", 152, 3.6, "6 nets,\nmulti-scale"),
 )
-HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")  # with the colours, so no series differs by colour alone
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-LINESTYLES = ("-", "--", ":", "-.")
 
 
 def _si(x, _pos=None) -> str:
@@ -81,8 +80,8 @@ def plot_inception_macs(designs: dict, title: str = "one inception module"):
     left = np.zeros(len(labels))
     for i, branch in enumerate(branches):
         widths = np.array([designs[label].get(branch, 0) for label in labels], dtype=float)
-        ax.barh(labels, widths, left=left, color=f"C{i}", hatch=HATCHES[i % len(HATCHES)], edgecolor="black",
-                linewidth=0.5, label=branch)
+        ax.barh(labels, widths, left=left, color=f"C{i}", label=branch,       # a hatch per branch as well
+                hatch=HATCHES[i % len(HATCHES)], edgecolor="white", linewidth=0.5)
         left += widths
     for y, total in enumerate(left):
         ax.text(total, y, f"  {_short(total)}", va="center")
@@ -134,7 +133,7 @@ def plot_compute_vs_depth(points: dict, paper: dict | None = None):
     """
     fig, ax = plt.subplots(figsize=(9, 4))
     for i, (name, (layers, macs)) in enumerate(points.items()):
-        ax.scatter(layers, macs, color=f"C{i}", marker=MARKERS[i % len(MARKERS)], s=45, zorder=3, label=name)
+        ax.scatter(layers, macs, color=f"C{i}", marker=MARKERS[i % len(MARKERS)], s=55, zorder=3, label=name)
     if paper:
         xs, ys = zip(*paper.values())
         ax.scatter(xs, ys, facecolors="none", edgecolors="black", s=130, zorder=2, label="the paper's figure")
@@ -164,9 +163,8 @@ def plot_gradient_norms(curves: dict, title: str = "gradient reaching each layer
     The x axis runs from the input (0) to the output (depth), so the backward pass flows right to left.
     """
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    for i, (label, norms) in enumerate(curves.items()):
-        ax.semilogy(np.arange(len(norms)), norms, linestyle=LINESTYLES[i % len(LINESTYLES)],
-                    marker=MARKERS[i % len(MARKERS)], markersize=3, label=label)
+    for k, (label, norms) in enumerate(curves.items()):
+        ax.semilogy(np.arange(len(norms)), norms, markersize=4, label=label, **series_style(k))
     ax.set(xlabel="layer (0 = input)", ylabel="gradient norm", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()

@@ -11,8 +11,10 @@ from typing import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-LOSS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
-FIT_STYLES = ("-", "--", "-.", ":")  # fitted lines may coincide: a dash keeps each one visible
+from cnnlib.plots import LINESTYLES, OKABE_ITO
+
+LOSS_COLORS = OKABE_ITO
+FIT_STYLES = LINESTYLES  # fitted lines may coincide: a dash keeps each one visible
 
 
 def _curve(x: np.ndarray, values, name: str) -> np.ndarray:
@@ -24,7 +26,8 @@ def _curve(x: np.ndarray, values, name: str) -> np.ndarray:
 
 def plot_loss_and_gradient(x, curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
                            xlabel: str = "residual x = prediction - target", suptitle: str | None = None):
-    """Two panels: each loss L(x) on the left, its derivative dL/dx on the right, same colours.
+    """Two panels: each loss L(x) on the left, its derivative dL/dx on the right, same colours and
+    line styles (each loss its own, so the curves stay apart without colour).
 
     ``curves`` maps a label to ``(values, gradients)``, both shaped like ``x``.
     """
@@ -33,9 +36,9 @@ def plot_loss_and_gradient(x, curves: Mapping[str, tuple[np.ndarray, np.ndarray]
         raise ValueError("x must be a 1-D grid and curves must hold at least one {label: (values, gradients)}")
     fig, (ax_l, ax_g) = plt.subplots(1, 2, figsize=(10, 3.8))
     for k, (label, (values, grads)) in enumerate(curves.items()):
-        color = LOSS_COLORS[k % len(LOSS_COLORS)]
-        ax_l.plot(x, _curve(x, values, f"values of {label!r}"), color=color, lw=2, label=label)
-        ax_g.plot(x, _curve(x, grads, f"gradients of {label!r}"), color=color, lw=2, label=label)
+        style = {"color": LOSS_COLORS[k % len(LOSS_COLORS)], "linestyle": LINESTYLES[k % len(LINESTYLES)]}
+        ax_l.plot(x, _curve(x, values, f"values of {label!r}"), lw=2.2, label=label, **style)
+        ax_g.plot(x, _curve(x, grads, f"gradients of {label!r}"), lw=2.2, label=label, **style)
     for ax, ylabel, title in ((ax_l, "L(x)", "loss"), (ax_g, "dL/dx", "gradient")):
         ax.axhline(0, color="0.7", lw=0.8)
         ax.axvline(0, color="0.7", lw=0.8)
@@ -66,7 +69,7 @@ def plot_hinge(margin, hinge, zero_one=None, examples=None):
     ax.axvspan(lo, min(0.0, hi), color="#d62728", alpha=0.08, label="misclassified (t·y < 0)")
     ax.axvspan(max(0.0, lo), min(1.0, hi), color="#ff7f0e", alpha=0.12, label="correct, inside the margin")
     ax.axvspan(max(1.0, lo), hi, color="#2ca02c", alpha=0.08, label="correct with margin: loss 0")
-    ax.plot(margin, hinge, color="#1f77b4", lw=2.5, label="hinge max(0, 1 − t·y)")
+    ax.plot(margin, hinge, color=OKABE_ITO[0], lw=2.5, label="hinge max(0, 1 − t·y)")
     if zero_one is not None:
         ax.plot(margin, _curve(margin, zero_one, "zero_one"), color="black", lw=1.5, ls="--",
                 label="0-1 error")
@@ -101,7 +104,7 @@ def plot_fits(x, y, fits: Mapping[str, tuple[float, float]], outliers=(), ax=Non
     mask[list(outliers)] = True
     ax.scatter(x[~mask], y[~mask], color="0.3", s=22, label="data", zorder=3)
     if mask.any():
-        ax.scatter(x[mask], y[mask], color="#d62728", marker="x", s=60, lw=2, label="outlier", zorder=3)
+        ax.scatter(x[mask], y[mask], color=OKABE_ITO[1], marker="x", s=60, lw=2, label="outlier", zorder=3)
     grid = np.linspace(x.min(), x.max(), 2)
     for k, (label, (slope, intercept)) in enumerate(fits.items()):
         ax.plot(grid, slope * grid + intercept, color=LOSS_COLORS[k % len(LOSS_COLORS)],

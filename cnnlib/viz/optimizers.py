@@ -19,10 +19,9 @@ from matplotlib.patches import FancyBboxPatch
 
 from cnnlib.checks import check_int
 from cnnlib.numpy_nn.module import Parameter
+from cnnlib.plots import LINESTYLES, MARKERS, OKABE_ITO, series_style
 
-COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
-MARKERS = ("o", "s", "^", "D", "v", "P")        # the k-th series' marker: series differ by more than colour
-LINESTYLES = ("-", "--", "-.", ":")             # the k-th series' line where a marker would crowd it
+COLORS = OKABE_ITO
 
 
 # -- a computational graph ---------------------------------------------------------------------
@@ -87,7 +86,8 @@ def plot_curves(x, curves: Mapping[str, np.ndarray], xlabel: str, ylabel: str, t
         values = np.asarray(values, dtype=np.float64)
         if values.shape != x.shape:
             raise ValueError(f"curve {label!r} has shape {values.shape}; it must match x, shape {x.shape}")
-        ax.plot(x, values, (styles or {}).get(label, "-"), color=COLORS[k % len(COLORS)], lw=2, label=label)
+        ax.plot(x, values, (styles or {}).get(label, LINESTYLES[k % len(LINESTYLES)]), color=COLORS[k % len(COLORS)],
+                lw=2, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel, xscale="log" if logx else "linear", yscale="log" if logy else "linear")
     return _finish(fig, ax, title)
 
@@ -145,8 +145,8 @@ def plot_descent_1d(x, fx, paths: Mapping[str, np.ndarray], f: Callable, title: 
     for k, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=np.float64).ravel()
         color = COLORS[(k + 1) % len(COLORS)]
-        ax.plot(path, f(path), "-", marker=MARKERS[k % len(MARKERS)], color=color, markersize=4, lw=1, alpha=0.8,
-                label=label)
+        ax.plot(path, f(path), color=color, marker=MARKERS[k % len(MARKERS)], linestyle=LINESTYLES[k % len(LINESTYLES)],
+                markersize=4, lw=1, alpha=0.8, label=label)
         ax.plot(path[-1], f(path[-1]), "*", color=color, markersize=16, markeredgecolor="black")
     ax.set(xlabel="w", ylabel="f(w)")
     return _finish(fig, ax, title)
@@ -219,13 +219,12 @@ def plot_paths(surface: Callable, paths: Mapping[str, np.ndarray], title: str | 
         path = np.asarray(path, dtype=np.float64)
         if path.ndim != 2 or path.shape[1] != 2:
             raise ValueError(f"path {label!r} must have shape (steps + 1, 2), got {path.shape}")
-        color = COLORS[k % len(COLORS)]
+        style = series_style(k)                 # colour, line style and marker: apart without colour too
         shown = np.clip(path, [xlim[0], ylim[0]], [xlim[1], ylim[1]])
-        ax_map.plot(shown[:, 0], shown[:, 1], "-", marker=MARKERS[k % len(MARKERS)], color=color, markersize=3,
-                    lw=1.4, label=label)
+        ax_map.plot(shown[:, 0], shown[:, 1], markersize=3.5, lw=1.4, label=label, **style)
         loss = surface(path[:, 0], path[:, 1])
-        ax_loss.plot(np.arange(len(loss)), np.maximum(loss, 1e-12), LINESTYLES[k % len(LINESTYLES)], color=color,
-                     lw=2, label=label)
+        ax_loss.plot(np.arange(len(loss)), np.maximum(loss, 1e-12), color=style["color"],
+                     linestyle=style["linestyle"], lw=2, label=label)
     start = np.asarray(next(iter(paths.values())))[0]
     ax_map.plot(*start, "ks", markersize=7, label="start")
     minimum = getattr(surface, "minimum", None)

@@ -10,6 +10,7 @@ PNG; figures are made without pyplot (see `cnnlib.widgets.figures`), so nothing 
 """
 from __future__ import annotations
 
+import base64
 import html
 from typing import Callable
 
@@ -31,15 +32,27 @@ def _message(text: str, ok: bool = True) -> str:
 
 class Explorer(widgets.VBox):
     """The box an explorer returns: controls, message, figure. Its text form names it, because that is
-    what a notebook shows where widgets cannot run (a saved notebook opened before running, GitHub)."""
+    what a notebook shows where widgets cannot run (a saved notebook opened before running, GitHub).
 
-    def __init__(self, title: str, children):
+    Beside the live widget its output also holds a PNG of the explorer as it opened: the static
+    fallback that the website and the decks show (with the cell's alt text, its caption on what to
+    try, and a link that runs the notebook on Binder; see tools/figure_text.py). JupyterLab shows
+    the live widget, which it ranks above any picture."""
+
+    def __init__(self, title: str, children, picture: bytes = b""):
         super().__init__(children)
         self._title = title
+        self._picture = picture
         self.add_class(EXPLORER_CLASS)
 
     def __repr__(self) -> str:
         return f"{self._title}: an interactive explorer (run this cell in Jupyter to use it)"
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None and self._picture:
+            bundle["image/png"] = base64.b64encode(self._picture).decode("ascii")
+        return bundle
 
 
 def _explorer(controls: dict[str, widgets.ValueWidget], render: Callable[..., tuple], extra=(),
@@ -68,7 +81,7 @@ def _explorer(controls: dict[str, widgets.ValueWidget], render: Callable[..., tu
         control.observe(update, names="value")
     update()
     row = widgets.HBox([*controls.values(), *extra], layout=widgets.Layout(flex_flow="row wrap"))
-    return Explorer(title, [row, status, image])
+    return Explorer(title, [row, status, image], picture=image.value)
 
 
 def _width(description: str) -> widgets.Layout:

@@ -143,7 +143,7 @@ print(additive)
 # Maxout has weights of its own. With one input and two pieces it is the larger of two lines;
 # here $\max(x,\ -0.5x - 1)$, a bent line whose shape training would choose.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Six panels, one per activation on x from -4 to 4: sigmoid, tanh, ReLU, leaky ReLU with slope 0.1, maxout max(x, -0.5x - 1) and ELU with alpha 1, each drawn as a solid curve f(x) with its slope f'(x) from the backward pass dashed. Sigmoid's slope peaks at 0.25 and tanh's at 1, and both fade to zero on the flat tails; ReLU's slope is exactly 0 or 1; leaky ReLU keeps 0.1 for negative x; ELU bends smoothly down to -1." slideshow={"slide_type": "subslide"}
 maxout = Maxout(1, 1, pieces=2)
 maxout.weight.data[:] = [[1.0], [-0.5]]      # w1 = 1, w2 = -0.5
 maxout.bias.data[:] = [0.0, -1.0]            # b1 = 0, b2 = -1
@@ -186,7 +186,7 @@ print("x:                 ", pts)
 print("lecture, slope 0.1: ", np.round(lecture(pts), 4))
 print("PyTorch, slope 0.01:", np.round(pytorch_default(pts), 4))
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Leaky ReLU on x from -4 to 2 in two panels: the lecture's negative slope 0.1 on the left and PyTorch's default 0.01 on the right, each with its slope dashed. For negative x the line is tilted slightly on the left and almost flat on the right, where the slope is 0.01 instead of 0.1; for positive x both are the identity with slope 1." slideshow={"slide_type": "subslide"}
 fig = plot_activations({"lecture: negative_slope = 0.1": LeakyReLU(0.1),
                         "PyTorch default: negative_slope = 0.01": LeakyReLU()},
                        x=np.linspace(-4, 2, 301), ncols=2, panel_size=(4.2, 2.8))
@@ -377,7 +377,7 @@ relu = ReLU()
 bad = relu(layer(inputs))
 print(f"dead units: {dead_unit_fraction(healthy):.0%} as initialised, {dead_unit_fraction(bad):.0%} with the bad bias")
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Two black-and-white maps of which ReLU units fire: 100 units across, 256 examples down, white where a unit fired. As initialised, 0% of the units never fire and the map is an even speckle; with every bias lowered by 1.5, 39% of the units never fire and show as solid red columns: dead units that get no gradient." caption="Each column is one unit, each row one example: white where the unit fired; a red column is a unit that fired for none of the 256 examples." slideshow={"slide_type": "subslide"}
 fig = plot_unit_activity({"as initialised": healthy, "every bias lowered by 1.5": bad})
 plt.show()
 
@@ -521,7 +521,7 @@ print(f"Linear(307_200, 10): {small.weight.data.nbytes:,} bytes of weights, "
 #
 # Sliders for each activation's parameters, drawing $f$ and $f'$ as you move them.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="The activation explorer in its default state: sigmoid on x from -5 to 5 on the left, an S-shaped curve from 0 to 1, and its slope on the right, a bump that peaks at 0.25 at x = 0 and fades to zero at both ends." caption="Try: pick tanh, ReLU, leaky ReLU or ELU from the menu and compare the largest slope each one reports; move the negative slope and alpha sliders." slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 activation_explorer()
 

@@ -95,7 +95,7 @@ print("sum of the weights:", round(float(gauss.sum()), 4), "  centre weight:", r
 # answers strongly where brightness changes from left to right, i.e. on *vertical* edges; its
 # transpose finds horizontal edges.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Three filters drawn as heat maps: a 13 by 13 Gaussian, a round blob that is darkest in the middle and fades outwards, and the two 3 by 3 Sobel filters with their numbers. Sobel x has columns -1 -2 -1 and 1 2 1, so it responds to vertical edges; Sobel y is its transpose and responds to horizontal edges." slideshow={"slide_type": "subslide"}
 sobel_x = np.array([[-1.0, 0.0, 1.0],
                     [-2.0, 0.0, 2.0],
                     [-1.0, 0.0, 1.0]])
@@ -128,7 +128,7 @@ assert blurred.shape == (244, 244) and edges_x.shape == (254, 254)
 # In the edge maps below, red is a positive response (getting brighter to the right, or
 # downwards) and blue a negative one; white is no change.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="The camera photograph, a man with a camera on a tripod, in five versions side by side: the photograph, blurred by the Gaussian, the Sobel x and Sobel y edge maps, in which red marks brightness rising to the right or downwards and blue falling, and the edge strength, bright only along the outlines of the man and the tripod." caption="Red: brighter to the right (Sobel x) or downwards (Sobel y); blue: darker; white: no change. Edge strength combines the two." slideshow={"slide_type": "subslide"}
 fig = show_named_images({"photograph": photo, "Gaussian blur": blurred, "Sobel x": edges_x,
                    "Sobel y": edges_y, "edge strength": np.hypot(edges_x, edges_y)}, size=2.3)
 plt.show()
@@ -227,7 +227,7 @@ print("six filters", conv6.weight.shape, "-> activation maps", maps.shape)
 # astronaut photograph at 32×32×3. Each filter mixes the three colour channels with its own
 # weights, so each map brings out something different.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="A 32 by 32 colour photograph of an astronaut beside the six 28 by 28 grey feature maps that six random, untrained 3-channel filters make of it. Each map shows the face and the suit with different contrast: one filter brightens the suit, another the background, another picks out edges." caption="Six untrained filters, six different views of one picture: each mixes the red, green and blue channels with its own weights." slideshow={"slide_type": "subslide"}
 astronaut = load_sample_image("astronaut", size=32).astype(np.float64)   # (32, 32, 3), H x W x C
 x_rgb = astronaut.transpose(2, 0, 1)[None]                               # (1, 3, 32, 32), NCHW
 rgb_maps = conv6(x_rgb)[0]                                               # (6, 28, 28)
@@ -251,7 +251,7 @@ plt.show()
 # square is where the filter would have to go next, hanging over the edge; the shaded column
 # is never covered.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="A 3 by 3 filter sliding over a 7 by 7 input at strides 1, 2 and 3, one grid each, with a dot at every filter position. Stride 1 gives 5 by 5 positions and stride 2 gives 3 by 3; at stride 3 the next position would hang over the right edge, so the filter does not fit and the last column is never covered." slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.8))
 for ax, stride in zip(axes, (1, 2, 3)):
     plot_filter_positions(7, 3, stride=stride, ax=ax, width=9)
@@ -304,7 +304,7 @@ print(shapes, " PyTorch, stride 3:", torch_shape, " floor rule:", floor_output_s
 # The lecture's example: 7×7 input, 3×3 filter, stride 1, a 1-pixel border of zeros. The
 # output is 7×7, the same size as the input.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="A 7 by 7 input surrounded by a one-pixel border of zeros, making it 9 by 9, with a 3 by 3 filter at stride 1: a dot at each of the 7 by 7 filter positions, so the output is 7 by 7, the same size as the input." slideshow={"slide_type": "subslide"}
 assert conv_output_size(7, 3, stride=1, padding=1) == 7
 padded_out = Conv2d(1, 1, 3, stride=1, padding=1, rng=rng)(x7)
 assert padded_out.shape == (1, 1, 7, 7)
@@ -505,7 +505,7 @@ assert h.shape == (1, 10, 24, 24) and convnet[2].weight.shape == (10, 6, 5, 5)
 # Choose the input size, filter size, stride and padding, and see where the filter lands and
 # whether it fits:
 
-# %%
+# %% alt="The convolution arithmetic explorer in its default state: a 7 by 7 input with a 3 by 3 filter at stride 2 and no padding; the first two filter positions are outlined, dots mark all 9 positions, and the 3 by 3 output grid beside it colours the two cells they produce. The formula (7 - 3 + 0) / 2 + 1 = 3 says it fits." caption="Try: change the input size, filter size, stride and padding, and find settings where the filter does not fit; the button suggests the nearest padding that does."
 # NBVAL_IGNORE_OUTPUT
 conv_arithmetic_explorer()
 
@@ -513,7 +513,7 @@ conv_arithmetic_explorer()
 # Choose a hand-made filter (Gaussian with its $\sigma$, box blur, edges, sharpen) and its size, and
 # see what it does to the photograph:
 
-# %%
+# %% alt="The filter explorer in its default state: a 5 by 5 Gaussian kernel with sigma 1 shown as numbers that sum to 1, the camera photograph, and the same photograph after the convolution, slightly blurred and the same size." caption="Try: switch the filter to box, edge or sharpen, and move the size and sigma sliders to see how much the photograph changes."
 # NBVAL_IGNORE_OUTPUT
 filter_explorer()
 

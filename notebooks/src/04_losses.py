@@ -245,7 +245,7 @@ assert np.array_equal(predicted == truth, scores * truth > 0)                   
 # 0.6, and the two confident ones cost nothing. The dashed 0-1 error only counts mistakes; the
 # hinge is an upper bound on it that also has a useful slope.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="The binary hinge loss max(0, 1 - t*y) against the margin t*y from -2 to 3: a straight line falling to 0 at margin 1 and flat after it, over three shaded bands (misclassified, correct but inside the margin, correct with margin). Five examples sit on the line: two misclassified ones cost more than 1, one at margin 0.4 costs 0.6 and two confident ones cost nothing; the dashed 0-1 error is a step at 0 that the hinge always lies above." slideshow={"slide_type": "subslide"}
 m = np.linspace(-2, 3, 501)
 plot_hinge(m, hinge_loss(m, np.ones_like(m), reduction="none"), zero_one=(m < 0).astype(float),
            examples=(scores * truth, losses))
@@ -389,7 +389,7 @@ for name, torch_fn in (("L1: |x|", F.l1_loss), ("L2: x²", F.mse_loss), ("smooth
     assert_close(curves[name][0], value.detach().numpy())
     assert_close(curves[name][1], grad_t.numpy())
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Three regression losses of the residual x from -3 to 3 on the left, and their gradients on the right. L2, x squared, is a parabola whose gradient 2x grows with the error; L1, the absolute value, is a V whose gradient is always -1 or +1; smooth L1 is a parabola inside -1 to 1 and L1 outside, so its gradient rises linearly and then stays at plus or minus 1." slideshow={"slide_type": "subslide"}
 plot_loss_and_gradient(x, curves, suptitle="regression losses of the residual x and their gradients")
 plt.show()
 
@@ -494,7 +494,7 @@ for name, loss_fn in (("L1", L1Loss()), ("L2", MSELoss()), ("smooth L1", SmoothL
 print(", ".join(f"{name}: w = {w:.2f}, b = {b:.2f}" for name, (w, b) in line.items()))
 assert_close(line["L2"], np.polyfit(xs, ys, 1), rtol=1e-4)    # least squares, solved exactly
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Ten points near the line y = 0.5x + 1 and one outlier far above them, fitted under L1, L2 and smooth L1: a constant on the left, a line on the right. L2 is pulled towards the outlier, its constant higher and its line tilted up (slope about 0.85); the L1 and smooth L1 fits stay with the clean points (slopes about 0.50 and 0.53)." slideshow={"slide_type": "subslide"}
 fig, (ax_c, ax_l) = plt.subplots(1, 2, figsize=(10, 3.8))
 plot_fits(xs, ys, {k: (0.0, v) for k, v in constant.items()}, outliers=[8], ax=ax_c, title="best constant")
 plot_fits(xs, ys, line, outliers=[8], ax=ax_l, title="best line  y = w·x + b")

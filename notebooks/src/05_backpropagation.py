@@ -85,7 +85,7 @@ print("h =", np.round(h, 3), " a =", np.round(a, 3), " f =", np.round(f, 3), f" 
 #
 # The chain rule says: multiply the gradient arriving from the right by the local derivative.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="The chain of a two-layer network drawn as five boxes: x, h = W1 x, a = max(0, h), f = W2 a and the loss L = squared norm of f - t, joined by forward arrows. Backward arrows under them carry the gradients from right to left: 2(f - t), then W2 transposed times dL/df, then dL/da masked where h > 0, then W1 transposed times dL/dh, with the weight gradients dL/dW2 = dL/df a transposed and dL/dW1 = dL/dh x transposed branching off." slideshow={"slide_type": "subslide"}
 plot_chain(["$x$", "$h = W_1x$", "$a = \\max(0, h)$", "$f = W_2a$", "$L = \\|f - t\\|^2$"],
            ["$W_1^T \\partial L/\\partial h$", "$\\partial L/\\partial a \\odot 1[h>0]$",
             "$W_2^T \\partial L/\\partial f$", "$2(f - t)$"],
@@ -283,7 +283,7 @@ print(f"best centred:   {centred.min():.0e} at h = {hs[centred.argmin()]:.0e}")
 middle = (hs >= 1e-7) & (hs <= 1e-4)
 print(f"for 1e-7 <= h <= 1e-4: centred at most {centred[middle].max():.0e}, one-sided at least {one_sided[middle].min():.0e}")
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Relative error of two finite-difference estimates of the sigmoid's slope at 0.5, against the step h from 1e-12 to 0.1, both axes logarithmic. The one-sided difference is best, about 1e-8, near h = 1e-8; the centred difference reaches about 1e-11 near h = 1e-5. For large h both errors grow with the step (the centred one more slowly), for tiny h rounding errors take over." slideshow={"slide_type": "subslide"}
 plot_curves(hs, {"one-sided (f(x+h) − f(x)) / h": one_sided, "centred (f(x+h) − f(x−h)) / 2h": centred},
             xlabel="step h", ylabel="relative error", title="finite differences for σ'(0.5)", logx=True, logy=True)
 plt.show()
@@ -471,7 +471,7 @@ print("stride 2, padding 1: dilated g, flipped filter, cropped border: agree wit
 # The gradient maps sum many terms and are larger than g, so each panel has its own colour
 # scale, symmetric about 0 (white).
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Four signed heat maps, blue negative and red positive, for the backward pass of a stride-2, padding-1 convolution: the 4 by 4 output gradient g, the same spread to 7 by 7 with zeros between its entries, the 9 by 9 gradient of the padded input, and its 7 by 7 centre, the gradient of x, each on its own colour scale." caption="Each panel has its own colour scale, symmetric about 0 (white): red positive, blue negative." slideshow={"slide_type": "subslide"}
 show_signed_maps({"g = ∂L/∂y (channel 0)": g_s[0, 0], "g dilated by stride 2": g_dil[0, 0],
                   "∂L/∂x_pad (channel 0)": grad_x_pad[0, 0], "∂L/∂x: border cropped": grad_x[0, 0]},
                  title="convolution backward, stride 2, padding 1 (each panel its own scale)", shared=False)

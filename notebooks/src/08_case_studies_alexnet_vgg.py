@@ -169,7 +169,7 @@ assert 60e6 < two_towers_params < 61e6
 # %% [markdown]
 # Where do the parameters live, and where the activations (the values each layer stores per image)?
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="Two bar charts over AlexNet's layers, conv1 to fc8: activations per image on top and parameters below. The activations are largest at conv1 (about 290 thousand) and shrink to a few thousand at the fully connected layers; the parameters are the other way round, almost none in the convolutions and 37.8 million in fc6 alone, out of 62.4 million." slideshow={"slide_type": "subslide"}
 plot_layer_profile(s_alex)
 plt.show()
 
@@ -459,7 +459,7 @@ assert kept.saved < kept.peak < kept.saved + 1e6
 # And where VGG16 keeps its numbers (the title counts the layers' outputs, 15.1M; the input
 # image adds the other 0.15M):
 
-# %% slideshow={"slide_type": "subslide"}
+# %% alt="The same two bar charts for VGG16's layers: activations per image on top, largest in conv1_1 and conv1_2 (about 3.2 million each) and shrinking layer by layer; parameters below, almost all in the fully connected layers, with fc6 alone holding about 103 million of 138.4 million." slideshow={"slide_type": "subslide"}
 plot_layer_profile(s_vgg)
 plt.show()
 

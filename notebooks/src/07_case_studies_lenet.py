@@ -439,7 +439,7 @@ assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 23, 8, 23) and rf
 #   32 pixels for LeNet-5's C5; the gradient of one S4 pixel reaches exactly the 16×16 input
 #   pixels the rule predicts.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - LeCun, Bottou, Bengio and Haffner, "Gradient-based learning applied to document recognition",

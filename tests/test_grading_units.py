@@ -67,16 +67,28 @@ def release(tmp_path):
     return load_release(write(instructor_notebook(), tmp_path / "01_tiny.ipynb"))
 
 
-def test_only_definitions_imports_and_assignments_are_extracted(release):
+def test_only_definitions_imports_assignments_loops_and_blocks_are_extracted(release):
     nb = instructor_notebook()
-    nb.cells[4].source = ("%timeit 1\nimport math\nprint('side effect')\nfor i in range(3):\n    pass\n"
+    nb.cells[4].source = ("%timeit 1\nimport math\nprint('side effect')\nfor i in range(3):\n    scale = i\n"
                           "def relu_forward(x):\n    return np.maximum(x, 0)\nscale = 2")
     answers = extract(nb, release)
     program = answers["relu_forward"].program
     assert "def relu_forward" in program and "import math" in program and "scale = 2" in program
-    assert "print" not in program and "for i" not in program and "timeit" not in program
+    assert "for i in range(3)" in program             # an answer may be computed in a loop
+    assert "print" not in program and "timeit" not in program
     assert program.startswith("import numpy as np")  # the notebook's import that the answer uses
     assert "check_relu" not in program  # imports it does not use are left out
+
+
+def test_values_a_cell_above_prepared_come_with_the_answer_and_nothing_else(release):
+    nb = instructor_notebook()
+    nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "with open('/dev/null'):\n    base = 3\noffset = base + 1\nexpensive = sum(range(10**9))"))
+    nb.cells[5].source = "def relu_forward(x):\n    return np.maximum(x, 0) * 0 + offset * 0 + np.maximum(x, 0)"
+    program = extract(nb, release)["relu_forward"].program
+    assert "base = 3" in program and "offset = base + 1" in program   # what the answer uses, and what that uses
+    assert program.index("offset = base + 1") < program.index("def relu_forward")
+    assert "expensive" not in program                                   # nothing it does not use
 
 
 def test_a_cell_the_learner_inserted_before_the_check_is_part_of_the_answer(release):

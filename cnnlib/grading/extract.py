@@ -9,8 +9,10 @@ For each exercise of the release, the learner's answer cells are
 If no cell carries the ids (a notebook rebuilt by another tool), the cells tagged "exercise"
 are matched to the release's exercises in order, when there are as many of them.
 
-From these cells only definitions, imports and assignments are kept (``def``, ``class``,
-``import``, ``x = ...``), by the AST: a call that prints, plots or checks is dropped. An
+From these cells only definitions, imports, assignments, loops and blocks are kept (``def``,
+``class``, ``import``, ``x = ...``, ``for``, ``with``, ...), by the AST: a top-level call that
+prints, plots or checks is dropped. Values that an exercise works on and that a cell above it
+prepared (``W1, W2 = exercise_weights()``) come along: the statements binding them are added. An
 exercise's program is the imports of the learner's other code cells that its answers use, then
 the kept statements of its own answer cells and of every exercise before it (a later exercise
 may use an earlier answer; a shared ``answer`` variable takes each exercise's own value, since
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from cnnlib.grading.release import CHECK, EXERCISE, SOLUTION, Release
 
 KEPT = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom,
-        ast.Assign, ast.AnnAssign, ast.AugAssign)
+        ast.Assign, ast.AnnAssign, ast.AugAssign,
+        ast.For, ast.While, ast.If, ast.With, ast.Try)   # an answer may be computed in a loop or a block
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def _python(source: str) -> str:
 
 
 def kept_statements(source: str) -> list[ast.stmt]:
-    """The definitions, imports and assignments at the top level of a cell; raises SyntaxError."""
+    """The definitions, imports, assignments, loops and blocks at the top level of a cell; raises SyntaxError."""
     return [node for node in ast.parse(_python(source)).body if isinstance(node, KEPT)]
 
 
@@ -75,6 +78,41 @@ def _bound(node: ast.stmt) -> set[str]:
     return {(a.asname or a.name).split(".")[0] for a in node.names}
 
 
+def _assigned(node: ast.stmt) -> set[str]:
+    """The names a statement binds: assignment targets (in loops and blocks too) and definitions."""
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        names.add(node.name)
+    return names
+
+
+def _context(nb, taken: set[int], before_cell: int, statements: list[ast.stmt]) -> list[ast.stmt]:
+    """The assignments of untagged cells above ``before_cell`` that ``statements`` need, and what they need.
+
+    An exercise may work on values a cell above it prepared (``W1, W2 = exercise_weights()``); its
+    answer cannot be run without them. Only assignments whose names the answer uses (directly or
+    through another such assignment) are taken, so no expensive cell runs for nothing. They are
+    the learner's copy of those cells: changing them changes only the learner's own outputs.
+    """
+    pool = []
+    for i in range(min(before_cell, len(nb.cells))):
+        cell = nb.cells[i]
+        if cell.cell_type != "code" or i in taken or _tags(cell):
+            continue
+        try:
+            pool += [s for s in kept_statements(cell.source) if not isinstance(s, (ast.Import, ast.ImportFrom))]
+        except SyntaxError:
+            continue
+    chosen: list[ast.stmt] = []
+    wanted = _names_used(statements)
+    while True:
+        new = [s for s in pool if s not in chosen and _assigned(s) & wanted]
+        if not new:
+            return [s for s in pool if s in chosen]        # in notebook order
+        chosen += new
+        wanted |= _names_used(new)
+
+
 def extract(nb, release: Release) -> dict[str, Answer]:
     """Per exercise id of the release, the learner's :class:`Answer` (an empty program if there is none)."""
     cells = answer_cells(nb, release)
@@ -95,9 +133,11 @@ def extract(nb, release: Release) -> dict[str, Answer]:
                 own += kept_statements(nb.cells[i].source)
             except SyntaxError as err:
                 problem = f"cell {i} is not valid Python (line {err.lineno}: {err.msg})"
-        used = _names_used(before + own) | _names_used([ast.parse(e.target, mode="eval").body])  # type: ignore[list-item]
+        first = min(cells.get(e.id, []), default=len(nb.cells))
+        context = _context(nb, taken, first, before + own)
+        used = _names_used(context + before + own) | _names_used([ast.parse(e.target, mode="eval").body])  # type: ignore[list-item]
         needed = [s for s in imports if _bound(s) & used]
-        body = needed + before + own
+        body = needed + context + before + own
         answers[e.id] = Answer(e.id, tuple(cells.get(e.id, [])), "\n".join(ast.unparse(s) for s in body), problem)
         before += own
     return answers

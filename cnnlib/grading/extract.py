@@ -86,6 +86,21 @@ def _assigned(node: ast.stmt) -> set[str]:
     return names
 
 
+def _free_names(statements: list[ast.stmt]) -> set[str]:
+    """The names ``statements`` read from outside: a function's own arguments and locals are left out."""
+    names: set[str] = set()
+    for s in statements:
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = s.args
+            local = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+            local |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+            local |= {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            names |= _names_used(s.body) - local
+        else:
+            names |= _names_used([s])
+    return names
+
+
 def _context(nb, taken: set[int], before_cell: int, statements: list[ast.stmt]) -> list[ast.stmt]:
     """The assignments of untagged cells above ``before_cell`` that ``statements`` need, and what they need.
 
@@ -104,13 +119,13 @@ def _context(nb, taken: set[int], before_cell: int, statements: list[ast.stmt]) 
         except SyntaxError:
             continue
     chosen: list[ast.stmt] = []
-    wanted = _names_used(statements)
+    wanted = _free_names(statements)
     while True:
         new = [s for s in pool if s not in chosen and _assigned(s) & wanted]
         if not new:
             return [s for s in pool if s in chosen]        # in notebook order
         chosen += new
-        wanted |= _names_used(new)
+        wanted |= _free_names(new)
 
 
 def extract(nb, release: Release) -> dict[str, Answer]:
@@ -134,7 +149,7 @@ def extract(nb, release: Release) -> dict[str, Answer]:
             except SyntaxError as err:
                 problem = f"cell {i} is not valid Python (line {err.lineno}: {err.msg})"
         first = min(cells.get(e.id, []), default=len(nb.cells))
-        context = _context(nb, taken, first, before + own)
+        context = _context(nb, taken, first, own)
         used = _names_used(context + before + own) | _names_used([ast.parse(e.target, mode="eval").body])  # type: ignore[list-item]
         needed = [s for s in imports if _bound(s) & used]
         body = needed + context + before + own

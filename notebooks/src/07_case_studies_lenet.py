@@ -221,6 +221,8 @@ hidden = models.hidden_for_budget(32 * 32, s_lenet.total_params)
 contenders = {"LeNet-5, tanh + Xavier": lambda: models.initialize(models.lenet5(activation="tanh", pooling="max"), "xavier"),
               "LeNet-5, ReLU + He": lambda: models.initialize(models.lenet5(activation="relu", pooling="max"), "he"),
               f"MLP 1024-{hidden}-10, ReLU + He": lambda: models.initialize(models.mlp(32 * 32, hidden), "he")}
+
+# %% slideshow={"slide_type": "subslide"}
 curves = {}
 for name, build in contenders.items():
     runs = []

@@ -86,6 +86,10 @@ def _assigned(node: ast.stmt) -> set[str]:
     return names
 
 
+def _loaded(statements) -> set[str]:
+    return {n.id for s in statements for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def _free_names(statements: list[ast.stmt]) -> set[str]:
     """The names ``statements`` read from outside: a function's own arguments and locals are left out."""
     names: set[str] = set()
@@ -95,9 +99,12 @@ def _free_names(statements: list[ast.stmt]) -> set[str]:
             local = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
             local |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
             local |= {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            names |= _names_used(s.body) - local
+            names |= _loaded(s.body) - local
         else:
-            names |= _names_used([s])
+            inner = {n.id for c in ast.walk(s) if isinstance(c, ast.comprehension)     # [f for f in ...]
+                     for n in ast.walk(c.target) if isinstance(n, ast.Name)}
+            inner |= {a.arg for lam in ast.walk(s) if isinstance(lam, ast.Lambda) for a in lam.args.args}
+            names |= _loaded([s]) - inner
     return names
 
 

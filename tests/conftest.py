@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -18,3 +19,7 @@ settings.register_profile("ci", max_examples=100, deadline=None, derandomize=Tru
 _default = "ci" if os.environ.get("CI") else "default"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
 
+
+# Passing layer checks write the learner's function to a library folder (cnnlib.exercises.my_layers):
+# in tests, a scratch folder, never the working folder.
+os.environ.setdefault("CNNLIB_MY_LAYERS", tempfile.mkdtemp(prefix="cnnlib-my-layers-"))

@@ -136,11 +136,14 @@ def read_exercises(nb) -> dict[int, Exercise]:
     for i, cell in enumerate(cells):
         if "exercise" not in tags(cell):
             continue
-        if i + 2 >= len(cells) or "solution" not in tags(cells[i + 1]) or "check" not in tags(cells[i + 2]):
+        at = i + 2   # the check cell: after the solution and the learner's own gradient checks ("selfcheck")
+        while at < len(cells) and "selfcheck" in tags(cells[at]):
+            at += 1
+        if at >= len(cells) or "solution" not in tags(cells[i + 1]) or "check" not in tags(cells[at]):
             raise ValueError(f"cell {i}: an exercise cell must be followed by its solution and check cells")
-        match = CHECK.match(cells[i + 2].source.strip())
+        match = CHECK.match(cells[at].source.strip())
         if not match:
-            raise ValueError(f"cell {i + 2}: a check cell must be `_ = check_<id>(<name>)`, got {cells[i + 2].source!r}")
+            raise ValueError(f"cell {at}: a check cell must be `_ = check_<id>(<name>)`, got {cells[at].source!r}")
         checker, name = match.groups()
         module = imports.get(checker, "").rpartition(".")[0]
         if not module:

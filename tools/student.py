@@ -7,6 +7,8 @@ Made from the instructor edition in notebooks/ with nbconvert's own preprocessor
 no hand-kept copy to drift:
 
 - ``TagRemovePreprocessor`` removes every cell tagged "solution" (code or markdown);
+- in a cell tagged "selfcheck" (the learner's own gradient check), ``good_below=<number>`` becomes
+  ``good_below=None``: what relative error to accept is the learner's to say;
 - ``ClearOutputPreprocessor`` clears the outputs and execution counts of every code cell: a
   stored output anywhere (a check's "correct!", a printed value, a plot of the learner's
   function) could give an answer away, and each one comes back when the learner runs the cell.
@@ -18,6 +20,7 @@ is copied beside them; the notebooks import cnnlib from the installed package.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -28,6 +31,8 @@ from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocess
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOLUTION_TAG = "solution"
+SELFCHECK_TAG = "selfcheck"
+GOOD_BELOW = re.compile(r"good_below\s*=\s*[^,)\s]+")
 
 
 def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -36,6 +41,9 @@ def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     resources: dict = {}
     remove = TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}, enabled=True)
     nb, resources = remove.preprocess(nb, resources)
+    for cell in nb.cells:
+        if SELFCHECK_TAG in cell.metadata.get("tags", []):
+            cell.source = GOOD_BELOW.sub("good_below=None", cell.source)
     nb, resources = ClearOutputPreprocessor().preprocess(nb, resources)
     nb.metadata.pop("widgets", None)  # widget state belongs to outputs that are gone
     nbformat.validate(nb)
@@ -43,9 +51,10 @@ def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def copy_resources(src: Path, dest: Path) -> None:
-    """Copy what sits beside the notebooks (data, figures), but not the notebooks or their sources."""
+    """Copy what sits beside the notebooks (data, figures), but not the notebooks, their sources or the
+    instructor's my_layers/ (the solutions' layers: a learner's library starts empty)."""
     for item in src.iterdir():
-        if item.name == "src" or item.suffix == ".ipynb" or item.name.startswith("."):
+        if item.name in ("src", "my_layers") or item.suffix == ".ipynb" or item.name.startswith("."):
             continue
         target = dest / item.name
         if item.is_dir():

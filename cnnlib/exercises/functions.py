@@ -33,7 +33,8 @@ from typing import Callable, Iterable
 import numpy as np
 
 from cnnlib.exercises.answers import as_numbers
-from cnnlib.exercises.core import ERROR, FAIL, PASS, emit, not_attempted
+from cnnlib.exercises import my_layers
+from cnnlib.exercises.core import _CURRENT, ERROR, FAIL, PASS, emit, not_attempted
 from cnnlib.exercises.guard import Endless, problem_of, run_guarded, settle
 
 
@@ -245,6 +246,9 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
         return False
     note = " (It printed while it was checked; prints are shown only with a failing case.)" if printed else ""
     emit(name, PASS, f"correct on all {len(cases)} cases!" + (f" {success}" if success else "") + note)
+    kept = my_layers.keep(_CURRENT.get(), fn) if _CURRENT.get() in my_layers.LAYERS else ""
+    if kept:  # a layer exercise: the learner's function joins their library (cnnlib.exercises.my_layers)
+        print(kept)
     return True
 
 

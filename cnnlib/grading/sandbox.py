@@ -116,7 +116,7 @@ class Sandbox:
                 "MPLCONFIGDIR": f"{scratch}/.config/matplotlib", "IPYTHONDIR": f"{scratch}/.ipython",
                 "JUPYTER_CONFIG_DIR": f"{scratch}/.jupyter", "JUPYTER_DATA_DIR": f"{scratch}/.local/share/jupyter",
                 "JUPYTER_RUNTIME_DIR": f"{scratch}/.local/share/jupyter/runtime",
-                "JUPYTER_PLATFORM_DIRS": "1",
+                "JUPYTER_PLATFORM_DIRS": "1", "CNNLIB_MY_LAYERS": "off",  # a submission writes no layer files
                 "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
     def _bwrap_argv(self, scratch: Path, extra: list[tuple[str, str]], env: dict) -> list[str]:

@@ -77,9 +77,34 @@ def _res_f(x, w1, w2):
     return _relu(x @ w1) @ w2
 
 
-def test_residual_block_accepts_the_reference(capsys):
-    assert nb09.check_residual_block(lambda x, w1, w2: _relu(_res_f(x, w1, w2) + x)) is True
-    assert "correct" in capsys.readouterr().out
+def residual_block_loops(x, w1, w2):
+    n, d = x.shape
+    out = np.zeros((n, d))
+    for i in range(n):
+        h = [max(0.0, sum(x[i, k] * w1[k, j] for k in range(d))) for j in range(d)]
+        for j in range(d):
+            out[i, j] = max(0.0, sum(h[k] * w2[k, j] for k in range(d)) + x[i, j])
+    return out
+
+
+def residual_block_float32(x, w1, w2):
+    x, w1, w2 = (np.asarray(a, dtype=np.float32) for a in (x, w1, w2))
+    return np.clip(np.clip(x @ w1, 0, None) @ w2 + x, 0, None)                  # float32 throughout
+
+
+def residual_block_torch_style(x, w1, w2):
+    f = np.where(x @ w1 > 0, x @ w1, 0) @ w2
+    y = f + x
+    y[y < 0] = 0                                                                # in place, on its own array
+    return y
+
+
+@pytest.mark.parametrize("right", [lambda x, w1, w2: _relu(_res_f(x, w1, w2) + x), residual_block_loops,
+                                   residual_block_float32, residual_block_torch_style],
+                         ids=["vectorized", "loops", "float32", "where and masks"])
+def test_residual_block_accepts_right_answers(right, capsys):
+    assert nb09.check_residual_block(right) is True
+    assert "Exercise 4: correct on all 26 cases!" in capsys.readouterr().out
 
 
 RESIDUAL_MUTATIONS = [
@@ -88,10 +113,19 @@ RESIDUAL_MUTATIONS = [
     (lambda x, w1, w2: _relu(_res_f(x, w1, w2) + 2 * x), "the input is added twice"),
     (lambda x, w1, w2: _res_f(x, w1, w2) + x, "the block ends with a ReLU"),
     (lambda x, w1, w2: _relu(x @ w1 @ w2 + x), "F has a ReLU between its two layers"),
+    (lambda x, w1, w2: _relu(_res_f(x, w1, w2) + _relu(x)), "the shortcut adds x itself, not relu(x)"),
 ]
 
 
-@pytest.mark.parametrize("wrong, hint", RESIDUAL_MUTATIONS)
+def test_residual_block_must_not_change_x(capsys):
+    def in_place(x, w1, w2):
+        x += _res_f(x, w1, w2)
+        return _relu(x)
+    assert nb09.check_residual_block(in_place) is False
+    assert "changed its input x in place" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", RESIDUAL_MUTATIONS, ids=[h for _, h in RESIDUAL_MUTATIONS])
 def test_residual_block_rejects(wrong, hint, capsys):
     rejected_for(nb09.check_residual_block, wrong, hint, RESIDUAL_MUTATIONS, capsys)
 
@@ -111,9 +145,25 @@ def _inception(c_in, n1, r3, n3, r5, n5, pp, *, depth_extra=0, pool=True, bias=F
     return n1 + n3 + n5 + (pp if pool else 0) + depth_extra, weights
 
 
-def test_inception_size_accepts_the_reference(capsys):
-    assert nb09.check_inception_size(_inception) is True
-    assert "correct" in capsys.readouterr().out
+def inception_size_by_branch(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+    branches = [[(1, in_channels, ch1x1)], [(1, in_channels, ch3x3red), (3, ch3x3red, ch3x3)],
+                [(1, in_channels, ch5x5red), (5, ch5x5red, ch5x5)], [(1, in_channels, pool_proj)]]
+    depth = sum(branch[-1][2] for branch in branches)                            # the last layer of each branch
+    return depth, sum(k * k * c_in * c_out for branch in branches for k, c_in, c_out in branch)
+
+
+def inception_size_numpy(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+    k = np.array([1, 1, 3, 1, 5, 1])
+    c_in = np.array([in_channels, in_channels, ch3x3red, in_channels, ch5x5red, in_channels])
+    c_out = np.array([ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj])
+    return np.int64(ch1x1 + ch3x3 + ch5x5 + pool_proj), np.sum(k * k * c_in * c_out)
+
+
+@pytest.mark.parametrize("right", [_inception, inception_size_by_branch, inception_size_numpy],
+                         ids=["formula", "by branch", "numpy integers"])
+def test_inception_size_accepts_right_answers(right, capsys):
+    assert nb09.check_inception_size(right) is True
+    assert "Exercise 5: correct on all 19 cases!" in capsys.readouterr().out
 
 
 INCEPTION_MUTATIONS = [
@@ -122,10 +172,12 @@ INCEPTION_MUTATIONS = [
     (lambda *a: _inception(*a, depth_extra=a[0] - a[6]), "not the in_channels maps of the pool"),
     (lambda *a: _inception(*a, bias=True), "no biases"),
     (lambda *a: _inception(*a, reduce=False), "see the reduced maps"),
+    (lambda *a: (_inception(*a)[0], 9 * a[2] * a[3] + 25 * a[4] * a[5]), "the four 1x1 convolutions have weights too"),
+    (lambda *a: (_inception(*a)[0], _inception(*a)[1] - 8 * a[2] * a[3] - 24 * a[4] * a[5]), "need K*K"),
 ]
 
 
-@pytest.mark.parametrize("wrong, hint", INCEPTION_MUTATIONS)
+@pytest.mark.parametrize("wrong, hint", INCEPTION_MUTATIONS, ids=[h for _, h in INCEPTION_MUTATIONS])
 def test_inception_size_rejects(wrong, hint, capsys):
     rejected_for(nb09.check_inception_size, wrong, hint, INCEPTION_MUTATIONS, capsys)
 

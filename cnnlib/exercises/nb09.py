@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlib.exercises import references
 from cnnlib.exercises.answers import as_count, as_number, expect_by_hand, is_close
 from cnnlib.exercises.core import exercise, verdict
 from cnnlib.exercises.functions import Case, Hint, check_function
@@ -86,38 +87,56 @@ def check_macs_ratio(answer) -> bool:
 # Exercise 4 (a function): a residual block's forward in its fully connected form,
 # y = relu(F(x) + x) with F(x) = relu(x @ w1) @ w2 (batch norm left out), x of shape (N, D).
 def _reference_residual_block(x, w1, w2):
-    return np.maximum(np.maximum(x @ w1, 0.0) @ w2 + x, 0.0)
+    """cnnlib's reference (cnnlib.exercises.references), in float64 whatever the inputs' dtype."""
+    return references.residual_block(*(np.asarray(a, dtype=np.float64) for a in (x, w1, w2)))
+
+
+def _f(i):
+    return np.maximum(np.asarray(i["x"], dtype=np.float64) @ i["w1"], 0.0) @ i["w2"]
+
+
+# The mistakes, as functions of the inputs, each with the hint that names it.
+RESIDUAL_BLOCK_MISTAKES = (
+    ("the ReLU comes after the addition: relu(F(x) + x), not relu(F(x)) + x",
+     lambda i: np.maximum(_f(i), 0.0) + i["x"]),
+    ("the shortcut is missing: add the input x to F(x) before the last ReLU", lambda i: np.maximum(_f(i), 0.0)),
+    ("the input is added twice: the block is relu(F(x) + x), with F(x) = relu(x @ w1) @ w2",
+     lambda i: np.maximum(_f(i) + 2 * i["x"], 0.0)),
+    ("the block ends with a ReLU: relu(F(x) + x)", lambda i: _f(i) + i["x"]),
+    ("F has a ReLU between its two layers: F(x) = relu(x @ w1) @ w2",
+     lambda i: np.maximum(i["x"] @ i["w1"] @ i["w2"] + i["x"], 0.0)),
+    ("the shortcut adds x itself, not relu(x): relu(F(x) + x)", lambda i: np.maximum(_f(i) + np.maximum(i["x"], 0.0), 0.0)),
+)
 
 
 def _residual_cases() -> list[Case]:
     rng = np.random.default_rng(801)
 
-    def case(n, d, label):  # F(x) and F(x) + x of both signs, so that every mistake shows
-        while True:
+    def case(n, d, label, scale=1.0, sign=None, dtype=np.float64):
+        """Every mistake gives its own result (on all-negative inputs relu(x) = 0, so adding relu(x) and
+        adding nothing agree there: those two only have to differ from the right result)."""
+        for _ in range(10_000):
             x, w1, w2 = (np.round(rng.normal(size=s), 1) for s in ((n, d), (d, d), (d, d)))
-            f = np.maximum(x @ w1, 0.0) @ w2
-            if (f < 0).any() and (f + x < 0).any() and (f + x > 0).any():
-                return Case({"x": x, "w1": w1, "w2": w2}, label)
+            x = -np.abs(x) - 0.1 if sign == "negative" else x * scale
+            inputs = {"x": x, "w1": w1, "w2": w2}
+            right = _reference_residual_block(x, w1, w2)
+            wrongs = [wrong(inputs) for _, wrong in RESIDUAL_BLOCK_MISTAKES]
+            if sign == "negative":
+                wrongs = wrongs[:-1]
+            results = [right] + wrongs
+            if not any(is_close(a, b) or is_close(b, a) for k, a in enumerate(results) for b in results[k + 1:]) \
+                    and not is_close(right, RESIDUAL_BLOCK_MISTAKES[-1][1](inputs)):
+                return Case({key: v.astype(dtype) for key, v in inputs.items()}, label)
+        raise RuntimeError(f"no {label!r} case in which every mistake shows")  # a bug in these cases
 
-    cases = [case(1, 3, "a batch of one"), case(2, 2, "two samples, two features")]
+    cases = [case(1, 3, "a batch of one"), case(2, 2, "two samples, two features"),
+             case(3, 3, "all inputs negative", sign="negative"), case(3, 4, "inputs of scale 1000", scale=1e3),
+             case(2, 3, "float32 inputs", dtype=np.float32), case(16, 4, "the shapes the notebook uses later")]
     return cases + [case(int(rng.integers(1, 5)), int(rng.integers(2, 6)), "random") for _ in range(20)]
 
 
-def _f(i):
-    return np.maximum(i["x"] @ i["w1"], 0.0) @ i["w2"]
-
-
-RESIDUAL_BLOCK_HINTS = (
-    Hint("the ReLU comes after the addition: relu(F(x) + x), not relu(F(x)) + x",
-         lambda i, e, a: is_close(a, np.maximum(_f(i), 0.0) + i["x"])),
-    Hint("the shortcut is missing: add the input x to F(x) before the last ReLU",
-         lambda i, e, a: is_close(a, np.maximum(_f(i), 0.0))),
-    Hint("the input is added twice: the block is relu(F(x) + x), with F(x) = relu(x @ w1) @ w2",
-         lambda i, e, a: is_close(a, np.maximum(_f(i) + 2 * i["x"], 0.0))),
-    Hint("the block ends with a ReLU: relu(F(x) + x)", lambda i, e, a: is_close(a, _f(i) + i["x"])),
-    Hint("F has a ReLU between its two layers: F(x) = relu(x @ w1) @ w2",
-         lambda i, e, a: is_close(a, np.maximum(i["x"] @ i["w1"] @ i["w2"] + i["x"], 0.0))),
-)
+RESIDUAL_BLOCK_HINTS = tuple(Hint(message, lambda i, e, a, wrong=wrong: is_close(a, wrong(i)))
+                             for message, wrong in RESIDUAL_BLOCK_MISTAKES)
 
 
 @exercise
@@ -125,7 +144,8 @@ def check_residual_block(residual_block) -> bool:
     """Exercise 4: ``residual_block(x, w1, w2) -> relu(relu(x @ w1) @ w2 + x)``, x of shape (N, D)."""
     return check_function(residual_block, _reference_residual_block, _residual_cases(), "Exercise 4",
                           hints=RESIDUAL_BLOCK_HINTS,
-                          success="With w2 = 0 your block returns relu(x): the identity on a ReLU's output.")
+                          success="With w2 = 0 your block returns relu(x): the identity on a ReLU's output.",
+                          rtol=1e-6, atol=1e-6)
 
 
 # Exercise 5 (a function): an inception module's output depth and convolution weights (no biases,
@@ -180,6 +200,8 @@ INCEPTION_SIZE_HINTS = (
     Hint("the 3x3 and 5x5 convolutions see the reduced maps (ch3x3red, ch5x5red), not the module's input",
          lambda i, e, a: _weights_are(i, a, e[1] - 9 * i["ch3x3red"] * i["ch3x3"] - 25 * i["ch5x5red"] * i["ch5x5"]
                                       + 9 * i["in_channels"] * i["ch3x3"] + 25 * i["in_channels"] * i["ch5x5"])),
+    Hint("the four 1x1 convolutions have weights too: in_channels times their maps each (1x1, both reduces, "
+         "pool proj)", lambda i, e, a: _weights_are(i, a, 9 * i["ch3x3red"] * i["ch3x3"] + 25 * i["ch5x5red"] * i["ch5x5"])),
     Hint("a KxK convolution from C_in to C_out maps has K*K*C_in*C_out weights: the 3x3 and 5x5 need K*K",
          lambda i, e, a: _weights_are(i, a, e[1] - 8 * i["ch3x3red"] * i["ch3x3"] - 24 * i["ch5x5red"] * i["ch5x5"])),
 )

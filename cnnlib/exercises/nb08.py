@@ -65,14 +65,14 @@ def check_vgg16_fc_share(answer) -> bool:
 # Exercise 3: a layer table's output shapes and parameter counts. Rows: ("conv", F, stride, pad, C_out),
 # ("pool", F, stride), ("fc", units); the input is (H, W, C).
 
-def _layer_table(layers, input_hwc, bias=True, c_out_as_c_in=False, ignore_padding=False):
+def _layer_table(layers, input_hwc, bias=True, c_out_as_c_in=False, ignore_padding=False, fc_sees_depth=False):
     """The reference (and, with a flag, one known mistake): [((H, W, C) or (units,), params), ...]."""
     shape, out = tuple(int(v) for v in input_hwc), []
     for row in layers:
         kind, *args = row
         if kind == "fc":
             (units,) = args
-            inputs = int(np.prod(shape))
+            inputs = int(shape[-1]) if fc_sees_depth else int(np.prod(shape))
             out.append(((units,), (inputs + int(bias)) * units))
             shape = (units,)
             continue
@@ -126,7 +126,17 @@ def _table_cases() -> list[Case]:
              Case({"layers": [("conv", 1, 1, 0, 3), ("pool", 2, 2)], "input_hwc": (4, 4, 5)}, "a 1x1 conv, then pooling"),
              Case({"layers": [("fc", 10)], "input_hwc": (2, 3, 4)}, "only a fully connected layer"),
              Case({"layers": [("conv", 11, 4, 0, 96), ("pool", 3, 2), ("conv", 5, 1, 2, 256)],
-                   "input_hwc": (227, 227, 3)}, "AlexNet's first layers")]
+                   "input_hwc": (227, 227, 3)}, "AlexNet's first layers"),
+             Case({"layers": [("conv", 1, 3, 0, 2), ("pool", 2, 3)], "input_hwc": (7, 10, 1)},
+                  "strides larger than the kernels; H != W"),
+             Case({"layers": [("conv", 3, 2, 0, 4)], "input_hwc": (6, 6, 1)},
+                  "a filter that does not fit (6 - 3)/2 + 1 = 2.5: raise ValueError"),
+             Case({"layers": [("conv", 3, 1, 0, 2), ("pool", 2, 2)], "input_hwc": (5, 6, 1)},
+                  "a pooling window that does not fit the 3x4 map: raise ValueError"),
+             Case({"layers": [("conv", 7, 1, 1, 2)], "input_hwc": (4, 4, 3)},
+                  "a filter larger than the padded input (7 > 4 + 2): raise ValueError"),
+             Case({"layers": [("conv", 3, 1, 1, 2), ("fc", 5), ("fc", 3)], "input_hwc": (2, 3, 4)},
+                  "fully connected layers after a convolution")]
     return cases + [Case(dict(zip(("layers", "input_hwc"), _random_table(rng))), "random") for _ in range(25)]
 
 
@@ -135,13 +145,13 @@ def _flat(result) -> list[float]:
 
 
 def _same_as(variant):
-    def applies(inputs, expected, actual):
-        return _flat(actual) == _flat(variant(inputs["layers"], inputs["input_hwc"]))
+    def applies(inputs, expected, actual):  # not where the reference refuses the case (a filter does not fit)
+        return not isinstance(expected, Exception) and _flat(actual) == _flat(variant(inputs["layers"], inputs["input_hwc"]))
     return applies
 
 
 def _pool_has_params(inputs, expected, actual):
-    return any(row[0] == "pool" and float(a[1]) != 0 for row, a in zip(inputs["layers"], actual))
+    return not isinstance(expected, Exception) and any(row[0] == "pool" and float(a[1]) != 0 for row, a in zip(inputs["layers"], actual))
 
 
 LAYER_TABLE_HINTS = (
@@ -152,6 +162,12 @@ LAYER_TABLE_HINTS = (
     Hint("padding P adds 2P to the size: (N - F + 2P)/S + 1", _same_as(
         lambda layers, hwc: _layer_table(layers, hwc, ignore_padding=True))),
     Hint("a pooling layer has nothing to learn: 0 parameters", _pool_has_params),
+    Hint("a fully connected layer sees every value of its input, H*W*C of them, not only its depth C",
+         _same_as(lambda layers, hwc: _layer_table(layers, hwc, fc_sees_depth=True))),
+    Hint("write shapes as (H, W, C), height first and depth last, as the input is given",
+         lambda i, e, a: [tuple(shape) for shape, _ in a] == [tuple(shape[-1:] + shape[:-1]) if len(shape) == 3 else
+                                                              tuple(shape) for shape, _ in e]
+         and any(len(shape) == 3 and len(set(shape)) > 1 for shape, _ in e)),
 )
 
 
@@ -160,3 +176,62 @@ def check_layer_table(layer_table) -> bool:
     """``layer_table(layers, input_hwc) -> [(output_shape, params), ...]``, one pair per row."""
     return check_function(layer_table, _layer_table, _table_cases(), "Exercise 3", hints=LAYER_TABLE_HINTS,
                           success="That is cnnlib.arch.summary's table, by the two rules.")
+
+
+# Exercise 4: multiply-adds per row of the same layer tables. A convolution does F*F*C_in multiply-adds for
+# each of its H_out*W_out*C_out outputs (the bias is an add, not counted); a fully connected layer one per
+# weight; a pooling layer none (a max compares, it multiplies nothing). As cnnlib.arch.summary counts them.
+
+def _layer_macs(layers, input_hwc, per_input_position=False, c_out_depth=False, with_bias=False,
+                without_c_out=False, pool_macs=False):
+    """The reference (and, with a flag, one known mistake): one count per row."""
+    table = _layer_table(layers, input_hwc)
+    shape, out = tuple(int(v) for v in input_hwc), []
+    for row, (out_shape, _) in zip(layers, table):
+        kind, *args = row
+        if kind == "fc":
+            out.append(int(np.prod(shape)) * args[0])
+        elif kind == "conv":
+            f, c_in, (h, w, c_out) = args[0], shape[2], out_shape
+            positions = shape[0] * shape[1] if per_input_position else h * w
+            per_output = f * f * (c_out if c_out_depth else c_in) + int(with_bias)
+            out.append(positions * (1 if without_c_out else c_out) * per_output)
+        else:
+            out.append(out_shape[0] * out_shape[1] * out_shape[2] * args[0] * args[0] if pool_macs else 0)
+        shape = out_shape
+    return out
+
+
+def _macs_cases() -> list[Case]:
+    cases = [Case(dict(c.inputs), c.label) for c in _table_cases()]
+    return cases + [Case({"layers": [("conv", 3, 1, 1, 64), ("conv", 3, 1, 1, 64), ("pool", 2, 2)],
+                          "input_hwc": (224, 224, 3)}, "VGG16's first block")]
+
+
+def _macs_same_as(**mistake):
+    def applies(inputs, expected, actual):
+        wrong = _layer_macs(inputs["layers"], inputs["input_hwc"], **mistake)
+        return wrong != list(expected) and [float(v) for v in actual] == [float(v) for v in wrong]
+    return applies
+
+
+LAYER_MACS_HINTS = (
+    Hint("count per OUTPUT position: H_out*W_out*C_out outputs, each F*F*C_in multiply-adds",
+         _macs_same_as(per_input_position=True)),
+    Hint("a filter spans its input's depth: F*F*C_in multiply-adds per output, not F*F*C_out",
+         _macs_same_as(c_out_depth=True)),
+    Hint("the bias is an addition, not a multiply-add: F*F*C_in per output", _macs_same_as(with_bias=True)),
+    Hint("every one of the C_out filters makes its own H_out*W_out outputs: multiply by C_out too",
+         _macs_same_as(without_c_out=True)),
+    Hint("count a pooling layer as 0: a max compares numbers, it multiplies nothing", _macs_same_as(pool_macs=True)),
+    Hint("a fully connected layer does one multiply-add per weight: its inputs (H*W*C) times its units",
+         lambda i, e, a: any(row[0] == "fc" and float(x) != float(y) for row, x, y in zip(i["layers"], a, e))
+         and all(float(x) == float(y) for row, x, y in zip(i["layers"], a, e) if row[0] != "fc")),
+)
+
+
+@exercise
+def check_layer_macs(layer_macs) -> bool:
+    """``layer_macs(layers, input_hwc) -> [multiply-adds of each row]``, rows as in Exercise 3."""
+    return check_function(layer_macs, _layer_macs, _macs_cases(), "Exercise 4", hints=LAYER_MACS_HINTS,
+                          success="The same count as cnnlib.arch.summary's macs column.")

@@ -15,7 +15,8 @@
 #   data) before reading any of them;
 # - see why **VGG** uses nothing but 3×3 convolutions, rebuild the lecture's VGG16 table of memory and
 #   parameters, find that its widely copied "24M" memory total does not add up, and measure what
-#   training really keeps per image.
+#   training really keeps per image;
+# - write the layer table and each layer's multiply-adds yourself, from the two rules (Exercises 3 and 4).
 #
 # AlexNet and VGG16 are built on PyTorch's **meta device**: every tensor has a shape but no data,
 # so the 138 million parameters of VGG16 take no memory, yet `summary` can still count them.
@@ -31,7 +32,8 @@ from cnnlib import models
 from cnnlib.arch import summary, tables
 from cnnlib.arch.memory import activation_memory
 from cnnlib.device import env_report
-from cnnlib.exercises.nb08 import CONV2_INPUT, check_alexnet_conv2, check_layer_table, check_vgg16_fc_share
+from cnnlib.exercises.nb08 import CONV2_INPUT, check_alexnet_conv2, check_layer_macs, check_layer_table
+from cnnlib.exercises.nb08 import check_vgg16_fc_share
 from cnnlib.receptive_field import receptive_field
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.viz.case_studies import compare_alexnet, compare_vgg16, hwc, parse_count
@@ -521,6 +523,9 @@ _ = check_vgg16_fc_share(answer)
 # `input_hwc` the input's (H, W, C). Return one pair per row: the output shape, (H, W, C) for a
 # convolution or pooling and `(units,)` for a fully connected layer (which flattens what it gets),
 # and the row's number of parameters, biases included. `conv_output_size` does the size formula.
+# Where a filter or a pooling window does not fit, (N − F + 2P)/S + 1 not a whole number or the
+# filter larger than the padded input, raise `ValueError`, as `conv_output_size` does; the checker
+# tries both, and non-square inputs, and strides larger than the kernel.
 
 # %% tags=["exercise"]
 def layer_table(layers, input_hwc):
@@ -543,4 +548,47 @@ assert layer_table([("conv", 5, 1, 0, 6), ("pool", 2, 2)], (32, 32, 1)) == [((28
 
 # %% tags=["check"]
 _ = check_layer_table(layer_table)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same rows also give a layer's **cost**. Every output value of a convolution is one filter
+# applied at one position: F·F·C_in multiplications, each added to a running sum, so F·F·C_in
+# **multiply-adds** (the bias is one more addition, left out of the count). A convolution that
+# outputs H_out × W_out × C_out values costs H_out·W_out·C_out·F·F·C_in. A fully connected layer
+# does one multiply-add per weight, and a max pooling layer none (it compares, it does not
+# multiply). That is how `summary` counts its `macs` column. AlexNet's CONV1, by hand and by code:
+
+# %%
+conv1_macs = 55 * 55 * 96 * (11 * 11 * 3)               # outputs x multiply-adds per output
+print(f"CONV1: {conv1_macs:,} multiply-adds by hand, {s_alex['conv1'].macs:,} by summary")
+assert conv1_macs == s_alex["conv1"].macs and s_alex["pool1"].macs == 0
+
+# %% [markdown]
+# **Exercise 4.** Write `layer_macs(layers, input_hwc)`: for the rows of Exercise 3, return one
+# whole number per row, its multiply-adds for one image, counted as above. Where a filter or a
+# window does not fit, raise `ValueError`, as in Exercise 3 (your `layer_table` may help).
+
+# %% tags=["exercise"]
+def layer_macs(layers, input_hwc):
+    raise NotImplementedError  # your code here: [multiply-adds of each row, ...]
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def layer_macs(layers, input_hwc):
+    macs, (h, w, c) = [], tuple(input_hwc)
+    for kind, *args in layers:
+        if kind == "fc":
+            macs.append(h * w * c * args[0])                      # inputs x units: one per weight
+            h, w, c = 1, 1, args[0]
+            continue
+        f, stride, pad = args[0], args[1], args[2] if kind == "conv" else 0
+        h, w = (conv_output_size(n, f, stride=stride, padding=pad) for n in (h, w))   # raises if it does not fit
+        if kind == "conv":
+            macs.append(h * w * args[3] * f * f * c)              # outputs x F*F*C_in
+            c = args[3]
+        else:
+            macs.append(0)                                        # pooling multiplies nothing
+    return macs
+assert layer_macs([("conv", 11, 4, 0, 96), ("pool", 3, 2)], (227, 227, 3)) == [55 * 55 * 96 * 11 * 11 * 3, 0]
+
+# %% tags=["check"]
+_ = check_layer_macs(layer_macs)
 

@@ -156,8 +156,9 @@ def _backward_variant(i, stats_constant=False, no_var_term=False, no_gamma=False
 def _backward_hint(message, **variant):
     def applies(i, e, a):
         wrong = _backward_variant(i, **variant)
-        return (not isinstance(e, Exception) and isinstance(a, (tuple, list)) and len(a) == 3 and not all(is_close(p, q) for p, q in zip(e, wrong))
-                and all(is_close(p, q) for p, q in zip(a, wrong)))
+        if isinstance(e, Exception) or not isinstance(a, (tuple, list)) or len(a) != 3:
+            return False
+        return not all(is_close(p, q) for p, q in zip(e, wrong)) and all(is_close(p, q) for p, q in zip(a, wrong))
     return Hint(message, applies)
 
 
@@ -260,8 +261,8 @@ def check_residual_block_projection(residual_block_projection) -> bool:
     """``residual_block_projection(x, w1, w2, w_proj) -> relu(relu(x @ w1) @ w2 + x @ w_proj)``."""
     return check_function(residual_block_projection, _reference_projection, _projection_cases(),
                           "Exercise 8", hints=RESIDUAL_PROJECTION_HINTS,
-                          success="Your block changes the number of features, as ResNet's first block of a stage "
-                                  "changes the number of maps.", rtol=RTOL, atol=ATOL)
+                          success="Your block can change the number of features, as the first block of a ResNet "
+                                  "stage changes the number of maps.", rtol=RTOL, atol=ATOL)
 
 
 __all__ = ["check_batch_norm_backward", "check_batch_norm_forward", "check_residual_block_projection"]

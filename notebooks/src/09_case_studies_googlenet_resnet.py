@@ -30,7 +30,9 @@
 #   cheap; compare depth and compute for ResNet-18 … 152 with the paper's multiply-add counts;
 # - count the layers of every network in the "revolution of depth" from the models themselves;
 # - weigh the claim "faster than VGG, with 8× more layers" by the arithmetic (the timing is in 10);
-# - write a residual block and an inception module's size counter yourself (Exercises 4 and 5).
+# - write a residual block and an inception module's size counter yourself (Exercises 4 and 5),
+#   then batch normalization's forward and backward passes and a residual block with a projection
+#   shortcut for your own layer library, and run them against PyTorch (Exercises 6 to 8).
 #
 # The big networks are built on PyTorch's **meta device**: every tensor has a shape but no
 # memory, which is all `cnnlib.arch.summary` needs to count parameters and multiply-adds.
@@ -51,6 +53,10 @@ from cnnlib.device import env_report
 from cnnlib.exercises.nb09 import INCEPTION_3B_FILTERS, INCEPTION_3B_INPUT
 from cnnlib.exercises.nb09 import check_bottleneck, check_macs_ratio, check_naive_inception
 from cnnlib.exercises.nb09 import check_inception_size, check_residual_block
+from cnnlib.exercises.nb09_layers import check_batch_norm_backward, check_batch_norm_forward
+from cnnlib.exercises.nb09_layers import check_residual_block_projection
+from cnnlib.exercises.my_layers import my_layers
+from cnnlib.exercises.selfcheck import gradient_check_yours
 from cnnlib.viz.case_studies import compare_googlenet, compare_resnets, count_weight_layers, weight_layer_depth
 from cnnlib.viz.case_study_figures import ILSVRC_HISTORY, plot_compute_vs_depth, plot_depth_history
 from cnnlib.viz.case_study_figures import plot_gradient_norms, plot_inception_macs, plot_train_curves
@@ -610,7 +616,24 @@ assert conv_weights(basic64) == 2 * 3 * 3 * 64 * 64 == 73_728
 # block carries 64. That is what the bottleneck buys: ResNet-50 is four times wider than ResNet-34
 # at the same depth in blocks, for about the same compute (the table in Section 4). It is not what
 # makes ResNets cheap; Section 4 shows what does.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** Before section 4 counts them: how many times more multiply-adds does VGG-19
+# need than ResNet-152 for one 224×224 image? Build both on the meta device
+# (`on_meta(models.vgg19)`, `on_meta(models.resnet152)`) and use `summary`. Two significant
+# digits are enough: the checker accepts your ratio within 1%, or rounded to two significant digits.
+
+# %% tags=["exercise"] slideshow={"slide_type": "subslide"}
+answer = None  # your answer here
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+answer = (summary(on_meta(models.vgg19), (3, 224, 224)).total_macs
+          / summary(on_meta(models.resnet152), (3, 224, 224)).total_macs)
+
+# %% tags=["check"]
+_ = check_macs_ratio(answer)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Depth versus compute
 #
 # ### How a ResNet is built
@@ -826,6 +849,8 @@ assert resnet152.total_macs < vgg19.total_macs and round(resnet152.total_params 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
+# Exercise 3 is at the end of section 3, before the tables that would give its answer away.
+#
 # **Exercise 1.** Inception (3b)'s input and its numbers of 1×1, 3×3 and 5×5 filters are printed
 # below. Built the naive way (the 3×3 and 5×5 filters straight on the input, no 1×1 reductions,
 # and a 3×3 max pool beside them), how many multiply-adds does it need per image? The checker
@@ -858,19 +883,6 @@ assert answer == conv_weights(nets["ResNet-152"].conv5_x.block2)
 
 # %% tags=["check"]
 _ = check_bottleneck(answer)
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 3.** How many times more multiply-adds does VGG-19 need than ResNet-152 for one
-# 224×224 image? Use `summary`.
-
-# %% tags=["exercise"] slideshow={"slide_type": "subslide"}
-answer = None  # your answer here
-
-# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
-answer = summary(nets["VGG-19"], (3, 224, 224)).total_macs / summary(nets["ResNet-152"], (3, 224, 224)).total_macs
-
-# %% tags=["check"]
-_ = check_macs_ratio(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 4.** Write a residual block's forward pass in its fully connected form (batch norm
@@ -916,3 +928,143 @@ assert inception_size(192, 64, 96, 128, 16, 32, 32) == (256, conv_weights(block)
 
 # %% tags=["check"]
 _ = check_inception_size(inception_size)
+
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 6.** Write batch normalization's forward pass for a fully connected layer, as
+# `torch.nn.BatchNorm1d` computes it while training. x has shape (N, D), one row per sample; each
+# feature (column) is normalized by the batch's mean μ and *biased* variance σ² (divide by N), then
+# scaled and shifted: out = gamma · (x − μ) / sqrt(σ² + eps) + beta, with gamma and beta of shape (D,).
+# The checker's rules:
+#
+# - a feature that is the same in every sample has σ² = 0: eps, inside the square root, keeps the
+#   division finite, and that feature's output is beta;
+# - a batch of one sample has no spread to measure: raise `ValueError`, as PyTorch does (section 3);
+# - do not change x in place;
+# - your result must agree with cnnlib's within 1e-6, relative or absolute; float32 results are fine.
+#
+# Its cases include all-negative inputs, features of very different scales in one batch, a large
+# eps and float32 inputs. A passing function is kept in your layer library (`my_layers/`).
+
+# %% tags=["exercise"]
+def batch_norm_forward(x, gamma, beta, eps):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def batch_norm_forward(x, gamma, beta, eps):
+    if x.shape[0] < 2:
+        raise ValueError(f"batch norm needs at least 2 samples to measure a spread, got x of shape {x.shape}")
+    mean = x.mean(axis=0)                        # (D,): per feature, over the batch
+    var = ((x - mean) ** 2).mean(axis=0)         # (D,): biased, divided by N
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+# %% tags=["check"]
+_ = check_batch_norm_forward(batch_norm_forward)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 7.** Write its backward pass: `batch_norm_backward(grad_output, x, gamma, eps)`
+# returns `(grad_x, grad_gamma, grad_beta)`, where grad_output (N, D) is the loss's gradient with
+# respect to out. With x̂ = (x − μ) / sqrt(σ² + eps), grad_beta sums grad_output over the batch and
+# grad_gamma sums grad_output · x̂. For grad_x remember that μ and σ² are computed from x: every
+# sample's input moves every sample's output. Through them the chain rule gives, with
+# d = grad_output · gamma and means over the batch,
+#
+# grad_x = (d − mean(d) − x̂ · mean(d · x̂)) / sqrt(σ² + eps).
+#
+# Derive it if you like; either way, the same rules as Exercise 6 (a batch of one raises `ValueError`,
+# nothing changed in place, within 1e-6).
+#
+# Check it yourself before the checker does, as in 05_backpropagation: the cell after your function
+# compares each of your three gradients with centred finite differences of your forward pass, on a
+# batch of five samples with three features. What relative error would you accept as a match? 05
+# measured what round-off alone gives in float64 and what a bug gives; set `good_below` to your
+# answer, and say to yourself why.
+
+# %% tags=["exercise"]
+def batch_norm_backward(grad_output, x, gamma, eps):
+    raise NotImplementedError  # your code here: return grad_x, grad_gamma, grad_beta
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def batch_norm_backward(grad_output, x, gamma, eps):
+    if x.shape[0] < 2:
+        raise ValueError(f"batch norm needs at least 2 samples to measure a spread, got x of shape {x.shape}")
+    mean, var = x.mean(axis=0), x.var(axis=0)    # (D,) each; np.var divides by N
+    x_hat = (x - mean) / np.sqrt(var + eps)      # (N, D)
+    d = grad_output * gamma                      # the gradient reaching x_hat
+    grad_x = (d - d.mean(axis=0) - x_hat * (d * x_hat).mean(axis=0)) / np.sqrt(var + eps)
+    return grad_x, (grad_output * x_hat).sum(axis=0), grad_output.sum(axis=0)
+
+
+# %% tags=["selfcheck"]
+xs, gs, gam, bet = rng.normal(size=(5, 3)), rng.normal(size=(5, 3)), rng.uniform(0.5, 2, 3), rng.normal(size=3)
+for k, (wrt, name) in enumerate([(xs, "grad_x"), (gam, "grad_gamma"), (bet, "grad_beta")]):
+    gradient_check_yours(lambda: batch_norm_backward(gs, xs, gam, 1e-5)[k], lambda: batch_norm_forward(xs, gam, bet, 1e-5),
+                         wrt, grad_output=gs, good_below=1e-6, name=name)
+
+# %% tags=["check"]
+_ = check_batch_norm_backward(batch_norm_backward)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 8.** The first block of a ResNet stage changes the shape, so its shortcut cannot add x
+# as it is: option B (section 4) projects it. In the fully connected form of Exercise 4, write
+# `residual_block_projection(x, w1, w2, w_proj)` = relu(relu(x @ w1) @ w2 + x @ w_proj), with x of
+# shape (N, D_in), w1 (D_in, D_out), w2 (D_out, D_out) and w_proj (D_in, D_out). The projection is
+# linear: no ReLU on x @ w_proj before the addition. Do not change the inputs in place; the
+# checker's tolerance is 1e-6, relative or absolute.
+
+# %% tags=["exercise"]
+def residual_block_projection(x, w1, w2, w_proj):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def residual_block_projection(x, w1, w2, w_proj):
+    f = np.maximum(x @ w1, 0.0) @ w2             # (N, D_out): the residual branch F(x)
+    return np.maximum(f + x @ w_proj, 0.0)       # the projected shortcut, added, then the ReLU
+
+
+# %% tags=["check"]
+_ = check_residual_block_projection(residual_block_projection)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Your layers at work
+#
+# Your batch norm and your two residual blocks, from your layer library. The table says whose each
+# one is: yours once its check has passed, cnnlib's until then.
+
+# %% slideshow={"slide_type": "subslide"}
+layers = my_layers("batch_norm_forward", "batch_norm_backward", "residual_block", "residual_block_projection")
+
+# %% [markdown]
+# First against `torch.nn.BatchNorm1d` in training mode, forward and backward, on a batch of 16
+# samples with 6 features of different scales:
+
+# %% slideshow={"slide_type": "subslide"}
+x16, g16 = rng.normal(size=(16, 6)) * [1, 3, 10, 0.1, 1, 100] + 5, rng.normal(size=(16, 6))
+bn1d = nn.BatchNorm1d(6, dtype=torch.float64)
+bn1d.weight.data, bn1d.bias.data = torch.from_numpy(rng.uniform(0.5, 2, 6)), torch.from_numpy(rng.normal(size=6))
+x_t = torch.from_numpy(x16).requires_grad_()
+bn1d(x_t).backward(torch.from_numpy(g16))
+gamma16, beta16 = bn1d.weight.detach().numpy(), bn1d.bias.detach().numpy()
+theirs = (bn1d(x_t).detach().numpy(), x_t.grad.numpy(), bn1d.weight.grad.numpy(), bn1d.bias.grad.numpy())
+yours = (layers.batch_norm_forward(x16, gamma16, beta16, bn1d.eps), *layers.batch_norm_backward(g16, x16, gamma16, bn1d.eps))
+agree = [np.allclose(a, b, rtol=1e-6, atol=1e-6) for a, b in zip(yours, theirs)]
+print("out, grad_x, grad_gamma, grad_beta agree with torch.nn.BatchNorm1d within 1e-6:", agree)
+assert all(agree)
+
+# %% [markdown]
+# Then a small residual network on the normalized batch: your projection block from 6 features to
+# 4, then your identity block on 4, against the same two blocks written in PyTorch.
+
+# %% slideshow={"slide_type": "subslide"}
+w1, w2, w_proj, v1, v2 = (rng.normal(size=s) * 0.5 for s in [(6, 4), (4, 4), (6, 4), (4, 4), (4, 4)])
+h = layers.residual_block_projection(yours[0], w1, w2, w_proj)      # (16, 4)
+y = layers.residual_block(h, v1, v2)                                  # (16, 4)
+t = {k: torch.from_numpy(v) for k, v in dict(x=yours[0], w1=w1, w2=w2, wp=w_proj, v1=v1, v2=v2).items()}
+h_t = torch.relu(torch.relu(t["x"] @ t["w1"]) @ t["w2"] + t["x"] @ t["wp"])
+y_t = torch.relu(torch.relu(h_t @ t["v1"]) @ t["v2"] + h_t)
+print(f"{yours[0].shape} -> {h.shape} -> {y.shape}; same as PyTorch's within 1e-6:", np.allclose(y, y_t.numpy(), rtol=1e-6, atol=1e-6))
+assert np.allclose(y, y_t.numpy(), rtol=1e-6, atol=1e-6)

@@ -34,6 +34,7 @@ from cnnlib.arch.memory import activation_memory
 from cnnlib.device import env_report
 from cnnlib.exercises.nb08 import CONV2_INPUT, check_alexnet_conv2, check_layer_macs, check_layer_table
 from cnnlib.exercises.nb08 import check_vgg16_fc_share
+from cnnlib.exercises.my_layers import my_layers
 from cnnlib.receptive_field import receptive_field
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.viz.case_studies import compare_alexnet, compare_vgg16, hwc, parse_count
@@ -292,6 +293,24 @@ assert gap < 1e-7
 print("largest difference of the 1,000 scores: below 1e-7")
 torch.testing.assert_close(scores_mine, scores_torch)
 del alex_mine, alex_torch                                                # 2 x 250 MB of weights
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Your own layers can run AlexNet's first block too: the convolution you vectorized in 02, your ReLU
+# from 01 and your max pooling from 03, from your layer library. The table says whose each one is
+# (cnnlib's until your check in that notebook has passed). CONV1's 96 filters of 11×11 at stride 4,
+# then POOL1's overlapping 3×3 windows at stride 2, on a 67×67 image to keep it quick, against PyTorch:
+
+# %%
+layers = my_layers("conv2d_im2col", "relu_forward", "max_pool_forward")
+
+# %% slideshow={"slide_type": "subslide"}
+image67, conv1_w, conv1_b = rng.normal(size=(1, 3, 67, 67)), rng.normal(size=(96, 3, 11, 11)) * 0.05, rng.normal(size=96)
+yours = layers.max_pool_forward(layers.relu_forward(layers.conv2d_im2col(image67, conv1_w, conv1_b, 4, 0)), 3, 2)
+as_t = torch.from_numpy
+theirs = torch.nn.functional.max_pool2d(torch.relu(torch.nn.functional.conv2d(as_t(image67), as_t(conv1_w), as_t(conv1_b),
+                                                                              stride=4)), 3, 2).numpy()
+print(f"{image67.shape} -> {yours.shape}; the same as PyTorch's within 1e-6:", np.allclose(yours, theirs, rtol=1e-6, atol=1e-6))
+assert yours.shape == theirs.shape == (1, 96, 7, 7) and np.allclose(yours, theirs, rtol=1e-6, atol=1e-6)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. How ImageNet results are scored

@@ -1060,11 +1060,12 @@ assert all(agree)
 # 4, then your identity block on 4, against the same two blocks written in PyTorch.
 
 # %% slideshow={"slide_type": "subslide"}
-w1, w2, w_proj, v1, v2 = (rng.normal(size=s) * 0.5 for s in [(6, 4), (4, 4), (6, 4), (4, 4), (4, 4)])
-h = layers.residual_block_projection(yours[0], w1, w2, w_proj)      # (16, 4)
-y = layers.residual_block(h, v1, v2)                                  # (16, 4)
-t = {k: torch.from_numpy(v) for k, v in dict(x=yours[0], w1=w1, w2=w2, wp=w_proj, v1=v1, v2=v2).items()}
-h_t = torch.relu(torch.relu(t["x"] @ t["w1"]) @ t["w2"] + t["x"] @ t["wp"])
-y_t = torch.relu(torch.relu(h_t @ t["v1"]) @ t["v2"] + h_t)
-print(f"{yours[0].shape} -> {h.shape} -> {y.shape}; same as PyTorch's within 1e-6:", np.allclose(y, y_t.numpy(), rtol=1e-6, atol=1e-6))
-assert np.allclose(y, y_t.numpy(), rtol=1e-6, atol=1e-6)
+p1, p2, p_proj, q1, q2 = (rng.normal(size=s) * 0.5 for s in [(6, 4), (4, 4), (6, 4), (4, 4), (4, 4)])
+h_yours = layers.residual_block_projection(yours[0], p1, p2, p_proj)     # (16, 4)
+y_yours = layers.residual_block(h_yours, q1, q2)                          # (16, 4)
+tt = {k: torch.from_numpy(v) for k, v in dict(x=yours[0], p1=p1, p2=p2, pp=p_proj, q1=q1, q2=q2).items()}
+h_torch = torch.relu(torch.relu(tt["x"] @ tt["p1"]) @ tt["p2"] + tt["x"] @ tt["pp"])
+y_torch = torch.relu(torch.relu(h_torch @ tt["q1"]) @ tt["q2"] + h_torch).numpy()
+same = np.allclose(y_yours, y_torch, rtol=1e-6, atol=1e-6)
+print(f"{yours[0].shape} -> {h_yours.shape} -> {y_yours.shape}; same as PyTorch's within 1e-6:", same)
+assert same

@@ -94,7 +94,7 @@ assert conv_output_size(55, 3, stride=2) == 27
 # **Exercise 1.** Work out the next row yourself before the table below shows it. AlexNet's CONV2
 # has 256 filters of 5×5 at stride 1 with padding 2, on the 27×27×96 output of NORM1. Give its
 # output (height, width, depth) and its number of parameters, biases included, as a tuple of four
-# numbers.
+# numbers. All four are whole numbers, and the checker wants them exact.
 
 # %%
 print("input (H, W, C):", CONV2_INPUT)
@@ -524,7 +524,8 @@ assert round(early, 2) == 0.43 and round(s_vgg["fc6"].params / s_vgg.total_param
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** What fraction of VGG16's parameters sit in its three fully connected layers,
-# fc6, fc7 and fc8? Use `s_vgg` (give a number between 0 and 1).
+# fc6, fc7 and fc8? Use `s_vgg` and give a number between 0 and 1; the checker accepts it within
+# 0.5%, or rounded to two significant digits, biases counted or not.
 
 # %% tags=["exercise"]
 answer = None  # your answer here

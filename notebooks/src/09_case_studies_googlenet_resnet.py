@@ -853,8 +853,9 @@ assert resnet152.total_macs < vgg19.total_macs and round(resnet152.total_params 
 #
 # **Exercise 1.** Inception (3b)'s input and its numbers of 1×1, 3×3 and 5×5 filters are printed
 # below. Built the naive way (the 3×3 and 5×5 filters straight on the input, no 1×1 reductions,
-# and a 3×3 max pool beside them), how many multiply-adds does it need per image? The checker
-# compares your count with the real module's.
+# and a 3×3 max pool beside them), how many multiply-adds does it need per image? Give the count
+# itself, not in millions; the checker accepts it within 0.1%, and tells you if it is the real
+# module's count, reductions included.
 
 # %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 print("input (H, W, C):", INCEPTION_3B_INPUT, " filters:", INCEPTION_3B_FILTERS)
@@ -871,8 +872,8 @@ _ = check_naive_inception(answer)
 # **Exercise 2.** A bottleneck block of ResNet's conv5_x (any but the first) takes 2048 maps,
 # reduces them to 512 with a 1×1 convolution, applies a 3×3 convolution with 512 filters, and
 # expands back to 2048 with a 1×1 convolution. How many convolution weights does it have
-# (no biases; do not count batch norm)? Check your answer against `models.resnet152()` built on
-# the meta device.
+# (no biases; do not count batch norm)? Give the exact count. Check your answer against
+# `models.resnet152()` built on the meta device.
 
 # %% tags=["exercise"]
 answer = None  # your answer here

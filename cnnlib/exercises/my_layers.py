@@ -202,7 +202,9 @@ class Library:
 
     def table(self) -> str:
         width = max(len(i) for i in self.whose)
-        lines = [f"{i:<{width}}  {w:<8}  {self.why[i] or 'it passed its check (notebook ' + LAYERS[i].notebook + ')'}"
+        yours = sum(w == "yours" for w in self.whose.values())
+        lines = [f"{yours} of {len(self.whose)} layers are yours; the others are cnnlib's references."]
+        lines += [f"{i:<{width}}  {w:<8}  {self.why[i] or 'it passed its check (notebook ' + LAYERS[i].notebook + ')'}"
                  for i, w in self.whose.items()]
         return "\n".join(lines)
 

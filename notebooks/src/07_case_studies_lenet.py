@@ -467,6 +467,7 @@ mine = my_layers(*lenet_layers.LAYERS_USED)
 pick = balanced_subset(train.labels, 200, seed=1)
 x_own, y_own = to_float_images(train.images[pick]).astype(np.float64), train.labels[pick]
 run = dict(steps=100, batch_size=64, lr=0.05, momentum=0.9, seed=0)
+print(f"{len(x_own):,} training images of shape {x_own.shape[1:]}, {np.bincount(y_own).tolist()} per class")
 curves = {"your layers": lenet_layers.train_numpy(mine, x_own, y_own, **run),
           "cnnlib's layers": lenet_layers.train_numpy(references, x_own, y_own, **run),
           "torch.nn": lenet_layers.train_torch(x_own, y_own, **run)}
@@ -513,6 +514,9 @@ print(f"your LeNet-5 after 100 steps: test accuracy {acc_own:.3f} on the first 2
 #   class score with respect to the pixels, shows where it is sensitive: for one sandal, almost
 #   twice as much per pixel on the sandal as on the background, though most of it lies above and
 #   below it.
+# - **Your own LeNet-5**, assembled from the layers you wrote in notebooks 01 to 06, trains step for
+#   step like the same network built from cnnlib's layers and from `torch.nn`: with correct layers the
+#   three loss curves agree to 1e-9 over 100 steps.
 # - **The receptive field** grows by (k − 1)·j per layer, with the jump j multiplied by each stride:
 #   32 pixels for LeNet-5's C5; the gradient of one S4 pixel reaches exactly the 16×16 input
 #   pixels the rule predicts.

@@ -514,12 +514,12 @@ print(f"your LeNet-5 after 100 steps: test accuracy {acc_own:.3f} on the first 2
 #   class score with respect to the pixels, shows where it is sensitive: for one sandal, almost
 #   twice as much per pixel on the sandal as on the background, though most of it lies above and
 #   below it.
-# - **Your own LeNet-5**, assembled from the layers you wrote in notebooks 01 to 06, trains step for
-#   step like the same network built from cnnlib's layers and from `torch.nn`: with correct layers the
-#   three loss curves agree to 1e-9 over 100 steps.
 # - **The receptive field** grows by (k − 1)·j per layer, with the jump j multiplied by each stride:
 #   32 pixels for LeNet-5's C5; the gradient of one S4 pixel reaches exactly the 16×16 input
 #   pixels the rule predicts.
+# - **Your own LeNet-5**, assembled from the layers you wrote in notebooks 01 to 06, trains step for
+#   step like the same network built from cnnlib's layers and from `torch.nn`: with correct layers the
+#   three loss curves agree to 1e-9 over 100 steps.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References

@@ -792,7 +792,7 @@ assert resnet152.total_macs < vgg19.total_macs and round(resnet152.total_params 
 # - **Depth is not cost**: a ResNet's stem shrinks the image to 56×56 before the first block and
 #   its stages stay narrow where the maps are large, so ResNet-34 costs 4.2× less than VGG-16
 #   without a single bottleneck. Bottlenecks then make ResNet-50 four times wider for about
-#   ResNet-34's cost. The paper's multiply-add counts 1.8/3.6/3.8/7.6/11.3G are reproduced by the code.
+#   ResNet-34's cost. Table 1's "FLOPs" 1.8/3.6/3.8/7.6/11.3G are multiply-adds, as the code counts them.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Sources
@@ -815,8 +815,8 @@ assert resnet152.total_macs < vgg19.total_macs and round(resnet152.total_params 
 #   24.52%, 24.19%); Table 2 (plain-18 27.94%, plain-34 28.54%, ResNet-18 27.88%, ResNet-34
 #   25.03%); Section 4.1 (healthy gradients; bottleneck "similar time complexity", Figure 5);
 #   Section 4.2 (CIFAR-10 training: learning rate 0.1, momentum 0.9, mini-batches of 128);
-#   Table 4 (4.49%); Table 5 (3.57%, six networks). The lecture: 3.6%, "2-3 weeks of training on
-#   8 GPU machine", "2× more compute".
+#   Table 4 (4.49%); Table 5 (3.57%, six networks). The lecture's ResNet slide: 3.6%, "2-3 weeks of
+#   training on 8 GPU machine"; its GoogLeNet slide: "2× more compute".
 # - Ioffe and Szegedy, "Batch normalization" (ICML 2015); Santurkar et al., "How does batch
 #   normalization help optimization?" (NeurIPS 2018); Yang et al., "A mean field theory of batch
 #   normalization" (ICLR 2019); Wu and He, "Group normalization" (ECCV 2018).

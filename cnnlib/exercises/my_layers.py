@@ -19,6 +19,7 @@ attempt leaves the last passing version in place.
 """
 from __future__ import annotations
 
+import dis
 import importlib.util
 import inspect
 import os
@@ -81,7 +82,8 @@ class NotKept(Exception):
 
 
 def _global_names(code: types.CodeType) -> list[str]:
-    names = list(code.co_names)
+    """The global names a function's code loads (not attribute names: ``np.lib`` loads ``np`` only)."""
+    names = [ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")]
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names += _global_names(const)

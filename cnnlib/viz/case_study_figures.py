@@ -98,26 +98,28 @@ def plot_inception_macs(designs: dict, title: str = "one inception module"):
 def plot_depth_history(history=ILSVRC_HISTORY):
     """The "revolution of depth": weight layers (left) and ILSVRC top-5 error (right) per network.
 
-    ``history`` holds ``(label, layers, top-5 error, how it was measured)``; the right panel writes
-    the protocol inside each bar, and hatches the bar that used outside training data.
+    ``history`` holds ``(label, layers, top-5 error, how it was measured)``. The bars lie on their side,
+    one row per network (the first on top), so the names have room at 14 pt; the right panel writes the
+    protocol after each bar's value, and hatches the bar that used outside training data.
     """
     labels = [h[0] for h in history]
-    x = np.arange(len(labels))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, column, colour, ylabel in ((left, 1, "C0", "weight layers"), (right, 2, "C3", "top-5 error (%)")):
+    y = np.arange(len(labels))[::-1]                        # the first network on top
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, column, colour, xlabel in ((left, 1, "C0", "weight layers"), (right, 2, "C3", "top-5 error (%)")):
         values = [h[column] for h in history]
         shown = [i for i, v in enumerate(values) if v is not None]
-        bars = ax.bar(x[shown], [values[i] for i in shown], color=colour, edgecolor="black", linewidth=0.5)
-        ax.bar_label(bars, fmt="%g")
-        ax.set_xticks(x, labels)
-        ax.set_ylabel(ylabel)
-        ax.grid(axis="y", alpha=0.3)
-        ax.margins(y=0.15)
-    for bar, i in zip(right.patches, [i for i, h in enumerate(history) if h[2] is not None]):
-        if "outside" in history[i][3]:
-            bar.set_hatch("//")
-        right.text(bar.get_x() + bar.get_width() / 2, 0.3, history[i][3], ha="center", va="bottom",
-                   color="white", fontweight="bold")
+        bars = ax.barh(y[shown], [values[i] for i in shown], color=colour, edgecolor="black", linewidth=0.5)
+        notes = [" ".join(history[i][3].split()) for i in shown]
+        ax.bar_label(bars, labels=[f"{values[i]:g}" + (f"  ({note})" if ax is right else "")
+                                   for i, note in zip(shown, notes)], padding=3)
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlim(0, max(values[i] for i in shown) * (2.7 if ax is right else 1.2))
+        if ax is right:
+            for bar, i in zip(bars, shown):
+                if "outside" in history[i][3]:
+                    bar.set_hatch("//")
+    left.set_yticks(y, labels)
     left.set_title("deeper ...")
     right.set_title("... and better (ensembles, several crops)")
     fig.tight_layout()
@@ -235,11 +237,11 @@ def plot_row_times(times: dict, macs: dict | None = None, label_share: float = 0
                 ax.text(left + ms / 2, y, row, ha="center", va="center", rotation=90,
                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8})
             left += ms
-        note = f"  {left:.0f} ms" + (f", {_short(macs[name])} multiply-adds" if macs else "")
-        ax.text(left, y, note, va="center")
+        note = f"  {left:.0f} ms" + (f"\n  {_short(macs[name])} multiply-adds" if macs else "")
+        ax.text(left, y, note, va="center")                 # two short lines: clear of the legend at 14 pt
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
-    ax.set_xlim(0, longest * 1.4)
+    ax.set_xlim(0, longest * 1.6)
     ax.set(xlabel="milliseconds per image (batch 1)", title="measured forward time on this CPU")
     ax.legend(handles=[Patch(edgecolor="white", label=label, **style[label]) for label in labels],
               loc="upper left", bbox_to_anchor=(1.01, 1.0), title=legend_title)

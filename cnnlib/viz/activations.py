@@ -38,7 +38,7 @@ def curve_and_slope(module, x) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_activations(modules: Mapping[str, object], x=None, ncols: int = 3,
-                     panel_size: tuple[float, float] = (3.3, 2.1)):
+                     panel_size: tuple[float, float] = (3.3, 1.9)):
     """One panel per activation: f(x) as a solid line, f'(x) (from the backward pass) dashed.
 
     ``modules`` maps a title to a module, in the order to draw them. Returns the Figure.
@@ -60,8 +60,10 @@ def plot_activations(modules: Mapping[str, object], x=None, ncols: int = 3,
         ax.set_xlabel("x")                  # the bottom row only (shared x): the figure stays short
     for ax in list(axes.flat)[len(modules):]:
         ax.set_visible(False)
-    axes.flat[0].legend(loc="upper left", frameon=False)
     fig.tight_layout()
+    # One legend for every panel, above them: at 14 pt it would cover a short panel's curves.
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     return fig
 
 

@@ -132,3 +132,14 @@ def test_no_tabindex_on_cells():
             '<a href="#" tabindex="0">x</a></div></div>')
     assert deck_prep.without_tabindex(html) == ('<div class="jp-Cell-inputWrapper"><div class="jp-OutputArea-output">'
                                                 '<a href="#" tabindex="0">x</a></div></div>')
+
+
+def test_an_exercise_check_shows_no_verdict_the_hidden_solution_earned():
+    stub = dict(code("def answer():\n    raise NotImplementedError"), metadata={"tags": ["exercise"]})
+    solution = dict(code("def answer():\n    return 614_656"), metadata={"tags": ["solution"]})
+    check = dict(code("_ = check_alexnet_conv2(answer)", outputs=[
+        {"output_type": "stream", "name": "stdout", "text": "Exercise 1: correct! 614,656 parameters\n"}]),
+        metadata={"tags": ["check"]})
+    cells = deck_prep.prepare({"cells": [TITLE, stub, solution, check], "metadata": {}}, "08_x")["cells"]
+    assert cells[3]["source"] == "_ = check_alexnet_conv2(answer)" and cells[3]["outputs"] == []
+    assert "614" not in str([c.get("outputs") for c in cells if "solution" not in c["metadata"].get("tags", [])])

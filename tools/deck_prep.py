@@ -5,6 +5,9 @@ tools/slides.py calls ``prepare`` on a copy of each notebook (the committed note
 - the deck's title (``<title>``) is the notebook's first ``# `` heading, not its file name;
 - setup cells (the imports, the seeded generator, the environment report) are skipped, and nbval's
   ``# NBVAL_...`` markers are left out of the code shown;
+- an exercise's check (the cell tagged ``check``) is shown without its output: the deck leaves out the
+  solution (tagged ``solution``), and the verdict it earned ("Exercise 1: correct! CONV2: 27x27x256 and
+  614,656 parameters") would give the answer away under the learner's empty stub;
 - an explorer's cell (``cnnlib.widgets``) gets the Binder link that runs its notebook (its picture,
   alt text and caption come from the notebook: tools/figure_text.py);
 - a slide whose estimated height passes the screen at the decks' font sizes (28px prose, 24px code)
@@ -271,6 +274,8 @@ def prepare(nb: dict, name: str) -> dict:
             continue
         if cell["cell_type"] == "code":
             cell["source"] = NBVAL_MARK.sub("", source_of(cell))      # nbval's markers mean nothing on a slide
+            if "check" in cell["metadata"].get("tags", []):
+                cell["outputs"] = []       # its verdict came from the hidden solution and can name the answer
             if is_setup(cell, code_index):
                 set_type(cell, "skip")
             code_index += 1

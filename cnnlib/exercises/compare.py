@@ -9,8 +9,9 @@ Tolerances (:class:`Tolerance`):
   ``rtol`` and ``atol`` (1e-6 and 1e-8 in ``check_function``);
 - float32: where the learner's result holds float32 (or float16) numbers, or the case's inputs do,
   ``rtol`` is at least :data:`FLOAT32_RTOL` (1e-4) and ``atol`` at least :data:`FLOAT32_ATOL` times
-  the largest ``|expected|`` entry of that result (sums of many float32 terms lose digits relative to
-  the largest of them, not to each entry);
+  the largest ``|expected|`` entry of that result, or of 0.1 if that is smaller (sums of many float32
+  terms lose digits relative to the largest of them, not to each entry; and a tiny result such as
+  sigmoid's slope far out on a tail, ``s * (1 - s)``, carries the rounding of intermediate values near 1);
 - ``float64_because="..."``: the checker needs float64 and says why; a float32 result is then judged
   at the float64 tolerance, and a failure says why float64 is needed.
 
@@ -33,6 +34,8 @@ from cnnlib.exercises.answers import as_numbers
 
 FLOAT32_RTOL = 1e-4   # float32 keeps about 7 digits; a few operations in a row lose one or two more
 FLOAT32_ATOL = 1e-5   # times the largest |expected| entry of the result: cancellation in float32 sums
+FLOAT32_MIN_SCALE = 0.1  # ... taken as at least 0.1: intermediate values of order 1 (sigmoid's 1 - s at
+#                          x = 12 is 6e-6 with an error of 6e-8) lose digits that tiny results cannot show
 _LOW = ("float32", "float16", "bfloat16")
 
 
@@ -48,7 +51,7 @@ class Tolerance:
         """(rtol, atol) for an expected array ``e``, judged at float32 precision if ``single``."""
         if not single or self.float64_because:
             return self.rtol, self.atol
-        scale = float(np.max(np.abs(e))) if e.size else 0.0
+        scale = max(float(np.max(np.abs(e))) if e.size else 0.0, FLOAT32_MIN_SCALE)
         return max(self.rtol, FLOAT32_RTOL), max(self.atol, FLOAT32_ATOL * scale)
 
     def words(self, e: np.ndarray, single: bool) -> str:
@@ -177,4 +180,4 @@ def compare(actual, expected, what: str, tol: Tolerance, single: bool = False) -
     return f"{what}: {int(bad.sum())} of {bad.size} entries differ{how}{why}; the first, at index {idx}: {pair}"
 
 
-__all__ = ["FLOAT32_RTOL", "FLOAT32_ATOL", "Tolerance", "compare", "digits_to_show", "low_precision"]
+__all__ = ["FLOAT32_RTOL", "FLOAT32_ATOL", "FLOAT32_MIN_SCALE", "Tolerance", "compare", "digits_to_show", "low_precision"]

@@ -24,6 +24,7 @@ case. Cases are meant to be small (a learner's naive loops finish in well under 
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import time
@@ -59,6 +60,23 @@ class Hint:
 
     message: str
     applies: Callable[[dict, object, object], bool] = field(repr=False)
+
+
+# Whether check_function refuses a function that calls cnnlib or PyTorch (see allow_shortcuts).
+_SHORTCUTS_JUDGED: contextvars.ContextVar[bool] = contextvars.ContextVar("cnnlib_shortcuts_judged", default=True)
+
+
+@contextlib.contextmanager
+def allow_shortcuts():
+    """Within this block, check_function judges a function that calls cnnlib or PyTorch by its results
+    alone. For tests that build right or wrong implementations from cnnlib's reference or from torch
+    (a parity check of a checker's reference; a mutant that is "the reference, but ..."); never for a
+    learner's answer."""
+    token = _SHORTCUTS_JUDGED.set(False)
+    try:
+        yield
+    finally:
+        _SHORTCUTS_JUDGED.reset(token)
 
 
 # The grader's hook (cnnlib.grading.release): while this holds a list, check_function only appends
@@ -219,24 +237,30 @@ SCAN_S = 5.0  # after a hinted failure, seconds spent on the later cases looking
 
 
 def _second_opinion(fn, fname, reference, cases, later, hints, output_names, tol, first_hints):
-    """Run the later cases of a failed check: (the hints that fit every failing case, or the first ones if
-    none does; a sentence about a failing case that the hints do not explain, or "")."""
+    """Run the later cases of a failed check: (the hints to say, a sentence about a second mistake or "").
+
+    With hints on the first failing case: those that also fit every later failing case they can judge
+    (the first ones if none does: several that fit everywhere are all said); a later failing case that
+    none of them explains names a second mistake (its own hint, or what is wrong). A case where the
+    reference raises is not used: a wrong formula also misjudges which filters fit. Without hints on the
+    first failing case: the first later case that a hint recognizes names it."""
     keep, other = list(first_hints), ""
     start = time.monotonic()
     for i in later:
         if time.monotonic() - start > SCAN_S:
             break
         out = _run_case(fn, fname, reference, cases[i], hints, output_names, tol, first=False)
-        if out.status == "ok":
+        if out.status == "ok" or (first_hints and isinstance(out.expected, Exception)):
             continue
         fitting = out.wrong.hints if out.wrong else []
-        common = [h for h in keep if h in fitting]
-        if common:
-            keep = common
-        elif not other:
+        if first_hints and [h for h in keep if h in fitting]:
+            keep = [h for h in keep if h in fitting]
+            continue
+        if first_hints or fitting:
             label = f", {cases[i].label}" if cases[i].label else ""
-            why = "; ".join(h.message for h in fitting) if fitting else out.text
+            why = "; ".join(h.message for h in fitting) if fitting else f"another problem: {out.text}"
             other = f"That is not all: on case {i + 1} of {len(cases)}{label}, {why}."
+            break
     return keep, other
 
 
@@ -275,7 +299,7 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
     fname = getattr(fn, "__name__", "your function")
     if not isinstance(fname, str):
         fname = "your function"
-    borrowed = shortcuts(fn, allowed) if shortcut is not False else []
+    borrowed = shortcuts(fn, allowed) if shortcut is not False and _SHORTCUTS_JUDGED.get() else []
     if borrowed:
         emit(name, FAIL, f"not quite: {'; '.join(borrowed)}. This exercise asks you to write it yourself, "
                          f"so it must not call cnnlib's or PyTorch's code (NumPy is fine).")
@@ -300,10 +324,9 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
         if out.wrong is None:
             emit(name, FAIL, f"not quite: {out.text}.", _with_prints(where, out.run))
             return False
-        wrong, other = out.wrong, ""
-        fitting = wrong.hints
-        if fitting:
-            fitting, other = _second_opinion(fn, fname, reference, cases, order[step + 1:], hints, output_names, tol, fitting)
+        wrong = out.wrong
+        fitting, other = _second_opinion(fn, fname, reference, cases, order[step + 1:], hints, output_names, tol,
+                                         wrong.hints)
         details = wrong.details + (f"\n(in detail: {wrong.problem})" if fitting else "")
         said = "; ".join(dict.fromkeys(h.message for h in fitting)) if fitting else wrong.problem
         emit(name, FAIL, f"not quite: {said}." + (f" {other}" if other else ""),
@@ -331,4 +354,4 @@ def _applies(hint: Hint, inputs: dict, expected, actual) -> bool:
         return False
 
 
-__all__ = ["Case", "Hint", "check_function"]
+__all__ = ["Case", "Hint", "allow_shortcuts", "check_function"]

@@ -160,6 +160,7 @@ class _Wrong:
     problem: str
     hints: list
     details: str
+    also: str = ""  # a part of the result the hints do not explain (a second mistake), in a sentence
 
 
 def _judge(fn_name, case, args, actual, expected, hints, output_names, tol):
@@ -183,7 +184,31 @@ def _judge(fn_name, case, args, actual, expected, hints, output_names, tol):
     fitting = [] if changed else [h for h in hints if _applies(h, case.inputs, expected, actual)]
     digits = 4 if isinstance(expected, Exception) else _digits(actual, expected)
     details = ["expected:", _named(expected, output_names, digits), "yours:", _named(actual, output_names, digits)]
-    return _Wrong(problem, fitting, "\n".join(details))
+    also = _unexplained(case.inputs, actual, expected, fitting, output_names, tol) if fitting else ""
+    return _Wrong(problem, fitting, "\n".join(details), also)
+
+
+def _unexplained(inputs, actual, expected, fitting, output_names, tol) -> str:
+    """For a tuple result: the first wrong part that no fitting hint accounts for, in a sentence, or "".
+
+    A part is accounted for by a hint when putting the right value in its place makes the hint stop
+    fitting; a hint that still fits has not looked at that part (forgot to flip, judged on grad_input
+    alone, says nothing of a wrong grad_bias)."""
+    if not (isinstance(expected, (tuple, list)) and isinstance(actual, (tuple, list))
+            and len(actual) == len(expected) > 1):
+        return ""
+    single = bool(low_precision(inputs))
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        what = output_names[k] if output_names and len(output_names) == len(expected) else f"the result[{k}]"
+        problem = compare(a, e, what, tol, single)
+        if problem is None:
+            continue
+        repaired = list(actual)
+        repaired[k] = copy.deepcopy(e)
+        repaired = type(actual)(repaired) if isinstance(actual, tuple) else repaired
+        if all(_fits(h, inputs, expected, repaired) for h in fitting):
+            return problem
+    return ""
 
 
 def _with_prints(where: str, run) -> str:
@@ -253,11 +278,14 @@ def _second_opinion(fn, fname, reference, cases, later, hints, output_names, tol
         if out.status == "ok" or (first_hints and isinstance(out.expected, Exception)):
             continue
         fitting = out.wrong.hints if out.wrong else []
+        label = f", {cases[i].label}" if cases[i].label else ""
         if first_hints and [h for h in keep if h in fitting]:
             keep = [h for h in keep if h in fitting]
+            if out.wrong.also:  # the hints explain part of this result, not all of it
+                other = f"That is not all: on case {i + 1} of {len(cases)}{label}, {out.wrong.also}."
+                break
             continue
         if first_hints or fitting:
-            label = f", {cases[i].label}" if cases[i].label else ""
             why = "; ".join(h.message for h in fitting) if fitting else f"another problem: {out.text}"
             other = f"That is not all: on case {i + 1} of {len(cases)}{label}, {why}."
             break
@@ -327,6 +355,7 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
         wrong = out.wrong
         fitting, other = _second_opinion(fn, fname, reference, cases, order[step + 1:], hints, output_names, tol,
                                          wrong.hints)
+        other = f"That is not all: {wrong.also}." if wrong.also else other
         details = wrong.details + (f"\n(in detail: {wrong.problem})" if fitting else "")
         said = "; ".join(dict.fromkeys(h.message for h in fitting)) if fitting else wrong.problem
         emit(name, FAIL, f"not quite: {said}." + (f" {other}" if other else ""),
@@ -334,10 +363,21 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
         return False
     note = " (It printed while it was checked; prints are shown only with a failing case.)" if printed else ""
     emit(name, PASS, f"correct on all {len(cases)} cases!" + (f" {success}" if success else "") + note)
-    kept = my_layers.keep(_CURRENT.get(), fn) if _CURRENT.get() in my_layers.LAYERS else ""
+    try:
+        kept = my_layers.keep(_CURRENT.get(), fn) if _CURRENT.get() in my_layers.LAYERS else ""
+    except Exception as err:  # noqa: BLE001 - keeping the function must not turn a pass into a crash
+        kept = f"Not kept in {my_layers.FOLDER}/: {type(err).__name__}: {err}."
     if kept:  # a layer exercise: the learner's function joins their library (cnnlib.exercises.my_layers)
         print(kept)
     return True
+
+
+def _fits(hint: Hint, inputs: dict, expected, actual) -> bool:
+    """The hint's own predicate, never raising (one that cannot judge does not fit)."""
+    try:
+        return bool(hint.applies(copy.deepcopy(inputs), expected, actual))
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _applies(hint: Hint, inputs: dict, expected, actual) -> bool:

@@ -189,3 +189,26 @@ def test_a_second_mistake_seen_only_on_a_later_case_is_named(capsys):
     assert check_three_parts(parts) is False
     out = capsys.readouterr().out
     assert "forgot to reverse" in out and "That is not all: on case 1 of 2, three, total differs" in out, out
+
+
+# -- the grader: the sandbox reads the learner's code, the checker refuses the shortcut -------------
+def test_the_grader_refuses_a_shortcut_read_in_the_sandbox(tmp_path):
+    from cnnlib.grading.extract import Answer
+    from cnnlib.grading.judge import judge
+    from cnnlib.grading.release import load_release
+    from cnnlib.grading.run import run_answer
+    from cnnlib.grading.sandbox import Sandbox
+    from exercise_notebooks import instructor_notebook, write
+
+    release = load_release(write(instructor_notebook(), tmp_path / "01_tiny.ipynb"))
+    exercise = next(e for e in release.exercises if e.id == "relu_forward")
+    sandbox = Sandbox(unsafe=True)
+    programs = {"torch": "import torch\ndef relu_forward(x):\n    return torch.relu(torch.as_tensor(x)).numpy()",
+                "own": "import numpy as np\ndef relu_forward(x):\n    return np.maximum(x, 0)"}
+    verdicts = {}
+    for name, program in programs.items():
+        outputs = run_answer(sandbox, exercise, Answer("relu_forward", (), program), tmp_path / name, timeout=120)
+        verdicts[name] = judge(exercise, outputs)
+    assert verdicts["torch"].status == "fail", verdicts["torch"]
+    assert "relu_forward calls PyTorch's torch.relu" in verdicts["torch"].message
+    assert verdicts["own"].status == "pass", verdicts["own"]  # the grader's own stand-in is not a shortcut

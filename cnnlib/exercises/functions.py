@@ -28,6 +28,8 @@ import contextlib
 import contextvars
 import copy
 import time
+import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -38,7 +40,7 @@ from cnnlib.exercises.answers import as_numbers
 from cnnlib.exercises.compare import Tolerance, compare, digits_to_show, low_precision
 from cnnlib.exercises.core import _CURRENT, ERROR, FAIL, PASS, emit, not_attempted
 from cnnlib.exercises.guard import Endless, problem_of, run_guarded, settle
-from cnnlib.exercises.own_code import shortcuts
+from cnnlib.exercises.own_code import allowed_only, shortcuts
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,22 @@ def allow_shortcuts():
         yield
     finally:
         _SHORTCUTS_JUDGED.reset(token)
+
+
+# The grader's replayed answers (cnnlib.grading.judge): a stand-in function -> what the learner's own
+# function, in the sandbox, takes from cnnlib or torch (own_code.shortcut_findings, as plain data).
+_RECORDED_FINDINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def record_findings(stand_in, findings) -> None:
+    """Judge ``stand_in`` (the grader's replay of a learner's function) by ``findings``, which the sandbox
+    made from the learner's real function, instead of by its own code."""
+    _RECORDED_FINDINGS[stand_in] = [(str(s), str(n)) for s, n in findings]
+
+
+def _borrowed(fn, allowed) -> list[str]:
+    recorded = _RECORDED_FINDINGS.get(fn) if isinstance(fn, types.FunctionType) else None
+    return allowed_only(recorded, allowed) if recorded is not None else shortcuts(fn, allowed)
 
 
 # The grader's hook (cnnlib.grading.release): while this holds a list, check_function only appends
@@ -327,7 +345,7 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
     fname = getattr(fn, "__name__", "your function")
     if not isinstance(fname, str):
         fname = "your function"
-    borrowed = shortcuts(fn, allowed) if shortcut is not False and _SHORTCUTS_JUDGED.get() else []
+    borrowed = _borrowed(fn, allowed) if shortcut is not False and _SHORTCUTS_JUDGED.get() else []
     if borrowed:
         emit(name, FAIL, f"not quite: {'; '.join(borrowed)}. This exercise asks you to write it yourself, "
                          f"so it must not call cnnlib's or PyTorch's code (NumPy is fine).")
@@ -394,4 +412,4 @@ def _applies(hint: Hint, inputs: dict, expected, actual) -> bool:
         return False
 
 
-__all__ = ["Case", "Hint", "allow_shortcuts", "check_function"]
+__all__ = ["Case", "Hint", "allow_shortcuts", "check_function", "record_findings"]

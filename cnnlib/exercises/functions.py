@@ -5,16 +5,30 @@
 calls ``fn(*case.inputs.values())`` and ``reference(*case.inputs.values())`` on every case, smallest
 first, and stops at the first case where they disagree. The verdict names the mistake when a
 :class:`Hint` recognizes it, then shows that smallest failing case: the inputs, the expected and
-the actual result. Statuses:
+the actual result (the first differing entry with all its digits, the arrays with as many decimals
+as the difference needs). Statuses:
 
 - ``fn is None``, or ``fn`` raises ``NotImplementedError`` (or returns ``None``, the ``...`` stub)
   on the first case: "not attempted";
+- ``fn`` calls cnnlib or PyTorch (a shortcut: the exercise asks the learner to write it), unless the
+  checker allows that name (``allowed=``): "fail", naming what it calls, before any case runs;
 - ``fn`` raises anything else (``sys.exit`` and other ``BaseException`` s too), or runs past the
   time limit: "error", with the exception's last line and the case;
 - a result of the wrong type, shape or value, an iterator that never ends, an input changed in
-  place (arrays, and lists, tuples and dicts all the way down), or no exception where the reference
-  raises one (a filter that does not fit): "fail";
+  place (arrays, and lists, tuples and dicts all the way down), a float where the reference returns
+  an int (a size, a count), or no exception where the reference raises one (a filter that does not
+  fit): "fail";
 - every case right: "pass".
+
+Tolerance (:mod:`cnnlib.exercises.compare`): ``rtol``/``atol`` (1e-6, 1e-8) for float64 results; a
+float32 result, or a case whose inputs are float32, at float32 precision (rtol 1e-4, atol scaled to
+the result), unless the checker passes ``float64_because="why"``.
+
+Hints: a hint is claimed only where its predicate fits the learner's result and not the right one
+(on a case where the mistake changes nothing it cannot tell). Several that fit are narrowed on the
+later cases to those that fit every failing case. A second mistake is named ("That is not all: ...")
+when a part of a tuple result is wrong that no fitting hint accounts for, or a later case fails in a
+way the hints do not explain.
 
 The checker never raises, except KeyboardInterrupt (the learner's stop button); inputs are copied
 before each call, so neither function sees what the other did to them. Every call of ``fn`` and
@@ -30,7 +44,7 @@ import copy
 import time
 import types
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import numpy as np
@@ -40,6 +54,7 @@ from cnnlib.exercises.answers import as_numbers
 from cnnlib.exercises.compare import Tolerance, compare, digits_to_show, low_precision
 from cnnlib.exercises.core import _CURRENT, ERROR, FAIL, PASS, emit, not_attempted
 from cnnlib.exercises.guard import Endless, problem_of, run_guarded, settle
+from cnnlib.exercises.hints import Hint, applies, unexplained
 from cnnlib.exercises.own_code import allowed_only, shortcuts
 
 
@@ -50,18 +65,6 @@ class Case:
 
     inputs: dict
     label: str = ""
-
-
-@dataclass(frozen=True)
-class Hint:
-    """``applies(inputs, expected, actual) -> bool`` recognizes a mistake; ``message`` names it.
-
-    ``expected`` is the reference's result, or the exception it raised; ``actual`` is what the
-    learner's function returned. A predicate that raises counts as not applying.
-    """
-
-    message: str
-    applies: Callable[[dict, object, object], bool] = field(repr=False)
 
 
 # Whether check_function refuses a function that calls cnnlib or PyTorch (see allow_shortcuts).
@@ -199,34 +202,11 @@ def _judge(fn_name, case, args, actual, expected, hints, output_names, tol):
         problem = compare(actual, expected, "the result", tol, single=bool(low_precision(case.inputs)))
     if problem is None:
         return None
-    fitting = [] if changed else [h for h in hints if _applies(h, case.inputs, expected, actual)]
+    fitting = [] if changed else [h for h in hints if applies(h, case.inputs, expected, actual)]
     digits = 4 if isinstance(expected, Exception) else _digits(actual, expected)
     details = ["expected:", _named(expected, output_names, digits), "yours:", _named(actual, output_names, digits)]
-    also = _unexplained(case.inputs, actual, expected, fitting, output_names, tol) if fitting else ""
+    also = unexplained(case.inputs, actual, expected, fitting, output_names, tol) if fitting else ""
     return _Wrong(problem, fitting, "\n".join(details), also)
-
-
-def _unexplained(inputs, actual, expected, fitting, output_names, tol) -> str:
-    """For a tuple result: the first wrong part that no fitting hint accounts for, in a sentence, or "".
-
-    A part is accounted for by a hint when putting the right value in its place makes the hint stop
-    fitting; a hint that still fits has not looked at that part (forgot to flip, judged on grad_input
-    alone, says nothing of a wrong grad_bias)."""
-    if not (isinstance(expected, (tuple, list)) and isinstance(actual, (tuple, list))
-            and len(actual) == len(expected) > 1):
-        return ""
-    single = bool(low_precision(inputs))
-    for k, (a, e) in enumerate(zip(actual, expected)):
-        what = output_names[k] if output_names and len(output_names) == len(expected) else f"the result[{k}]"
-        problem = compare(a, e, what, tol, single)
-        if problem is None:
-            continue
-        repaired = list(actual)
-        repaired[k] = copy.deepcopy(e)
-        repaired = type(actual)(repaired) if isinstance(actual, tuple) else repaired
-        if all(_fits(h, inputs, expected, repaired) for h in fitting):
-            return problem
-    return ""
 
 
 def _with_prints(where: str, run) -> str:
@@ -388,28 +368,6 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
     if kept:  # a layer exercise: the learner's function joins their library (cnnlib.exercises.my_layers)
         print(kept)
     return True
-
-
-def _fits(hint: Hint, inputs: dict, expected, actual) -> bool:
-    """The hint's own predicate, never raising (one that cannot judge does not fit)."""
-    try:
-        return bool(hint.applies(copy.deepcopy(inputs), expected, actual))
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def _applies(hint: Hint, inputs: dict, expected, actual) -> bool:
-    """Whether ``hint`` names the mistake in ``actual``: its predicate holds for ``actual`` and not for
-    the right result too (on a case where the mistake makes no difference, such as "forgot to flip"
-    on a symmetric filter, the hint cannot tell what went wrong, so it is not claimed)."""
-    try:
-        if not hint.applies(copy.deepcopy(inputs), expected, actual):
-            return False
-        if isinstance(expected, Exception):
-            return True
-        return not hint.applies(copy.deepcopy(inputs), expected, copy.deepcopy(expected))
-    except Exception:  # noqa: BLE001 - a hint that cannot judge this case does not apply
-        return False
 
 
 __all__ = ["Case", "Hint", "allow_shortcuts", "check_function", "record_findings"]

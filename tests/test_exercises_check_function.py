@@ -212,3 +212,26 @@ def test_the_grader_refuses_a_shortcut_read_in_the_sandbox(tmp_path):
     assert verdicts["torch"].status == "fail", verdicts["torch"]
     assert "relu_forward calls PyTorch's torch.relu" in verdicts["torch"].message
     assert verdicts["own"].status == "pass", verdicts["own"]  # the grader's own stand-in is not a shortcut
+
+
+def _conv_float32_without_bias(x, weight, bias, stride, padding):
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))).astype(np.float32)
+    k = weight.shape[2]
+    if k > x.shape[2] or weight.shape[3] > x.shape[3]:
+        raise ValueError("the filter is larger than the padded input")
+    h_out, w_out = (x.shape[2] - k) // stride + 1, (x.shape[3] - weight.shape[3]) // stride + 1
+    out = np.zeros((x.shape[0], weight.shape[0], h_out, w_out), np.float32)
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, :, i * stride:i * stride + k, j * stride:j * stride + weight.shape[3]]
+            out[:, :, i, j] = np.einsum("nchw,fchw->nf", window, weight.astype(np.float32))
+    return out
+
+
+def test_a_hint_names_the_mistake_of_a_float32_answer_too(capsys):
+    # is_close, which hints use, compares at float32 precision where the answer is float32: without that
+    # the bias hint missed on the larger cases and a second, invented mistake was named
+    assert nb02.check_conv2d_loops(_conv_float32_without_bias) is False
+    out = capsys.readouterr().out
+    assert "forgot the bias" in out and "That is not all" not in out, out
+    assert is_close(np.float32([1 / 3]), [1 / 3]) and not is_close(np.float64([1 / 3 + 1e-6]), [1 / 3])

@@ -248,14 +248,23 @@ def expect_equal(answer, expected, name: str = "your answer") -> None:
 def is_close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     """True if ``a`` and ``b`` read as numbers of the same shape and agree; False (never an error) otherwise.
 
-    Meant for hints: ``is_close(actual + inputs["b"][:, None, None], expected)``.
+    Meant for hints: ``is_close(actual + inputs["b"][:, None, None], expected)``. Where either holds
+    float32 numbers (a learner who computes in float32), they agree at float32 precision, as
+    ``check_function`` judges results (:mod:`cnnlib.exercises.compare`): a hint must name the mistake
+    of a float32 answer too.
     """
+    from cnnlib.exercises.compare import Tolerance, low_precision  # compare reads answers with this module
+
     try:
         x = as_numbers(a, name="a")
         y = as_numbers(b, name="b")
     except AssertionError:
         return False
-    return x.shape == y.shape and bool(np.all(np.abs(x - y) <= atol + rtol * np.abs(y)))
+    if x.shape != y.shape:
+        return False
+    if low_precision(a, b):
+        rtol, atol = Tolerance(rtol, atol).entries(y, single=True)
+    return bool(np.all(np.abs(x - y) <= atol + rtol * np.abs(y)))
 
 
 __all__ = ["as_numbers", "as_number", "as_count", "expect_close", "expect_by_hand", "expect_equal", "is_close", "note",

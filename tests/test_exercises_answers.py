@@ -85,6 +85,16 @@ def test_expect_close_is_tight_and_never_reveals_the_answer():
         expect_close(1.84, 1.84235)  # by code, 1.84 is not close enough
 
 
+def test_expect_close_judges_a_float32_answer_at_float32_precision():
+    exact = np.exp(np.array([60.1234567, 75.7654321]))
+    computed_in_float32 = torch.exp(torch.tensor([60.1234567, 75.7654321]))  # torch's default dtype
+    expect_close(computed_in_float32, exact)
+    with pytest.raises(AssertionError, match="float32 precision"):
+        expect_close(computed_in_float32 * 1.001, exact)
+    with pytest.raises(AssertionError, match="relative tolerance 1e-06"):
+        expect_close(exact * (1 + 1e-5), exact)  # a float64 answer keeps the tight tolerance
+
+
 def test_expect_by_hand_tolerances():
     expect_by_hand(1.84, 1.84235)                      # within 1%
     with pytest.raises(AssertionError, match="within 1%"):

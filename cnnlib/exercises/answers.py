@@ -194,10 +194,17 @@ def _judge(a: np.ndarray, ok: np.ndarray, name: str, how: str) -> None:
 
 
 def expect_close(answer, expected, name: str = "your answer", rtol: float = 1e-6, atol: float = 1e-9) -> None:
-    """An answer computed by code: the shape of ``expected`` and every entry within ``atol + rtol*|expected|``."""
+    """An answer computed by code: the shape of ``expected`` and every entry within ``atol + rtol*|expected|``;
+    a float32 answer (a torch tensor's default) at float32 precision (:mod:`cnnlib.exercises.compare`)."""
+    from cnnlib.exercises.compare import Tolerance, low_precision  # compare reads answers with this module
+
     e = np.asarray(expected, dtype=np.float64)
     a = as_numbers(answer, e.shape, name)
-    _judge(a, np.abs(a - e) <= atol + rtol * np.abs(e), name, f"(relative tolerance {rtol:g})")
+    how = f"(relative tolerance {rtol:g})"
+    if low_precision(answer):
+        rtol, atol = Tolerance(rtol, atol).entries(e, single=True)
+        how = f"(relative tolerance {rtol:g}, float32 precision)"
+    _judge(a, np.abs(a - e) <= atol + rtol * np.abs(e), name, how)
 
 
 def _round_to(e: np.ndarray, unit: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ For every numeric exercise of notebooks 01-09 the expected answer is found two w
 work (a new exercise that neither reaches fails the coverage test):
 
 - from its checker: the checker is run on a few impossible answers while ``expect_equal``,
-  ``expect_close`` and ``expect_by_hand`` record the value they are asked to compare with;
+  ``expect_close`` and ``expect_by_hand`` only record the value they are asked to compare with;
 - from its worked solution: the program the grader extracts (``cnnlib.grading.extract``: the notebook's
   imports, the cells above that the answer reads, the solution cell) is run, within a time limit, where
   the checker gave nothing.
@@ -18,6 +18,7 @@ significant digits (0, 1, 2, 0.7, 1.5 are everywhere and give nothing away).
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import re
@@ -47,17 +48,14 @@ def _from_checker(checker) -> list:
     seen: list = []
     module = sys.modules[checker.__module__]
 
-    def recorder(original):
-        def record(answer, expected, *args, **kwargs):
-            seen.append(expected)
-            return original(answer, expected, *args, **kwargs)
-        return record
+    def record(answer, expected, *args, **kwargs):  # records, and lets the checker go on to its next value
+        seen.append(expected)
 
     patched = {name: getattr(module, name) for name in ("expect_equal", "expect_close", "expect_by_hand")
                if hasattr(module, name)}
     try:
-        for name, original in patched.items():
-            setattr(module, name, recorder(original))
+        for name in patched:
+            setattr(module, name, record)
         with contextlib.redirect_stdout(io.StringIO()):
             for answer in IMPOSSIBLE:
                 checker(answer)
@@ -83,6 +81,7 @@ def _from_solution(program: str, target: str):
 TERMS = {"macs_ratio": ("cnnlib.exercises.nb09", ("VGG19_MACS", "RESNET152_MACS"))}
 
 
+@functools.lru_cache(maxsize=None)
 def expected_answers(path: Path) -> dict[str, list]:
     """Per numeric exercise id of an instructor notebook, the values its answer is judged against."""
     release = load_release(path)
@@ -275,3 +274,20 @@ def test_forms_find_an_answer_written_out(value, text):
 ])
 def test_forms_leave_other_numbers_and_small_answers_alone(value, text):
     assert not any(re.search(p, text) for p in forms(value)), (value, text)
+
+
+def test_a_leak_in_markdown_or_in_an_output_above_the_exercise_is_found(tmp_path):
+    from exercise_notebooks import instructor_notebook, load_student_tool, write
+
+    nb = instructor_notebook()
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("Such a layer holds 23.04M parameters."))
+    shown = nbformat.v4.new_code_cell("print(320 * 240 * 3 * 100 + 100)", execution_count=1,
+                                      outputs=[nbformat.v4.new_output("stream", text="23,040,100\n")])
+    nb.cells.insert(2, shown)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"
+    path = write(nb, tmp_path / "01_tiny.ipynb")
+    found = leaks(path, load_student_tool().student_edition(nb))
+    assert len(found) == 2 and all(f.startswith("01_tiny fc_parameters:") for f in found), found
+    assert "'23.04M' in the Markdown of cell 1 (student edition)" in found[0]
+    assert "'23,040,100' in the output of cell 2 (instructor edition)" in found[1]

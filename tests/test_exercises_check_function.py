@@ -156,7 +156,14 @@ def check_three_parts(fn, hints=(REVERSE_HINT, DOUBLE_HINT), cases=None):
 def test_two_mistakes_in_one_result_are_both_named(capsys):
     assert check_three_parts(lambda x: (x.copy(), 3 * x, x.sum())) is False
     out = capsys.readouterr().out
-    assert "forgot to reverse" in out and "doubled means times 2" in out, out
+    assert "not quite: forgot to reverse. That is not all: doubled means times 2." in out, out
+
+
+def test_of_two_hints_that_fit_the_same_mistake_the_first_listed_is_said(capsys):
+    vague = Hint("something is off with the first part", lambda i, e, a: not is_close(a[0], e[0]))
+    assert check_three_parts(lambda x: (x.copy(), 2 * x, x.sum()), hints=(REVERSE_HINT, vague)) is False
+    out = capsys.readouterr().out
+    assert "forgot to reverse" in out and "something is off" not in out and "That is not all" not in out, out
 
 
 def test_a_hint_that_explains_one_part_names_the_other_wrong_part(capsys):

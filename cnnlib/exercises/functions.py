@@ -26,9 +26,11 @@ the result), unless the checker passes ``float64_because="why"``.
 
 Hints: a hint is claimed only where its predicate fits the learner's result and not the right one
 (on a case where the mistake changes nothing it cannot tell). Several that fit are narrowed on the
-later cases to those that fit every failing case. A second mistake is named ("That is not all: ...")
-when a part of a tuple result is wrong that no fitting hint accounts for, or a later case fails in a
-way the hints do not explain.
+later cases to those that fit every failing case, and the first listed of those is said (list hints
+most specific first). A second mistake is named ("That is not all: ...") when a part of a tuple
+result is wrong that no fitting hint accounts for, or a later case fails in a way the hints do not
+explain. So a hint's predicate should look at every part of the result its mistake changes: a part
+it ignores that is wrong is taken for a second mistake.
 
 The checker never raises, except KeyboardInterrupt (the learner's stop button); inputs are copied
 before each call, so neither function sees what the other did to them. Every call of ``fn`` and
@@ -205,7 +207,7 @@ def _judge(fn_name, case, args, actual, expected, hints, output_names, tol):
     fitting = [] if changed else [h for h in hints if applies(h, case.inputs, expected, actual)]
     digits = 4 if isinstance(expected, Exception) else _digits(actual, expected)
     details = ["expected:", _named(expected, output_names, digits), "yours:", _named(actual, output_names, digits)]
-    also = unexplained(case.inputs, actual, expected, fitting, output_names, tol) if fitting else ""
+    also = unexplained(case.inputs, actual, expected, fitting[:1], output_names, tol, fitting) if fitting else ""
     return _Wrong(problem, fitting, "\n".join(details), also)
 
 
@@ -263,8 +265,8 @@ def _second_opinion(fn, fname, reference, cases, later, hints, output_names, tol
     """Run the later cases of a failed check: (the hints to say, a sentence about a second mistake or "").
 
     With hints on the first failing case: those that also fit every later failing case they can judge
-    (the first ones if none does: several that fit everywhere are all said); a later failing case that
-    none of them explains names a second mistake (its own hint, or what is wrong). A case where the
+    (the first ones if none does; of several that fit everywhere, the first listed is said); a later
+    failing case that none of them explains names a second mistake (its own hint, or what is wrong). A case where the
     reference raises is not used: a wrong formula also misjudges which filters fit. Without hints on the
     first failing case: the first later case that a hint recognizes names it."""
     keep, other = list(first_hints), ""
@@ -353,9 +355,12 @@ def check_function(fn, reference: Callable, cases: Iterable, name: str, hints: I
         wrong = out.wrong
         fitting, other = _second_opinion(fn, fname, reference, cases, order[step + 1:], hints, output_names, tol,
                                          wrong.hints)
-        other = f"That is not all: {wrong.also}." if wrong.also else other
+        also = wrong.also
+        if fitting and wrong.hints and fitting[0] is not wrong.hints[0]:  # the later cases chose another hint
+            also = unexplained(case.inputs, out.run.value, out.expected, fitting[:1], output_names, tol, wrong.hints)
+        other = f"That is not all: {also}." if also else other
         details = wrong.details + (f"\n(in detail: {wrong.problem})" if fitting else "")
-        said = "; ".join(dict.fromkeys(h.message for h in fitting)) if fitting else wrong.problem
+        said = fitting[0].message if fitting else wrong.problem  # hints are listed most specific first
         emit(name, FAIL, f"not quite: {said}." + (f" {other}" if other else ""),
              _with_prints(where, out.run) + "\n" + details)
         return False

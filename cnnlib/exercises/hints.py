@@ -49,8 +49,9 @@ def applies(hint: Hint, inputs: dict, expected, actual) -> bool:
         return False
 
 
-def unexplained(inputs, actual, expected, fitting, output_names, tol) -> str:
-    """For a tuple result: the first wrong part that no fitting hint accounts for, in a sentence, or "".
+def unexplained(inputs, actual, expected, fitting, output_names, tol, others=()) -> str:
+    """For a tuple result: the first wrong part that no hint of ``fitting`` accounts for, in a sentence
+    (the message of a hint of ``others`` that accounts for it, else what is wrong with it), or "".
 
     A part is accounted for by a hint when putting the right value in its place makes the hint stop
     fitting; a hint that still fits has not looked at that part (forgot to flip, judged on grad_input
@@ -68,7 +69,8 @@ def unexplained(inputs, actual, expected, fitting, output_names, tol) -> str:
         repaired[k] = copy.deepcopy(e)
         repaired = tuple(repaired) if isinstance(actual, tuple) else repaired
         if all(fits(h, inputs, expected, repaired) for h in fitting):
-            return problem
+            named = [h.message for h in others if h not in fitting and not fits(h, inputs, expected, repaired)]
+            return named[0] if named else problem
     return ""
 
 

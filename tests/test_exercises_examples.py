@@ -10,6 +10,8 @@ import torch
 
 from cnnlib.exercises import core
 from cnnlib.exercises.examples import check_relu_backward, check_relu_forward
+from cnnlib.numpy_nn.activation import relu as cnnlib_relu
+from cnnlib.numpy_nn.activation import relu_forward as cnnlib_relu_forward
 from exercise_notebooks import rejected_for
 
 
@@ -41,11 +43,31 @@ def test_relu_forward_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
     assert core.latest("relu_forward").status == "fail"
 
 
-@pytest.mark.parametrize("right", [relu_forward_reference, lambda x: x * (x > 0),
-                                   lambda x: torch.relu(torch.as_tensor(x)), lambda x: np.maximum(x, 0).tolist()])
+def relu_forward_loops(x):
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        out[i] = x[i] if x[i] > 0 else 0.0
+    return out
+
+
+@pytest.mark.parametrize("right", [relu_forward_reference, lambda x: x * (x > 0), relu_forward_loops,
+                                   lambda x: np.maximum(x.astype(np.float32), 0),  # float32: judged at its precision
+                                   lambda x: np.maximum(x, 0).tolist()])
 def test_relu_forward_accepts_right_answers(right, capsys):
     assert check_relu_forward(right) is True
     assert capsys.readouterr().out.startswith("ReLU forward: correct on all")
+
+
+@pytest.mark.parametrize("shortcut, named", [
+    (lambda x: torch.relu(torch.as_tensor(x)).numpy(), "calls PyTorch's torch.relu"),
+    (lambda x: cnnlib_relu_forward(x)[0], "calls cnnlib's cnnlib_relu_forward"),
+    (cnnlib_relu, "is cnnlib's own function (cnnlib.numpy_nn.activation.relu)"),
+])
+def test_relu_forward_refuses_cnnlib_and_torch(shortcut, named, capsys):
+    assert check_relu_forward(shortcut) is False
+    out = capsys.readouterr().out
+    assert named in out and "asks you to write it yourself" in out, out
+    assert core.latest("relu_forward").status == "fail"
 
 
 BACKWARD_MUTATIONS = [

@@ -2,6 +2,7 @@ import numpy as np
 import torch
 
 from cnnlib.exercises import nb01
+from cnnlib.exercises.functions import allow_shortcuts
 
 
 def test_fc_parameters(capsys):
@@ -86,8 +87,9 @@ def test_linear_forward_rejects_each_mutation_for_its_reason(wrong, hint, capsys
 
 def test_linear_forward_accepts_the_reference_and_torch(capsys):
     assert nb01.check_linear_forward(linear_forward_reference) is True
-    assert nb01.check_linear_forward(
-        lambda x, w, b: torch.nn.functional.linear(torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b)))
+    with allow_shortcuts():  # parity of the checker's reference with torch; a learner's torch call is refused
+        assert nb01.check_linear_forward(
+            lambda x, w, b: torch.nn.functional.linear(torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b)))
     assert capsys.readouterr().out.count("Linear forward: correct on all 19 cases!") == 2
 
 

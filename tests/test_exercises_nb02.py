@@ -1,6 +1,7 @@
 import numpy as np
 
 from cnnlib.exercises import nb02
+from cnnlib.exercises.functions import allow_shortcuts
 from cnnlib.numpy_nn.conv import Conv2d
 
 
@@ -112,8 +113,9 @@ def test_conv2d_loops_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
 
 def test_conv2d_loops_accepts_the_reference_and_torch(capsys):
     assert nb02.check_conv2d_loops(conv_loops) is True
-    assert nb02.check_conv2d_loops(lambda x, w, b, s, p: torch.nn.functional.conv2d(
-        torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b), stride=s, padding=p)) is True
+    with allow_shortcuts():  # parity of the checker's reference with torch; a learner's torch call is refused
+        assert nb02.check_conv2d_loops(lambda x, w, b, s, p: torch.nn.functional.conv2d(
+            torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b), stride=s, padding=p)) is True
     assert capsys.readouterr().out.count("Conv2d forward: correct on all 33 cases!") == 2
 
 

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.exercises import nb03
+from cnnlib.exercises.functions import allow_shortcuts
 from exercise_notebooks import rejected_for
 
 
@@ -92,7 +93,8 @@ def test_max_pool_forward_rejects_each_mutation_for_its_reason(wrong, hint, caps
 
 def test_max_pool_forward_accepts_the_reference_and_torch(capsys):
     assert nb03.check_max_pool_forward(pool_loops) is True
-    assert nb03.check_max_pool_forward(lambda x, k, s: F.max_pool2d(torch.as_tensor(x), k, s)) is True
+    with allow_shortcuts():  # parity of the checker's reference with torch; a learner's torch call is refused
+        assert nb03.check_max_pool_forward(lambda x, k, s: F.max_pool2d(torch.as_tensor(x), k, s)) is True
     assert capsys.readouterr().out.count("Max pool forward: correct on all 30 cases!") == 2
 
 
@@ -144,7 +146,8 @@ def test_max_pool_backward_rejects_each_mutation_for_its_reason(wrong, hint, cap
 
 def test_max_pool_backward_accepts_the_reference_and_torch(capsys):
     assert nb03.check_max_pool_backward(pool_backward) is True
-    assert nb03.check_max_pool_backward(torch_pool_backward) is True
+    with allow_shortcuts():  # parity of the checker's reference with torch
+        assert nb03.check_max_pool_backward(torch_pool_backward) is True
     assert capsys.readouterr().out.count("Max pool backward: correct on all 30 cases!") == 2
 
 

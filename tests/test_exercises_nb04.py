@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.exercises import nb04
+from cnnlib.exercises.functions import allow_shortcuts
 
 
 def test_answers_agree_with_pytorch():
@@ -98,7 +99,8 @@ def torch_ce(logits, labels):
 
 def test_softmax_cross_entropy_accepts_the_reference_and_torch(capsys):
     assert nb04.check_softmax_cross_entropy(ce) is True
-    assert nb04.check_softmax_cross_entropy(torch_ce) is True
+    with allow_shortcuts():  # parity of the checker's reference with torch
+        assert nb04.check_softmax_cross_entropy(torch_ce) is True
     assert capsys.readouterr().out.count("Softmax cross-entropy: correct on all 23 cases!") == 2
 
 
@@ -134,7 +136,8 @@ def torch_smooth_l1(pred, target):
 
 def test_smooth_l1_accepts_the_reference_and_torch(capsys):
     assert nb04.check_smooth_l1(smooth_l1) is True
-    assert nb04.check_smooth_l1(torch_smooth_l1) is True
+    with allow_shortcuts():  # parity of the checker's reference with torch
+        assert nb04.check_smooth_l1(torch_smooth_l1) is True
     assert capsys.readouterr().out.count("Smooth L1: correct on all 24 cases!") == 2
 
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from cnnlib.exercises import core, nb05
+from cnnlib.exercises.functions import allow_shortcuts
 from exercise_notebooks import rejected_for
 
 
@@ -110,7 +111,8 @@ def test_conv2d_backward_rejects_each_mutation_for_its_reason(wrong, hint, capsy
 
 @pytest.mark.parametrize("right", [conv_backward_mutant(), conv_backward_full_convolution()])
 def test_conv2d_backward_accepts_right_answers(right, capsys):
-    assert nb05.check_conv2d_backward(right) is True
+    with allow_shortcuts():  # the full-convolution form takes grad_weight and grad_bias from the reference
+        assert nb05.check_conv2d_backward(right) is True
     assert "Exercise 2: correct on all 16 cases!" in capsys.readouterr().out
 
 

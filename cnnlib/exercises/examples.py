@@ -9,7 +9,8 @@ Copy this shape for a new exercise:
    (inputs, expected, actual) built with ``is_close``.
 4. ``check_<id>``, decorated with ``@exercise``, returning ``check_function(...)``.
 5. In tests/, a parametrized mutation test: each wrong implementation is rejected with its hint,
-   the reference is accepted (tests/test_exercises_examples.py).
+   right ones in several styles (loops, vectorized, float32) are accepted, and a shortcut (cnnlib's
+   or torch's function) is refused (tests/test_exercises_examples.py).
 
 In the notebook (learner's stub, collapsed solution, check)::
 

@@ -6,8 +6,8 @@ Every case set holds what the mistakes need: ReLU's kink at exactly 0, all-negat
 large |x| (sigmoid at +-1000, where a naive ``exp`` overflows, in float64 and float32), a batch
 of one, non-square images, square layers (where a transposed weight gives a wrong value rather than
 a shape error) and layers with as many outputs as samples (where a bias broadcast along the wrong
-axis still runs), and the shapes of the two-layer network that 01 runs with the learner's layers
-(:data:`NETWORK`).
+axis still runs), and the shapes that later cells call the learner's layers with: 01's two-layer
+network (:data:`NETWORK`) and 04's linear classifier (:data:`CLASSIFIER_04`).
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from cnnlib.exercises.functions import Case, Hint, check_function
 # The two-layer network that 01 runs with the learner's layers: a batch of 5 inputs with 4 features,
 # Linear(4, 8), ReLU, Linear(8, 3). Its geometries are among the cases of every checker below.
 NETWORK = {"batch": 5, "in": 4, "hidden": 8, "out": 3}
+# The linear classifier that 04 trains with the learner's linear layers: 6 points, 2 features, 3 classes.
+CLASSIFIER_04 = {"batch": 6, "in": 2, "out": 3}
 
 
 def _random_x(rng: np.random.Generator, shape, scale: float = 2.0) -> np.ndarray:
@@ -186,6 +188,7 @@ def _linear_shapes(rng: np.random.Generator):
     yield "one input feature", 4, 1, 4
     yield "the first layer of 01's network", NETWORK["batch"], NETWORK["in"], NETWORK["hidden"]
     yield "the second layer of 01's network", NETWORK["batch"], NETWORK["hidden"], NETWORK["out"]
+    yield "04's linear classifier", CLASSIFIER_04["batch"], CLASSIFIER_04["in"], CLASSIFIER_04["out"]
     for _ in range(12):
         yield ("random", *(int(s) for s in rng.integers(2, 6, size=3)))
 
@@ -268,5 +271,5 @@ def check_linear_backward(linear_backward) -> bool:
                           success="That is the whole fully connected layer, both ways.")
 
 
-__all__ = ["NETWORK", "check_linear_backward", "check_linear_forward", "check_relu_backward", "check_relu_forward",
+__all__ = ["CLASSIFIER_04", "NETWORK", "check_linear_backward", "check_linear_forward", "check_relu_backward", "check_relu_forward",
            "check_sigmoid_backward"]

@@ -107,7 +107,11 @@ def _ce_cases() -> list[Case]:
              Case({"logits": np.array([[3.0, 3.0, -1.0], [0.5, 0.5, 0.5], [-2.0, 1.0, 1.0]]),
                    "labels": np.array([1, 0, 0])}, "ties for the largest logit"),
              Case({"logits": np.array([[-3.0, -1.0, -2.0, -4.0], [-0.5, -0.2, -0.9, -0.1]]),
-                   "labels": np.array([3, 1])}, "all-negative logits")]
+                   "labels": np.array([3, 1])}, "all-negative logits"),
+             Case({"logits": np.round(rng.normal(0.0, 2.0, size=(4, 5)), 1), "labels": np.array([0, 3, 1, 4])},
+                  "the geometry of section 1's batch, (4, 5)"),
+             Case({"logits": np.round(rng.normal(0.0, 2.0, size=(6, 3)), 1), "labels": np.array([0, 0, 1, 1, 2, 2])},
+                  "the geometry of the classifier trained after the exercise, (6, 3)")]
     for _ in range(20):
         n, c = int(rng.integers(1, 5)), int(rng.integers(2, 6))
         cases.append(Case({"logits": np.round(rng.normal(0.0, 2.0, size=(n, c)), 1),

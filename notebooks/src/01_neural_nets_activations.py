@@ -568,9 +568,9 @@ _ = check_linear_backward(linear_backward)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Your layers at work.** `my_layers` loads the layers you have written and prints whose each one
 # is: "yours" once its check has passed (the function kept in `my_layers/`), "cnnlib's" until then.
-# Below they run the two-layer network of section 1, now with biases and a batch: `Linear(4, 8)`,
-# ReLU, `Linear(8, 3)` on 5 inputs, forward and then backward, against `cnnlib`'s `Sequential`
-# holding the same weights.
+# Below they run a two-layer network like section 1's, now with 8 hidden units, biases and a batch:
+# `Linear(4, 8)`, ReLU, `Linear(8, 3)` on 5 inputs, forward and then backward, against `cnnlib`'s
+# `Sequential` holding the same weights.
 
 # %%
 layers = my_layers("linear_forward", "relu_forward", "linear_backward", "relu_backward")
@@ -651,6 +651,9 @@ activation_explorer()
 #   0.01) keeps one. ELU has a negative side too, but was designed to centre activations near 0.
 # - A fully connected layer on a 640×480 image with 1,000 outputs has 307.2 million weights
 #   (1.23 GB in float32): one reason for convolution.
+# - You wrote ReLU (both ways), sigmoid's backward pass and the fully connected layer (both ways), and
+#   checked your gradients against finite differences. Each function whose check passed is kept in
+#   `my_layers/`; section 6 ran a small network on them, and 04 trains a classifier with your linear layer.
 #
 # ## Exercises
 #

@@ -559,7 +559,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The true line has slope 0.5 and intercept 1. Measured from it, the outlier's residual is about 6
 # and every clean point's is below 0.3 (next cell). L2's pull on a point grows with its residual, so
-# at the true line the outlier pulls about twenty times harder than any clean point, and the L2
+# at the true line the outlier pulls at least twenty times harder than any clean point, and the L2
 # line tilts up towards it
 # (slope ≈ 0.85, intercept ≈ 0.82). L1 pulls every point with ±1 and smooth L1 caps the pull at 1,
 # so the outlier counts no more than one clean point, and both lines stay close to the truth
@@ -570,6 +570,7 @@ plt.show()
 residuals = ys - (1 + 0.5 * xs)                      # from the true line
 print(f"outlier's residual {residuals[8]:.1f}, largest clean one {np.abs(np.delete(residuals, 8)).max():.2f}")
 assert residuals[8] > 5.5 and np.abs(np.delete(residuals, 8)).max() < 0.3
+assert residuals[8] >= 20 * np.abs(np.delete(residuals, 8)).max()   # L2's pull grows with the residual
 assert line["L2"][0] - 0.5 > 3 * max(abs(line["L1"][0] - 0.5), abs(line["smooth L1"][0] - 0.5))
 assert constant["L2"] - constant["L1"] > 0.4
 

@@ -193,7 +193,7 @@ print("float32 and float16: losses 0, 2e4 and 1e4, finite and without warnings, 
 # or PyTorch. The rules the check enforces, on 29 cases:
 #
 # - finite results for logits of ±10⁴, in float64 and in float32, and for a batch whose rows have
-#   very different scales (one row near 1000, another near 0);
+#   very different scales (one row's logits far larger than another's);
 # - `logits` left as it was: the check hands your function copies and fails it if it changes them
 #   in place (work on a new array);
 # - the loss and every entry of the gradient within a relative 10⁻⁶ of `cnnlib`'s.

@@ -7,7 +7,8 @@ large |x| (sigmoid at +-1000, where a naive ``exp`` overflows, in float64 and fl
 of one, non-square images, square layers (where a transposed weight gives a wrong value rather than
 a shape error) and layers with as many outputs as samples (where a bias broadcast along the wrong
 axis still runs), and the shapes that later cells call the learner's layers with: 01's two-layer
-network (:data:`NETWORK`) and 04's linear classifier (:data:`CLASSIFIER_04`).
+network (:data:`NETWORK`), 04's linear classifier (:data:`CLASSIFIER_04`) and 07's LeNet-5
+(:data:`LENET_07_MAPS`, :data:`LENET_07_LINEAR`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from cnnlib.exercises.functions import Case, Hint, check_function
 NETWORK = {"batch": 5, "in": 4, "hidden": 8, "out": 3}
 # The linear classifier that 04 trains with the learner's linear layers: 6 points, 2 features, 3 classes.
 CLASSIFIER_04 = {"batch": 6, "in": 2, "out": 3}
+# 07's LeNet-5 (cnnlib.models.lenet_layers) runs the learner's ReLU on its feature maps and hidden layers and
+# its linear layers on 400 -> 120 -> 84 -> 10: those geometries, with a batch of two, are cases too.
+LENET_07_MAPS = ((6, 28, 28), (16, 10, 10), (120,), (84,))
+LENET_07_LINEAR = ((400, 120), (120, 84), (84, 10))
 
 
 def _random_x(rng: np.random.Generator, shape, scale: float = 2.0) -> np.ndarray:
@@ -52,6 +57,7 @@ def _elementwise_cases(seed: int, backward: bool) -> list[Case]:
           (_random_x(rng, (2, 1, 3, 5)), "non-square images"),
           (_random_x(rng, (n, h)), "the hidden layer of 01's two-layer network")]
     xs += [(_random_x(rng, s), "random") for s in _shapes(rng, 16)]
+    xs += [(_random_x(rng, (2, *m)), f"07's LeNet-5: maps of shape {m}") for m in LENET_07_MAPS]
     if not backward:
         return [Case({"x": x}, label) for x, label in xs]
     cases = []
@@ -191,6 +197,8 @@ def _linear_shapes(rng: np.random.Generator):
     yield "04's linear classifier", CLASSIFIER_04["batch"], CLASSIFIER_04["in"], CLASSIFIER_04["out"]
     for _ in range(12):
         yield ("random", *(int(s) for s in rng.integers(2, 6, size=3)))
+    for i, o in LENET_07_LINEAR:
+        yield f"07's LeNet-5: Linear({i}, {o})", 2, i, o
 
 
 def _linear_forward_cases() -> list[Case]:
@@ -271,5 +279,5 @@ def check_linear_backward(linear_backward) -> bool:
                           success="That is the whole fully connected layer, both ways.")
 
 
-__all__ = ["CLASSIFIER_04", "NETWORK", "check_linear_backward", "check_linear_forward", "check_relu_backward", "check_relu_forward",
+__all__ = ["CLASSIFIER_04", "LENET_07_LINEAR", "LENET_07_MAPS", "NETWORK", "check_linear_backward", "check_linear_forward", "check_relu_backward", "check_relu_forward",
            "check_sigmoid_backward"]

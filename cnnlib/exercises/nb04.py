@@ -111,7 +111,9 @@ def _ce_cases() -> list[Case]:
              Case({"logits": np.round(rng.normal(0.0, 2.0, size=(4, 5)), 1), "labels": np.array([0, 3, 1, 4])},
                   "the geometry of section 1's batch, (4, 5)"),
              Case({"logits": np.round(rng.normal(0.0, 2.0, size=(6, 3)), 1), "labels": np.array([0, 0, 1, 1, 2, 2])},
-                  "the geometry of the classifier trained after the exercise, (6, 3)")]
+                  "the geometry of the classifier trained after the exercise, (6, 3)"),
+             Case({"logits": np.round(rng.normal(0.0, 2.0, size=(64, 10)), 1), "labels": rng.integers(0, 10, size=64)},
+                  "07's LeNet-5: a batch of 64, 10 classes")]
     for _ in range(20):
         n, c = int(rng.integers(1, 5)), int(rng.integers(2, 6))
         cases.append(Case({"logits": np.round(rng.normal(0.0, 2.0, size=(n, c)), 1),

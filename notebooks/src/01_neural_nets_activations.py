@@ -519,7 +519,8 @@ print("x:", x_col.shape, " W:", fc.weight.shape, " y:", y_col.shape)
 #
 # Write each output as a sum over inputs, then ask which inputs and weights each output touched.
 # The checks use the rules of the exercises above (new arrays, a relative $10^{-6}$), on layers of
-# many shapes: square ones, a batch of one, and the two layers of the network in the cells after them.
+# many shapes: square ones, a batch of one, the two layers of the network in the cells after them, and
+# the layers that 04 and 07 build from yours.
 
 # %% tags=["exercise"]
 def linear_forward(x, weight, bias):

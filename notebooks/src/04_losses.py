@@ -190,7 +190,7 @@ print("float32 and float16: losses 0, 2e4 and 1e4, finite and without warnings, 
 # `softmax_cross_entropy(logits, labels)` for logits of shape `(N, C)` and class indices `labels`
 # of shape `(N,)`. Return the pair `(loss, grad)`: the mean cross-entropy over the batch (a
 # number), and its gradient with respect to the logits (shape `(N, C)`). Don't call `cross_entropy`
-# or PyTorch. The rules the check enforces, on 29 cases:
+# or PyTorch. The rules the check enforces, on 30 cases:
 #
 # - finite results for logits of ±10⁴, in float64 and in float32, and for a batch whose rows have
 #   very different scales (one row's logits far larger than another's);

@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_raw_cell
 
-from export_common import ROOT, Exercise, notebook_paths, read, read_exercises
+from export_common import ROOT, Exercise, check_index, notebook_paths, read, read_exercises
 
 CONFIG = """\
 # ASSIGNMENT CONFIG
@@ -72,7 +72,7 @@ def otter_notebook(nb, name: str) -> nbformat.NotebookNode:
         if i in skip:
             continue
         if i in found:
-            skip.update({i + 1, i + 2})
+            skip.update({i + 1, check_index(nb.cells, i)})   # selfcheck cells follow the question
             cells += question_cells(found[i])
         else:
             cells.append(nbformat.from_dict(cell))

@@ -206,8 +206,10 @@ def _swapped(win):
 
 
 def _near(a, wrong, e) -> bool:
-    """``a`` is the mistake's result (at float32 precision) and not the right one (never where ``e`` is an error)."""
-    return not isinstance(e, Exception) and is_close(a, wrong, rtol=1e-4, atol=1e-9) and not is_close(a, e)
+    """``a`` is the mistake's result (at float32 precision), the mistake shows at that precision on this case,
+    and ``a`` is not the right result (never where ``e`` is an error)."""
+    return (not isinstance(e, Exception) and is_close(a, wrong, rtol=1e-4, atol=1e-9)
+            and not is_close(wrong, e, rtol=1e-4, atol=1e-9) and not is_close(a, e))
 
 
 MAX_POOL_FORWARD_HINTS = (

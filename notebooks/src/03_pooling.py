@@ -252,14 +252,15 @@ plt.show()
 #
 # - a window that would hang over the bottom or right edge is left out, as in PyTorch: the output
 #   has (H − kernel_size) // stride + 1 rows and (W − kernel_size) // stride + 1 columns;
-# - a window larger than the image (kernel_size > H or > W) is an error: raise a `ValueError`;
+# - a window larger than the image (kernel_size > H or > W) is an error: raise a `ValueError`, as
+#   `cnnlib` does;
 # - windows may overlap (stride < kernel_size) or skip pixels (stride > kernel_size); images need
 #   not be square; values may be negative, and a window may hold nothing but negative values;
 # - return a new array and leave `x` as it is;
 # - write it with NumPy: don't call `max_pool2d` or PyTorch.
 #
-# The check compares yours with `cnnlib`'s `max_pool2d` on 36 small cases (ties, float32 and a
-# batch of one among them) to a relative tolerance of 10⁻⁶ (float32 results at float32 precision),
+# The check compares yours with `cnnlib`'s `max_pool2d` on 36 cases, most of them small (ties,
+# float32 and a batch of one among them) to a relative tolerance of 10⁻⁶ (float32 results at float32 precision),
 # and shows the smallest case it fails.
 
 # %% tags=["exercise"]
@@ -391,7 +392,13 @@ print("window", tie[0, 0].tolist(), "-> gradient", ours_tie.tolist(), "(cnnlib a
 #   same `ValueError` for a window larger than the image;
 # - return a new array and leave `grad_output` and `x` as they are; NumPy only.
 #
-# The check compares yours with `cnnlib`'s backward on 36 small cases at the same tolerance.
+# The check compares yours with `cnnlib`'s backward on 36 cases at the same tolerance. Before it, the
+# cell after your function tests your backward pass yourself against centred finite differences of
+# the forward pass (notebook 05 builds this test and measures what round-off and what a bug give).
+# Its inputs are random normal values, so no window holds a tie, where the max has no derivative.
+# Set its `good_below` to the largest relative error you would still call a match, and know why:
+# section 7 measured `cnnlib`'s gradient against finite differences below 10⁻⁶, while a gradient
+# sent to the wrong pixel is wrong by a whole entry, an error of order 1.
 
 # %% tags=["exercise"]
 def max_pool_backward(grad_output, x, kernel_size, stride):
@@ -413,13 +420,6 @@ def max_pool_backward(grad_output, x, kernel_size, stride):
                     grad[n, c, i * s + a, j * s + b] += grad_output[n, c, i, j]  # += : windows may overlap
     return grad
 
-
-# %% [markdown]
-# Before the check, test your backward pass yourself against centred finite differences of the
-# forward pass (notebook 05 builds this test and measures what round-off and what a bug give).
-# The inputs are random normal values, so no window holds a tie, where the max has no derivative.
-# Set `good_below` to the largest relative error you would still call a match, and say why:
-# round-off of differences in float64 is far below 10⁻⁶, a wrong route moves whole entries.
 
 # %% tags=["selfcheck"]
 x_check, g_check = rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(2, 3, 3, 2))  # 3x3 windows at stride 2

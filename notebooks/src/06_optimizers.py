@@ -685,13 +685,15 @@ _ = check_adam_step(adam_step)
 # `StepAdam` (in `cnnlib.numpy_nn.optim_steps`) are optimizers that call such a function for every
 # parameter at every step. Section 2's linear classifier on the digits trains for 10 epochs
 # (mini-batches of 32, the same starting weights and batch order) four times: with your momentum
-# step and with `cnnlib`'s `SGD`, with your Adam step and with `cnnlib`'s `Adam`.
+# step and with `cnnlib`'s `SGD`, with your Adam step and with `cnnlib`'s `Adam`. The labels say
+# whose step ran: "(yours)", or "(cnnlib's)" until yours has passed its check.
 
 # %% slideshow={"slide_type": "subslide"}
 layers = my_layers("sgd_momentum_step", "adam_step")
-contenders = {"your momentum step": lambda p: StepSGD(p, layers.sgd_momentum_step, lr=0.05, momentum=0.9),
+sgd_name, adam_name = (f"{step} ({layers.whose[step]})" for step in ("sgd_momentum_step", "adam_step"))
+contenders = {sgd_name: lambda p: StepSGD(p, layers.sgd_momentum_step, lr=0.05, momentum=0.9),
               "cnnlib's SGD, momentum 0.9": lambda p: SGD(p, lr=0.05, momentum=0.9),
-              "your Adam step": lambda p: StepAdam(p, layers.adam_step, lr=0.01),
+              adam_name: lambda p: StepAdam(p, layers.adam_step, lr=0.01),
               "cnnlib's Adam": lambda p: Adam(p, lr=0.01)}
 curves = {}
 for name, make_optimizer in contenders.items():
@@ -701,22 +703,21 @@ for name, make_optimizer in contenders.items():
 
 # %% slideshow={"slide_type": "subslide"}
 for name, curve in curves.items():
-    print(f"{name:>26s}: training loss {curve[0]:.3f} after epoch 1, {curve[-1]:.3f} after epoch 10")
+    print(f"{name:>28s}: training loss {curve[0]:.3f} after epoch 1, {curve[-1]:.3f} after epoch 10")
 names = list(curves)
 gaps = [np.abs(np.subtract(curves[names[k]], curves[names[k + 1]])).max() for k in (0, 2)]
 assert max(gaps) < 1e-4
-print("largest difference between your curves and cnnlib's: below 1e-4")
+print("largest difference between the step functions' curves and cnnlib's optimizers': below 1e-4")
 
-# %% alt="Training loss per epoch, epochs 1 to 10, of the linear classifier on the digits trained four times: with the learner's momentum step (solid, circles) and cnnlib's SGD with momentum (dashed, squares), whose curves lie on top of each other, and with the learner's Adam step (solid, triangles) and cnnlib's Adam (dashed, diamonds), also on top of each other. Both pairs fall steeply over the first two epochs and end near 0.18." slideshow={"slide_type": "subslide"}
+# %% alt="Training loss per epoch, epochs 1 to 10, of the linear classifier on the digits trained four times: with the momentum step function from my_layers, labelled yours or cnnlib's (solid, circles), and cnnlib's SGD with momentum (dashed, squares), whose curves lie on top of each other, and with the Adam step function from my_layers (solid, triangles) and cnnlib's Adam (dashed, diamonds), also on top of each other. Both pairs fall steeply over the first two epochs and end near 0.18." slideshow={"slide_type": "subslide"}
 plot_curves(np.arange(1, 11), curves, xlabel="epoch", ylabel="training loss",
-            title="the digits classifier trained with your optimizer steps and with cnnlib's",
-            styles={"your momentum step": "-o", "cnnlib's SGD, momentum 0.9": "--s",
-                    "your Adam step": "-^", "cnnlib's Adam": "--D"})
+            title="the digits classifier: step functions from my_layers beside cnnlib's optimizers",
+            styles={sgd_name: "-o", "cnnlib's SGD, momentum 0.9": "--s", adam_name: "-^", "cnnlib's Adam": "--D"})
 plt.show()
 
 # %% [markdown]
-# With your steps right, each pair of curves agrees to 10⁻⁴ (the cell above asserts it): the same
-# numbers, up to round-off, whichever code computed them.
+# With your steps right, each pair of curves agrees to 10⁻⁴ (the cell above asserts it), whichever
+# code computed them: your optimizer trains this classifier as `cnnlib`'s does.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** Minimise f(θ) = θ² (gradient 2θ) with the lecture's momentum, starting from

@@ -125,3 +125,15 @@ def test_conv_references_agree_with_torch():
     np.testing.assert_allclose(references.conv2d_im2col(x, w, b, 2, 1), out.detach().numpy(), rtol=1e-10)
     for a, t in zip(references.conv2d_backward_im2col(g, x, w, 2, 1), (xt, wt, bt)):
         np.testing.assert_allclose(a, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+lib = "a notebook variable that shares its name with an attribute the layer reads"
+
+
+def uses_an_attribute_called_lib(x):
+    return np.lib.stride_tricks.as_strided(x, x.shape, x.strides).copy()
+
+
+def test_attribute_names_are_not_mistaken_for_the_notebooks_variables(library):
+    assert my_layers.keep("relu_forward", uses_an_attribute_called_lib).startswith("Kept")
+    assert "lib = " not in (library / "relu_forward.py").read_text()

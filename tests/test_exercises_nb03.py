@@ -78,6 +78,8 @@ def pool_loops(x, k, s, reduce=np.max, start=None, ceil=False, dtype=None, check
         too_large(x, k)
     n_, c_, h, w = x.shape
     rows, cols = ((-(-(h - k) // s) + 1, -(-(w - k) // s) + 1) if ceil else ((h - k) // s + 1, (w - k) // s + 1))
+    if ceil:                                              # PyTorch's ceil_mode: a last window starts inside
+        rows, cols = rows - ((rows - 1) * s >= h), cols - ((cols - 1) * s >= w)
     out = np.zeros((n_, c_, rows, cols), dtype=dtype or x.dtype)
     for n in range(n_):
         for c in range(c_):
@@ -260,17 +262,41 @@ def test_backward_reference_is_torch_on_every_case_ties_included():
     assert ties > 10
 
 
-def test_hints_do_not_claim_right_answers_or_each_other():
-    """On every case, a right answer triggers no hint, and each mistake's result triggers only its own hint."""
+def _claims_only_its_own(hints, family, case, right, call):
+    """A right answer gets no hint; a mistake gets another mistake's hint only where the two mistakes give the
+    same result on this case (with 1x1 windows, "stride = kernel_size" is "stride ignored")."""
+    assert not any(h.applies(case.inputs, right, right) for h in hints), case.label
+    results = [call(wrong) for wrong, _ in family]
+    for result, (_, hint) in zip(results, family):
+        for h in hints:
+            if h.applies(case.inputs, right, result) and hint not in h.message:
+                twin = next(r for r, (_, other) in zip(results, family) if other in h.message)
+                assert np.array_equal(twin, result), (case.label, hint, h.message)
+
+
+def test_backward_hints_do_not_claim_right_answers_or_each_other():
     for case in nb03._pool_cases(1332, True):
         g, x, k, s = case.inputs.values()
-        if k > min(x.shape[2:]):
-            continue
-        right = references.max_pool_backward(g, x, k, s)
-        assert not any(h.applies(case.inputs, right, right) for h in nb03.MAX_POOL_BACKWARD_HINTS)
-        for wrong, hint in BACKWARD_MUTATIONS[:-1]:
-            claimed = [h.message for h in nb03.MAX_POOL_BACKWARD_HINTS if h.applies(case.inputs, right, wrong(g, x, k, s))]
-            assert all(hint in m for m in claimed), (case.label, hint, claimed)
+        if k <= min(x.shape[2:]):
+            _claims_only_its_own(nb03.MAX_POOL_BACKWARD_HINTS, BACKWARD_MUTATIONS[:-1], case,
+                                 references.max_pool_backward(g, x, k, s), lambda wrong: wrong(g, x, k, s))
+
+
+def test_forward_hints_do_not_claim_right_answers_or_each_other():
+    for case in nb03._pool_cases(1331, False):
+        x, k, s = case.inputs.values()
+        if k <= min(x.shape[2:]):
+            _claims_only_its_own(nb03.MAX_POOL_FORWARD_HINTS, FORWARD_MUTATIONS[:-1], case,
+                                 references.max_pool_forward(x, k, s), lambda wrong: wrong(x, k, s))
+
+
+def test_the_partial_window_mistake_is_torchs_ceil_mode():
+    for case in nb03._pool_cases(1331, False):
+        x, k, s = case.inputs.values()
+        if k <= min(x.shape[2:]):
+            expected = F.max_pool2d(torch.as_tensor(x), k, s, ceil_mode=True).numpy()
+            assert np.array_equal(pool_loops(x, k, s, ceil=True), expected), case.label
+            assert np.array_equal(nb03._ceil_pool(x, k, s), expected), case.label
 
 
 def test_the_kept_layer_is_the_learners_function(capsys):

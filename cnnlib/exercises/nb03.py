@@ -157,6 +157,7 @@ def _ceil_pool(x, k, s):
     """Max pooling that keeps the last, partial windows (the mistake the floor rule forbids)."""
     n_, c_, h, w = x.shape
     rows, cols = -(-(h - k) // s) + 1, -(-(w - k) // s) + 1
+    rows, cols = rows - ((rows - 1) * s >= h), cols - ((cols - 1) * s >= w)  # a window starts inside the image
     out = np.zeros((n_, c_, rows, cols))
     for i in range(rows):
         for j in range(cols):

@@ -683,7 +683,7 @@ _ = check_adam_step(adam_step)
 # Each step function that passes its check is kept in the folder `my_layers/`, and `my_layers(...)`
 # loads it back (or `cnnlib`'s, until yours has passed; the table says which). `StepSGD` and
 # `StepAdam` (in `cnnlib.numpy_nn.optim_steps`) are optimizers that call such a function for every
-# parameter at every step. Section 2's linear classifier on the digits trains for 10 epochs
+# parameter at every step. Section 2's linear classifier on the digits trains for 8 epochs
 # (mini-batches of 32, the same starting weights and batch order) four times: with your momentum
 # step and with `cnnlib`'s `SGD`, with your Adam step and with `cnnlib`'s `Adam`. The labels say
 # whose step ran: "(yours)", or "(cnnlib's)" until yours has passed its check.
@@ -698,19 +698,19 @@ contenders = {sgd_name: lambda p: StepSGD(p, layers.sgd_momentum_step, lr=0.05, 
 curves = {}
 for name, make_optimizer in contenders.items():
     model = Sequential(Flatten(), Linear(64, 10, rng=np.random.default_rng(1)))
-    curves[name] = fit_numpy(model, (x_digits, y_digits), None, make_optimizer(model.parameters()), epochs=10,
+    curves[name] = fit_numpy(model, (x_digits, y_digits), None, make_optimizer(model.parameters()), epochs=8,
                              batch_size=32, progress=False).train_loss
 
 # %% slideshow={"slide_type": "subslide"}
 for name, curve in curves.items():
-    print(f"{name:>28s}: training loss {curve[0]:.3f} after epoch 1, {curve[-1]:.3f} after epoch 10")
+    print(f"{name:>28s}: training loss {curve[0]:.3f} after epoch 1, {curve[-1]:.3f} after epoch 8")
 names = list(curves)
 gaps = [np.abs(np.subtract(curves[names[k]], curves[names[k + 1]])).max() for k in (0, 2)]
 assert max(gaps) < 1e-4
 print("largest difference between the step functions' curves and cnnlib's optimizers': below 1e-4")
 
-# %% alt="Training loss per epoch, epochs 1 to 10, of the linear classifier on the digits trained four times: with the momentum step function from my_layers, labelled yours or cnnlib's (solid, circles), and cnnlib's SGD with momentum (dashed, squares), whose curves lie on top of each other, and with the Adam step function from my_layers (solid, triangles) and cnnlib's Adam (dashed, diamonds), also on top of each other. Both pairs fall steeply over the first two epochs and end near 0.18." slideshow={"slide_type": "subslide"}
-plot_curves(np.arange(1, 11), curves, xlabel="epoch", ylabel="training loss",
+# %% alt="Training loss per epoch, epochs 1 to 8, of the linear classifier on the digits trained four times: with the momentum step function from my_layers, labelled yours or cnnlib's (solid, circles), and cnnlib's SGD with momentum (dashed, squares), whose curves lie on top of each other, and with the Adam step function from my_layers (solid, triangles) and cnnlib's Adam (dashed, diamonds), also on top of each other. Both pairs fall steeply over the first two epochs and end near 0.2." slideshow={"slide_type": "subslide"}
+plot_curves(np.arange(1, 9), curves, xlabel="epoch", ylabel="training loss",
             title="the digits classifier: step functions from my_layers beside cnnlib's optimizers",
             styles={sgd_name: "-o", "cnnlib's SGD, momentum 0.9": "--s", adam_name: "-^", "cnnlib's Adam": "--D"})
 plt.show()

@@ -408,10 +408,10 @@ print("in all 5 seeds: sigmoid below 1e-4 at every scale; at PyTorch's scale tan
       "fraction; at Glorot's, more than 1.5x; at He's, ReLU keeps between 0.5 and 5")
 
 # %% alt="Three panels of mean absolute gradient, on one log scale, against the number of layers below the output (1 to 10), for sigmoid, tanh and ReLU stacks with the same weight draws at three scales. PyTorch's default scale (std 0.072): tanh and ReLU both fade, tanh to about 0.003 and ReLU to about 0.0001 ten layers down, and sigmoid to about 0.000000002. Xavier's scale (std 0.125): tanh fades gently to about 0.2, ReLU to about 0.04. He's scale (std 0.177): tanh and ReLU stay near 1; sigmoid fades under all three. Which activation keeps its gradient depends on the scale." slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
 for ax, (scheme, title) in zip(axes, {"torch": "PyTorch's default", "xavier": "Xavier", "he": "He"}.items()):
     plot_gradient_by_depth({name: gradient_sizes(deep_stack(act, scheme), batch64) for name, act in acts.items()}, ax=ax)
-    ax.set_title(f"{title} scale: std {init_std(scheme, 64, 64):.3f}", fontsize=10)
+    ax.set_title(f"{title} scale\nstd {init_std(scheme, 64, 64):.3f}")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

@@ -284,3 +284,12 @@ def test_code_that_raises_is_an_error_with_its_last_line(capsys):
     out = capsys.readouterr().out
     assert out.startswith("Conv2d forward: conv2d_loops raised ValueError: matmul"), out
     assert core.latest("conv2d_loops").status == "error"
+
+
+@pytest.mark.parametrize("check", [nb02.check_conv2d_loops, nb02.check_conv2d_im2col])
+def test_a_float32_convolution_is_never_told_a_mistake_it_did_not_make(check, capsys):
+    """Accepted or not (that depends on check_function's tolerance), a right answer computed in float32
+    gets no hint: the flattening-order hint once named the identity ordering of a one-channel filter."""
+    check(lambda *a: conv_im2col(*a, dtype=np.float32))
+    out = capsys.readouterr().out
+    assert not any(h.message in out for h in nb02.CONV2D_HINTS), out

@@ -203,7 +203,12 @@ def _scrambled(i, e, a) -> bool:
             and np.allclose(np.sort(a.ravel()), np.sort(np.asarray(e, np.float64).ravel()), rtol=1e-4, atol=1e-6))
 
 
-CONV2D_HINTS = (
+def _guarded(hint: Hint) -> Hint:
+    """No mistake is named for an answer within float32 precision of the right one: only the precision is off."""
+    return Hint(hint.message, lambda i, e, a: (_raises(e) or not _near(a, e)) and hint.applies(i, e, a))
+
+
+CONV2D_HINTS = tuple(_guarded(h) for h in (
     Hint("a filter larger than the padded input fits nowhere: raise ValueError, as conv2d does "
          "(here it does not fit even once)", lambda i, e, a: _raises(e)),
     Hint("forgot the bias: every output pixel of filter k adds bias[k]",
@@ -223,7 +228,7 @@ CONV2D_HINTS = (
     Hint("the right numbers in the wrong places: the matrix product's rows are (n, i, j) and its columns "
          "the filters (or the other way round); reshape to (N, H_out, W_out, C_out) and transpose to "
          "(N, C_out, H_out, W_out), do not reshape straight to NCHW", _scrambled),
-)
+))
 
 
 @exercise(points=3)

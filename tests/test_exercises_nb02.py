@@ -209,7 +209,7 @@ def test_both_convolutions_accept_loops_vectorized_offsets_and_torch(check, righ
     """The checker judges the numbers: loops pass the vectorized exercise too (its question says what
     is allowed; a loop over the output pixels is slow, not wrong)."""
     assert check(right) is True
-    assert "correct on all 44 cases!" in capsys.readouterr().out
+    assert "correct on all 45 cases!" in capsys.readouterr().out
 
 
 @pytest.mark.xfail(not FLOAT32_ACCEPTED, strict=True,
@@ -224,6 +224,7 @@ def test_conv2d_loops_cases_include_every_geometry_the_notebook_calls_it_with():
                   for c in nb02._conv_cases()}
     assert ((1, 3, 32, 32), (6, 3, 5, 5), 2, 2) in geometries   # 02's cell after the exercise: the astronaut
     assert ((1, 1, 28, 28), (2, 1, 3, 3), 1, 1) in geometries   # 02's Fashion-MNIST image with two edge filters
+    assert ((4, 1, 8, 8), (1, 1, 3, 3), 1, 1) in geometries     # 05's gradient step
     lenet = {(shape[1:], w, s, p) for shape, w, s, p in geometries}
     assert {((1, 28, 28), (6, 1, 5, 5), 1, 2), ((6, 14, 14), (16, 6, 5, 5), 1, 0),
             ((16, 5, 5), (120, 16, 5, 5), 1, 0)} <= lenet           # 07's LeNet-5, any batch size

@@ -159,6 +159,7 @@ def _conv_cases() -> list[Case]:
               case(1, 3, 6, 32, 32, 5, 2, 2, "02's astronaut: 32x32x3, six 5x5 filters, stride 2, "
                                              "padding 2; (32 + 4 - 5) / 2 is not whole: round down to 16x16"),
               case(1, 1, 2, 28, 28, 3, 1, 1, "02's Fashion-MNIST image: 28x28, two 3x3 edge filters, padding 1"),
+              case(4, 1, 1, 8, 8, 3, 1, 1, "05's gradient step: four 8x8 images, one 3x3 filter, padding 1"),
               case(2, 1, 6, 28, 28, 5, 1, 2, "LeNet-5's first layer on 28x28 images, padding 2 (07)"),
               case(2, 1, 6, 32, 32, 5, 1, 0, "LeNet-5's first layer on 32x32 images (07)"),
               case(2, 6, 16, 14, 14, 5, 1, 0, "LeNet-5's second layer (07)"),

@@ -513,6 +513,12 @@ plt.show()
 # then ∂L/∂f, ∂L/∂W₂, ∂L/∂a, ∂L/∂h, ∂L/∂W₁. Leave the inputs unchanged. The check compares yours with
 # `cnnlib`'s modules on 14 small cases, one with every hidden unit switched off, to a relative error
 # of 10⁻⁶.
+#
+# Before the checker's verdict, check your gradients yourself, as section 4 checked the layers: the
+# cell after the exercise compares them with centred differences of L on the network of section 1.
+# It asks you for `good_below`, the largest relative error you would still call a match. Section 4
+# measured what to expect: a right gradient's relative error was round-off, below 10⁻⁶, and the bugs
+# gave 0.3 and 0.6. Choose a number between the two, and say to yourself why.
 
 # %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 def two_layer_backward(x, W1, W2, t):
@@ -527,14 +533,8 @@ def two_layer_backward(x, W1, W2, t):
     dL_dh = (W2.T @ dL_df) * (h > 0)               # (hidden,): the ReLU gate
     return np.outer(dL_dh, x), np.outer(dL_df, a)
 
-# %% [markdown]
-# Before the checker's verdict, check your gradients yourself, as section 4 checked the layers:
-# the next cell compares them with centred differences of L on the network of section 1. It asks you
-# for `good_below`, the largest relative error you would still call a match. Section 4 measured
-# what to expect: a right gradient's relative error was round-off, below 10⁻⁶, and the bugs gave 0.3 and
-# 0.6. Choose a number between the two, and say to yourself why.
-
 # %% tags=["selfcheck"]
+# good_below: the largest relative error you would still call a match (see the question)
 W1_check, W2_check = W1.copy(), W2.copy()          # nudged one entry at a time by the check
 gradient_check_yours(lambda: two_layer_backward(x, W1_check, W2, t)[0],
                      lambda: np.sum((W2 @ np.maximum(0, W1_check @ x) - t) ** 2), W1_check,
@@ -556,7 +556,8 @@ _ = check_two_layer_backward(two_layer_backward)
 # the input pixels it never read get a zero gradient. Leave the inputs unchanged. The checker compares
 # yours with `conv2d_backward` on 24 small cases (a batch of one, non-square images, a stride larger
 # than the filter, negative values, float32 inputs, and notebook 07's LeNet-5 layers) to a relative
-# error of 10⁻⁶.
+# error of 10⁻⁶. The cell after the exercise is your own check first, with stride 2 and padding 1,
+# for the input and for the weight: pick your `good_below` as for Exercise 1.
 
 # %% tags=["exercise"]
 def conv2d_backward_loops(grad_output, x, weight, stride, padding):
@@ -580,11 +581,8 @@ def conv2d_backward_loops(grad_output, x, weight, stride, padding):
     assert grad_input.shape == x.shape
     return grad_input, grad_weight, grad_output.sum(axis=(0, 2, 3))
 
-# %% [markdown]
-# Your own check first, with stride 2 and padding 1, for the input and for the weight: pick your
-# `good_below` as for Exercise 1.
-
 # %% tags=["selfcheck"]
+# good_below: the largest relative error you would still call a match (Exercise 1 says how to choose)
 x_chk, w_chk, g_chk = rng.normal(size=(2, 2, 5, 4)), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=(2, 3, 3, 2))
 gradient_check_yours(lambda: conv2d_backward_loops(g_chk, x_chk, w_chk, 2, 1)[0],
                      lambda: conv2d_forward(x_chk, w_chk, np.zeros(3), stride=2, padding=1)[0], x_chk,
@@ -605,7 +603,8 @@ _ = check_conv2d_backward(conv2d_backward_loops)
 # where windows overlap a pixel receives several of them), or a loop over the filter's $k \times k$
 # offsets only, each step one product over the batch and all output pixels. Notebook 07 trains
 # LeNet-5 with it, on batches of 64; the check compares numbers only, on Exercise 2's 24 cases, so it
-# cannot see your loops: keep to the rule yourself.
+# cannot see your loops: keep to the rule yourself. Your own gradient check comes first again, on
+# Exercise 2's input.
 
 # %% tags=["exercise"]
 def conv2d_backward_im2col(grad_output, x, weight, stride, padding):
@@ -625,10 +624,8 @@ def conv2d_backward_im2col(grad_output, x, weight, stride, padding):
     grad_input = grad_pad[:, :, p:p + x.shape[2], p:p + x.shape[3]]   # crop the padding
     return grad_input, grad_weight, grad_output.sum(axis=(0, 2, 3))
 
-# %% [markdown]
-# Your own check, on the same input as Exercise 2's:
-
 # %% tags=["selfcheck"]
+# good_below: the largest relative error you would still call a match (Exercise 1 says how to choose)
 gradient_check_yours(lambda: conv2d_backward_im2col(g_chk, x_chk, w_chk, 2, 1)[0],
                      lambda: conv2d_forward(x_chk, w_chk, np.zeros(3), stride=2, padding=1)[0], x_chk,
                      grad_output=g_chk, good_below=1e-6, name="grad_input")

@@ -436,8 +436,8 @@ grad_x = np.array([[sum(correlate(g_full[n, o], w_c[o, c, ::-1, ::-1]) for o in 
 grad_w = np.array([[sum(correlate(x_c[n, c], g_c[n, o]) for n in range(2))
                     for c in range(3)] for o in range(4)])                # input correlated with g
 grad_b = g_c.sum(axis=(0, 2, 3))                                          # a sum over batch and positions
-for mine, lib in zip((grad_x, grad_w, grad_b), conv2d_backward(g_c, cache_c)):
-    assert_close(mine, lib, rtol=1e-10)
+for mine, reference in zip((grad_x, grad_w, grad_b), conv2d_backward(g_c, cache_c)):
+    assert_close(mine, reference, rtol=1e-10)
 print("grad_input, grad_weight, grad_bias: the three formulas agree with conv2d_backward")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -463,8 +463,8 @@ grad_x_pad = np.array([[sum(correlate(g_full[0, o], w_s[o, c, ::-1, ::-1]) for o
                         for c in range(2)]])
 grad_x = grad_x_pad[:, :, p:-p, p:-p]                             # crop the padding
 grad_w = np.array([[correlate(x_pad[0, c], g_dil[0, o]) for c in range(2)] for o in range(3)])
-for mine, lib in zip((grad_x, grad_w, g_s.sum(axis=(0, 2, 3))), conv2d_backward(g_s, cache_s)):
-    assert_close(mine, lib, rtol=1e-10)
+for mine, reference in zip((grad_x, grad_w, g_s.sum(axis=(0, 2, 3))), conv2d_backward(g_s, cache_s)):
+    assert_close(mine, reference, rtol=1e-10)
 print("stride 2, padding 1: dilated g, flipped filter, cropped border: agree with conv2d_backward")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -660,7 +660,7 @@ for step in range(60):
     grad_out = 2 * (out - targets) / out.size                               # dL/d(out) for the mean
     _, grad_w, grad_b = layers.conv2d_backward_im2col(grad_out, images_8, w_learned, 1, 1)   # yours
     w_learned, b_learned = w_learned - 0.2 * grad_w, b_learned - 0.2 * grad_b
-assert losses[-1] < 1e-10 and np.all(np.diff(losses) < 0)
-assert_close(w_learned, sobel_x, atol=1e-5)
-print(f"loss {losses[0]:.2f} at the start, below 1e-10 after 60 steps; the learned filter:")
+assert losses[-1] < losses[30] < losses[0] and losses[-1] < 1e-8    # (1e-8: float32 layers reach it too)
+assert_close(w_learned, sobel_x, atol=1e-4)
+print(f"loss {losses[0]:.2f} at the start, below 1e-8 after 60 steps; the learned filter:")
 print(np.round(w_learned[0, 0], 3) + 0.0)

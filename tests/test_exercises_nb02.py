@@ -86,8 +86,27 @@ def test_output_size_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
     assert core.latest("output_size").status == "fail"
 
 
-def test_output_size_accepts_the_reference(capsys):
-    assert nb02.check_output_size(output_size_reference) is True
+def output_size_counting(n, f, stride, padding):
+    """Slide the filter and count where it lands; it must end exactly at the padded edge."""
+    positions, start = 0, 0
+    while start + f <= n + 2 * padding:
+        positions, start = positions + 1, start + stride
+    if positions == 0 or start - stride + f != n + 2 * padding:
+        raise ValueError("the filter doesn't fit")
+    return positions
+
+
+def output_size_float(n, f, stride, padding):
+    """The lecture's formula in floating point, checked for a whole, positive result."""
+    size = (n - f + 2 * padding) / stride + 1
+    if size < 1 or not size.is_integer():
+        raise ValueError(f"the filter doesn't fit: the formula gives {size}")
+    return int(size)
+
+
+@pytest.mark.parametrize("right", [output_size_reference, output_size_counting, output_size_float])
+def test_output_size_accepts_right_answers_in_three_styles(right, capsys):
+    assert nb02.check_output_size(right) is True
     assert "Output size: correct on all 48 cases!" in capsys.readouterr().out
 
 

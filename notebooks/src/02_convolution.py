@@ -1,8 +1,8 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Convolution, stride and padding
 #
-# Notebook 01 ended with a fully connected layer that needed 307 million weights to look at
-# one small photograph. A convolutional layer looks at it with a few hundred, whatever its size.
+# Notebook 01 showed a fully connected layer that needs 307 million weights to look at one small
+# 640×480 photograph. A convolutional layer looks at it with a few hundred, whatever its size.
 #
 # **What you will learn**
 #
@@ -459,9 +459,9 @@ print(f"naive loops {1e3 * t_naive:.0f} ms, vectorized {1e3 * t_fast:.2f} ms: {t
 # or fancy indexing, and multiply by `weight.reshape(C_out, -1)`), or a loop over the $F \times F$
 # offsets of the filter only, each step one product over the whole batch and every output pixel.
 #
-# Why the rule: notebook 07 trains LeNet-5 with your function. Its first layer, on one batch of 64
-# images of 28×28 with six 5×5 filters and padding 2, has 64 · 6 · 28 · 28 = 301,056 output pixels,
-# so a loop over them runs 301,056 times per batch, where a loop over the offsets runs 25 times. The
+# Why the rule: notebook 07 trains LeNet-5 with your function. Its first layer makes six 28×28 maps
+# of every image with 5×5 filters: on one batch of 64 images that is 64 · 6 · 28 · 28 = 301,056 output
+# pixels, so a loop over them runs 301,056 times per batch, where a loop over the offsets runs 25 times. The
 # check compares numbers only, on the same 45 cases as `conv2d_loops` (07's layer geometries among
 # them): it cannot see your loops, so keep to the rule yourself.
 

@@ -2,7 +2,7 @@
 # # 02 · Convolution, stride and padding
 #
 # Notebook 01 showed a fully connected layer that needs 307 million weights to look at one small
-# 640×480 photograph. A convolutional layer looks at it with a few hundred, whatever its size.
+# photograph. A convolutional layer looks at it with a few hundred, whatever its size.
 #
 # **What you will learn**
 #

@@ -123,9 +123,10 @@ def _conv_cases() -> list[Case]:
     not fit, negative values, a batch of one, non-square images and float32."""
     rng = np.random.default_rng(1322)
 
-    def case(n, c_in, c_out, h, w, f, stride, padding, label, dtype=np.float64, sign=0):
+    def case(n, c_in, c_out, h, w, f, stride, padding, label, dtype=np.float64, sign=0, scale=None):
         x = np.round(rng.normal(size=(n, c_in, h, w)), 1)
         x = -np.abs(x) - 0.1 if sign < 0 else x
+        x = x * np.asarray(scale)[:, None, None, None] if scale else x
         return Case({"x": x.astype(dtype), "weight": np.round(rng.normal(size=(c_out, c_in, f, f)), 1).astype(dtype),
                      "bias": np.round(rng.normal(size=c_out), 1).astype(dtype), "stride": stride,
                      "padding": padding}, label)
@@ -138,10 +139,11 @@ def _conv_cases() -> list[Case]:
              case(1, 1, 1, 4, 6, 3, 1, 0, "a wide image"),
              case(1, 2, 2, 7, 4, 3, 1, 0, "a tall image"),
              case(2, 2, 2, 5, 5, 3, 1, 1, "every input value negative", sign=-1),
+             case(2, 2, 2, 5, 4, 3, 1, 1, "two images of very different scale (x1000 and x0.001)", scale=(1e3, 1e-3)),
              case(1, 1, 2, 7, 8, 2, 3, 0, "stride 3, larger than the 2x2 filter: some pixels are skipped"),
              case(1, 1, 1, 3, 3, 5, 1, 0, "a filter larger than the input: raise ValueError"),
              case(1, 1, 1, 2, 6, 5, 1, 1, "a filter taller than the padded input (4 rows): raise ValueError")]
-    while len(cases) < 35:
+    while len(cases) < 36:
         f, s, p = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
         h, w = int(rng.integers(f, 8)), int(rng.integers(f, 8))
         if (h + 2 * p - f) % s or (w + 2 * p - f) % s:

@@ -194,8 +194,9 @@ def _conv_cases() -> list[Case]:
              ((1, 2, 4, 6), (2, 2, 3, 3), 1, 0, "a wide image"),
              ((2, 1, 7, 5), (1, 1, 3, 3), 2, 1, "a tall image, stride 2, padding 1"),
              ((1, 1, 8, 7), (2, 1, 2, 2), 3, 0, "stride 3, larger than the 2x2 filter: some pixels get no gradient"),
-             ((2, 2, 5, 5), (2, 2, 3, 3), 1, 1, "every input value negative")]
-    while len(specs) < 18:
+             ((2, 2, 5, 5), (2, 2, 3, 3), 1, 1, "every input value negative"),
+             ((2, 2, 5, 4), (2, 2, 3, 3), 1, 1, "two examples of very different scale (x1000 and x0.001)")]
+    while len(specs) < 19:
         n, c_in, c_out = (int(v) for v in rng.integers(1, 3, size=3))
         k, s, p = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
         h, w = int(rng.integers(max(k, 3), 7)), int(rng.integers(max(k, 3), 7))
@@ -210,10 +211,12 @@ def _conv_cases() -> list[Case]:
     for x_shape, w_shape, s, p, label in specs:
         x = np.round(rng.normal(size=x_shape), 1)
         x = -np.abs(x) - 0.1 if "negative" in label else x
+        x = x * np.array([1e3, 1e-3])[:, None, None, None] if "different scale" in label else x
         w = np.round(rng.normal(size=w_shape), 1)
         h_out = (x_shape[2] + 2 * p - w_shape[2]) // s + 1
         w_out = (x_shape[3] + 2 * p - w_shape[3]) // s + 1
         g = np.round(rng.normal(size=(x_shape[0], w_shape[0], h_out, w_out)), 1)
+        g = g * np.array([1e-3, 1e3])[:, None, None, None] if "different scale" in label else g
         if "float32" in label:
             x, w, g = (np.round(v * 10).astype(np.float32) for v in (x, w, g))
         cases.append(Case({"grad_output": g, "x": x, "weight": w, "stride": s, "padding": p}, label))

@@ -377,9 +377,9 @@ print({name: p.shape for name, p in conv10.named_parameters()}, "->", n_params, 
 # - your numbers must agree with `conv2d`'s to a relative error of 10⁻⁶ (float64 throughout).
 #
 # Plain Python loops over the outputs are fine. Don't call `conv2d` or `conv2d_naive`: the check
-# compares yours with cnnlib's on 45 small cases (negative values, a batch of one, tall and wide
-# images, a stride larger than the filter, float32 inputs), some of which round down, and among
-# them the geometry of every later cell that uses your function.
+# compares yours with cnnlib's on 46 small cases (negative values, images of very different scale,
+# a batch of one, tall and wide images, a stride larger than the filter, float32 inputs), some of
+# which round down, and among them the geometry of every later cell that uses your function.
 
 # %% tags=["exercise"]
 def conv2d_loops(x, weight, bias, stride, padding):
@@ -462,7 +462,7 @@ print(f"naive loops {1e3 * t_naive:.0f} ms, vectorized {1e3 * t_fast:.2f} ms: {t
 # Why the rule: notebook 07 trains LeNet-5 with your function. Its first layer makes six 28×28 maps
 # of every image with 5×5 filters: on one batch of 64 images that is 64 · 6 · 28 · 28 = 301,056 output
 # pixels, so a loop over them runs 301,056 times per batch, where a loop over the offsets runs 25 times. The
-# check compares numbers only, on the same 45 cases as `conv2d_loops` (07's layer geometries among
+# check compares numbers only, on the same 46 cases as `conv2d_loops` (07's layer geometries among
 # them): it cannot see your loops, so keep to the rule yourself.
 
 # %% tags=["exercise"]

@@ -554,10 +554,11 @@ _ = check_two_layer_backward(two_layer_backward)
 # grad_output[n, o, i, j] back to the window of the padded input it read, to filter o and to
 # bias o. Where the last step of the stride did not fit, the forward pass rounded down (notebook 02):
 # the input pixels it never read get a zero gradient. Leave the inputs unchanged. The checker compares
-# yours with `conv2d_backward` on 24 small cases (a batch of one, non-square images, a stride larger
-# than the filter, negative values, float32 inputs, and notebook 07's LeNet-5 layers) to a relative
-# error of 10⁻⁶. The cell after the exercise is your own check first, with stride 2 and padding 1,
-# for the input and for the weight: pick your `good_below` as for Exercise 1.
+# yours with `conv2d_backward` on 25 small cases (a batch of one, non-square images, a stride larger
+# than the filter, negative values, examples of very different scale, float32 inputs, and notebook
+# 07's LeNet-5 layers) to a relative error of 10⁻⁶. The cell after the exercise is your own check
+# first, with stride 2 and padding 1, for the input and for the weight: pick your `good_below` as
+# for Exercise 1.
 
 # %% tags=["exercise"]
 def conv2d_backward_loops(grad_output, x, weight, stride, padding):
@@ -602,7 +603,7 @@ _ = check_conv2d_backward(conv2d_backward_loops)
 # product, and the patches' gradients go back to the pixels they came from with `np.add.at`, because
 # where windows overlap a pixel receives several of them), or a loop over the filter's $k \times k$
 # offsets only, each step one product over the batch and all output pixels. Notebook 07 trains
-# LeNet-5 with it, on batches of 64; the check compares numbers only, on Exercise 2's 24 cases, so it
+# LeNet-5 with it, on batches of 64; the check compares numbers only, on Exercise 2's 25 cases, so it
 # cannot see your loops: keep to the rule yourself. Your own gradient check comes first again, on
 # Exercise 2's input.
 

@@ -644,7 +644,8 @@ _ = check_conv2d_backward_im2col(conv2d_backward_im2col)
 # can learn. Give a layer of one 3×3 filter, starting from zeros, four random 8×8 images, and as
 # targets what the Sobel x filter of notebook 02 makes of them. The loss is the mean squared
 # difference; each step computes the output with your forward pass, the gradient with your backward
-# pass, and moves the weight and the bias a step of 0.2 against it (plain gradient descent, notebook 06).
+# pass, and moves the weight and the bias against that gradient with a learning rate of 0.2 (plain
+# gradient descent, notebook 06).
 # The table says whose layers run: yours once their checks have passed, `cnnlib`'s until then.
 
 # %% slideshow={"slide_type": "subslide"}

@@ -122,3 +122,14 @@ def test_the_exports_are_the_same_on_every_run(tmp_path):
     assert a == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file()) and len(a) == 3
     for rel in a:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+
+
+def test_the_learners_own_gradient_checks_travel_with_good_below_left_to_them():
+    """A "selfcheck" cell between a solution and its check went missing, and the check cell stayed behind
+    as a plain cell (05 was the first notebook with them)."""
+    instructor = common.read(ROOT / "notebooks" / "05_backpropagation.ipynb")
+    for nb in (nbg.nbgrader_notebook(instructor), otter.otter_notebook(instructor, "05_backpropagation")):
+        own = [c.source for c in nb.cells if "gradient_check_yours(" in c.source]
+        assert len(own) == 3, own
+        assert all(s.count("good_below=None") == 2 and "1e-6" not in s for s in own), own
+        assert not any(common.CHECK.match(c.source.strip()) for c in nb.cells)

@@ -12,6 +12,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from cnnlib.exercises.functions import allow_shortcuts
+
 # Solution code that must not reach the student edition, and the expected answers that must not either.
 SOLUTIONS = ("np.maximum(x, 0)", "grad_output * (x > 0)", "320 * 240 * 3 * 100 + 100")
 ANSWERS = ("23040100", "23,040,100")
@@ -85,9 +87,11 @@ def rejected_for(check, wrong, hint, mutations, capsys) -> str:
     """``check`` rejects ``wrong`` naming ``hint`` and no other mutation's hint; returns what it printed.
 
     The one assertion every mutation test makes (the reason, not a list of guesses), so each test
-    only adds what is particular to its checker.
+    only adds what is particular to its checker. A mutant may be built from cnnlib's reference ("the
+    reference, but ..."): it is judged by its results (``allow_shortcuts``), not refused as a shortcut.
     """
-    assert check(wrong) is False
+    with allow_shortcuts():
+        assert check(wrong) is False
     out = capsys.readouterr().out
     assert hint in out, out
     assert sum(h in out for h in {h for _, h in mutations}) == 1, out

@@ -53,7 +53,7 @@ def test_the_student_image_holds_the_student_edition_and_no_solution(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "pip.log").read_text() == "install --no-deps -e .\n"
     assert (tmp_path / "conda/share/jupyter/lab/settings/overrides.json").exists()
-    for name in ("notebooks/src", "tests", "e2e", ".git", "build"):
+    for name in ("notebooks/src", "notebooks/my_layers", "tests", "e2e", ".git", "build"):
         assert not (repo / name).exists(), name
     assert (repo / "cnnlib" / "exercises" / "nb02.py").exists()
     originals = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -132,3 +132,26 @@ def test_no_tabindex_on_cells():
             '<a href="#" tabindex="0">x</a></div></div>')
     assert deck_prep.without_tabindex(html) == ('<div class="jp-Cell-inputWrapper"><div class="jp-OutputArea-output">'
                                                 '<a href="#" tabindex="0">x</a></div></div>')
+
+
+def test_an_exercise_check_shows_no_verdict_the_hidden_solution_earned():
+    stub = dict(code("def answer():\n    raise NotImplementedError"), metadata={"tags": ["exercise"]})
+    solution = dict(code("def answer():\n    return 614_656"), metadata={"tags": ["solution"]})
+    check = dict(code("_ = check_alexnet_conv2(answer)", outputs=[
+        {"output_type": "stream", "name": "stdout", "text": "Exercise 1: correct! 614,656 parameters\n"}]),
+        metadata={"tags": ["check"]})
+    cells = deck_prep.prepare({"cells": [TITLE, stub, solution, check], "metadata": {}}, "08_x")["cells"]
+    assert cells[3]["source"] == "_ = check_alexnet_conv2(answer)" and cells[3]["outputs"] == []
+    assert "614" not in str([c.get("outputs") for c in cells if "solution" not in c["metadata"].get("tags", [])])
+
+
+def test_a_printed_table_too_wide_for_24px_gets_the_size_where_its_lines_fit():
+    row = "  ".join(f"{k}.{k}00 ± 0.012" for k in range(6))                # 88 characters
+    table = code("print(table)", outputs=[{"output_type": "stream", "name": "stdout", "text": f"{row}\n{row}\n"}])
+    prose = code("print(s)", outputs=[{"output_type": "stream", "name": "stdout", "text": "word " * 30 + "\n"}])
+    wide = code("print(t)", outputs=[{"output_type": "stream", "name": "stdout", "text": ("x" * 130 + "\n") * 2}])
+    assert len(row) == 88 and deck_prep.narrow_text_size(table) == 21                   # 88 * 21 <= 78 * 24
+    assert deck_prep.narrow_text_size(prose) is None                                     # one line: it wraps at spaces
+    assert deck_prep.narrow_text_size(wide) == 19                                        # never below 14 pt
+    cells = deck_prep.prepare({"cells": [TITLE, table], "metadata": {}}, "06_x")["cells"]
+    assert "cnnlib-output-21px" in cells[1]["metadata"]["tags"]

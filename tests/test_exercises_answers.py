@@ -25,8 +25,31 @@ def test_numbers_and_counts():
     assert as_count(9280.0) == 9280 and as_count(np.int64(7)) == 7 and as_count(torch.tensor(12)) == 12
     assert as_count(10 ** 30) == 10 ** 30  # a Python int stays exact
     assert as_numbers(torch.Size([4, 10, 32, 32]), (4,), integer=True).tolist() == [4, 10, 32, 32]
-    with pytest.raises(AssertionError, match="whole numbers"):
+    with pytest.raises(AssertionError, match="should be a whole number"):
         as_count(9280.5)
+    with pytest.raises(AssertionError, match=r"got 61706\.0001"):  # enough digits to see it is not whole
+        as_count(61706.0001)
+
+
+def test_a_count_given_as_an_exact_float_is_accepted_with_a_note(capsys):
+    from cnnlib.exercises.nb07 import check_lenet5_params
+    assert check_lenet5_params(61706.0) is True
+    out = capsys.readouterr().out
+    assert "correct!" in out and "(Your 61706.0 is a float, read as the whole number 61706" in out
+    assert check_lenet5_params(61706) is True
+    assert "float" not in capsys.readouterr().out  # an int gets no note
+    assert check_lenet5_params(61706.5) is False
+    assert "should be a whole number" in capsys.readouterr().out
+
+
+def test_by_hand_tolerances_are_worded_in_percent_never_zero():
+    for rtol, words in [(0.01, "within 1%"), (5e-3, "within 0.5%"), (1e-3, "within 0.1%"), (1e-4, "within 0.01%"),
+                        (0.015, "within 1.5%")]:
+        with pytest.raises(AssertionError) as err:
+            expect_by_hand(2.0, 1.0, rtol=rtol)
+        assert f"({words})" in str(err.value) and "0%)" not in str(err.value).replace(words, "")
+    with pytest.raises(AssertionError, match=r"\(to 2 significant figures, or within 0\.5%\)"):
+        expect_by_hand(0.5, 0.4, rtol=5e-3, sig_figs=2)
 
 
 ODD = [("abc", "not a string"), (True, "truth value"), (10 ** 400, "too large"), ([1, 10 ** 400], "too large"),
@@ -60,6 +83,16 @@ def test_expect_close_is_tight_and_never_reveals_the_answer():
     assert "2.718" not in str(err.value)
     with pytest.raises(AssertionError):
         expect_close(1.84, 1.84235)  # by code, 1.84 is not close enough
+
+
+def test_expect_close_judges_a_float32_answer_at_float32_precision():
+    exact = np.exp(np.array([60.1234567, 75.7654321]))
+    computed_in_float32 = torch.exp(torch.tensor([60.1234567, 75.7654321]))  # torch's default dtype
+    expect_close(computed_in_float32, exact)
+    with pytest.raises(AssertionError, match="float32 precision"):
+        expect_close(computed_in_float32 * 1.001, exact)
+    with pytest.raises(AssertionError, match="relative tolerance 1e-06"):
+        expect_close(exact * (1 + 1e-5), exact)  # a float64 answer keeps the tight tolerance
 
 
 def test_expect_by_hand_tolerances():
@@ -131,6 +164,7 @@ def test_every_checker_is_registered_and_gives_odd_answers_a_verdict(checker, ca
         # (after whatever a learner's function, such as ``print``, printed itself)
         assert re.search(r"^[A-Z][^:\n]*: (not quite|not attempted)", out, re.M), out
         assert "could not" not in out, out  # every odd answer gets a sentence written for it
+        assert "within 0%" not in out, out
         assert core.latest(checker.__exercise__).status in ("fail", "not attempted")
 
 

@@ -9,7 +9,10 @@ import pytest
 import torch
 
 from cnnlib.exercises import core
+from cnnlib.exercises.functions import allow_shortcuts
 from cnnlib.exercises.examples import check_relu_backward, check_relu_forward
+from cnnlib.numpy_nn.activation import relu as cnnlib_relu
+from cnnlib.numpy_nn.activation import relu_forward as cnnlib_relu_forward
 from exercise_notebooks import rejected_for
 
 
@@ -22,6 +25,13 @@ def relu_forward_in_place(x):
     return x
 
 
+def relu_forward_loops(x):
+    out = np.empty_like(x)
+    for index, value in np.ndenumerate(x):
+        out[index] = value if value > 0 else 0.0
+    return out
+
+
 FORWARD_MUTATIONS = [
     (np.abs, "not their absolute value"),
     (lambda x: np.minimum(x, 0), "that is min(x, 0)"),
@@ -29,23 +39,43 @@ FORWARD_MUTATIONS = [
     (lambda x: np.maximum(x, 0.01 * x), "a leaky ReLU keeps a small slope"),
     (relu_forward_in_place, "changed its input x in place"),
     (lambda x: np.maximum(x, 0).sum(), "has shape ()"),
+    (lambda x: (x > 0).astype(np.float64), "ReLU's slope (the backward pass)"),
+    (lambda x: np.maximum(x, 0).astype(int), "rounding to integers"),
 ]
 
 
 @pytest.mark.parametrize("wrong, hint", FORWARD_MUTATIONS)
 def test_relu_forward_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
-    assert check_relu_forward(wrong) is False
-    out = capsys.readouterr().out
-    assert hint in out, out
+    out = rejected_for(check_relu_forward, wrong, hint, FORWARD_MUTATIONS, capsys)
     assert "The smallest case it fails" in out
     assert core.latest("relu_forward").status == "fail"
 
 
-@pytest.mark.parametrize("right", [relu_forward_reference, lambda x: x * (x > 0),
-                                   lambda x: torch.relu(torch.as_tensor(x)), lambda x: np.maximum(x, 0).tolist()])
+@pytest.mark.parametrize("right", [relu_forward_reference, relu_forward_loops, lambda x: x * (x > 0),
+                                   lambda x: np.where(x > 0, x, 0.0).astype(np.float32),
+                                   lambda x: torch.relu(torch.as_tensor(x)), lambda x: np.maximum(x, 0).tolist()],
+                         ids=["vectorized", "loops", "mask", "float32", "torch", "list"])
 def test_relu_forward_accepts_right_answers(right, capsys):
-    assert check_relu_forward(right) is True
-    assert capsys.readouterr().out.startswith("ReLU forward: correct on all")
+    with allow_shortcuts():  # torch styles: parity of the reference with torch (a learner's torch call is refused)
+        assert check_relu_forward(right) is True
+    assert capsys.readouterr().out.startswith("ReLU forward: correct on all 30 cases!")
+
+
+def relu_backward_in_place(grad_output, x):
+    grad_output[x <= 0] = 0
+    return grad_output
+
+
+@pytest.mark.parametrize("shortcut, named", [
+    (lambda x: torch.relu(torch.as_tensor(x)).numpy(), "calls PyTorch's torch.relu"),
+    (lambda x: cnnlib_relu_forward(x)[0], "calls cnnlib's cnnlib_relu_forward"),
+    (cnnlib_relu, "is cnnlib's own function (cnnlib.numpy_nn.activation.relu)"),
+])
+def test_relu_forward_refuses_cnnlib_and_torch(shortcut, named, capsys):
+    assert check_relu_forward(shortcut) is False
+    out = capsys.readouterr().out
+    assert named in out and "asks you to write it yourself" in out, out
+    assert core.latest("relu_forward").status == "fail"
 
 
 BACKWARD_MUTATIONS = [
@@ -53,17 +83,50 @@ BACKWARD_MUTATIONS = [
     (lambda g, x: (x > 0).astype(np.float64), "multiply by grad_output"),
     (lambda g, x: g * np.maximum(x, 0), "not relu(x) itself"),
     (lambda g, x: g * (g > 0), "the gate is where the INPUT x is positive"),
+    (lambda g, x: g.copy(), "the gradient stops where x < 0"),
+    (lambda g, x: g * np.where(x > 0, 1.0, 0.01), "not a small leaky slope"),
+    (relu_backward_in_place, "changed its input grad_output in place"),
 ]
 
 
 @pytest.mark.parametrize("wrong, hint", BACKWARD_MUTATIONS)
 def test_relu_backward_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
-    out = rejected_for(check_relu_backward, wrong, hint, BACKWARD_MUTATIONS, capsys)
+    rejected_for(check_relu_backward, wrong, hint, BACKWARD_MUTATIONS, capsys)
 
 
-def test_relu_backward_accepts_the_reference(capsys):
-    assert check_relu_backward(lambda g, x: g * (x > 0)) is True
-    assert "correct on all 22 cases!" in capsys.readouterr().out
+def relu_backward_loops(grad_output, x):
+    out = np.zeros_like(grad_output)
+    for index in np.ndindex(x.shape):
+        if x[index] > 0:
+            out[index] = grad_output[index]
+    return out
+
+
+@pytest.mark.parametrize("right", [lambda g, x: g * (x > 0), relu_backward_loops,
+                                   lambda g, x: np.where(x > 0, g, 0).astype(np.float32),
+                                   lambda g, x: torch.ops.aten.threshold_backward(torch.as_tensor(g), torch.as_tensor(x), 0)],
+                         ids=["vectorized", "loops", "float32", "torch"])
+def test_relu_backward_accepts_right_answers(right, capsys):
+    with allow_shortcuts():  # torch styles: parity of the reference with torch (a learner's torch call is refused)
+        assert check_relu_backward(right) is True
+    assert "ReLU backward: correct on all 30 cases!" in capsys.readouterr().out
+
+
+def test_relu_cases_cover_the_mistakes_and_the_network():
+    """The cases the issue asks for are there: the kink, all negative, large |x|, float32, a batch of one, non-square
+    images, and the (5, 8) hidden layer of 01's network (cnnlib.exercises.nb01_layers.NETWORK)."""
+    from cnnlib.exercises.functions import CASE_SINK
+    sink = []
+    token = CASE_SINK.set(sink)
+    try:
+        check_relu_forward(lambda x: x)
+    finally:
+        CASE_SINK.reset(token)
+    xs = [c.inputs["x"] for c in sink]
+    assert any(x.size and np.all(x < 0) for x in xs) and any(np.any(x == 0) for x in xs)
+    assert any(np.abs(x).max() >= 1000 for x in xs) and any(x.dtype == np.float32 for x in xs)
+    assert any(x.ndim == 4 and x.shape[0] == 1 for x in xs) and any(x.ndim == 4 and x.shape[2] != x.shape[3] for x in xs)
+    assert any(x.shape == (5, 8) for x in xs)
 
 
 def test_stubs_are_not_attempted(capsys):

@@ -2,6 +2,7 @@ import numpy as np
 import torch
 
 from cnnlib.exercises import nb01
+from cnnlib.exercises.functions import allow_shortcuts
 
 
 def test_fc_parameters(capsys):
@@ -29,12 +30,26 @@ def test_collapsed_matrix(capsys):
     assert "6 of 6 entries are off" in capsys.readouterr().out
 
 
+def test_fc_parameter_hints_are_not_shown_for_a_nearby_mistake(capsys):
+    assert nb01.check_fc_parameters(320 * 240 * 100) is False          # greyscale AND no bias: neither hint fits alone
+    out = capsys.readouterr().out
+    assert "every output also has a bias" not in out and "3 numbers per pixel" not in out
+
+
 def test_sigmoid_depth(capsys):
-    assert 0.25 ** 10 < 1e-6 < 0.25 ** 9
-    assert nb01.check_sigmoid_depth(10) is True
-    assert nb01.check_sigmoid_depth(9) is False
-    assert "3.81e-06" in capsys.readouterr().out
+    assert nb01.DEPTH_THRESHOLD == 1e-9 and 0.25 ** 15 < 1e-9 < 0.25 ** 14
+    assert nb01.check_sigmoid_depth(15) is True
+    assert nb01.check_sigmoid_depth(15.0) is True
+    assert nb01.check_sigmoid_depth(14) is False
+    assert "3.73e-09, still above 1e-09" in capsys.readouterr().out
+    assert nb01.check_sigmoid_depth(10) is False                      # the depth of section 4's 1e-6
+    assert "0.25**10 is below 1e-6; the threshold here is 1e-09" in capsys.readouterr().out
+    assert nb01.check_sigmoid_depth(12) is False
+    assert "more layers are needed" in capsys.readouterr().out
     assert nb01.check_sigmoid_depth(20) is False
+    out = capsys.readouterr().out
+    assert "more layers" not in out and "still above" not in out
+    assert nb01.check_sigmoid_depth(14.95) is False                   # log(1e-9) / log(0.25), not rounded up
 
 
 # -- function exercises: each plausible mistake rejected for its own reason, the reference accepted --
@@ -48,11 +63,30 @@ def _sig(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _sig_naive_both_ways(x):
+    with np.errstate(over="ignore", invalid="ignore"):   # as a notebook would: warn, go on
+        return np.exp(x) / (1 + np.exp(x))
+
+
+def sigmoid_backward_in_place(g, x):
+    s = 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+    g *= s * (1 - s)
+    return g
+
+
+def _stable(x):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))                        # exp(1000) = inf gives 1 / inf = 0: right
+
+
 SIGMOID_BACKWARD_MUTATIONS = [
     (lambda g, x: g * x * (1 - x), "takes sigma = sigmoid(x), the layer's output"),
-    (lambda g, x: _sig(x) * (1 - _sig(x)), "multiply by grad_output"),
-    (lambda g, x: g * _sig(x), "not sigmoid(x) itself"),
-    (lambda g, x: g * (1 - _sig(x) ** 2), "is tanh's derivative"),
+    (lambda g, x: _stable(x) * (1 - _stable(x)), "multiply by grad_output"),
+    (lambda g, x: g * _stable(x), "not sigmoid(x) itself"),
+    (lambda g, x: g * (1 - _stable(x) ** 2), "is tanh's derivative"),
+    (lambda g, x: -g * _stable(x) * (1 - _stable(x)), "check the sign"),
+    (lambda g, x: g * _sig_naive_both_ways(x) * (1 - _sig_naive_both_ways(x)), "exp overflows for large |x|"),
+    (sigmoid_backward_in_place, "changed its input grad_output in place"),
 ]
 
 
@@ -63,43 +97,100 @@ def test_sigmoid_backward_rejects_each_mutation_for_its_reason(wrong, hint, caps
     assert core.latest("sigmoid_backward").status == "fail"
 
 
-def test_sigmoid_backward_accepts_the_reference(capsys):
-    assert nb01.check_sigmoid_backward(lambda g, x: g * _sig(x) * (1 - _sig(x))) is True
-    assert "Sigmoid backward: correct on all 23 cases!" in capsys.readouterr().out
+def sigmoid_backward_loops(grad_output, x):
+    out = np.zeros(x.shape)
+    for index, value in np.ndenumerate(x):
+        s = 1 / (1 + np.exp(-value)) if value >= 0 else np.exp(value) / (1 + np.exp(value))   # no overflow
+        out[index] = grad_output[index] * s * (1 - s)
+    return out
+
+
+def sigmoid_backward_float32(grad_output, x):
+    s = _stable(np.asarray(x, dtype=np.float32))
+    return (grad_output * s * (1 - s)).astype(np.float32)
+
+
+@pytest.mark.parametrize("right", [lambda g, x: g * _stable(x) * (1 - _stable(x)), sigmoid_backward_loops,
+                                   lambda g, x: torch.ops.aten.sigmoid_backward(torch.as_tensor(g),
+                                                                              torch.sigmoid(torch.as_tensor(x)))],
+                         ids=["vectorized", "loops", "torch"])
+def test_sigmoid_backward_accepts_right_answers(right, capsys):
+    with allow_shortcuts():  # torch styles: parity of the reference with torch (a learner's torch call is refused)
+        assert nb01.check_sigmoid_backward(right) is True
+    assert "Sigmoid backward: correct on all 24 cases!" in capsys.readouterr().out
+
+
+def test_sigmoid_backward_accepts_a_float32_answer(capsys):
+    assert nb01.check_sigmoid_backward(sigmoid_backward_float32) is True
 
 
 def linear_forward_reference(x, weight, bias):
     return x @ weight.T + bias
 
 
+def linear_forward_loops(x, weight, bias):
+    out = np.zeros((x.shape[0], weight.shape[0]))
+    for n in range(x.shape[0]):
+        for o in range(weight.shape[0]):
+            out[n, o] = bias[o] + sum(x[n, i] * weight[o, i] for i in range(x.shape[1]))
+    return out
+
+
 LINEAR_FORWARD_MUTATIONS = [
     (lambda x, w, b: x @ w.T, "forgot the bias"),
+    (lambda x, w, b: x @ w.T - b, "the bias is added, not subtracted"),
     (lambda x, w, b: x @ w + b, "multiply by its transpose"),
     (lambda x, w, b: (x @ w.T + b).T, "that is its transpose"),
+    (lambda x, w, b: x @ w.T + b[:, None], "not bias[:, None]"),
+    (lambda x, w, b: (x[:, None, :] * w[None]).mean(axis=2) + b, "not their mean"),
 ]
 
 
 @pytest.mark.parametrize("wrong, hint", LINEAR_FORWARD_MUTATIONS)
 def test_linear_forward_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
-    out = rejected_for(nb01.check_linear_forward, wrong, hint, LINEAR_FORWARD_MUTATIONS, capsys)
+    rejected_for(nb01.check_linear_forward, wrong, hint, LINEAR_FORWARD_MUTATIONS, capsys)
+    assert core.latest("linear_forward").status == "fail"
 
 
-def test_linear_forward_accepts_the_reference_and_torch(capsys):
-    assert nb01.check_linear_forward(linear_forward_reference) is True
-    assert nb01.check_linear_forward(
-        lambda x, w, b: torch.nn.functional.linear(torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b)))
-    assert capsys.readouterr().out.count("Linear forward: correct on all 19 cases!") == 2
+@pytest.mark.parametrize("right", [linear_forward_reference, linear_forward_loops,
+                                   lambda x, w, b: np.einsum("ni,oi->no", x, w) + b,
+                                   lambda x, w, b: torch.nn.functional.linear(torch.as_tensor(x), torch.as_tensor(w),
+                                                                              torch.as_tensor(b))],
+                         ids=["vectorized", "loops", "einsum", "torch"])
+def test_linear_forward_accepts_right_answers(right, capsys):
+    with allow_shortcuts():  # torch styles: parity of the reference with torch (a learner's torch call is refused)
+        assert nb01.check_linear_forward(right) is True
+    assert "Linear forward: correct on all 25 cases!" in capsys.readouterr().out
+
+
+def test_linear_forward_accepts_a_float32_answer(capsys):
+    assert nb01.check_linear_forward(lambda x, w, b: (x.astype(np.float32) @ w.T.astype(np.float32)
+                                                      + b.astype(np.float32))) is True
 
 
 def linear_backward_reference(g, x, w):
     return g @ w, g.T @ x, g.sum(axis=0)
 
 
+def linear_backward_loops(g, x, w):
+    n_samples, n_out = g.shape
+    grad_x, grad_w, grad_b = np.zeros(x.shape), np.zeros(w.shape), np.zeros(n_out)
+    for n in range(n_samples):
+        for o in range(n_out):
+            grad_x[n] += g[n, o] * w[o]
+            grad_w[o] += g[n, o] * x[n]
+            grad_b[o] += g[n, o]
+    return grad_x, grad_w, grad_b
+
+
 LINEAR_BACKWARD_MUTATIONS = [
-    (lambda g, x, w: (g @ w, g.T @ x, g.mean(axis=0)), "summed over the batch, not averaged"),
+    (lambda g, x, w: (g @ w, g.T @ x, g.mean(axis=0)), "grad_bias is summed over the batch, not averaged"),
     (lambda g, x, w: (g @ w, g.T @ x, g), "sum grad_output over the batch (axis 0)"),
     (lambda g, x, w: (g @ w, x.T @ g, g.sum(axis=0)), "it is grad_output.T @ x"),
     (lambda g, x, w: (g @ w.T, g.T @ x, g.sum(axis=0)), "grad_input is grad_output @ weight"),
+    (lambda g, x, w: (g @ w, g.T @ x / len(x), g.sum(axis=0)), "grad_weight is summed over the batch"),
+    (lambda g, x, w: (g.T @ x, g @ w, g.sum(axis=0)), "the first two are swapped"),
+    (lambda g, x, w: (g @ w, g.T @ x), "should be a tuple of 3 results"),
 ]
 
 
@@ -109,9 +200,21 @@ def test_linear_backward_rejects_each_mutation_for_its_reason(wrong, hint, capsy
     assert "grad_weight = " in out  # the results are shown by name
 
 
-def test_linear_backward_accepts_the_reference(capsys):
-    assert nb01.check_linear_backward(linear_backward_reference) is True
-    assert "Linear backward: correct on all 19 cases!" in capsys.readouterr().out
+@pytest.mark.parametrize("right", [linear_backward_reference, linear_backward_loops,
+                                   lambda g, x, w: (np.einsum("no,oi->ni", g, w), np.einsum("no,ni->oi", g, x),
+                                                    np.einsum("no->o", g))],
+                         ids=["vectorized", "loops", "einsum"])
+def test_linear_backward_accepts_right_answers(right, capsys):
+    with allow_shortcuts():  # torch styles: parity of the reference with torch (a learner's torch call is refused)
+        assert nb01.check_linear_backward(right) is True
+    assert "Linear backward: correct on all 24 cases!" in capsys.readouterr().out
+
+
+def test_linear_backward_accepts_a_float32_answer(capsys):
+    f32 = np.float32
+    assert nb01.check_linear_backward(lambda g, x, w: tuple(np.asarray(r, f32) for r in
+                                                            (g.astype(f32) @ w.astype(f32), g.T.astype(f32) @ x.astype(f32),
+                                                             g.astype(f32).sum(axis=0)))) is True
 
 
 def test_function_stubs_are_not_attempted(capsys):

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.exercises import nb04
+from cnnlib.exercises.functions import allow_shortcuts
 
 
 def test_answers_agree_with_pytorch():
@@ -33,15 +34,25 @@ def test_check_cross_entropy(capsys):
 
 
 def test_check_multiclass_hinge(capsys):
-    assert nb04.check_multiclass_hinge((1.5, 0.7)) is True
-    assert nb04.check_multiclass_hinge((0.7, 1.5)) is False
+    assert nb04.check_multiclass_hinge((1.9, 0.875)) is True
+    assert nb04.check_multiclass_hinge((0.875, 1.9)) is False
     assert "swapped" in capsys.readouterr().out
-    assert nb04.check_multiclass_hinge((1.5, 2.8)) is False
+    assert nb04.check_multiclass_hinge((1.9, 3.5)) is False
     assert "divides the sum by C = 4" in capsys.readouterr().out
-    assert nb04.check_multiclass_hinge((1.5, 0.35)) is False
-    assert "PyTorch's MultiMarginLoss" in capsys.readouterr().out
-    assert nb04.check_multiclass_hinge(1.5) is False
+    assert nb04.check_multiclass_hinge((1.9, 1.9 / 4)) is False         # only the worst rival, over C
+    out = capsys.readouterr().out
+    assert "EVERY wrong class" in out and "divides the sum" not in out
+    assert nb04.check_multiclass_hinge((1.9, 0.4)) is False
+    out = capsys.readouterr().out
+    assert "PyTorch's MultiMarginLoss" in out and "EVERY wrong class" not in out and "swapped" not in out
+    assert nb04.check_multiclass_hinge(1.9) is False
     assert "two numbers" in capsys.readouterr().out
+
+
+def test_exercise_2_has_two_violating_classes_and_answers_not_in_its_data():
+    terms = np.maximum(0, 1 + np.delete(nb04.SCORES_2, nb04.TARGET_2) - nb04.SCORES_2[nb04.TARGET_2])
+    assert (terms > 0).sum() == 2                      # so the max and the sum / C differ by more than 1/C
+    assert not set(nb04.HINGE_2) & set(nb04.SCORES_2.tolist())
 
 
 def test_check_outlier_estimates(capsys):
@@ -74,12 +85,50 @@ def ce(logits, labels, scale=None, sign=1.0, stable=True, grad_sign=1.0, grad_sc
     return loss, grad
 
 
+def ce_global_max(logits, labels):
+    shifted = logits - logits.max()                    # the batch's largest logit, not each row's
+    n = len(labels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.exp(shifted)
+        log_p = shifted - np.log(e.sum(axis=1, keepdims=True))     # log-softmax, but of the wrong shift
+        p = e / e.sum(axis=1, keepdims=True)
+    return -log_p[np.arange(n), labels].mean(), (p - np.eye(logits.shape[1])[labels]) / n
+
+
+def ce_per_example(logits, labels):
+    loss, grad = ce(logits, labels)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels], grad
+
+
+def ce_grad_with(onehot_of, batch_sum=False):
+    def wrong(logits, labels):
+        loss, _ = ce(logits, labels)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        p = e / (e.sum() if batch_sum else e.sum(axis=1, keepdims=True))
+        return loss, (p - onehot_of(logits, labels)) / len(labels)
+    return wrong
+
+
+def ce_in_place(logits, labels):
+    logits -= logits.max(axis=1, keepdims=True)
+    return ce(logits, labels)
+
+
 CE_MUTATIONS = [
     (lambda y, t: ce(y, t, stable=False), "unstable for large logits"),
     (lambda y, t: ce(y, t, scale=1, grad_scale=1), "missing 1/N"),
     (lambda y, t: ce(y, t, grad_scale=1), "the gradient is divided by N as the loss is"),
     (lambda y, t: ce(y, t, sign=-1.0), "forgot the minus"),
     (lambda y, t: ce(y, t, grad_sign=-1.0), "the gradient's sign"),
+    (ce_global_max, "subtract each row's OWN largest logit"),
+    (ce_per_example, "the MEAN of the per-example losses"),
+    (ce_grad_with(lambda y, t: 0.0), "subtract 1 at labels[n]"),
+    (ce_grad_with(lambda y, t: (y == y.max(axis=1, keepdims=True)).astype(float)), "not the largest logit"),
+    (ce_grad_with(lambda y, t: np.eye(y.shape[1])[t], batch_sum=True), "not the whole batch"),
+    (ce_in_place, "changed its input logits in place"),
 ]
 
 
@@ -96,19 +145,61 @@ def torch_ce(logits, labels):
     return loss.item(), y.grad
 
 
-def test_softmax_cross_entropy_accepts_the_reference_and_torch(capsys):
-    assert nb04.check_softmax_cross_entropy(ce) is True
-    assert nb04.check_softmax_cross_entropy(torch_ce) is True
-    assert capsys.readouterr().out.count("Softmax cross-entropy: correct on all 23 cases!") == 2
+def ce_loops(logits, labels):
+    n, c = logits.shape
+    loss, grad = 0.0, np.zeros((n, c))
+    for row in range(n):
+        top = max(logits[row])
+        total = sum(math.exp(v - top) for v in logits[row])
+        for k in range(c):
+            grad[row, k] = math.exp(logits[row, k] - top) / total / n
+        grad[row, labels[row]] -= 1 / n
+        loss += (math.log(total) - (logits[row, labels[row]] - top)) / n
+    return loss, grad
 
 
-def smooth_l1(pred, target, half=0.5, offset=0.5, mean=True, grad_sign=1.0, bounded=True):
+@pytest.mark.parametrize("right", [ce, ce_loops, torch_ce], ids=["vectorized", "loops", "torch"])
+def test_softmax_cross_entropy_accepts_right_answers(right, capsys):
+    with allow_shortcuts():  # torch styles: parity of the reference with torch (a learner's torch call is refused)
+        assert nb04.check_softmax_cross_entropy(right) is True
+    assert "Softmax cross-entropy: correct on all 30 cases!" in capsys.readouterr().out
+
+
+def test_softmax_cross_entropy_accepts_a_float32_answer(capsys):
+    assert nb04.check_softmax_cross_entropy(lambda y, t: tuple(np.float32(r) if np.ndim(r) == 0 else r.astype(np.float32)
+                                                               for r in ce(y.astype(np.float32), t))) is True
+
+
+def test_softmax_cross_entropy_cases_cover_the_mistakes():
+    from cnnlib.exercises.functions import CASE_SINK
+    sink = []
+    token = CASE_SINK.set(sink)
+    try:
+        nb04.check_softmax_cross_entropy(ce)
+    finally:
+        CASE_SINK.reset(token)
+    logits = [c.inputs["logits"] for c in sink]
+    assert any(np.abs(y).max() >= 1e4 and y.dtype == np.float64 for y in logits)
+    assert any(np.abs(y).max() >= 1e4 and y.dtype == np.float32 for y in logits)
+    assert any(np.ptp(y.max(axis=1)) > 700 for y in logits)                       # rows of very different scale
+    assert any(len(y) == 1 for y in logits)
+    assert any(np.any(np.sum(y == y.max(axis=1, keepdims=True), axis=1) > 1) for y in logits)   # ties
+    assert any(np.all(y < 0) for y in logits)
+
+
+def smooth_l1(pred, target, half=0.5, offset=0.5, mean=True, grad_sign=1.0, bounded=True, grad_mean=None, n_of=None):
     d = pred - target
     inside = np.abs(d) < 1
-    n = d.size if mean else 1
+    n = (d.size if n_of is None else n_of(d)) if mean else 1
     loss = np.where(inside, half * d * d, np.abs(d) - offset).sum() / n
-    grad = grad_sign * (np.where(inside, d, np.sign(d)) if bounded else d) / n
+    gn = n if grad_mean is None else grad_mean
+    grad = grad_sign * (np.where(inside, d, np.sign(d)) if bounded else d) / gn
     return loss, grad
+
+
+def smooth_l1_in_place(pred, target):
+    pred -= target
+    return smooth_l1(pred, np.zeros_like(pred))
 
 
 SMOOTH_L1_MUTATIONS = [
@@ -117,12 +208,15 @@ SMOOTH_L1_MUTATIONS = [
     (lambda p, t: smooth_l1(p, t, offset=0.0), "not |x|"),
     (lambda p, t: smooth_l1(p, t, grad_sign=-1.0), "has x's sign"),
     (lambda p, t: smooth_l1(p, t, bounded=False), "the gradient is bounded"),
+    (lambda p, t: smooth_l1(p, t, grad_mean=1), "d(mean)/d pred = slope / N"),
+    (lambda p, t: smooth_l1(p, t, n_of=len, grad_mean=None), "not over the first axis only"),
+    (smooth_l1_in_place, "changed its input pred in place"),
 ]
 
 
 @pytest.mark.parametrize("wrong, hint", SMOOTH_L1_MUTATIONS)
 def test_smooth_l1_rejects_each_mutation_for_its_reason(wrong, hint, capsys):
-    out = rejected_for(nb04.check_smooth_l1, wrong, hint, SMOOTH_L1_MUTATIONS, capsys)
+    rejected_for(nb04.check_smooth_l1, wrong, hint, SMOOTH_L1_MUTATIONS, capsys)
 
 
 def torch_smooth_l1(pred, target):
@@ -132,10 +226,23 @@ def torch_smooth_l1(pred, target):
     return loss.item(), p.grad
 
 
-def test_smooth_l1_accepts_the_reference_and_torch(capsys):
-    assert nb04.check_smooth_l1(smooth_l1) is True
-    assert nb04.check_smooth_l1(torch_smooth_l1) is True
-    assert capsys.readouterr().out.count("Smooth L1: correct on all 24 cases!") == 2
+def smooth_l1_loops(pred, target):
+    n = pred.size
+    loss, grad = 0.0, np.zeros(pred.shape)
+    for index in np.ndindex(pred.shape):
+        x = pred[index] - target[index]
+        loss += (0.5 * x * x if abs(x) < 1 else abs(x) - 0.5) / n
+        grad[index] = (x if abs(x) < 1 else np.sign(x)) / n
+    return loss, grad
+
+
+@pytest.mark.parametrize("right", [smooth_l1, smooth_l1_loops, torch_smooth_l1,
+                                   lambda p, t: tuple(np.asarray(r, np.float32) for r in smooth_l1(p, t))],
+                         ids=["vectorized", "loops", "torch", "float32"])
+def test_smooth_l1_accepts_right_answers(right, capsys):
+    with allow_shortcuts():  # torch styles: parity of the reference with torch (a learner's torch call is refused)
+        assert nb04.check_smooth_l1(right) is True
+    assert "Smooth L1: correct on all 29 cases!" in capsys.readouterr().out
 
 
 def test_function_stubs_are_not_attempted(capsys):

@@ -122,3 +122,33 @@ def test_the_exports_are_the_same_on_every_run(tmp_path):
     assert a == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file()) and len(a) == 3
     for rel in a:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+
+
+@pytest.mark.parametrize("path", [p for p in WITH_EXERCISES if '"selfcheck"' in p.read_text()], ids=lambda p: p.stem)
+def test_selfcheck_cells_survive_both_exports_after_their_answer(path: Path):
+    """The learner's own gradient checks sit between a solution and its check; both exports keep them, locked,
+    after the answer cell (nbgrader: before the graded test, which replaces the check cell)."""
+    instructor = common.read(path)
+    selfchecks = [common.GOOD_BELOW.sub("good_below=None", c.source)       # the threshold is left to the learner
+                  for c in instructor.cells if "selfcheck" in c.metadata.get("tags", [])]
+    nb = nbg.nbgrader_notebook(instructor)
+    sources = [c.source for c in nb.cells]
+    for src in selfchecks:
+        k = sources.index(src)
+        assert nb.cells[k].metadata.nbgrader.locked
+        before = [c for c in nb.cells[:k] if c.metadata.get("nbgrader", {}).get("solution")]
+        after = [c for c in nb.cells[k + 1:] if c.metadata.get("nbgrader", {}).get("grade")]
+        assert before and after and before[-1].metadata.nbgrader.grade_id == after[0].metadata.nbgrader.grade_id + "_answer"
+    master = [c.source for c in otter.otter_notebook(instructor, path.stem).cells]
+    assert all(src in master for src in selfchecks)
+
+
+def test_the_learners_own_gradient_checks_travel_with_good_below_left_to_them():
+    """A "selfcheck" cell between a solution and its check went missing, and the check cell stayed behind
+    as a plain cell (05 was the first notebook with them)."""
+    instructor = common.read(ROOT / "notebooks" / "05_backpropagation.ipynb")
+    for nb in (nbg.nbgrader_notebook(instructor), otter.otter_notebook(instructor, "05_backpropagation")):
+        own = [c.source for c in nb.cells if "gradient_check_yours(" in c.source]
+        assert len(own) == 3, own
+        assert all(s.count("good_below=None") == 2 and "1e-6" not in s for s in own), own
+        assert not any(common.CHECK.match(c.source.strip()) for c in nb.cells)

@@ -36,6 +36,19 @@ def test_values_cross_the_wire_without_pickle(tmp_path, capsys):
     assert "unpickled!" not in capsys.readouterr().out
 
 
+def test_a_checkers_kit_of_cnnlib_layers_is_rebuilt_inside_the_sandbox_only(tmp_path):
+    from cnnlib.exercises.nb07 import LayerKit
+
+    arrays: dict = {}
+    tree = wire.encode({"layers": LayerKit()}, arrays)
+    assert tree["v"]["layers"] == {"t": "kit", "name": "cnnlib.exercises.nb07.LayerKit"}
+    inside = wire.decode(tree, arrays, tensors=True)["layers"]          # a case's inputs, in the sandbox
+    assert isinstance(inside, LayerKit) and callable(inside.conv2d_im2col)
+    assert isinstance(wire.decode(tree, arrays)["layers"], wire.Opaque)   # the grader never rebuilds one
+    forged = {"t": "kit", "name": "os.system"}
+    assert isinstance(wire.decode(forged, {}, tensors=True), wire.Opaque)
+
+
 def test_an_object_array_written_by_the_learner_is_refused(tmp_path):
     np.save(tmp_path / "v.a0.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     (tmp_path / "v.json").write_text(json.dumps({"t": "array", "k": "a0"}))

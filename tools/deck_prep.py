@@ -5,6 +5,11 @@ tools/slides.py calls ``prepare`` on a copy of each notebook (the committed note
 - the deck's title (``<title>``) is the notebook's first ``# `` heading, not its file name;
 - setup cells (the imports, the seeded generator, the environment report) are skipped, and nbval's
   ``# NBVAL_...`` markers are left out of the code shown;
+- an exercise's check (the cell tagged ``check``) is shown without its output: the deck leaves out the
+  solution (tagged ``solution``), and the verdict it earned ("Exercise 1: correct! CONV2: 27x27x256 and
+  614,656 parameters") would give the answer away under the learner's empty stub;
+- a printed table whose lines are too long for the slide at 24px gets a smaller size, down to 19px
+  (``narrow_text_size``), instead of wrapping in the middle of its numbers;
 - an explorer's cell (``cnnlib.widgets``) gets the Binder link that runs its notebook (its picture,
   alt text and caption come from the notebook: tools/figure_text.py);
 - a slide whose estimated height passes the screen at the decks' font sizes (28px prose, 24px code)
@@ -34,6 +39,10 @@ BUDGET = 600                              # of the 720: reveal's margins, the sl
 SETUP = re.compile(r"\benv_report\(|\bdefault_rng\(|\bmanual_seed\(")
 IMPORT_LINE = re.compile(r"^(\s*(import |from \S+ import |%|#)|\s*$)")
 OUTPUT_ONLY_TAG = "cnnlib-output-only"
+# A printed table (two or more lines longer than OUT_CHARS at 24px) would wrap in the middle of its numbers:
+# its text gets the size at which the longest line fits, down to 19px (14 pt; longer lines still wrap).
+NARROW_SIZES = (22, 21, 20, 19)
+NARROW_TAG = "cnnlib-output-{}px"
 NBVAL_MARK = re.compile(r"^# NBVAL_\w+[^\n]*\n", re.M)
 
 
@@ -235,6 +244,23 @@ def _pieces(out: dict) -> list[dict]:
     return [dict(out, data=dict(data, **{"text/plain": "".join(c)})) for c in chunks]
 
 
+def narrow_text_size(cell: dict) -> int | None:
+    """The font size (px) at which a code cell's printed table keeps its lines whole, or None: its text
+    outputs fit at 24px, or only one line is too long (prose, which wraps at a space)."""
+    lines = []
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        text = out.get("text") if out.get("output_type") == "stream" else (
+            data.get("text/plain") if not {"text/html", "image/png"} & set(data) else None)
+        if text:
+            lines += ("".join(text) if isinstance(text, list) else text).splitlines()
+    long = [len(line) for line in lines if len(line) > OUT_CHARS]
+    if len(long) < 2:
+        return None
+    fits = [size for size in NARROW_SIZES if max(long) * size <= OUT_CHARS * 24]
+    return fits[0] if fits else NARROW_SIZES[-1]
+
+
 def split_tall_cell(cell: dict) -> list[dict]:
     """A code cell too tall with its output: the code on one slide, then its outputs alone, as many
     sub-slides as they need (a long table or text is cut into pieces that fit)."""
@@ -271,6 +297,11 @@ def prepare(nb: dict, name: str) -> dict:
             continue
         if cell["cell_type"] == "code":
             cell["source"] = NBVAL_MARK.sub("", source_of(cell))      # nbval's markers mean nothing on a slide
+            if "check" in cell["metadata"].get("tags", []):
+                cell["outputs"] = []       # its verdict came from the hidden solution and can name the answer
+            size = narrow_text_size(cell)
+            if size:
+                cell["metadata"]["tags"] = [*cell["metadata"].get("tags", []), NARROW_TAG.format(size)]
             if is_setup(cell, code_index):
                 set_type(cell, "skip")
             code_index += 1

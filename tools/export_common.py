@@ -33,6 +33,19 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 CHECK = re.compile(r"^_ = (check_\w+)\((\w+)\)\s*$")
+GOOD_BELOW = re.compile(r"good_below\s*=\s*[^,)\s]+")   # as tools/student.py: the learner's threshold
+
+
+def own_checks(cells, i: int) -> list[str]:
+    """The sources of the learner's own gradient checks ("selfcheck" cells) between exercise ``i``'s
+    solution and its check, with ``good_below`` left to the learner as in the student edition."""
+    found, at = [], i + 2
+    while at < len(cells) and "selfcheck" in tags(cells[at]):
+        found.append(GOOD_BELOW.sub("good_below=None", cells[at].source))
+        at += 1
+    return found
+
+
 LIBRARIES = ("cnnlib", "torch")  # what a function exercise may use only where the solution does
 
 
@@ -128,6 +141,15 @@ def points_of(checker) -> float:
     return getattr(checker, "points", 1)
 
 
+def check_index(cells, i: int) -> int:
+    """The index of the check cell of the exercise whose stub is ``cells[i]``: after its solution and the
+    learner's own gradient checks ("selfcheck" cells), which stay where they are in every export."""
+    at = i + 2
+    while at < len(cells) and "selfcheck" in tags(cells[at]):
+        at += 1
+    return at
+
+
 def read_exercises(nb) -> dict[int, Exercise]:
     """Index of the stub cell -> its Exercise, for every exercise of the instructor notebook ``nb``."""
     imports = imported_names(nb)
@@ -136,9 +158,7 @@ def read_exercises(nb) -> dict[int, Exercise]:
     for i, cell in enumerate(cells):
         if "exercise" not in tags(cell):
             continue
-        at = i + 2   # the check cell: after the solution and the learner's own gradient checks ("selfcheck")
-        while at < len(cells) and "selfcheck" in tags(cells[at]):
-            at += 1
+        at = check_index(cells, i)
         if at >= len(cells) or "solution" not in tags(cells[i + 1]) or "check" not in tags(cells[at]):
             raise ValueError(f"cell {i}: an exercise cell must be followed by its solution and check cells")
         match = CHECK.match(cells[at].source.strip())

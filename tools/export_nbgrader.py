@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from export_common import ROOT, Exercise, notebook_paths, read, read_exercises
+from export_common import ROOT, Exercise, notebook_paths, own_checks, read, read_exercises
 
 CONFIG = '''\
 # nbgrader's course configuration, written by tools/export_nbgrader.py (make nbgrader).
@@ -64,10 +64,13 @@ def nbgrader_notebook(nb) -> nbformat.NotebookNode:
             continue
         if i in found:
             ex = found[i]
-            skip.update({i + 1, i + 2})
+            checks = own_checks(nb.cells, i)                  # the learner's gradient checks, kept between
+            skip.update(range(i + 1, i + 3 + len(checks)))    # the answer and the test
             answer = nbformat.v4.new_code_cell(ex.answer_source("### BEGIN SOLUTION", "### END SOLUTION"))
             test = nbformat.v4.new_code_cell(test_source(ex))
             cells += [_meta(answer, f"{ex.id}_answer", solution=True),
+                      *(_meta(nbformat.v4.new_code_cell(c), f"{ex.id}_selfcheck_{k}", locked=True)
+                        for k, c in enumerate(checks)),
                       _meta(test, ex.id, grade=True, locked=True, points=ex.points)]
         elif cell.cell_type == "code":
             cells.append(_meta(nbformat.from_dict(cell), f"locked-{cell.get('id', i)}", locked=True))

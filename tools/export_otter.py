@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_raw_cell
 
-from export_common import ROOT, Exercise, notebook_paths, read, read_exercises
+from export_common import ROOT, Exercise, notebook_paths, own_checks, read, read_exercises
 
 CONFIG = """\
 # ASSIGNMENT CONFIG
@@ -72,8 +72,9 @@ def otter_notebook(nb, name: str) -> nbformat.NotebookNode:
         if i in skip:
             continue
         if i in found:
-            skip.update({i + 1, i + 2})
-            cells += question_cells(found[i])
+            checks = own_checks(nb.cells, i)                  # the learner's gradient checks: after the
+            skip.update(range(i + 1, i + 3 + len(checks)))    # question block, outside what is graded
+            cells += question_cells(found[i]) + [new_code_cell(c) for c in checks]
         else:
             cells.append(nbformat.from_dict(cell))
     out = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)

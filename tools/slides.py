@@ -50,6 +50,15 @@ template writes each figure's alt text and caption from the cell metadata (tools
 shows no prompts, wraps code instead of scrolling, sets colours at 4.5:1 or more, a focus outline on
 everything, no forced capitals, makes the slides that are not showing inert and takes
 role="application" off the deck; the build then drops nbconvert's tabindex on cells (nothing scrolls).
+
+Browser zoom (WCAG 1.4.4): zooming in narrows the window in CSS pixels, and reveal.js alone would shrink
+the slide to fit, so the text would keep its size on screen. When the window is narrower than the deck's
+1280 px, the template lays each slide out at the window's width at its own font sizes instead: text grows
+with the zoom (twice as large on screen at 200%), lines wrap, a slide taller than the window scrolls (Space,
+Down and Page Down scroll it before moving on), and a table wider than the window scrolls sideways by itself
+(it takes keyboard focus; Left and Right scroll it). At 1280 px and wider nothing changes. A window narrower
+than 1280 px that is not zoomed (a 1024x768 projector) gets the same reading layout: present full screen
+at 1280x720 or more. e2e/test_slides_zoom.py checks it at 640x360, which is 200% of 1280x720.
 """
 from __future__ import annotations
 

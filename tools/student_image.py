@@ -9,7 +9,8 @@ learner needs, and no solution:
 
 - notebooks/NN_name.ipynb are replaced by their student editions (tools/student.py: solution cells
   removed, outputs cleared), so the badge's ``lab/tree/notebooks/...`` links open them;
-- notebooks/src (the jupytext sources, solutions included), tests/ and e2e/ (which hold worked
+- notebooks/src (the jupytext sources, solutions included), notebooks/my_layers (the layers the
+  worked solutions kept: cnnlib.exercises.my_layers), tests/ and e2e/ (which hold worked
   answers to check the checkers), book/, build/, .github/ and .git (the history holds main's
   solutions) are removed;
 - then every file left is read, and the script fails if any still holds a solution cell, so a new
@@ -29,13 +30,16 @@ import nbformat
 
 from student import SOLUTION_TAG, student_edition
 
-REMOVED = ("notebooks/src", "tests", "e2e", "book", "build", ".github", ".git")
+REMOVED = ("notebooks/src", "notebooks/my_layers", "tests", "e2e", "book", "build", ".github", ".git")
 # A jupytext cell marker at the start of a line, tagged "solution" (an indented one is a docstring's example).
 JUPYTEXT_SOLUTION = re.compile(rf'^# %%.*\btags=\[[^\]]*"{SOLUTION_TAG}"', re.MULTILINE)
 
 
 def holds_solution(path: Path) -> bool:
-    """Whether ``path`` is a notebook with a cell tagged "solution", or a jupytext source with one."""
+    """Whether ``path`` is a notebook with a cell tagged "solution", a jupytext source with one, or a layer
+    kept in a my_layers/ folder (a passing exercise's function)."""
+    if path.parent.name == "my_layers" and path.suffix == ".py":
+        return True
     if path.suffix == ".ipynb":
         nb = nbformat.read(path, as_version=4)
         return any(SOLUTION_TAG in c.metadata.get("tags", []) for c in nb.cells)

@@ -9,7 +9,12 @@ Modules
   / ``decimals``), ``expect_equal`` (counts and shapes, exact), ``as_numbers``, ``as_number``,
   ``as_count``, ``is_close`` (for hints).
 - ``functions``: ``check_function(fn, reference, cases, name, hints=..., output_names=...)``
-  with :class:`Case` and :class:`Hint`: the learner's function against cnnlib's on many cases.
+  with :class:`Case` and :class:`Hint`: the learner's function against cnnlib's on many cases;
+  float32 answers judged at float32 precision (``compare``), integer results kept integers, and a
+  function that calls cnnlib or torch refused as a shortcut (``own_code``; ``allowed=`` for names
+  the worked solution may use).
+- ``compare``: the tolerance that follows the dtype, and the failing entry shown in full.
+- ``own_code``: what a function takes from cnnlib or torch (``shortcuts``, ``assert_own_code``).
 - ``guard``: ``run_guarded(fn, *args)``, how every call of a learner's code is made: a time limit
   per call (``TIME_LIMIT_S``, SIGALRM in the main thread, a watcher thread elsewhere), prints
   captured and capped, every exception but KeyboardInterrupt caught (``sys.exit`` too), and
@@ -61,9 +66,12 @@ checker returns ``check_function(...)``. Wrong answers never print the right val
 
 Tests
 -----
-For every function exercise, tests/ hold a parametrized mutation test: at least three
-plausible wrong implementations, each rejected with the hint it must name, and the reference,
-which must pass (see tests/test_exercises_examples.py)::
+For every function exercise, tests/ hold a parametrized mutation test: at least six plausible
+wrong implementations, each rejected with the hint it must name (``rejected_for`` in
+tests/exercise_notebooks.py), and at least three right ones in different styles (loops,
+vectorized, float32), each accepted (see tests/test_exercises_examples.py). A right or wrong
+implementation built from cnnlib's reference or from torch is judged by its results only inside
+``with allow_shortcuts():`` (``rejected_for`` does this); a learner's never is::
 
     @pytest.mark.parametrize("wrong, hint", [(lambda x: np.abs(x), "not their absolute value"), ...])
     def test_relu_forward_rejects(wrong, hint, capsys):

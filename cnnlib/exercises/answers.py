@@ -18,6 +18,7 @@ Tolerances:
 """
 from __future__ import annotations
 
+import contextvars
 import numbers
 import sys
 
@@ -100,6 +101,10 @@ def _as_numbers(answer, shape, name: str, integer: bool) -> np.ndarray:
         raise AssertionError(f"{name} mixes sequences of different lengths; give a flat list of numbers "
                              f"(or a table whose rows all have the same length)") from None
     verb = "is" if arr.ndim == 0 else "contains"
+    floats = arr.dtype.kind == "f" or (arr.dtype.kind == "O" and any(
+        isinstance(v, (float, np.floating)) for v in arr.reshape(-1)))
+    if _was_float(answer):
+        floats = True
     if arr.dtype.kind in "iuf":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind == "O":
@@ -120,9 +125,30 @@ def _as_numbers(answer, shape, name: str, integer: bool) -> np.ndarray:
         if np.any(np.abs(arr) >= _EXACT_INT):
             raise AssertionError(f"{name} contains a whole number too large to check exactly")
         if np.any(arr != np.round(arr)):
-            raise AssertionError(f"{name} should be whole numbers, got {_show(arr)}")
+            what = "a whole number" if arr.ndim == 0 else "whole numbers"
+            raise AssertionError(f"{name} should be {what} (a count or a size), got "
+                                 f"{np.array2string(arr, floatmode='unique', separator=', ', threshold=50)}: "
+                                 f"check for a division (/) that should not leave a remainder")
+        if floats:
+            flat = [repr(float(v)) for v in arr.reshape(-1)[:4]] + (["..."] if arr.size > 4 else [])
+            if arr.size == 1:
+                note(f"your {flat[0]} is a float, read as the whole number {int(arr.reshape(-1)[0])}: "
+                     f"a count is an int, and int(...) or // keeps it one")
+            else:
+                note(f"your ({', '.join(flat)}) are floats, read as whole numbers: "
+                     f"sizes are ints, and int(...) or // keeps them so")
         arr = arr.astype(np.int64)
     return arr
+
+
+def _was_float(answer) -> bool:
+    """Whether the answer as given holds floats (a float tensor reads as float64 like any other)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(answer, torch.Tensor):
+        return answer.is_floating_point()
+    if isinstance(answer, (tuple, list)):
+        return any(_was_float(a) for a in answer)
+    return isinstance(answer, (float, np.floating))
 
 
 def as_number(answer, name: str = "your answer") -> float:
@@ -131,10 +157,23 @@ def as_number(answer, name: str = "your answer") -> float:
 
 
 def as_count(answer, name: str = "your answer") -> int:
-    """A whole number, exactly: Python ints of any size stay exact, 9280.0 is 9280, 9280.5 is refused."""
+    """A whole number, exactly: Python ints of any size stay exact, 9280.0 is 9280 (with a note), 9280.5
+    is refused."""
     if isinstance(answer, numbers.Integral) and not isinstance(answer, (bool, np.bool_)):
         return int(answer)
     return int(as_numbers(answer, (), name, integer=True))
+
+
+# Notes on how an answer was read ("61706.0 was read as the whole number 61,706"), collected while
+# core.verdict runs a check and printed after "correct!".
+NOTES: contextvars.ContextVar[list | None] = contextvars.ContextVar("cnnlib_answer_notes", default=None)
+
+
+def note(text: str) -> None:
+    """Add ``text`` to the notes of the check that is running (nothing outside core.verdict)."""
+    notes = NOTES.get()
+    if notes is not None and text not in notes:
+        notes.append(text)
 
 
 def _show(a) -> str:
@@ -155,10 +194,17 @@ def _judge(a: np.ndarray, ok: np.ndarray, name: str, how: str) -> None:
 
 
 def expect_close(answer, expected, name: str = "your answer", rtol: float = 1e-6, atol: float = 1e-9) -> None:
-    """An answer computed by code: the shape of ``expected`` and every entry within ``atol + rtol*|expected|``."""
+    """An answer computed by code: the shape of ``expected`` and every entry within ``atol + rtol*|expected|``;
+    a float32 answer (a torch tensor's default) at float32 precision (:mod:`cnnlib.exercises.compare`)."""
+    from cnnlib.exercises.compare import Tolerance, low_precision  # compare reads answers with this module
+
     e = np.asarray(expected, dtype=np.float64)
     a = as_numbers(answer, e.shape, name)
-    _judge(a, np.abs(a - e) <= atol + rtol * np.abs(e), name, f"(relative tolerance {rtol:g})")
+    how = f"(relative tolerance {rtol:g})"
+    if low_precision(answer):
+        rtol, atol = Tolerance(rtol, atol).entries(e, single=True)
+        how = f"(relative tolerance {rtol:g}, float32 precision)"
+    _judge(a, np.abs(a - e) <= atol + rtol * np.abs(e), name, how)
 
 
 def _round_to(e: np.ndarray, unit: np.ndarray) -> np.ndarray:
@@ -172,18 +218,25 @@ def expect_by_hand(answer, expected, name: str = "your answer", rtol: float = 0.
     e = np.asarray(expected, dtype=np.float64)
     a = as_numbers(answer, e.shape, name)
     ok = np.abs(a - e) <= rtol * np.abs(e)
-    how = f"(within {rtol:.0%})"
+    ways = []
     slack = 1 + 1e-9  # 0.065 must count as 0.5 units from 0.06 despite binary rounding
     if sig_figs is not None:
         exponent = np.floor(np.log10(np.where(e == 0, 1.0, np.abs(e))))
         unit = 10.0 ** (exponent - sig_figs + 1)
         ok |= np.abs(a - _round_to(e, unit)) <= 0.5 * unit * slack
-        how = f"(to {sig_figs} significant figures)"
+        ways.append(f"to {sig_figs} significant figures")
     if decimals is not None:
         unit = np.full_like(e, 10.0 ** -decimals)
         ok |= np.abs(a - _round_to(e, unit)) <= 0.5 * unit * slack
-        how = f"(to {decimals} decimal places)"
-    _judge(a, ok, name, how)
+        ways.append(f"to {decimals} decimal places")
+    if rtol > 0:
+        ways.append(f"within {percent(rtol)}")
+    _judge(a, ok, name, "(" + ", or ".join(ways) + ")" if ways else "(exactly)")
+
+
+def percent(fraction: float) -> str:
+    """A relative tolerance in words: 0.01 -> "1%", 5e-3 -> "0.5%", 1e-3 -> "0.1%" (never "0%")."""
+    return f"{fraction * 100:.2g}%"
 
 
 def expect_equal(answer, expected, name: str = "your answer") -> None:
@@ -202,14 +255,24 @@ def expect_equal(answer, expected, name: str = "your answer") -> None:
 def is_close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     """True if ``a`` and ``b`` read as numbers of the same shape and agree; False (never an error) otherwise.
 
-    Meant for hints: ``is_close(actual + inputs["b"][:, None, None], expected)``.
+    Meant for hints: ``is_close(actual + inputs["b"][:, None, None], expected)``. Where either holds
+    float32 numbers (a learner who computes in float32), they agree at float32 precision, as
+    ``check_function`` judges results (:mod:`cnnlib.exercises.compare`): a hint must name the mistake
+    of a float32 answer too.
     """
+    from cnnlib.exercises.compare import Tolerance, low_precision  # compare reads answers with this module
+
     try:
         x = as_numbers(a, name="a")
         y = as_numbers(b, name="b")
     except AssertionError:
         return False
-    return x.shape == y.shape and bool(np.all(np.abs(x - y) <= atol + rtol * np.abs(y)))
+    if x.shape != y.shape:
+        return False
+    if low_precision(a, b):
+        rtol, atol = Tolerance(rtol, atol).entries(y, single=True)
+    return bool(np.all(np.abs(x - y) <= atol + rtol * np.abs(y)))
 
 
-__all__ = ["as_numbers", "as_number", "as_count", "expect_close", "expect_by_hand", "expect_equal", "is_close"]
+__all__ = ["as_numbers", "as_number", "as_count", "expect_close", "expect_by_hand", "expect_equal", "is_close", "note",
+           "percent", "NOTES"]

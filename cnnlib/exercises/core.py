@@ -19,7 +19,7 @@ from typing import Callable
 
 # Re-exported: the numeric helpers were first defined here and the checkers import them from here.
 from cnnlib.exercises.answers import (
-    as_count, as_number, as_numbers, expect_by_hand, expect_close, expect_equal,
+    NOTES, as_count, as_number, as_numbers, expect_by_hand, expect_close, expect_equal,
 )
 from cnnlib.exercises.guard import Endless, run_guarded, settle
 
@@ -147,6 +147,9 @@ def verdict(answer, check: Callable[[object], None], name: str, success: str = "
     An iterator (a generator) is read into a list first; one that never ends is refused. ``check``
     runs under :func:`cnnlib.exercises.guard.run_guarded` (a time limit, prints captured).
 
+    A right answer read in a way worth a word (61706.0 taken as the count 61706: ``answers.note``)
+    gets that word after "correct!".
+
     ``check`` raises ``AssertionError`` with a hint when the answer is wrong (the helpers of
     ``cnnlib.exercises.answers`` do, for answers of the wrong kind or shape too). An answer of
     ``None`` means the learner has not tried yet. Any other exception from ``check`` becomes a
@@ -154,7 +157,12 @@ def verdict(answer, check: Callable[[object], None], name: str, success: str = "
     """
     if answer is None:
         return not_attempted(name)
-    run = run_guarded(lambda: check(settle(answer)))
+    notes: list[str] = []  # how the answer was read (answers.note), said after "correct!"
+    token = NOTES.set(notes)
+    try:
+        run = run_guarded(lambda: check(settle(answer)))
+    finally:
+        NOTES.reset(token)
     err = run.error
     if run.timed_out:
         emit(name, FAIL, f"not quite: reading your answer took longer than {run.limit_s:g} s; "
@@ -169,7 +177,7 @@ def verdict(answer, check: Callable[[object], None], name: str, success: str = "
     if err is not None:  # an odd answer (even one whose methods call sys.exit) must still get a verdict
         emit(name, FAIL, f"not quite: your answer could not be read ({type(err).__name__}: {err}).")
         return False
-    emit(name, PASS, "correct!" + (f" {success}" if success else ""))
+    emit(name, PASS, "correct!" + (f" {success}" if success else "") + "".join(f" ({n[:1].upper()}{n[1:]}.)" for n in notes))
     return True
 
 

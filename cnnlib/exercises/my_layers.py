@@ -82,7 +82,7 @@ class NotKept(Exception):
 
 
 def _global_names(code: types.CodeType) -> list[str]:
-    """The global names the code reads: not its attribute names (``x.var(axis=0)`` reads no global ``var``)."""
+    """The global names a function's code loads (not attribute names: ``np.lib`` loads ``np`` only)."""
     names = [ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")]
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
@@ -204,7 +204,9 @@ class Library:
 
     def table(self) -> str:
         width = max(len(i) for i in self.whose)
-        lines = [f"{i:<{width}}  {w:<8}  {self.why[i] or 'it passed its check (notebook ' + LAYERS[i].notebook + ')'}"
+        yours = sum(w == "yours" for w in self.whose.values())
+        lines = [f"{yours} of {len(self.whose)} layers are yours; the others are cnnlib's references."]
+        lines += [f"{i:<{width}}  {w:<8}  {self.why[i] or 'it passed its check (notebook ' + LAYERS[i].notebook + ')'}"
                  for i, w in self.whose.items()]
         return "\n".join(lines)
 

@@ -9,8 +9,9 @@ import numpy as np
 
 from cnnlib.exercises.answers import as_numbers, expect_close, is_close
 from cnnlib.exercises.core import exercise, verdict
+from cnnlib.exercises import references
 from cnnlib.exercises.functions import Case, Hint, check_function
-from cnnlib.numpy_nn.pooling import avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2d_forward
+from cnnlib.numpy_nn.pooling import avg_pool2d, max_pool2d
 
 # Exercise 1: 2x2 max pooling at stride 2 of one 4x6 depth slice.
 SLICE_1 = np.array([[3, 0, 1, 2, 7, 1],
@@ -89,30 +90,55 @@ def check_max_pool_gradient(answer) -> bool:
                    "Gradients of overlapping windows add up at a shared winner.")
 
 
-# -- function exercises: max pooling forward and backward, overlapping windows and ties ------------
+# -- function exercises: max pooling forward and backward (layer exercises: kept in my_layers/) -----
+# The rules the questions state and these cases enforce: x is (N, C, H, W), square windows, no padding;
+# a window that would hang over the bottom or right edge is left out (PyTorch's floor rule); a window
+# larger than the image raises ValueError; on a tie the gradient goes to the FIRST maximum in reading
+# order (row by row), as PyTorch does on the CPU; the inputs are left unchanged. Compared at 1e-6
+# relative (float32 answers at float32 precision, cnnlib.exercises.functions).
+LATER_GEOMETRY = ((1, 2, 28, 28), 2, 2)  # 03's last section pools 02's two edge maps of a Fashion-MNIST image
+
+
 def _pool_cases(seed: int, with_grad: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
-    def case(shape, k, s, label, values=None):
-        x = np.asarray(values, dtype=np.float64).reshape(shape) if values is not None else \
-            rng.integers(0, 4, size=shape).astype(np.float64)  # small integers: ties are common
+    def case(shape, k, s, label, values=None, dtype=np.float64):
+        x = (np.asarray(values, dtype=np.float64).reshape(shape) if values is not None
+             else rng.integers(-3, 4, size=shape).astype(np.float64)).astype(dtype)  # small integers: ties
         inputs = {"x": x, "kernel_size": k, "stride": s}
         if with_grad:
-            h, w = (shape[2] - k) // s + 1, (shape[3] - k) // s + 1
-            inputs = {"grad_output": np.round(rng.normal(size=(shape[0], shape[1], h, w)), 1) + 2.0} | inputs
+            h, w = max((shape[2] - k) // s + 1, 0), max((shape[3] - k) // s + 1, 0)
+            g = np.round(rng.normal(size=(shape[0], shape[1], h, w)), 1).astype(dtype)
+            inputs = {"grad_output": np.where(g == 0, 0.5, g)} | inputs  # no zero: every route shows
         return Case(inputs, label)
 
     cases = [case((1, 1, 2, 2), 2, 2, "one window, one maximum", [1, 3, 2, 0]),
              case((1, 1, 2, 2), 2, 2, "one window, a tie between two maxima", [3, 1, 0, 3]),
+             case((1, 1, 2, 2), 2, 2, "one window, all values negative", [-3, -1, -2, -5]),
              case((1, 1, 4, 4), 2, 2, "the 4x4 slice of section 2", [1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4]),
              case((1, 1, 3, 3), 2, 1, "overlapping 2x2 windows at stride 1", [0, 1, 0, 2, 9, 1, 0, 3, 0]),
              case((1, 1, 5, 5), 3, 2, "overlapping 3x3 windows at stride 2",
                   [3, 1, 0, 2, 4, 1, 7, 2, 5, 1, 0, 2, 2, 9, 3, 4, 1, 6, 0, 2, 8, 2, 1, 3, 5]),
-             case((2, 2, 4, 4), 2, 2, "two images, two channels")]
-    while len(cases) < 30:
+             case((1, 1, 4, 4), 2, 2, "negative values, one window all negative",
+                  [-1, -4, 2, 0, -2, -3, -5, 1, 0, -1, -2, -2, 3, -6, -7, -1]),
+             case((1, 1, 5, 5), 2, 2, "2x2 windows do not fit 5x5: the last row and column are left out"),
+             case((1, 1, 3, 5), 2, 2, "a 3x5 image: neither rows nor columns fit, both leftovers left out"),
+             case((1, 1, 4, 6), 2, 2, "a non-square 4x6 image"),
+             case((1, 1, 7, 4), 3, 2, "a non-square 7x4 image, overlapping windows"),
+             case((1, 1, 5, 7), 2, 3, "stride 3 larger than the 2x2 window: pixels between windows are skipped"),
+             case((1, 1, 4, 4), 2, 2, "float32 values with decimals",
+                  np.round(rng.normal(size=16), 3), dtype=np.float32),
+             case((1, 2, 4, 4), 2, 2, "channels of very different scale (1e6 and 1e-6)",
+                  np.concatenate([np.round(rng.normal(size=16), 2) * 1e6, np.round(rng.normal(size=16), 2) * 1e-6])),
+             case((1, 3, 4, 4), 2, 2, "a batch of one image with three channels"),
+             case((2, 2, 4, 4), 2, 2, "two images, two channels"),
+             case((2, 3, 4, 5), 5, 1, "a 5x5 window taller than the 4x5 image: ValueError"),
+             case(LATER_GEOMETRY[0], *LATER_GEOMETRY[1:], "the geometry of this notebook's last section",
+                  np.round(rng.normal(size=2 * 28 * 28), 3))]
+    while len(cases) < 36:
         k = int(rng.integers(1, 4))
-        s = int(rng.integers(1, k + 1))       # stride <= window: no pixel is skipped between windows
-        h, w = int(rng.integers(k, 7)), int(rng.integers(k, 7))
+        s = int(rng.integers(1, k + 2))       # sometimes larger than the window
+        h, w = int(rng.integers(k, 8)), int(rng.integers(k, 8))
         cases.append(case((int(rng.integers(1, 3)), int(rng.integers(1, 3)), h, w), k, s, "random"))
     return cases
 
@@ -127,9 +153,21 @@ def _windows(x, k, s):
                     yield n, c, i, j, x[n, c, i * s:i * s + k, j * s:j * s + k]
 
 
+def _ceil_pool(x, k, s):
+    """Max pooling that keeps the last, partial windows (the mistake the floor rule forbids)."""
+    n_, c_, h, w = x.shape
+    rows, cols = -(-(h - k) // s) + 1, -(-(w - k) // s) + 1
+    rows, cols = rows - ((rows - 1) * s >= h), cols - ((cols - 1) * s >= w)  # a window starts inside the image
+    out = np.zeros((n_, c_, rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            out[:, :, i, j] = x[:, :, i * s:i * s + k, j * s:j * s + k].max(axis=(2, 3))
+    return out
+
+
 def _backward_variant(grad_output, x, k, s, route, accumulate=True):
     """The gradient when each window's share goes where ``route(window) -> mask of weights`` says."""
-    grad = np.zeros_like(x)
+    grad = np.zeros_like(x, dtype=np.float64)
     for n, c, i, j, win in _windows(x, k, s):
         share = grad_output[n, c, i, j] * route(win)
         view = grad[n, c, i * s:i * s + k, j * s:j * s + k]
@@ -140,41 +178,65 @@ def _backward_variant(grad_output, x, k, s, route, accumulate=True):
     return grad
 
 
-def _first(win):
-    mask = np.zeros_like(win)
-    mask.flat[np.argmax(win)] = 1.0
+def _at(win, flat):
+    mask = np.zeros(win.shape)
+    mask.flat[flat] = 1.0
     return mask
+
+
+def _first(win):
+    return _at(win, np.argmax(win))
 
 
 def _last(win):
-    mask = np.zeros_like(win)
-    mask.flat[win.size - 1 - np.argmax(win.ravel()[::-1])] = 1.0
+    return _at(win, win.size - 1 - np.argmax(win.ravel()[::-1]))
+
+
+def _from_zero(win):
+    """A search for the maximum that starts at best = 0 at (0, 0): an all-negative window 'wins' at (0, 0)."""
+    return _first(win) if win.max() > 0 else _at(win, 0)
+
+
+def _swapped(win):
+    """The winner's flat index read as (index % k, index // k): row and column swapped."""
+    k = win.shape[0]
+    mask = np.zeros(win.shape)
+    flat = int(np.argmax(win))
+    mask[flat % k, flat // k] = 1.0
     return mask
 
 
-def _reference_max_pool(x, kernel_size, stride):
-    return max_pool2d(x, kernel_size, stride)
-
-
-def _reference_max_pool_backward(grad_output, x, kernel_size, stride):
-    return max_pool2d_backward(grad_output, max_pool2d_forward(x, kernel_size, stride)[1])
+def _near(a, wrong, e) -> bool:
+    """``a`` is the mistake's result (at float32 precision), the mistake shows at that precision on this case,
+    and ``a`` is not the right result (never where ``e`` is an error)."""
+    return (not isinstance(e, Exception) and is_close(a, wrong, rtol=1e-4, atol=1e-9)
+            and not is_close(wrong, e, rtol=1e-4, atol=1e-9) and not is_close(a, e))
 
 
 MAX_POOL_FORWARD_HINTS = (
     Hint("those are the window averages: max pooling keeps each window's largest value",
-         lambda i, e, a: is_close(a, avg_pool2d(i["x"], i["kernel_size"], i["stride"]))),
+         lambda i, e, a: _near(a, avg_pool2d(i["x"], i["kernel_size"], i["stride"]), e)),
     Hint("the windows can overlap: they move by `stride`, which may be smaller than kernel_size",
-         lambda i, e, a: i["stride"] < i["kernel_size"] and is_close(a, max_pool2d(i["x"], i["kernel_size"]))),
+         lambda i, e, a: i["stride"] < i["kernel_size"] and _near(a, max_pool2d(i["x"], i["kernel_size"]), e)),
     Hint("stride ignored: the window moves `stride` pixels between outputs",
-         lambda i, e, a: i["stride"] != 1 and is_close(a, max_pool2d(i["x"], i["kernel_size"], 1))),
+         lambda i, e, a: i["stride"] != 1 and _near(a, max_pool2d(i["x"], i["kernel_size"], 1), e)),
     Hint("that keeps each window's smallest value",
-         lambda i, e, a: is_close(a, -max_pool2d(-i["x"], i["kernel_size"], i["stride"]))),
+         lambda i, e, a: _near(a, -max_pool2d(-i["x"], i["kernel_size"], i["stride"]), e)),
+    Hint("a window whose values are all negative must give its largest (negative) value, not 0: start "
+         "the running maximum at the window's first value (or -inf), not at 0",
+         lambda i, e, a: np.min(e) < 0 and _near(a, np.maximum(e, 0), e)),
+    Hint("a window that hangs over the bottom or right edge is left out, as PyTorch does: "
+         "(H - kernel_size) // stride + 1 rows and (W - kernel_size) // stride + 1 columns",
+         lambda i, e, a: _near(a, _ceil_pool(i["x"], i["kernel_size"], i["stride"]), e)),
+    Hint("the decimals are gone: create the output with x's float dtype (np.zeros(shape, dtype=x.dtype)), "
+         "not an integer array",
+         lambda i, e, a: _near(a, np.trunc(e), e)),
 )
 
 
-def _bwd(route, accumulate=True):
-    return lambda i, e, a: is_close(a, _backward_variant(i["grad_output"], i["x"], i["kernel_size"], i["stride"],
-                                                         route, accumulate))
+def _bwd(route, accumulate=True, ones=False):
+    return lambda i, e, a: _near(a, _backward_variant(np.ones_like(i["grad_output"]) if ones else i["grad_output"],
+                                                      i["x"], i["kernel_size"], i["stride"], route, accumulate), e)
 
 
 MAX_POOL_BACKWARD_HINTS = (
@@ -186,23 +248,28 @@ MAX_POOL_BACKWARD_HINTS = (
     Hint("where windows overlap, a pixel that wins several of them gets the SUM of their gradients "
          "(add with +=, don't overwrite)", _bwd(_first, accumulate=False)),
     Hint("that spreads the gradient evenly, as average pooling does: max pooling sends it all to the winner",
-         _bwd(lambda w: np.full_like(w, 1.0 / w.size))),
+         _bwd(lambda w: np.full(w.shape, 1.0 / w.size))),
     Hint("multiply by grad_output: the winner receives its window's upstream gradient, not 1",
-         lambda i, e, a: is_close(a, _backward_variant(np.ones_like(i["grad_output"]), i["x"], i["kernel_size"],
-                                                       i["stride"], _first))),
+         _bwd(_first, ones=True)),
+    Hint("in a window whose values are all negative the gradient still goes to its largest value: "
+         "start the search for the maximum at the window's first value (or -inf), not at 0",
+         _bwd(_from_zero)),
+    Hint("the winner's row and column are swapped: np.argmax gives a flat index in reading order, "
+         "row = index // kernel_size, column = index % kernel_size (np.unravel_index does this)",
+         _bwd(_swapped)),
 )
 
 
 @exercise
 def check_max_pool_forward(max_pool_forward) -> bool:
     """``max_pool_forward(x, kernel_size, stride) -> out``: x (N, C, H, W), no padding, PyTorch's floor rule."""
-    return check_function(max_pool_forward, _reference_max_pool, _pool_cases(1331, False), "Max pool forward",
-                          hints=MAX_POOL_FORWARD_HINTS)
+    return check_function(max_pool_forward, references.max_pool_forward, _pool_cases(1331, False),
+                          "Max pool forward", hints=MAX_POOL_FORWARD_HINTS)
 
 
 @exercise
 def check_max_pool_backward(max_pool_backward) -> bool:
     """``max_pool_backward(grad_output, x, kernel_size, stride) -> grad_input`` (N, C, H, W)."""
-    return check_function(max_pool_backward, _reference_max_pool_backward, _pool_cases(1332, True),
+    return check_function(max_pool_backward, references.max_pool_backward, _pool_cases(1332, True),
                           "Max pool backward", hints=MAX_POOL_BACKWARD_HINTS,
                           success="Each window's gradient reached its one winner, and overlaps added up.")

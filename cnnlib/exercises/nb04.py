@@ -28,9 +28,9 @@ def cross_entropy_1() -> float:
 
 
 # Exercise 2: the lecture's multiclass hinge and PyTorch's MultiMarginLoss on one example.
-SCORES_2 = np.array([1.5, 2.0, 0.3, 1.8])
+SCORES_2 = np.array([1.1, 2.0, -0.4, 1.7])
 TARGET_2 = 0
-HINGE_2 = (1.5, 0.7)  # lecture: max(0, 1 + 2.0 - 1.5); PyTorch: (1.5 + 0 + 1.3) / 4
+HINGE_2 = (1.9, 0.875)  # lecture: max(0, 1 + 2.0 - 1.1); PyTorch: (1.9 + 0 + 1.6) / 4
 
 # Exercise 3: the constant that best fits data with an outlier, under L1 and under L2.
 DATA_3 = np.array([1.0, 2.0, 4.0, 5.0, 38.0])
@@ -64,6 +64,8 @@ def _check_multiclass_hinge(answer) -> None:
         raise AssertionError("the two are swapped: the lecture takes the max, PyTorch sums and divides by C")
     if near(torch_form, 4 * HINGE_2[1]) or near(torch_form, 4 * HINGE_2[1] / 3):
         raise AssertionError("PyTorch divides the sum by C = 4, the number of classes (all of them)")
+    if near(torch_form, HINGE_2[0] / 4):
+        raise AssertionError("PyTorch sums over EVERY wrong class inside the margin, not only the largest")
     expect_by_hand(lecture, HINGE_2[0], name="the lecture's loss", rtol=BY_HAND)
     expect_by_hand(torch_form, HINGE_2[1], name="PyTorch's MultiMarginLoss", rtol=BY_HAND)
 
@@ -94,10 +96,24 @@ def check_outlier_estimates(answer) -> bool:
 # -- function exercises: softmax cross-entropy with its gradient, smooth L1 with its gradient ------
 def _ce_cases() -> list[Case]:
     rng = np.random.default_rng(1341)
-    cases = [Case({"logits": np.array([[2.0, -1.0]]), "labels": np.array([0])}, "one example, two classes"),
+    big = np.array([[1e4, -1e4, 0.0], [0.0, 1e4, -1e4]])
+    cases = [Case({"logits": np.array([[2.0, -1.0]]), "labels": np.array([0])}, "a batch of one, two classes"),
              Case({"logits": np.array([[1.0, 0.0], [0.5, 2.0]]), "labels": np.array([1, 1])}, "two examples"),
-             Case({"logits": np.array([[1e4, -1e4, 0.0], [0.0, 1e4, -1e4]]), "labels": np.array([1, 0])},
-                  "logits of +-1e4, where a naive exp overflows")]
+             Case({"logits": big, "labels": np.array([1, 0])}, "logits of +-1e4, where a naive exp overflows"),
+             Case({"logits": big.astype(np.float32), "labels": np.array([0, 2])},
+                  "logits of +-1e4 in float32, where exp overflows above 88.7"),
+             Case({"logits": np.array([[1000.0, 998.0, 999.5], [0.002, -0.001, 0.0]]), "labels": np.array([2, 0])},
+                  "rows of very different scale in one batch"),
+             Case({"logits": np.array([[3.0, 3.0, -1.0], [0.5, 0.5, 0.5], [-2.0, 1.0, 1.0]]),
+                   "labels": np.array([1, 0, 0])}, "ties for the largest logit"),
+             Case({"logits": np.array([[-3.0, -1.0, -2.0, -4.0], [-0.5, -0.2, -0.9, -0.1]]),
+                   "labels": np.array([3, 1])}, "all-negative logits"),
+             Case({"logits": np.round(rng.normal(0.0, 2.0, size=(4, 5)), 1), "labels": np.array([0, 3, 1, 4])},
+                  "the geometry of section 1's batch, (4, 5)"),
+             Case({"logits": np.round(rng.normal(0.0, 2.0, size=(6, 3)), 1), "labels": np.array([0, 0, 1, 1, 2, 2])},
+                  "the geometry of the classifier trained after the exercise, (6, 3)"),
+             Case({"logits": np.round(rng.normal(0.0, 2.0, size=(64, 10)), 1), "labels": rng.integers(0, 10, size=64)},
+                  "07's LeNet-5: a batch of 64, 10 classes")]
     for _ in range(20):
         n, c = int(rng.integers(1, 5)), int(rng.integers(2, 6))
         cases.append(Case({"logits": np.round(rng.normal(0.0, 2.0, size=(n, c)), 1),
@@ -119,9 +135,11 @@ def _ce_parts(i):
 
 
 def _finite(a) -> bool:
+    """Both results are finite numbers (nan and inf are not; neither is a result that is not numbers)."""
     try:
-        return bool(np.all(np.isfinite(as_numbers(a[0]))) and np.all(np.isfinite(as_numbers(a[1]))))
-    except AssertionError:
+        return bool(np.all(np.isfinite(np.asarray(a[0], dtype=np.float64)))
+                    and np.all(np.isfinite(np.asarray(a[1], dtype=np.float64))))
+    except (TypeError, ValueError, IndexError):
         return False
 
 
@@ -132,10 +150,33 @@ def _ce_hint(loss_of, grad_of):
     return applies
 
 
+def _rows_apart(i) -> bool:
+    """The rows' largest logits are so far apart that exp(row - the batch's largest) is 0 in a whole row."""
+    top = np.asarray(i["logits"], dtype=np.float64).max(axis=1)
+    return top.max() - top.min() > (80 if i["logits"].dtype == np.float32 else 700)
+
+
+def _batch_softmax(i):
+    """Softmax normalized over the whole batch (every entry divided by one sum), a common slip."""
+    shifted = i["logits"] - i["logits"].max(axis=1, keepdims=True)
+    e = np.exp(shifted.astype(np.float64))
+    return e / e.sum()
+
+
+def _argmax_onehot(i):
+    logits = np.asarray(i["logits"], dtype=np.float64)
+    return (logits == logits.max(axis=1, keepdims=True)).astype(np.float64)
+
+
 CE_HINTS = (
+    Hint("subtract each row's OWN largest logit: shifted by the batch's largest, a row far below it gets "
+         "exp(...) = 0 everywhere and log(0) = -inf",
+         lambda i, e, a: _rows_apart(i) and not _finite(a)),
     Hint("unstable for large logits: exp overflows; subtract each row's largest logit before exp "
          "(softmax does not change), then take the log directly",
-         lambda i, e, a: np.abs(i["logits"]).max() > 700 and not _finite(a)),
+         lambda i, e, a: np.abs(i["logits"]).max() > 80 and not _finite(a)),
+    Hint("the loss is one number, the MEAN of the per-example losses: average them over the batch",
+         lambda i, e, a: is_close(a[0], _ce_parts(i)[2])),
     Hint("missing 1/N: the loss is the MEAN over the batch, and so its gradient is divided by N too",
          _ce_hint(lambda n, l: l.sum(), lambda n, g: g)),
     Hint("the gradient is divided by N as the loss is: d(mean)/d logits = (softmax - onehot) / N",
@@ -144,6 +185,14 @@ CE_HINTS = (
          lambda i, e, a: not is_close(a[0], e[0]) and is_close(a[0], -_ce_parts(i)[2].mean())),
     Hint("the gradient's sign: it is softmax(logits) - onehot, which pushes the true class's logit UP "
          "when you step against it", _ce_hint(lambda n, l: l.mean(), lambda n, g: -g / n)),
+    Hint("the gradient is softmax MINUS the one-hot of the true class: subtract 1 at labels[n] in each row",
+         lambda i, e, a: not is_close(a[1], e[1]) and is_close(a[1], softmax(i["logits"]) / len(i["labels"]))),
+    Hint("the one-hot marks the TRUE class labels[n], not the largest logit",
+         lambda i, e, a: not is_close(a[1], e[1])
+         and is_close(a[1], (softmax(i["logits"]) - _argmax_onehot(i)) / len(i["labels"]))),
+    Hint("softmax normalizes each row on its own: sum over the classes (axis=1, keepdims=True), not the whole batch",
+         lambda i, e, a: not is_close(a[1], e[1])
+         and is_close(a[1], (_batch_softmax(i) - _ce_parts(i)[1]) / len(i["labels"]))),
 )
 
 
@@ -162,9 +211,17 @@ def _smooth_l1_cases() -> list[Case]:
              Case({"pred": np.array([3.0]), "target": np.array([0.5])}, "one residual beyond 1"),
              Case({"pred": np.array([0.2, -2.0]), "target": np.array([0.0, 1.0])}, "one inside, one beyond"),
              Case({"pred": np.array([1.0, -1.0, 0.0]), "target": np.array([0.0, 0.0, 0.0])},
-                  "residuals exactly at -1, 0 and 1")]
-    for _ in range(20):
-        shape = tuple(int(s) for s in rng.integers(1, 5, size=rng.integers(1, 3)))
+                  "residuals exactly at -1, 0 and 1"),
+             Case({"pred": np.array([-3.0, -0.5, -1.5]), "target": np.array([0.0, 0.0, 1.0])}, "all residuals negative"),
+             Case({"pred": np.array([[0.5, 2.0], [-3.0, 0.2]]), "target": np.zeros((2, 2))}, "two rows of two"),
+             Case({"pred": np.array([[0.5, 3.0, -2.0], [0.1, -0.4, 1e6]]), "target": np.zeros((2, 3))},
+                  "a batch of two rows, one residual of 1e6"),
+             Case({"pred": np.array([[2.5], [-0.25]], dtype=np.float32), "target": np.zeros((2, 1), np.float32)},
+                  "float32"),
+             Case({"pred": np.array([[[0.3, -4.0], [2.0, 0.0], [0.7, -0.2]]]), "target": np.zeros((1, 3, 2))},
+                  "a batch of one, non-square")]
+    for _ in range(20):   # a vector, or a matrix with at least two rows (one row hides a mean over rows)
+        shape = (int(rng.integers(1, 9)),) if rng.random() < 0.5 else tuple(int(s) for s in rng.integers(2, 5, size=2))
         cases.append(Case({"pred": np.round(rng.normal(0.0, 2.0, size=shape), 1),
                            "target": np.round(rng.normal(0.0, 1.0, size=shape), 1)}, "random"))
     return cases
@@ -184,10 +241,22 @@ def _sl1_hint(values, slopes, mean=True):
 
 
 _IN = lambda d: np.abs(d) < 1  # noqa: E731
+def _sl1(d):
+    return np.where(_IN(d), 0.5 * d * d, np.abs(d) - 0.5)
+
+
+def _sl1_slope(d):
+    return np.where(_IN(d), d, np.sign(d))
+
+
 SMOOTH_L1_HINTS = (
     Hint("missing 1/N: the loss is the MEAN over all elements, and its gradient is divided by N too",
-         _sl1_hint(lambda d: np.where(_IN(d), 0.5 * d * d, np.abs(d) - 0.5), lambda d: np.where(_IN(d), d, np.sign(d)),
-                   mean=False)),
+         _sl1_hint(_sl1, _sl1_slope, mean=False)),
+    Hint("the gradient is divided by N as the loss is: d(mean)/d pred = slope / N, N = pred.size",
+         lambda i, e, a: not is_close(a[1], e[1]) and is_close(a[1], _sl1_slope(i["pred"] - i["target"]))),
+    Hint("the mean is over ALL elements (pred.size), not over the first axis only",
+         lambda i, e, a: np.ndim(i["pred"]) > 1 and i["pred"].size != len(i["pred"]) and not is_close(a[0], e[0])
+         and is_close(a[0], _sl1(i["pred"] - i["target"]).sum() / len(i["pred"]))),
     Hint("inside (-1, 1) the loss is 0.5 * x**2, with the 0.5 (so it meets |x| - 0.5 smoothly at |x| = 1)",
          lambda i, e, a: not is_close(a[0], e[0]) and is_close(a[0], np.where(_IN(i["pred"] - i["target"]), (i["pred"] - i["target"]) ** 2,
                                                  np.abs(i["pred"] - i["target"]) - 0.5).mean())),
@@ -195,9 +264,9 @@ SMOOTH_L1_HINTS = (
          lambda i, e, a: not is_close(a[0], e[0]) and is_close(a[0], np.where(_IN(i["pred"] - i["target"]), 0.5 * (i["pred"] - i["target"]) ** 2,
                                                  np.abs(i["pred"] - i["target"])).mean())),
     Hint("the gradient is with respect to pred: x = pred - target, so d loss / d pred has x's sign",
-         _sl1_hint(lambda d: np.where(_IN(d), 0.5 * d * d, np.abs(d) - 0.5), lambda d: -np.where(_IN(d), d, np.sign(d)))),
+         _sl1_hint(_sl1, lambda d: -_sl1_slope(d))),
     Hint("the gradient is bounded: beyond |x| = 1 it is sign(x), since |x| - 0.5 has slope +-1",
-         _sl1_hint(lambda d: np.where(_IN(d), 0.5 * d * d, np.abs(d) - 0.5), lambda d: d)),
+         _sl1_hint(_sl1, lambda d: d)),
 )
 
 

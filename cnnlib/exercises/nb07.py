@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.exercises.answers import as_count
+from cnnlib.exercises.answers import as_count, is_close
 from cnnlib.exercises.core import exercise, verdict
 from cnnlib.exercises.functions import Case, Hint, check_function
 from cnnlib.receptive_field import receptive_field
@@ -84,3 +84,77 @@ def check_receptive_fields(receptive_fields) -> bool:
     """``receptive_fields(layers) -> [r after each layer]`` for rows ``(kernel, stride)``."""
     return check_function(receptive_fields, _receptive_fields, _rf_cases(), "Exercise 2", hints=RECEPTIVE_FIELD_HINTS,
                           success="Depth and stride, not big kernels, make the field grow.")
+
+
+# -- function exercise -----------------------------------------------------------------------------
+# Exercise 3: LeNet-5's forward pass, assembled from layer functions (cnnlib.models.lenet_layers).
+
+class LayerKit:
+    """cnnlib's layers, declared as the learner's are, as attributes: like what ``my_layers()`` returns."""
+
+    def __init__(self):
+        from cnnlib.exercises import references
+        from cnnlib.models.lenet_layers import LAYERS_USED
+        for name in LAYERS_USED:
+            setattr(self, name, getattr(references, name))
+
+    def __repr__(self) -> str:
+        return "cnnlib's layers (conv2d_im2col, relu_forward, max_pool_forward, linear_forward, ...)"
+
+
+def _layer_kit():
+    return LayerKit()
+
+
+def _lenet_forward(x, params, layers):
+    from cnnlib.models.lenet_layers import forward
+    return forward(x, params, layers)[0]
+
+
+def _lenet_cases() -> list[Case]:
+    from cnnlib.models.lenet_layers import init_params
+    rng = np.random.default_rng(707)
+    kit = _layer_kit()
+    cases = []
+    for n, label in [(1, "a batch of one image"), (3, "three images"), (2, "two images, other weights")]:
+        params = init_params(int(rng.integers(1000)))
+        params = {k: v + (0.1 * rng.normal(size=v.shape) if k.endswith("_b") else 0.0) for k, v in params.items()}
+        x = np.round(rng.random((n, 1, 28, 28)), 2)
+        cases.append(Case({"x": x, "params": params, "layers": kit}, label))
+    return cases
+
+
+def _lenet_variant(i, relu_after=("c5", "f6"), flatten_hwc=False, biases=True):
+    p = i["params"] if biases else {k: (v * 0 if k.endswith("_b") else v) for k, v in i["params"].items()}
+    layers = i["layers"]
+    h = layers.relu_forward(layers.conv2d_im2col(i["x"], p["c1_w"], p["c1_b"], 1, 2))
+    h = layers.max_pool_forward(h, 2, 2)
+    h = layers.max_pool_forward(layers.relu_forward(layers.conv2d_im2col(h, p["c3_w"], p["c3_b"], 1, 0)), 2, 2)
+    h = h.transpose(0, 2, 3, 1).reshape(len(h), -1) if flatten_hwc else h.reshape(len(h), -1)
+    for name in ("c5", "f6", "out"):
+        h = layers.linear_forward(h, p[f"{name}_w"], p[f"{name}_b"])
+        if name in relu_after:
+            h = layers.relu_forward(h)
+    return h
+
+
+def _lenet_hint(**change):
+    return lambda i, e, a: is_close(a, _lenet_variant(i, **change))
+
+
+LENET_FORWARD_HINTS = (
+    Hint("the output layer has no ReLU: class scores (logits) may be negative",
+         _lenet_hint(relu_after=("c5", "f6", "out"))),
+    Hint("C5 and F6 are each followed by a ReLU", _lenet_hint(relu_after=())),
+    Hint("flatten each image's 16 maps of 5x5 in NumPy's order, h.reshape(len(h), -1): channel first, "
+         "then rows, then columns", _lenet_hint(flatten_hwc=True)),
+    Hint("every layer adds its bias: pass params['<name>_b'] to each convolution and linear layer",
+         _lenet_hint(biases=False)),
+)
+
+
+@exercise(points=2)
+def check_lenet5_forward(lenet5_forward) -> bool:
+    """Exercise 3: ``lenet5_forward(x, params, layers) -> logits`` of shape (N, 10), x of shape (N, 1, 28, 28)."""
+    return check_function(lenet5_forward, _lenet_forward, _lenet_cases(), "Exercise 3", hints=LENET_FORWARD_HINTS,
+                          success="Your assembly computes what cnnlib.models.lenet_layers.forward computes.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import dis
+import functools
 import importlib
 import types
 from typing import Iterable
@@ -113,6 +114,118 @@ def borrowed_code(fn, allowed: Iterable[str] = (), namespace: dict | None = None
     return found
 
 
+def _whose(obj) -> str:
+    root = _origin(obj).split(".")[0]
+    return {"cnnlib": "cnnlib's", "torch": "PyTorch's"}.get(root, root + "'s")
+
+
+def _dotted(obj, name: str) -> str:
+    origin = _origin(obj)
+    attr = getattr(obj, "__name__", None) if not isinstance(obj, types.ModuleType) else None
+    return f"{origin}.{attr}" if isinstance(attr, str) and origin and not origin.endswith("." + attr) else origin or name
+
+
+def _attributes_of(fn: types.FunctionType, name: str) -> list[str]:
+    """The dotted names ``fn`` reaches through the global ``name`` (``torch.relu``, ``F.conv2d``), in order."""
+    chains: list[str] = []
+    for code in _code_objects(fn.__code__):
+        chain: list[str] = []
+        for ins in [*dis.get_instructions(code), None]:
+            if chain and ins is not None and ins.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                chain.append(ins.argval)
+                continue
+            if len(chain) > 1 and ".".join(chain) not in chains:
+                chains.append(".".join(chain))
+            chain = [name] if ins is not None and ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and ins.argval == name else []
+    return chains
+
+
+def _name_of(obj) -> str:
+    """The dotted path an object is imported by ("torch.relu", "cnnlib.shapes.conv_output_size", "torch")."""
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    return _dotted(obj, "")
+
+
+def shortcut_findings(fn) -> list[tuple[str, str]]:
+    """What ``fn`` takes from cnnlib or PyTorch: (a sentence, the dotted name of what it uses) pairs.
+
+    Plain data (strings), so that the grader's sandbox can send them back (cnnlib.grading.child); see
+    :func:`shortcuts`, which also leaves out what an exercise allows.
+    """
+    while isinstance(fn, functools.partial):
+        for value in (*fn.args, *fn.keywords.values()):
+            if _forbidden(value):
+                return [(f"it passes {_whose(value)} {getattr(value, '__name__', value)!s:.60} "
+                         f"({_dotted(value, '')})", _name_of(value))]
+        fn = fn.func
+    if _forbidden(fn):
+        return [(f"{getattr(fn, '__name__', 'it')} is {_whose(fn)} own function ({_dotted(fn, '')}), not yours",
+                 _name_of(fn))]
+    if not isinstance(fn, types.FunctionType):
+        return []
+    found: list[tuple[str, str]] = []
+    seen: set[int] = set()
+
+    def visit(f: types.FunctionType) -> None:
+        if id(f) in seen:
+            return
+        seen.add(id(f))
+        names, imports = _names_and_imports(f)
+        for module in sorted(imports):
+            if module.split(".")[0] in FORBIDDEN_ROOTS:
+                found.append((f"{f.__name__} imports {module}", module))
+        values = [(n, f.__globals__[n]) for n in sorted(names) if n in f.__globals__]
+        values += [(f"a default of {f.__name__}", v) for v in (f.__defaults__ or ())]
+        values += [(f"a default of {f.__name__}", v) for v in (f.__kwdefaults__ or {}).values()]
+        for name, cell in zip(f.__code__.co_freevars, f.__closure__ or ()):
+            try:
+                values.append((name, cell.cell_contents))
+            except ValueError:  # an empty cell: a name assigned later
+                pass
+        for name, value in values:
+            if _forbidden(value):
+                reached = _attributes_of(f, name) if isinstance(value, types.ModuleType) else []
+                if reached:
+                    sentence = (f"{f.__name__} calls {_whose(value)} {', '.join(reached[:4])}"
+                                + (f" ({name} is {value.__name__})" if name != value.__name__ else ""))
+                else:
+                    what = "uses" if isinstance(value, types.ModuleType) else "calls"
+                    sentence = f"{f.__name__} {what} {_whose(value)} {name} ({_dotted(value, name)})"
+                found.append((sentence, _name_of(value)))
+            elif isinstance(value, types.FunctionType) and value.__globals__ is f.__globals__:
+                visit(value)  # a helper written beside it: its calls count too
+
+    visit(fn)
+    return found
+
+
+def allowed_only(findings, allowed: Iterable[str] = ()) -> list[str]:
+    """The sentences of ``findings`` (from :func:`shortcut_findings`) whose object ``allowed`` does not name."""
+    allowed_objects = [_resolve(a) for a in allowed]
+
+    def ok(name: str) -> bool:
+        try:
+            obj = _resolve(name)
+        except Exception:  # noqa: BLE001 - a name that does not resolve here is not one the exercise allows
+            return False
+        return any(obj is a for a in allowed_objects)
+
+    return [sentence for sentence, name in findings if not ok(str(name))]
+
+
+def shortcuts(fn, allowed: Iterable[str] = ()) -> list[str]:
+    """What ``fn`` takes from cnnlib or PyTorch, as sentences ("relu_forward calls cnnlib's relu
+    (cnnlib.numpy_nn.activation.relu)"); empty when it is the learner's own code (NumPy is fine).
+
+    The check behind ``check_function``'s shortcut verdict: unlike :func:`borrowed_code` it judges only
+    cnnlib and torch (a NumPy ufunc such as ``np.abs`` given as the answer, or code that uses ``sys``,
+    is the checker's cases' business), it does not need the notebook's namespace, and it looks inside
+    ``functools.partial``. ``allowed``: dotted names the exercise lets the learner use.
+    """
+    return allowed_only(shortcut_findings(fn), allowed)
+
+
 def assert_own_code(fn, allowed: Iterable[str] = (), namespace: dict | None = None) -> None:
     """Raise ``AssertionError`` naming what ``fn`` borrows from cnnlib or torch (see :func:`borrowed_code`)."""
     found = borrowed_code(fn, allowed, namespace)
@@ -122,4 +235,4 @@ def assert_own_code(fn, allowed: Iterable[str] = (), namespace: dict | None = No
                              + (f" (allowed here: {', '.join(allowed)})" if allowed else ""))
 
 
-__all__ = ["assert_own_code", "borrowed_code", "FORBIDDEN_ROOTS"]
+__all__ = ["assert_own_code", "borrowed_code", "shortcuts", "shortcut_findings", "allowed_only", "FORBIDDEN_ROOTS"]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnlib.exercises.own_code import shortcut_findings  # bound before the learner's code runs
 from cnnlib.grading import wire
 
 HERE = Path(".")
@@ -64,7 +65,11 @@ def main() -> None:
     if not callable(target):
         _status("not callable", errors, type=type(target).__name__)
         return
-    _status("running", errors)
+    try:  # what the learner's function takes from cnnlib or torch: the checker refuses a shortcut
+        findings = [list(f) for f in shortcut_findings(target)]
+    except Exception:  # noqa: BLE001 - an odd callable: nothing found
+        findings = []
+    _status("running", errors, shortcuts=findings)
     for i, inputs in enumerate(job["cases"]):
         args = list(wire.decode(inputs, job_arrays, tensors=True))
         before = copy.deepcopy(args)
@@ -77,7 +82,7 @@ def main() -> None:
                              if isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
                              and (a.shape != b.shape or not np.array_equal(a, b, equal_nan=True))}
         wire.save(HERE, f"case{i}", record, arrays)
-    _status("done", errors)
+    _status("done", errors, shortcuts=findings)
 
 
 if __name__ == "__main__":

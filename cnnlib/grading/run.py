@@ -33,6 +33,7 @@ class Outputs:
     errors: list = field(default_factory=list)  # statements of the program that raised
     detail: str = ""                 # the type that was not callable, the name that was undefined
     timed_out: bool = False
+    shortcuts: list = field(default_factory=list)  # (sentence, dotted name): what it takes from cnnlib/torch
 
 
 def _read(folder: Path, name: str):
@@ -62,6 +63,10 @@ def run_answer(sandbox: Sandbox, exercise: Exercise, answer: Answer, scratch: Pa
     for key in ("type", "reason"):
         if key in tree:
             out.detail = str(wire.decode(tree[key], status_arrays))[:300]
+    if "shortcuts" in tree:
+        found = wire.decode(tree["shortcuts"], status_arrays)
+        out.shortcuts = [(str(f[0])[:300], str(f[1])[:200]) for f in list(found)[:20]
+                         if isinstance(f, (list, tuple)) and len(f) == 2]
     if exercise.kind == "value" and out.state == "done":
         loaded = _read(scratch, "value")
         out.value = wire.decode(loaded[0]["value"], loaded[1]) if loaded else None

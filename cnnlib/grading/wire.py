@@ -6,7 +6,9 @@ arrays)`` builds it back. Kept: ``None``, ``bool``, ``int``, ``float``, ``str``,
 numbers or booleans, NumPy scalars, torch tensors (they come back as NumPy arrays), and tuples,
 lists and dicts of these (a ``torch.Size`` is a tuple). Anything else comes back as an
 :class:`Opaque` that only keeps its type's name and a short repr, so a checker says "could not be
-read" instead of running the object's code. Exceptions travel as their class name, the names of
+read" instead of running the object's code. One kind of object is sent by name: a checker's kit of
+cnnlib's own functions (:data:`KITS`, e.g. 07's layers handed to ``lenet5_forward``), rebuilt inside
+the sandbox from cnnlib, and only there. Exceptions travel as their class name, the names of
 their built-in bases and their message (:func:`encode_error`, :func:`rebuild_error`).
 
 This module is imported inside the sandbox too: it needs only the standard library and NumPy.
@@ -22,6 +24,8 @@ import numpy as np
 MAX_DEPTH = 20
 MAX_ITEMS = 10_000
 MAX_TEXT = 10_000
+# Objects of cnnlib that a checker hands to a learner's function, sent by name and rebuilt (no arguments).
+KITS = {"cnnlib.exercises.nb07.LayerKit"}
 
 
 class Opaque:
@@ -63,6 +67,8 @@ def encode(value, arrays: dict, depth: int = 0):
         return {"t": kind, "v": [encode(v, arrays, depth + 1) for v in value]}
     if type(value) is dict and len(value) <= MAX_ITEMS and all(type(k) is str for k in value):
         return {"t": "dict", "v": {k: encode(v, arrays, depth + 1) for k, v in value.items()}}
+    if f"{type(value).__module__}.{type(value).__qualname__}" in KITS:
+        return {"t": "kit", "name": f"{type(value).__module__}.{type(value).__qualname__}"}
     return _opaque(value)
 
 
@@ -99,6 +105,14 @@ def decode(tree, arrays: dict, tensors: bool = False):
         return items if t == "list" else tuple(items)
     if t == "dict":
         return {str(k): decode(v, arrays, tensors) for k, v in tree["v"].items()}
+    if t == "kit":
+        name = str(tree.get("name", ""))
+        if not tensors or name not in KITS:  # rebuilt only for a case's inputs, inside the sandbox
+            return Opaque("kit", name[:300])
+        import importlib
+
+        module, _, cls = name.rpartition(".")
+        return getattr(importlib.import_module(module), cls)()
     if t == "opaque":
         return Opaque(str(tree.get("type", "object")), str(tree.get("repr", ""))[:300])
     raise ValueError(f"unknown kind {t!r}")

@@ -38,7 +38,7 @@ def curve_and_slope(module, x) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_activations(modules: Mapping[str, object], x=None, ncols: int = 3,
-                     panel_size: tuple[float, float] = (3.3, 2.6)):
+                     panel_size: tuple[float, float] = (3.3, 1.9)):
     """One panel per activation: f(x) as a solid line, f'(x) (from the backward pass) dashed.
 
     ``modules`` maps a title to a module, in the order to draw them. Returns the Figure.
@@ -55,12 +55,15 @@ def plot_activations(modules: Mapping[str, object], x=None, ncols: int = 3,
         ax.axvline(0, color="0.75", lw=0.8)
         ax.plot(x, y, color="C0", lw=2, label="f(x)")
         ax.plot(x, slope, color="C3", lw=1.5, ls="--", label="f'(x) from backward")
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("x")
+        ax.set_title(name)
+    for ax in axes[-1]:
+        ax.set_xlabel("x")                  # the bottom row only (shared x): the figure stays short
     for ax in list(axes.flat)[len(modules):]:
         ax.set_visible(False)
-    axes.flat[0].legend(loc="upper left", fontsize=8, frameon=False)
     fig.tight_layout()
+    # One legend for every panel, above them: at 14 pt it would cover a short panel's curves.
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     return fig
 
 
@@ -113,7 +116,7 @@ def plot_unit_activity(panels: Mapping[str, np.ndarray]):
         rgb = np.repeat(fired[..., None].astype(np.float64), 3, axis=2)  # (N, units, 3): white or black
         rgb[:, ~fired.any(axis=0)] = DEAD_COLOUR
         ax.imshow(rgb, aspect="auto", interpolation="nearest")
-        ax.set_title(f"{name}: {dead:.0%} of units never fire", fontsize=10)
+        ax.set_title(f"{name}: {dead:.0%} of units never fire")
         ax.set_xlabel("unit")
         ax.set_ylabel("sample")
     fig.tight_layout()

@@ -53,7 +53,7 @@ def plot_layer_profile(s, title: str = ""):
     fully connected layers at the end most parameters.
     """
     names = [row.name for row in s.rows]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 3.8), sharex=True)   # short: 14 pt text on a slide
     x = np.arange(len(names))
     top.bar(x, [row.activations for row in s.rows], color="C0")
     top.set_ylabel("activations\nper image")
@@ -62,7 +62,7 @@ def plot_layer_profile(s, title: str = ""):
     for ax in (top, bottom):
         ax.yaxis.set_major_formatter(FuncFormatter(_si))
         ax.grid(axis="y", alpha=0.3)
-    bottom.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
+    bottom.set_xticks(x, names, rotation=60, ha="right")
     top.set_title(title or f"{s.title}: {_short(s.total_activations)} activations, {_short(s.total_params)} parameters")
     fig.tight_layout()
     return fig
@@ -89,7 +89,7 @@ def plot_inception_macs(designs: dict, title: str = "one inception module"):
     ax.xaxis.set_major_formatter(FuncFormatter(_si))
     ax.set_xlabel("multiply-adds per image")
     ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize=8, ncol=2)
+    ax.legend(loc="lower right", ncol=2)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -98,26 +98,28 @@ def plot_inception_macs(designs: dict, title: str = "one inception module"):
 def plot_depth_history(history=ILSVRC_HISTORY):
     """The "revolution of depth": weight layers (left) and ILSVRC top-5 error (right) per network.
 
-    ``history`` holds ``(label, layers, top-5 error, how it was measured)``; the right panel writes
-    the protocol inside each bar, and hatches the bar that used outside training data.
+    ``history`` holds ``(label, layers, top-5 error, how it was measured)``. The bars lie on their side,
+    one row per network (the first on top), so the names have room at 14 pt; the right panel writes the
+    protocol after each bar's value, and hatches the bar that used outside training data.
     """
     labels = [h[0] for h in history]
-    x = np.arange(len(labels))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, column, colour, ylabel in ((left, 1, "C0", "weight layers"), (right, 2, "C3", "top-5 error (%)")):
+    y = np.arange(len(labels))[::-1]                        # the first network on top
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, column, colour, xlabel in ((left, 1, "C0", "weight layers"), (right, 2, "C3", "top-5 error (%)")):
         values = [h[column] for h in history]
         shown = [i for i, v in enumerate(values) if v is not None]
-        bars = ax.bar(x[shown], [values[i] for i in shown], color=colour, edgecolor="black", linewidth=0.5)
-        ax.bar_label(bars, fmt="%g", fontsize=9)
-        ax.set_xticks(x, labels, fontsize=8)
-        ax.set_ylabel(ylabel)
-        ax.grid(axis="y", alpha=0.3)
-        ax.margins(y=0.15)
-    for bar, i in zip(right.patches, [i for i, h in enumerate(history) if h[2] is not None]):
-        if "outside" in history[i][3]:
-            bar.set_hatch("//")
-        right.text(bar.get_x() + bar.get_width() / 2, 0.3, history[i][3], ha="center", va="bottom", fontsize=7,
-                   color="white", fontweight="bold")
+        bars = ax.barh(y[shown], [values[i] for i in shown], color=colour, edgecolor="black", linewidth=0.5)
+        notes = [" ".join(history[i][3].split()) for i in shown]
+        ax.bar_label(bars, labels=[f"{values[i]:g}" + (f"  ({note})" if ax is right else "")
+                                   for i, note in zip(shown, notes)], padding=3)
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlim(0, max(values[i] for i in shown) * (2.7 if ax is right else 1.2))
+        if ax is right:
+            for bar, i in zip(bars, shown):
+                if "outside" in history[i][3]:
+                    bar.set_hatch("//")
+    left.set_yticks(y, labels)
     left.set_title("deeper ...")
     right.set_title("... and better (ensembles, several crops)")
     fig.tight_layout()
@@ -146,13 +148,13 @@ def plot_compute_vs_depth(points: dict, paper: dict | None = None):
     for n in sorted({p[0] for p in points.values()}):
         if not ticks or n / ticks[-1] > 1.15:  # leave out a tick that would touch its neighbour
             ticks.append(n)
-    ax.set_xticks(ticks, [str(n) for n in ticks], fontsize=8)
+    ax.set_xticks(ticks, [str(n) for n in ticks])
     ax.set_yticks([t for t in (1e9, 2e9, 5e9, 1e10, 2e10)])
     ax.margins(x=0.08, y=0.15)
     ax.set(xlabel="weight layers on the longest path", ylabel="multiply-adds per image",
            title="depth is not cost")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 
@@ -194,12 +196,12 @@ def plot_train_curves(curves: dict, smooth: int = 10, title: str = "training los
     gap, previous = 0.05 * (high - low), -np.inf
     for label, (i, x_end, y_end) in sorted(ends.items(), key=lambda item: item[1][2]):  # bottom up
         y_text = max(y_end, previous + gap)                   # names at the lines' ends, never on top of each other
-        ax.annotate(label, (x_end, y_end), xytext=(x_end * 1.02, y_text), va="center", fontsize=9, color=f"C{i}")
+        ax.annotate(label, (x_end, y_end), xytext=(x_end * 1.02, y_text), va="center", color=f"C{i}")
         previous = y_text
     ax.set_xlim(0, len(runs[0]) * 1.3)
     ax.set(xlabel=f"mini-batch (running mean over {smooth})", ylabel="cross-entropy loss", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -232,17 +234,17 @@ def plot_row_times(times: dict, macs: dict | None = None, label_share: float = 0
             ms, label = sec * 1000, groups[name][row]
             ax.barh(y, ms, left=left, edgecolor="white", linewidth=0.5, **style[label])
             if ms > label_share * longest:
-                ax.text(left + ms / 2, y, row, ha="center", va="center", fontsize=8, rotation=90,
+                ax.text(left + ms / 2, y, row, ha="center", va="center", rotation=90,
                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8})
             left += ms
-        note = f"  {left:.0f} ms" + (f", {_short(macs[name])} multiply-adds" if macs else "")
-        ax.text(left, y, note, va="center", fontsize=9)
+        note = f"  {left:.0f} ms" + (f"\n  {_short(macs[name])} multiply-adds" if macs else "")
+        ax.text(left, y, note, va="center")                 # two short lines: clear of the legend at 14 pt
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
-    ax.set_xlim(0, longest * 1.4)
+    ax.set_xlim(0, longest * 1.6)
     ax.set(xlabel="milliseconds per image (batch 1)", title="measured forward time on this CPU")
     ax.legend(handles=[Patch(edgecolor="white", label=label, **style[label]) for label in labels],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title=legend_title, title_fontsize=8)
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), title=legend_title)
     fig.tight_layout()
     return fig
 

@@ -53,7 +53,7 @@ def plot_filter_positions(n: int, kernel_size: int, stride: int = 1, padding: in
             is_pad = min(r, c) < padding or max(r, c) >= padding + n
             ax.add_patch(Rectangle((c, r), 1, 1, facecolor="0.85" if is_pad else "white", edgecolor="0.6", lw=0.6))
             if is_pad:
-                ax.text(c + 0.5, r + 0.5, "0", ha="center", va="center", fontsize=7, color="0.4")
+                ax.text(c + 0.5, r + 0.5, "0", ha="center", va="center", color="0.4")
     centres = np.array(starts) + k / 2
     cx, cy = np.meshgrid(centres, centres)
     ax.plot(cx.ravel(), cy.ravel(), "o", color="C2", ms=5, zorder=3)
@@ -67,7 +67,7 @@ def plot_filter_positions(n: int, kernel_size: int, stride: int = 1, padding: in
     out = (size - k) / stride + 1
     result = f"{int(out)}x{int(out)} output" if not leftover else f"{out:.2f}: doesn't fit"
     pad = f", pad {padding}" if padding else ""
-    ax.set_title(f"{n}x{n} input, {k}x{k} filter, stride {stride}{pad}\n-> {result}", fontsize=9)
+    ax.set_title(f"{n}x{n} input, {k}x{k} filter, stride {stride}{pad}\n-> {result}")
     right = max(size, starts[-1] + stride + k if leftover else size, width or 0)
     ax.set_xlim(-0.2, right + 0.2)
     ax.set_ylim(size + 0.2, -0.2)
@@ -100,12 +100,12 @@ def plot_kernel(kernel, ax=None, title: str | None = None, fmt: str | None = ".2
     for (r, c), value in np.ndenumerate(kernel):
         if fmt:
             dark = abs(value) > 0.6 * limit
-            ax.text(c, r, format(value, fmt), ha="center", va="center", fontsize=8,
+            ax.text(c, r, format(value, fmt), ha="center", va="center",
                     color="white" if dark else "black")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title)
     return ax.figure
 
 
@@ -132,12 +132,12 @@ def show_named_images(images: Mapping[str, np.ndarray], ncols: int | None = None
         elif image.ndim == 2 and np.any(image < 0):
             limit = float(np.max(np.abs(image)))
             shown = ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=7)
+            ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.03)
         elif image.ndim == 2:
             ax.imshow(image, cmap="gray")
         else:
             raise ValueError(f"images[{name!r}] must be (H, W) or (H, W, 3), got shape {image.shape}")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name)
         ax.axis("off")
     for ax in list(axes.flat)[len(images):]:
         ax.set_visible(False)

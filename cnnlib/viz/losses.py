@@ -112,5 +112,5 @@ def plot_fits(x, y, fits: Mapping[str, tuple[float, float]], outliers=(), ax=Non
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(frameon=False)
     return fig

@@ -46,19 +46,19 @@ def plot_chain(nodes: Sequence[str], backward: Sequence[str], below: Mapping[int
     for i, (x, label) in enumerate(zip(xs, nodes)):
         ax.add_patch(FancyBboxPatch((x - w / 2, -h / 2), w, h, boxstyle="round,pad=0.05",
                                     facecolor="#e8f0fa", edgecolor="#1f77b4"))
-        ax.text(x, 0, label, ha="center", va="center", fontsize=11)
+        ax.text(x, 0, label, ha="center", va="center")
         if i in below:
-            ax.text(x, -1.25, below[i], ha="center", va="center", fontsize=9.5, color="#d62728")
+            ax.text(x, -1.25, below[i], ha="center", va="center", color="#d62728")
     for i in range(n - 1):
         left, right = xs[i] + w / 2 + 0.07, xs[i + 1] - w / 2 - 0.07
         ax.annotate("", xy=(right, 0.12), xytext=(left, 0.12),
                     arrowprops=dict(arrowstyle="->", color="black", lw=1.4))
         ax.annotate("", xy=(left, -0.12), xytext=(right, -0.12),
                     arrowprops=dict(arrowstyle="->", color="#d62728", lw=1.4))
-        ax.text((xs[i] + xs[i + 1]) / 2, -0.72, backward[i], ha="center", va="center", fontsize=9.5,
+        ax.text((xs[i] + xs[i + 1]) / 2, -0.72, backward[i], ha="center", va="center",
                 color="#d62728")
-    ax.text(xs[0] - w / 2, 0.75, "forward →", fontsize=10, ha="left")
-    ax.text(xs[-1] + w / 2, 0.75, "← backward (chain rule)", fontsize=10, ha="right", color="#d62728")
+    ax.text(xs[0] - w / 2, 0.75, "forward →", ha="left")
+    ax.text(xs[-1] + w / 2, 0.75, "← backward (chain rule)", ha="right", color="#d62728")
     ax.set_xlim(xs[0] - w / 2 - 0.3, xs[-1] + w / 2 + 0.3)
     ax.set_ylim(-1.6, 1.0)
     ax.axis("off")
@@ -232,10 +232,10 @@ def plot_paths(surface: Callable, paths: Mapping[str, np.ndarray], title: str | 
         ax_map.plot(*minimum, "k*", markersize=12, label="minimum")
     ax_map.set(xlim=xlim, ylim=ylim, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
     ax_map.set_aspect("equal")                  # one unit is as long on both axes: the path's true geometry
-    ax_map.legend(loc="lower right", fontsize=8, ncol=2)
+    ax_map.legend(loc="lower right", ncol=2)
     ax_loss.set(yscale="log", xlabel="step", ylabel="loss", title="loss per step")
     ax_loss.grid(alpha=0.3)
-    ax_loss.legend(frameon=False, fontsize=9)
+    ax_loss.legend(frameon=False)
     if title:
         ax_map.set_title(title)
     fig.tight_layout()

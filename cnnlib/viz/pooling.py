@@ -88,7 +88,7 @@ def draw_grid(ax, values, title: str = "", fmt: str = "{:g}", cmap: str | None =
         dark = np.zeros(values.shape, bool)
     for r in range(h):
         for c in range(w):
-            ax.text(c, r, fmt.format(values[r, c]), ha="center", va="center", fontsize=11,
+            ax.text(c, r, fmt.format(values[r, c]), ha="center", va="center",
                     color="white" if dark[r, c] else "black")
     for k in range(h + 1):
         ax.plot([-0.5, w - 0.5], [k - 0.5, k - 0.5], color="0.6", lw=0.8)

@@ -72,7 +72,7 @@ def _signed_panels(maps: np.ndarray, titles, suptitle: str, ncols: int | None, s
         ax.axis("off")
         if i < len(maps):
             image = ax.imshow(maps[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(titles[i], fontsize=8)
+            ax.set_title(titles[i])
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8)
     fig.suptitle(suptitle)
     return fig

@@ -17,7 +17,9 @@
 # - why the weights' initial scale and the activation must be chosen together: Glorot/Xavier for
 #   tanh, He for ReLU, and PyTorch's default, which is neither;
 # - dead ReLU units, and what a negative slope (leaky ReLU, ELU) changes;
-# - the fully connected layer $y = Wx$, its shapes, and why it is far too big for images.
+# - the fully connected layer $y = Wx$, its shapes, and why it is far too big for images;
+# - and you write ReLU (both ways), sigmoid's backward pass and the fully connected layer (both ways)
+#   yourself, check your gradients against finite differences, and run a small network on your own layers.
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
@@ -26,8 +28,10 @@ import torch
 
 from cnnlib.device import env_report
 from cnnlib.exercises.nb01 import check_collapsed_matrix, check_fc_parameters, check_sigmoid_depth
+from cnnlib.exercises.my_layers import my_layers
 from cnnlib.exercises.nb01 import check_linear_backward, check_linear_forward, check_sigmoid_backward
-from cnnlib.exercises.nb01 import collapse_exercise_weights
+from cnnlib.exercises.nb01 import check_relu_backward, check_relu_forward, collapse_exercise_weights
+from cnnlib.exercises.selfcheck import gradient_check_yours
 from cnnlib.init_scale import SCHEMES, deep_stack, gradient_kept, gradient_sizes, init_std
 from cnnlib.numpy_nn.activation import ELU, LeakyReLU, Maxout, ReLU, Sigmoid, Tanh, sigmoid, tanh
 from cnnlib.numpy_nn.linear import Linear
@@ -219,6 +223,60 @@ y_elu, slope_elu = curve_and_slope(ELU(alpha=1.0), neg)
 assert_close(slope_elu, y_elu + 1.0)
 print("f(-4) =", round(float(y_elu[0]), 4), " f'(-4) =", round(float(slope_elu[0]), 4))
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: ReLU, both ways.** Write
+#
+# - `relu_forward(x)`: $\max(0, x)$ for every entry of an array of any shape;
+# - `relu_backward(grad_output, x)`: given the gradient of the loss with respect to ReLU's output
+#   and the input `x` the layer saw, the gradient with respect to `x`. At exactly $x = 0$ take the
+#   slope to be 0, as PyTorch does.
+#
+# The rules the checks enforce: return a new array (each check hands your function copies and fails
+# it if it changes an input in place); float32 inputs are among the cases; every entry must match
+# `cnnlib`'s to a relative $10^{-6}$. When a check passes, your function is kept in the folder
+# `my_layers/` beside the notebooks, and section 6 runs a network on it.
+
+# %% tags=["exercise"]
+def relu_forward(x):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def relu_forward(x):
+    return np.maximum(x, 0)                   # a new array; x is left as it was
+
+
+# %% tags=["check"]
+_ = check_relu_forward(relu_forward)
+
+
+# %% [markdown]
+# Then the backward pass. Before the checker's verdict, check it yourself, in the cell after your
+# function: `gradient_check_yours` nudges each entry of `x` up and down by a tiny step, measures how
+# $\sum$ relu(x)·g changes, and compares that slope with your gradient as a relative error. No two computations in floating point agree
+# exactly, so you must decide how large a relative error still counts as a match: set `good_below`
+# to your answer, and be ready to say why. (Notebook 05, back-propagation, measures the errors that
+# round-off and that a bug give.) The inputs avoid 0, where ReLU has no slope to measure.
+
+# %% tags=["exercise"]
+def relu_backward(grad_output, x):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def relu_backward(grad_output, x):
+    return grad_output * (x > 0)              # slope 1 where x > 0, 0 elsewhere (x == 0 included)
+
+
+# %% tags=["selfcheck"]
+x_check = np.linspace(-2.05, 2.05, 12).reshape(3, 4)      # no entry at ReLU's kink
+g_check = np.cos(np.arange(12.0)).reshape(3, 4)           # some upstream gradient
+gradient_check_yours(lambda: relu_backward(g_check, x_check), lambda: np.maximum(x_check, 0), x_check,
+                     grad_output=g_check, good_below=1e-6, name="grad_x")
+
+# %% tags=["check"]
+_ = check_relu_backward(relu_backward)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Saturation: when the gradient vanishes
 #
@@ -239,7 +297,10 @@ assert s_slope[0] == 0.25 and t_slope[0] == 1.0 and s_slope[-1] < 1e-4 and t_slo
 # gradient of the loss with respect to the layer's output and the input `x` the layer saw, return
 # the gradient with respect to `x` (same shape, elementwise). The derivative of $\sigma$ can be
 # written with $\sigma$ itself; work it out from $\sigma(x) = 1/(1+e^{-x})$. `sigmoid(x)` is imported
-# for you. The check compares your function with `cnnlib`'s on 23 small cases.
+# for you (`cnnlib`'s, written to stay finite for any $x$). The check
+# compares your function with `cnnlib`'s on 24 cases, $x = \pm 1000$ and float32 inputs among them;
+# the rules are ReLU's (a new array, a relative $10^{-6}$), and the result must be finite. Your own
+# gradient check runs first, as for ReLU: what relative error do you accept here?
 
 # %% tags=["exercise"]
 def sigmoid_backward(grad_output, x):
@@ -251,6 +312,10 @@ def sigmoid_backward(grad_output, x):
     s = sigmoid(x)                            # the forward output
     return grad_output * s * (1 - s)          # chain rule: upstream gradient times sigma'(x)
 
+
+# %% tags=["selfcheck"]
+gradient_check_yours(lambda: sigmoid_backward(g_check, x_check), lambda: sigmoid(x_check), x_check,
+                     grad_output=g_check, good_below=1e-6, name="grad_x")
 
 # %% tags=["check"]
 _ = check_sigmoid_backward(sigmoid_backward)
@@ -343,10 +408,10 @@ print("in all 5 seeds: sigmoid below 1e-4 at every scale; at PyTorch's scale tan
       "fraction; at Glorot's, more than 1.5x; at He's, ReLU keeps between 0.5 and 5")
 
 # %% alt="Three panels of mean absolute gradient, on one log scale, against the number of layers below the output (1 to 10), for sigmoid, tanh and ReLU stacks with the same weight draws at three scales. PyTorch's default scale (std 0.072): tanh and ReLU both fade, tanh to about 0.003 and ReLU to about 0.0001 ten layers down, and sigmoid to about 0.000000002. Xavier's scale (std 0.125): tanh fades gently to about 0.2, ReLU to about 0.04. He's scale (std 0.177): tanh and ReLU stay near 1; sigmoid fades under all three. Which activation keeps its gradient depends on the scale." slideshow={"slide_type": "subslide"}
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
 for ax, (scheme, title) in zip(axes, {"torch": "PyTorch's default", "xavier": "Xavier", "he": "He"}.items()):
     plot_gradient_by_depth({name: gradient_sizes(deep_stack(act, scheme), batch64) for name, act in acts.items()}, ax=ax)
-    ax.set_title(f"{title} scale: std {init_std(scheme, 64, 64):.3f}", fontsize=10)
+    ax.set_title(f"{title} scale\nstd {init_std(scheme, 64, 64):.3f}")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -453,6 +518,9 @@ print("x:", x_col.shape, " W:", fc.weight.shape, " y:", y_col.shape)
 #   gradient of.
 #
 # Write each output as a sum over inputs, then ask which inputs and weights each output touched.
+# The checks use the rules of the exercises above (new arrays, a relative $10^{-6}$), on layers of
+# many shapes: square ones, a batch of one, the two layers of the network in the cells after them, and
+# the layers that 04 and 07 build from yours.
 
 # %% tags=["exercise"]
 def linear_forward(x, weight, bias):
@@ -468,6 +536,12 @@ def linear_forward(x, weight, bias):
 _ = check_linear_forward(linear_forward)
 
 
+# %% [markdown]
+# Check `grad_input` and `grad_weight` yourself in the cell after your `linear_backward`,
+# before the checker does (with the relative error you
+# chose for ReLU, or another: why?). The forward pass here is the formula itself, so a mistake in
+# your `linear_forward` cannot hide one in your backward pass.
+
 # %% tags=["exercise"]
 def linear_backward(grad_output, x, weight):
     raise NotImplementedError  # your code here
@@ -481,8 +555,47 @@ def linear_backward(grad_output, x, weight):
     return grad_input, grad_weight, grad_bias
 
 
+# %% tags=["selfcheck"]
+w_check, b_check = np.cos(np.arange(8.0)).reshape(2, 4), np.array([0.5, -1.0])   # Linear(4, 2)
+g_lin = np.sin(np.arange(6.0)).reshape(3, 2)                                      # (N, out) = (3, 2)
+gradient_check_yours(lambda: linear_backward(g_lin, x_check, w_check)[0], lambda: x_check @ w_check.T + b_check,
+                     x_check, grad_output=g_lin, good_below=1e-6, name="grad_input")
+gradient_check_yours(lambda: linear_backward(g_lin, x_check, w_check)[1], lambda: x_check @ w_check.T + b_check,
+                     w_check, grad_output=g_lin, good_below=1e-6, name="grad_weight")
+
 # %% tags=["check"] slideshow={"slide_type": "subslide"}
 _ = check_linear_backward(linear_backward)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your layers at work.** `my_layers` loads the layers you have written and prints whose each one
+# is: "yours" once its check has passed (the function kept in `my_layers/`), "cnnlib's" until then.
+# Below they run a two-layer network like section 1's, now with 8 hidden units, biases and a batch:
+# `Linear(4, 8)`, ReLU, `Linear(8, 3)` on 5 inputs, forward and then backward, against `cnnlib`'s
+# `Sequential` holding the same weights.
+
+# %%
+layers = my_layers("linear_forward", "relu_forward", "linear_backward", "relu_backward")
+net2 = Sequential(Linear(4, 8, rng=rng), ReLU(), Linear(8, 3, rng=rng))
+(w1, b1), (w2, b2) = [(net2[k].weight.data, net2[k].bias.data) for k in (0, 2)]
+x5 = rng.normal(size=(5, 4))                                  # 5 inputs as rows
+
+# %% slideshow={"slide_type": "subslide"}
+h_pre = layers.linear_forward(x5, w1, b1)                     # (5, 8)
+h = layers.relu_forward(h_pre)
+scores5 = layers.linear_forward(h, w2, b2)                    # (5, 3)
+assert_close(scores5, net2(x5))
+print("scores of the 5 inputs, from the layers above:\n", np.round(scores5, 3))
+
+# %%
+g5 = np.ones((5, 3))                                          # the gradient of scores5.sum()
+grad_h, grad_w2, grad_b2 = layers.linear_backward(g5, h, w2)
+grad_x5, grad_w1, grad_b1 = layers.linear_backward(layers.relu_backward(grad_h, h_pre), x5, w1)
+net2.zero_grad()
+assert_close(grad_x5, net2.backward(g5))
+for mine, ref in [(grad_w1, net2[0].weight.grad), (grad_b1, net2[0].bias.grad),
+                  (grad_w2, net2[2].weight.grad), (grad_b2, net2[2].bias.grad)]:
+    assert_close(mine, ref)
+print("gradients for the input, both weights and both biases: the same as cnnlib's Sequential")
 
 # %% [markdown]
 # Now feed it a photograph. A $640 \times 480$ grey-scale image flattened into $x$ has
@@ -539,6 +652,9 @@ activation_explorer()
 #   0.01) keeps one. ELU has a negative side too, but was designed to centre activations near 0.
 # - A fully connected layer on a 640×480 image with 1,000 outputs has 307.2 million weights
 #   (1.23 GB in float32): one reason for convolution.
+# - You wrote ReLU (both ways), sigmoid's backward pass and the fully connected layer (both ways), and
+#   checked your gradients against finite differences. Each function whose check passed is kept in
+#   `my_layers/`; section 6 ran a small network on them, and 04 trains a classifier with your linear layer.
 #
 # ## Exercises
 #
@@ -573,13 +689,14 @@ _ = check_collapsed_matrix(answer)
 # %% [markdown]
 # **Exercise 3.** Each sigmoid multiplies the gradient by its slope, at most 0.25. Count the
 # sigmoids' slopes alone (suppose the weights pass the gradient on at its size): what is the fewest
-# number of sigmoid layers after which the gradient is certain to be below $10^{-6}$ of its size?
+# number of sigmoid layers after which the gradient is certain to be below $10^{-9}$ of its size?
+# (A whole number.)
 
 # %% tags=["exercise"]
 answer = None  # your answer here
 
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
-answer = int(np.ceil(np.log(1e-6) / np.log(0.25)))    # 0.25**n < 1e-6  <=>  n > log(1e-6) / log(0.25)
+answer = int(np.ceil(np.log(1e-9) / np.log(0.25)))    # 0.25**n < 1e-9  <=>  n > log(1e-9) / log(0.25)
 
 # %% tags=["check"]
 _ = check_sigmoid_depth(answer)

@@ -1,8 +1,8 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Convolution, stride and padding
 #
-# Notebook 01 ended with a fully connected layer that needed 307 million weights to look at
-# one small photograph. A convolutional layer looks at it with a few hundred, whatever its size.
+# Notebook 01 showed a fully connected layer that needs 307 million weights to look at one small
+# photograph. A convolutional layer looks at it with a few hundred, whatever its size.
 #
 # **What you will learn**
 #
@@ -15,7 +15,8 @@
 # - stride, the output size $(N - F)/\text{stride} + 1$, filters that "don't fit", and zero
 #   padding with $(F-1)/2$ to keep the size;
 # - how many parameters a convolutional layer has;
-# - convolution written as loops (by you), the vectorized version, and parity with PyTorch;
+# - convolution written as loops and then vectorized, both by you (the vectorized one joins your own
+#   layer library and trains LeNet-5 in notebook 07), and parity with PyTorch;
 # - the 1×1 convolution, a matrix multiply over channels;
 # - a ConvNet as convolutions interspersed with activations.
 
@@ -29,9 +30,10 @@ import torch.nn.functional as F
 
 from cnnlib.data import load_sample_image
 from cnnlib.device import env_report
-from cnnlib.exercises import mine_or_reference
-from cnnlib.exercises.nb02 import check_conv2d_loops, check_conv_parameters, check_output_shape, check_output_size
-from cnnlib.exercises.nb02 import check_stride_padding
+from cnnlib.exercises.my_layers import my_layers
+from cnnlib.exercises.nb02 import check_conv2d_im2col, check_conv2d_loops, check_conv_parameters, check_output_shape
+from cnnlib.exercises.nb02 import check_output_size, check_stride_padding
+from cnnlib.fashion import fashion_mnist
 from cnnlib.numpy_nn.activation import ReLU
 from cnnlib.numpy_nn.conv import Conv2d, choose_algorithm, conv2d, conv2d_naive
 from cnnlib.numpy_nn.module import Sequential
@@ -327,7 +329,7 @@ for f in (3, 5, 7):
 # input, an $f \times f$ filter, the given stride and zero padding on every side. It returns the
 # output's height (an integer), and raises `ValueError` when the filter doesn't fit: when it would
 # hang over the edge, or is larger than the padded input. (Don't call `conv_output_size`; the
-# check compares yours with it on 46 cases.)
+# check compares yours with it on 48 cases, two of them with a filter larger than the padded input.)
 
 # %% tags=["exercise"]
 def output_size(n, f, stride, padding):
@@ -365,11 +367,19 @@ print({name: p.shape for name, p in conv10.named_parameters()}, "->", n_params, 
 # `x` has shape `(N, C_in, H, W)`, `weight` `(C_out, C_in, F, F)`, `bias` `(C_out,)`; pad `x` with
 # `padding` zeros on each side of its height and width, slide each filter with the given
 # stride, and return the `(N, C_out, H_out, W_out)` outputs, each the dot product of a filter
-# with the patch under it plus that filter's bias. Where the last step of the stride does not fit,
-# do what `conv2d` and PyTorch do (section 4): round the output size down and leave the last rows or
-# columns out; do not raise. Plain Python loops over the outputs are fine (`np.pad` pads). Don't call
-# `conv2d` or `conv2d_naive`: the check compares yours with them on 33 small cases, some of which
-# round down, one of them the geometry of the next cell.
+# with the patch under it plus that filter's bias. What the check holds you to:
+#
+# - where the last step of the stride does not fit, do what `conv2d` and PyTorch do (section 4):
+#   round the output size down and leave the last rows or columns out; do not raise;
+# - where the filter is larger than the padded input, it fits nowhere: raise `ValueError`, as
+#   `conv2d` does (an empty array is not an answer);
+# - leave `x`, `weight` and `bias` as they are (pad a copy; `np.pad` makes one);
+# - your numbers must agree with `conv2d`'s to a relative error of 10⁻⁶ (float64 throughout).
+#
+# Plain Python loops over the outputs are fine. Don't call `conv2d` or `conv2d_naive`: the check
+# compares yours with cnnlib's on 46 small cases (negative values, images of very different scale,
+# a batch of one, tall and wide images, a stride larger than the filter, float32 inputs), some of
+# which round down, and among them the geometry of every later cell that uses your function.
 
 # %% tags=["exercise"]
 def conv2d_loops(x, weight, bias, stride, padding):
@@ -381,6 +391,8 @@ def conv2d_loops(x, weight, bias, stride, padding):
     x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     n, _, h, w = x.shape
     c_out, _, f, _ = weight.shape
+    if f > h or f > w:
+        raise ValueError(f"the {f}x{f} filter is larger than the padded input ({h}x{w})")
     out = np.zeros((n, c_out, (h - f) // stride + 1, (w - f) // stride + 1))
     for b in range(n):
         for k in range(c_out):
@@ -395,13 +407,15 @@ def conv2d_loops(x, weight, bias, stride, padding):
 _ = check_conv2d_loops(conv2d_loops)
 
 # %% [markdown]
-# Once your loops pass, the next cell uses them (until then, `cnnlib`'s `conv2d_naive`): the six
-# random filters of section 3 on the astronaut again, now with stride 2 and padding 2, against
-# PyTorch. Here $(32 + 4 - 5)/2 = 15.5$: the last step does not fit, and the output rounds down to 16×16.
+# A passing check keeps your function in a file of your own, `my_layers/conv2d_loops.py` beside the
+# notebooks, and `my_layers(...)` loads it back. It prints whose each layer is: yours once its check
+# has passed, `cnnlib`'s until then. The next cell runs it on the six random filters of section 3 and
+# the astronaut again, now with stride 2 and padding 2, against PyTorch. Here $(32 + 4 - 5)/2 = 15.5$:
+# the last step does not fit, and the output rounds down to 16×16.
 
 # %% slideshow={"slide_type": "subslide"}
-my_conv2d = mine_or_reference("conv2d_loops", conv2d_loops, conv2d_naive)
-mine = my_conv2d(x_rgb, conv6.weight.data, conv6.bias.data, 2, 2)
+layers = my_layers("conv2d_loops")
+mine = layers.conv2d_loops(x_rgb, conv6.weight.data, conv6.bias.data, 2, 2)
 torch_maps = F.conv2d(torch.from_numpy(x_rgb), torch.from_numpy(conv6.weight.data),
                       torch.from_numpy(conv6.bias.data), stride=2, padding=2)
 assert_close(mine, torch_maps.numpy(), rtol=1e-10, atol=1e-10)
@@ -435,6 +449,62 @@ for _ in range(10):
     conv2d(x_batch, w, b)
 t_fast = (time.perf_counter() - start) / 10
 print(f"naive loops {1e3 * t_naive:.0f} ms, vectorized {1e3 * t_fast:.2f} ms: {t_naive / t_fast:.0f}x faster")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your turn: the vectorized convolution.** Write `conv2d_im2col(x, weight, bias, stride, padding)`:
+# the same function as `conv2d_loops`, with the same rules (round down where the last step does not
+# fit, `ValueError` where the filter is larger than the padded input, inputs left unchanged, a relative
+# error of 10⁻⁶), but **without a Python loop over the batch or the output pixels**. Two ways that
+# work: im2col (gather every patch into one row of a matrix, with `np.lib.stride_tricks.sliding_window_view`
+# or fancy indexing, and multiply by `weight.reshape(C_out, -1)`), or a loop over the $F \times F$
+# offsets of the filter only, each step one product over the whole batch and every output pixel.
+#
+# Why the rule: notebook 07 trains LeNet-5 with your function. Its first layer makes six 28×28 maps
+# of every image with 5×5 filters: on one batch of 64 images that is 64 · 6 · 28 · 28 = 301,056 output
+# pixels, so a loop over them runs 301,056 times per batch, where a loop over the offsets runs 25 times. The
+# check compares numbers only, on the same 46 cases as `conv2d_loops` (07's layer geometries among
+# them): it cannot see your loops, so keep to the rule yourself.
+
+# %% tags=["exercise"]
+def conv2d_im2col(x, weight, bias, stride, padding):
+    raise NotImplementedError  # your code here
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def conv2d_im2col(x, weight, bias, stride, padding):
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    c_out, c_in, f, _ = weight.shape
+    if f > x.shape[2] or f > x.shape[3]:
+        raise ValueError(f"the {f}x{f} filter is larger than the padded input {x.shape[2:]}")
+    patches = np.lib.stride_tricks.sliding_window_view(x, (f, f), axis=(2, 3))[:, :, ::stride, ::stride]
+    n, _, h_out, w_out = patches.shape[:4]                                  # (N, C_in, H_out, W_out, F, F)
+    rows = patches.transpose(0, 2, 3, 1, 4, 5).reshape(n * h_out * w_out, c_in * f * f)
+    out = rows @ weight.reshape(c_out, -1).T + bias                         # (N * H_out * W_out, C_out)
+    return out.reshape(n, h_out, w_out, c_out).transpose(0, 3, 1, 2)        # (N, C_out, H_out, W_out)
+
+
+# %% tags=["check"]
+_ = check_conv2d_im2col(conv2d_im2col)
+
+# %% [markdown]
+# Once it passes, it is in `my_layers/conv2d_im2col.py`. Here it is on a real photograph of clothing:
+# the first test image of Fashion-MNIST (28×28, shipped with the repository), through the two Sobel
+# filters of section 2 at once, as one layer of two 3×3 filters with padding 1 so that the maps keep
+# the image's size.
+
+# %% slideshow={"slide_type": "subslide"}
+layers = my_layers("conv2d_im2col")
+images, labels, classes = fashion_mnist("test", source="shipped")
+item = images[0].astype(np.float64) / 255                 # (28, 28), 0 = background, 1 = ink
+sobel = np.stack([sobel_x, sobel_y])[:, None]             # (2, 1, 3, 3): C_out = 2 filters, C_in = 1
+item_maps = layers.conv2d_im2col(item[None, None], sobel, np.zeros(2), 1, 1)[0]   # (2, 28, 28)
+assert_close(item_maps, conv2d(item[None, None], sobel, padding=1)[0], rtol=1e-12, atol=1e-12)
+print(f"{classes[labels[0]]}: {item.shape} -> edge maps {item_maps.shape}, the same as conv2d's")
+
+# %% alt="A 28 by 28 Fashion-MNIST photograph of an ankle boot beside the two edge maps that the learner's vectorized convolution computes from it with the Sobel filters, and the edge strength. In the Sobel x map the boot's sloping front is red (brighter to the right) and its back edge blue (darker to the right); in the Sobel y map its top edge is red (brighter downwards) and its sole blue; the edge strength traces the whole outline." caption="Red: brighter to the right (Sobel x) or downwards (Sobel y); blue: darker; white: no change." slideshow={"slide_type": "subslide"}
+fig = show_named_images({classes[labels[0]]: item, "Sobel x": item_maps[0], "Sobel y": item_maps[1],
+                         "edge strength": np.hypot(item_maps[0], item_maps[1])}, size=2.3)
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. The same numbers as PyTorch
@@ -530,7 +600,8 @@ filter_explorer()
 #   3×3 at stride 2, and does not fit at stride 3; padding $(F-1)/2$ keeps the size at stride 1.
 # - A layer of $K$ filters of size $F \times F \times C$ has $K(F^2C + 1)$ parameters (760 for ten 5×5×3).
 # - The vectorized convolution equals the loops and PyTorch, and is much faster than the loops
-#   (timed in section 7).
+#   (timed in section 7). You wrote both; they are kept in `my_layers/`, and your vectorized one found
+#   the edges of a Fashion-MNIST ankle boot here and trains LeNet-5 in notebook 07.
 # - A 1×1 convolution is one matrix multiply over the channels of every pixel.
 # - A ConvNet is convolutions interspersed with activations.
 #

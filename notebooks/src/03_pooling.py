@@ -14,7 +14,8 @@
 # - compare **overlapping** pooling (3×3 windows at stride 2) with the 2×2/2 tiling;
 # - follow the gradient backwards through max and average pooling, and check it against
 #   PyTorch and against finite differences;
-# - write max pooling yourself, forward and backward, overlapping windows and ties included.
+# - write max pooling yourself, forward and backward, overlapping windows and ties included,
+#   check your backward pass with finite differences, and run your layers on a photograph.
 #
 # Everything runs on `cnnlib.numpy_nn.pooling`, the NumPy layers with a hand-written backward pass,
 # and is compared with `torch.nn.functional`.
@@ -25,14 +26,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnlib.data import fashion_mnist, to_float_images
 from cnnlib.device import env_report
+from cnnlib.exercises.my_layers import my_layers
 from cnnlib.exercises.nb03 import GRAD_OUTPUT_3, POOL2_INPUT, SLICE_1, SLICE_3
 from cnnlib.exercises.nb03 import check_max_pool, check_max_pool_gradient, check_pool_layer
 from cnnlib.exercises.nb03 import check_max_pool_backward, check_max_pool_forward
+from cnnlib.exercises.selfcheck import gradient_check_yours
+from cnnlib.numpy_nn.activation import relu
+from cnnlib.numpy_nn.conv import conv2d
 from cnnlib.numpy_nn.pooling import AvgPool2d, MaxPool2d, avg_pool2d, max_pool2d, max_pool2d_naive
 from cnnlib.numpy_nn.pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from cnnlib.shapes import conv_output_size, floor_output_size
 from cnnlib.testing import assert_close, check_gradient
+from cnnlib.plots import show_images
 from cnnlib.viz.pooling import plot_grids, plot_pooling, window_coverage
 from cnnlib.widgets import pooling_explorer
 # %config InlineBackend.figure_formats = ['png']
@@ -240,9 +247,21 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Your turn: max pooling, forward.** Write `max_pool_forward(x, kernel_size, stride)` for a
-# batch `x` of shape `(N, C, H, W)`, square windows, no padding. Like PyTorch, when the last
-# window would hang over the edge, leave it out. The windows may overlap. (Don't call
-# `max_pool2d`; the check compares yours with it on 30 small cases, many with ties.)
+# batch `x` of shape `(N, C, H, W)`: kernel_size × kernel_size windows, no padding. The rules the
+# check holds you to:
+#
+# - a window that would hang over the bottom or right edge is left out, as in PyTorch: the output
+#   has (H − kernel_size) // stride + 1 rows and (W − kernel_size) // stride + 1 columns;
+# - a window larger than the image (kernel_size > H or > W) is an error: raise a `ValueError`, as
+#   `cnnlib` does;
+# - windows may overlap (stride < kernel_size) or skip pixels (stride > kernel_size); images need
+#   not be square; values may be negative, and a window may hold nothing but negative values;
+# - return a new array and leave `x` as it is;
+# - write it with NumPy: don't call `max_pool2d` or PyTorch.
+#
+# The check compares yours with `cnnlib`'s `max_pool2d` on 36 cases, most of them small (ties,
+# float32 and a batch of one among them) to a relative tolerance of 10⁻⁶ (float32 results at float32 precision),
+# and shows the smallest case it fails.
 
 # %% tags=["exercise"]
 def max_pool_forward(x, kernel_size, stride):
@@ -253,7 +272,9 @@ def max_pool_forward(x, kernel_size, stride):
 def max_pool_forward(x, kernel_size, stride):
     n, c, h, w = x.shape
     k, s = kernel_size, stride
-    out = np.zeros((n, c, (h - k) // s + 1, (w - k) // s + 1))
+    if k > h or k > w:
+        raise ValueError(f"kernel_size {k} is larger than the {h}x{w} image")
+    out = np.zeros((n, c, (h - k) // s + 1, (w - k) // s + 1), dtype=x.dtype)
     for i in range(out.shape[2]):
         for j in range(out.shape[3]):
             out[:, :, i, j] = x[:, :, i * s:i * s + k, j * s:j * s + k].max(axis=(2, 3))  # every image and map at once
@@ -361,8 +382,26 @@ print("window", tie[0, 0].tolist(), "-> gradient", ours_tie.tolist(), "(cnnlib a
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Your turn: max pooling, backward.** Write `max_pool_backward(grad_output, x, kernel_size, stride)`:
 # given the input `x` of the forward pass and the gradient with respect to its output, return the
-# gradient with respect to `x` (shape `(N, C, H, W)`). Follow what you have just seen for
-# overlapping windows and for ties.
+# gradient with respect to `x` (shape `(N, C, H, W)`). The rules:
+#
+# - each window sends its gradient to one pixel, its largest value; on a tie, to the **first**
+#   maximum in reading order (row by row, left to right), as PyTorch does on the CPU and as the
+#   cell above shows (`np.argmax` returns that one);
+# - a pixel that wins several overlapping windows receives the sum of their gradients;
+# - the windows are those of the forward pass: the same leftover rows and columns left out, the
+#   same `ValueError` for a window larger than the image;
+# - return a new array and leave `grad_output` and `x` as they are; NumPy only;
+# - notebook 07 trains LeNet-5 with it on mini-batches of 64 images, so loop over the output
+#   positions only, and handle every image and map of a window at once, as the forward solution
+#   does (the check compares numbers; loops over the batch are right, and slow to train with).
+#
+# The check compares yours with `cnnlib`'s backward on 36 cases at the same tolerance. Before it, the
+# cell after your function tests your backward pass yourself against centred finite differences of
+# the forward pass (notebook 05 builds this test and measures what round-off and what a bug give).
+# Its inputs are random normal values, so no window holds a tie, where the max has no derivative.
+# Set its `good_below` to the largest relative error you would still call a match, and know why:
+# section 7 measured `cnnlib`'s gradient against finite differences below 10⁻⁶, while a gradient
+# sent to the wrong pixel is wrong by a whole entry, an error of order 1.
 
 # %% tags=["exercise"]
 def max_pool_backward(grad_output, x, kernel_size, stride):
@@ -372,19 +411,71 @@ def max_pool_backward(grad_output, x, kernel_size, stride):
 # %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
 def max_pool_backward(grad_output, x, kernel_size, stride):
     k, s = kernel_size, stride
+    if k > x.shape[2] or k > x.shape[3]:
+        raise ValueError(f"kernel_size {k} is larger than the {x.shape[2]}x{x.shape[3]} image")
+    n, c = x.shape[:2]
     grad = np.zeros_like(x)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(grad_output.shape[2]):
-                for j in range(grad_output.shape[3]):
-                    window = x[n, c, i * s:i * s + k, j * s:j * s + k]
-                    a, b = np.unravel_index(np.argmax(window), window.shape)   # the first maximum
-                    grad[n, c, i * s + a, j * s + b] += grad_output[n, c, i, j]  # += : windows may overlap
+    for i in range(grad_output.shape[2]):
+        for j in range(grad_output.shape[3]):
+            window = x[:, :, i * s:i * s + k, j * s:j * s + k].reshape(n, c, k * k)  # every image and map at once
+            first = np.arange(k * k) == window.argmax(axis=2)[:, :, None]           # the first maximum of each
+            sent = first * grad_output[:, :, i, j, None]
+            grad[:, :, i * s:i * s + k, j * s:j * s + k] += sent.reshape(n, c, k, k)  # += : windows may overlap
     return grad
 
 
+# %% tags=["selfcheck"]
+x_check, g_check = rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(2, 3, 3, 2))  # 3x3 windows at stride 2
+gradient_check_yours(lambda: max_pool_backward(g_check, x_check, 3, 2), lambda: max_pool2d(x_check, 3, 2),
+                     x_check, grad_output=g_check, good_below=1e-6, name="grad_x")
+
 # %% tags=["check"]
 _ = check_max_pool_backward(max_pool_backward)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 8. Your layers on a photograph
+#
+# Each layer whose check passes is kept in the folder `my_layers/` beside the notebooks, and
+# `my_layers(...)` loads them back; a layer that has not passed yet is replaced by `cnnlib`'s, and
+# the table says which is which. Here is the first stage of a ConvNet, built from your layers:
+# notebook 02's vectorized convolution with two 3×3 edge filters (padding 1, so the maps stay
+# 28×28), notebook 01's ReLU, and your 2×2 max pooling at stride 2, applied to a photograph of a
+# piece of clothing from Fashion-MNIST's test set.
+
+# %% slideshow={"slide_type": "subslide"}
+layers = my_layers("conv2d_im2col", "relu_forward", "max_pool_forward", "max_pool_backward")
+test_images, test_labels, classes = fashion_mnist("test", source="shipped")
+photo = to_float_images(test_images[:1]).astype(np.float64)     # (1, 1, 28, 28), values in [0, 1]
+edge_filters = np.array([[[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]],  # brightness rising from left to right
+                         [[[-1, -2, -1], [0, 0, 0], [1, 2, 1]]]], dtype=np.float64)  # ... from top to bottom
+edges = layers.relu_forward(layers.conv2d_im2col(photo, edge_filters, np.zeros(2), 1, 1))  # (1, 2, 28, 28)
+pooled = layers.max_pool_forward(edges, 2, 2)                     # (1, 2, 14, 14)
+print(classes[test_labels[0]], photo.shape, "->", edges.shape, "->", pooled.shape)
+
+# %% [markdown]
+# `cnnlib`'s layers give the same maps (to float32 precision, in case yours compute in float32).
+# And the gradient of the pooled maps' sum goes back to one pixel per window: 2 × 14 × 14 = 392
+# windows, 392 pixels that receive a 1 (where a window of zeros ties, the first of its pixels).
+
+# %%
+edges_ref = relu(conv2d(photo, edge_filters, np.zeros(2), stride=1, padding=1))
+assert np.allclose(edges, edges_ref, rtol=1e-4, atol=1e-6)
+assert np.allclose(pooled, max_pool2d(edges_ref, 2, 2), rtol=1e-4, atol=1e-6)
+routed = layers.max_pool_backward(np.ones_like(pooled), edges, 2, 2)
+assert routed.sum() == np.count_nonzero(routed) == pooled.size == 392
+print(f"{np.count_nonzero(routed)} pixels of {edges.size:,} receive the gradient")
+
+# %% alt="Five panels in gray scale: a Fashion-MNIST test photograph of an ankle boot (28 by 28), its two edge maps after the 3 by 3 edge filters and ReLU (where the brightness rises from left to right, and from top to bottom; 28 by 28), and the same two maps after 2 by 2 max pooling at stride 2 (14 by 14, each value drawn as a 2 by 2 block). The pooled maps are coarser but still trace the parts of the boot's outline that each filter found." slideshow={"slide_type": "subslide"}
+blocks = pooled[0].repeat(2, axis=1).repeat(2, axis=2)          # each pooled value drawn as a 2x2 block
+show_images([photo[0, 0], edges[0, 0], edges[0, 1], blocks[0], blocks[1]],
+            titles=["photo 28×28", "rising left→right", "rising top→bottom", "pooled 14×14", "pooled 14×14"],
+            ncols=5, size=2.0)
+plt.show()
+
+# %% [markdown]
+# Pooling keeps a quarter of the values, and each 2×2 window keeps its strongest edge response,
+# so the parts of the boot's outline that each filter found survive at half the resolution in each
+# direction. (ReLU kept only rises in brightness: the edges where the boot turns dark again are gone.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Interactive explorer

@@ -17,7 +17,8 @@
 # - plot the regression losses **L1**, **L2** and **smooth L1** with their gradients;
 # - watch a single **outlier** drag a fitted constant and a fitted line, under each loss (and see
 #   that the best L1 line is not unique);
-# - write the stable softmax cross-entropy and the smooth L1 loss yourself, each with its gradient.
+# - write the stable softmax cross-entropy and the smooth L1 loss yourself, each with its gradient,
+#   check your gradient against finite differences, and train a small classifier with your own layers.
 #
 # The losses come from `cnnlib.numpy_nn.loss` (NumPy, with a hand-written backward pass); PyTorch is
 # the reference.
@@ -33,7 +34,9 @@ import torch.nn.functional as F
 from cnnlib.device import env_report
 from cnnlib.exercises.nb04 import DATA_3, LOGITS_1, SCORES_2, TARGET_1, TARGET_2
 from cnnlib.exercises.nb04 import check_cross_entropy, check_multiclass_hinge, check_outlier_estimates
+from cnnlib.exercises.my_layers import my_layers
 from cnnlib.exercises.nb04 import check_smooth_l1, check_softmax_cross_entropy
+from cnnlib.exercises.selfcheck import gradient_check_yours
 from cnnlib.numpy_nn.loss import CrossEntropyLoss, L1Loss, MSELoss, SmoothL1Loss
 from cnnlib.numpy_nn.loss import cross_entropy, hinge_loss, l1_loss, mse_loss, smooth_l1_loss, softmax
 from cnnlib.numpy_nn.loss import multi_margin_loss, multiclass_hinge_loss
@@ -186,9 +189,19 @@ print("float32 and float16: losses 0, 2e4 and 1e4, finite and without warnings, 
 # **Your turn: softmax cross-entropy and its gradient.** Write
 # `softmax_cross_entropy(logits, labels)` for logits of shape `(N, C)` and class indices `labels`
 # of shape `(N,)`. Return the pair `(loss, grad)`: the mean cross-entropy over the batch (a
-# number), and its gradient with respect to the logits (shape `(N, C)`). It must stay finite for
-# logits of ±10⁴. (Don't call `cross_entropy` or PyTorch; the check compares yours with
-# `cnnlib`'s on 23 cases.)
+# number), and its gradient with respect to the logits (shape `(N, C)`). Don't call `cross_entropy`
+# or PyTorch. The rules the check enforces, on 30 cases:
+#
+# - finite results for logits of ±10⁴, in float64 and in float32, and for a batch whose rows have
+#   very different scales (one row's logits far larger than another's);
+# - `logits` left as it was: the check hands your function copies and fails it if it changes them
+#   in place (work on a new array);
+# - the loss and every entry of the gradient within a relative 10⁻⁶ of `cnnlib`'s.
+#
+# Then check your gradient yourself, in the cell after your function, before the checker does: set
+# `good_below` to the largest relative error you would still call a match, and say why (notebook 05,
+# back-propagation, measures what round-off and what a bug give). When the check passes, your function
+# is kept in `my_layers/`, and the cells after it train a classifier with it.
 
 # %% tags=["exercise"]
 def softmax_cross_entropy(logits, labels):
@@ -206,8 +219,48 @@ def softmax_cross_entropy(logits, labels):
     return loss, grad / n                                           # the mean divides by N
 
 
+# %% tags=["selfcheck"]
+logits_check, labels_check = np.linspace(-3.0, 3.0, 12).reshape(3, 4), np.array([0, 3, 1])
+gradient_check_yours(lambda: softmax_cross_entropy(logits_check, labels_check)[1],
+                     lambda: cross_entropy(logits_check, labels_check), logits_check, good_below=1e-6, name="grad")
+
 # %% tags=["check"]
 _ = check_softmax_cross_entropy(softmax_cross_entropy)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Your layers at work.** `my_layers` loads your fully connected layer from 01 and your loss from
+# above, and prints whose each one is ("yours" once its check has passed, "cnnlib's" until then).
+# With them, gradient descent fits a linear classifier, 2 features to 3 classes, to six points
+# (two per class), starting from zero weights: 200 steps of size 0.5.
+
+# %%
+layers = my_layers("linear_forward", "linear_backward", "softmax_cross_entropy")
+pts = np.array([[2.0, 0.5], [1.5, -0.5], [-1.0, 2.0], [-0.5, 1.5], [-1.5, -1.5], [0.0, -2.0]])   # (6, 2)
+cls = np.array([0, 0, 1, 1, 2, 2])
+W_fit, b_fit = np.zeros((3, 2)), np.zeros(3)
+
+# %% slideshow={"slide_type": "subslide"}
+losses_fit = []
+for step in range(200):
+    loss_fit, g_fit = layers.softmax_cross_entropy(layers.linear_forward(pts, W_fit, b_fit), cls)
+    _, grad_W, grad_b = layers.linear_backward(g_fit, pts, W_fit)
+    W_fit, b_fit = W_fit - 0.5 * grad_W, b_fit - 0.5 * grad_b
+    losses_fit.append(float(loss_fit))
+predicted_cls = (pts @ W_fit.T + b_fit).argmax(axis=1)
+print(f"loss {losses_fit[0]:.4f} at the start (log 3 = {np.log(3):.4f}), {losses_fit[-1]:.3f} after 200 steps; "
+      f"predicted classes {predicted_cls}")
+assert np.isclose(losses_fit[0], np.log(3)) and losses_fit[-1] < 0.1 and np.array_equal(predicted_cls, cls)
+
+# %% [markdown]
+# At zero weights every class gets probability 1/3, so the first loss is log 3; the loss then falls and
+# every point ends up in its class. Your loss also agrees with `cnnlib`'s `CrossEntropyLoss` on the
+# batch of section 1, value and gradient:
+
+# %%
+loss_yours, grad_yours = layers.softmax_cross_entropy(logits, labels)
+assert_close(loss_yours, loss, rtol=1e-10)
+assert_close(grad_yours, grad, rtol=1e-10)
+print(f"mean cross-entropy {float(loss_yours):.4f}, as above; gradient (4, 5), equal too")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The binary hinge loss
@@ -424,7 +477,9 @@ print("smooth L1 agrees with PyTorch for beta = 0.5, 1, 2 (and with HuberLoss af
 # **Your turn: smooth L1 and its gradient.** Write `smooth_l1(pred, target)` for two arrays of the
 # same shape: with the lecture's switch point (β = 1) and PyTorch's default mean over all
 # elements, return the pair `(loss, grad)`, the loss (a number) and its gradient with respect to
-# `pred` (`pred`'s shape). (Don't call `smooth_l1_loss` or PyTorch; 24 cases.)
+# `pred` (`pred`'s shape). Don't call `smooth_l1_loss` or PyTorch. The check runs 29 cases (residuals
+# exactly at ±1 and 0, all negative, one of 10⁶, float32, arrays of one to three dimensions) with the
+# rules of the exercise above: `pred` and `target` left as they were, and a relative 10⁻⁶.
 
 # %% tags=["exercise"]
 def smooth_l1(pred, target):
@@ -504,7 +559,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The true line has slope 0.5 and intercept 1. Measured from it, the outlier's residual is about 6
 # and every clean point's is below 0.3 (next cell). L2's pull on a point grows with its residual, so
-# at the true line the outlier pulls about twenty times harder than any clean point, and the L2
+# at the true line the outlier pulls at least twenty times harder than any clean point, and the L2
 # line tilts up towards it
 # (slope ≈ 0.85, intercept ≈ 0.82). L1 pulls every point with ±1 and smooth L1 caps the pull at 1,
 # so the outlier counts no more than one clean point, and both lines stay close to the truth
@@ -515,6 +570,7 @@ plt.show()
 residuals = ys - (1 + 0.5 * xs)                      # from the true line
 print(f"outlier's residual {residuals[8]:.1f}, largest clean one {np.abs(np.delete(residuals, 8)).max():.2f}")
 assert residuals[8] > 5.5 and np.abs(np.delete(residuals, 8)).max() < 0.3
+assert residuals[8] >= 20 * np.abs(np.delete(residuals, 8)).max()   # L2's pull grows with the residual
 assert line["L2"][0] - 0.5 > 3 * max(abs(line["L1"][0] - 0.5), abs(line["smooth L1"][0] - 0.5))
 assert constant["L2"] - constant["L1"] > 0.4
 
@@ -549,6 +605,8 @@ assert np.allclose(tied * xs[5] + [np.median(ys - w * xs) for w in tied], ys[5])
 #   (y − max y) − log Σ e^{y − max y}: subtracting the largest logit prevents overflow (float32
 #   overflows above 88.72, float16 above 11.09), and taking the log before exponentiating prevents
 #   −log 0. Logits of ±10⁴ then give finite losses in float64, float32 and float16.
+# - Your `softmax_cross_entropy`, once its check passes, joins 01's layers in `my_layers/`; with your
+#   linear layer it trained a 3-class linear classifier above, from loss log 3 to below 0.1.
 # - **Binary hinge** max(0, 1 − t·y), t ∈ {−1, +1}, predict positive when y ≥ 0: no loss only for
 #   correct predictions with margin t·y ≥ 1. A support vector machine adds the penalty ‖w‖²,
 #   which picks the widest margin; the hinge alone does not.

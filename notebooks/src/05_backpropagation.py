@@ -20,7 +20,9 @@
 # - derive convolution's backward pass (for the input a full convolution with the filter, which is
 #   a full correlation with the filter flipped; for the weight a correlation; for the bias a sum)
 #   and reproduce `conv2d_backward` with it, stride and padding included;
-# - write two backward passes yourself: a two-layer network's and a convolution's, as loops.
+# - write three backward passes yourself, each checked first by your own finite differences: a
+#   two-layer network's, a convolution's as loops, and the convolution's vectorized; then train a
+#   small convolution with your own forward and backward passes (notebook 07 trains LeNet-5 with them).
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
@@ -29,7 +31,9 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlib.device import env_report
-from cnnlib.exercises.nb05 import check_conv2d_backward, check_two_layer_backward
+from cnnlib.exercises.my_layers import my_layers
+from cnnlib.exercises.nb05 import check_conv2d_backward, check_conv2d_backward_im2col, check_two_layer_backward
+from cnnlib.exercises.selfcheck import gradient_check_yours
 from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Linear, MaxPool2d, MSELoss, ReLU, Sequential
 from cnnlib.numpy_nn.functional import conv2d_backward, conv2d_forward, cross_entropy, linear_backward
 from cnnlib.numpy_nn.functional import linear_forward, mse_loss_backward, mse_loss_forward
@@ -432,8 +436,8 @@ grad_x = np.array([[sum(correlate(g_full[n, o], w_c[o, c, ::-1, ::-1]) for o in 
 grad_w = np.array([[sum(correlate(x_c[n, c], g_c[n, o]) for n in range(2))
                     for c in range(3)] for o in range(4)])                # input correlated with g
 grad_b = g_c.sum(axis=(0, 2, 3))                                          # a sum over batch and positions
-for mine, lib in zip((grad_x, grad_w, grad_b), conv2d_backward(g_c, cache_c)):
-    assert_close(mine, lib, rtol=1e-10)
+for mine, reference in zip((grad_x, grad_w, grad_b), conv2d_backward(g_c, cache_c)):
+    assert_close(mine, reference, rtol=1e-10)
 print("grad_input, grad_weight, grad_bias: the three formulas agree with conv2d_backward")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -459,8 +463,8 @@ grad_x_pad = np.array([[sum(correlate(g_full[0, o], w_s[o, c, ::-1, ::-1]) for o
                         for c in range(2)]])
 grad_x = grad_x_pad[:, :, p:-p, p:-p]                             # crop the padding
 grad_w = np.array([[correlate(x_pad[0, c], g_dil[0, o]) for c in range(2)] for o in range(3)])
-for mine, lib in zip((grad_x, grad_w, g_s.sum(axis=(0, 2, 3))), conv2d_backward(g_s, cache_s)):
-    assert_close(mine, lib, rtol=1e-10)
+for mine, reference in zip((grad_x, grad_w, g_s.sum(axis=(0, 2, 3))), conv2d_backward(g_s, cache_s)):
+    assert_close(mine, reference, rtol=1e-10)
 print("stride 2, padding 1: dilated g, flipped filter, cropped border: agree with conv2d_backward")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -497,13 +501,24 @@ plt.show()
 #   by the stride) in a full convolution with the filter, which is a full correlation with the
 #   filter rotated by 180°, then cropped by the padding; for the weight, the input correlated with
 #   the output gradient; for the bias, a sum.
+# - In the exercises below you write that backward pass as loops and vectorized, check each against
+#   finite differences yourself, and train a 3×3 filter with your own forward and backward passes
+#   until it becomes the Sobel filter; notebook 07 trains LeNet-5 with them.
 #
 # ## Exercises
 #
 # **Exercise 1.** Write `two_layer_backward(x, W1, W2, t)` for f = W₂·max(0, W₁x) and
 # L = ‖f − t‖², with x of shape (n,), W₁ (hidden, n), W₂ (m, hidden) and t (m,): return
 # (∂L/∂W₁, ∂L/∂W₂), each with the shape of its weight. Go step by step as in section 1: h, a, f,
-# then ∂L/∂f, ∂L/∂W₂, ∂L/∂a, ∂L/∂h, ∂L/∂W₁.
+# then ∂L/∂f, ∂L/∂W₂, ∂L/∂a, ∂L/∂h, ∂L/∂W₁. Leave the inputs unchanged. The check compares yours with
+# `cnnlib`'s modules on 14 small cases, one with every hidden unit switched off, to a relative error
+# of 10⁻⁶.
+#
+# Before the checker's verdict, check your gradients yourself, as section 4 checked the layers: the
+# cell after the exercise compares them with centred differences of L on the network of section 1.
+# It asks you for `good_below`, the largest relative error you would still call a match. Section 4
+# measured what to expect: a right gradient's relative error was round-off, below 10⁻⁶, and the bugs
+# gave 0.3 and 0.6. Choose a number between the two, and say to yourself why.
 
 # %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 def two_layer_backward(x, W1, W2, t):
@@ -518,6 +533,16 @@ def two_layer_backward(x, W1, W2, t):
     dL_dh = (W2.T @ dL_df) * (h > 0)               # (hidden,): the ReLU gate
     return np.outer(dL_dh, x), np.outer(dL_df, a)
 
+# %% tags=["selfcheck"]
+# good_below: the largest relative error you would still call a match (see the question)
+W1_check, W2_check = W1.copy(), W2.copy()          # nudged one entry at a time by the check
+gradient_check_yours(lambda: two_layer_backward(x, W1_check, W2, t)[0],
+                     lambda: np.sum((W2 @ np.maximum(0, W1_check @ x) - t) ** 2), W1_check,
+                     good_below=1e-6, name="dL_dW1")
+gradient_check_yours(lambda: two_layer_backward(x, W1, W2_check, t)[1],
+                     lambda: np.sum((W2_check @ np.maximum(0, W1 @ x) - t) ** 2), W2_check,
+                     good_below=1e-6, name="dL_dW2")
+
 # %% tags=["check"]
 _ = check_two_layer_backward(two_layer_backward)
 
@@ -527,7 +552,13 @@ _ = check_two_layer_backward(two_layer_backward)
 # (grad_input, grad_weight, grad_bias) for out = conv2d(x, weight, bias, stride, padding) with a
 # square filter and int stride and padding. Each output pixel (n, o, i, j) sends
 # grad_output[n, o, i, j] back to the window of the padded input it read, to filter o and to
-# bias o. The checker compares with `conv2d_backward` on 16 small cases.
+# bias o. Where the last step of the stride did not fit, the forward pass rounded down (notebook 02):
+# the input pixels it never read get a zero gradient. Leave the inputs unchanged. The checker compares
+# yours with `conv2d_backward` on 25 small cases (a batch of one, non-square images, a stride larger
+# than the filter, negative values, examples of very different scale, float32 inputs, and notebook
+# 07's LeNet-5 layers) to a relative error of 10⁻⁶. The cell after the exercise is your own check
+# first, with stride 2 and padding 1, for the input and for the weight: pick your `good_below` as
+# for Exercise 1.
 
 # %% tags=["exercise"]
 def conv2d_backward_loops(grad_output, x, weight, stride, padding):
@@ -551,5 +582,87 @@ def conv2d_backward_loops(grad_output, x, weight, stride, padding):
     assert grad_input.shape == x.shape
     return grad_input, grad_weight, grad_output.sum(axis=(0, 2, 3))
 
+# %% tags=["selfcheck"]
+# good_below: the largest relative error you would still call a match (Exercise 1 says how to choose)
+x_chk, w_chk, g_chk = rng.normal(size=(2, 2, 5, 4)), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=(2, 3, 3, 2))
+gradient_check_yours(lambda: conv2d_backward_loops(g_chk, x_chk, w_chk, 2, 1)[0],
+                     lambda: conv2d_forward(x_chk, w_chk, np.zeros(3), stride=2, padding=1)[0], x_chk,
+                     grad_output=g_chk, good_below=1e-6, name="grad_input")
+gradient_check_yours(lambda: conv2d_backward_loops(g_chk, x_chk, w_chk, 2, 1)[1],
+                     lambda: conv2d_forward(x_chk, w_chk, np.zeros(3), stride=2, padding=1)[0], w_chk,
+                     grad_output=g_chk, good_below=1e-6, name="grad_weight")
+
 # %% tags=["check"]
 _ = check_conv2d_backward(conv2d_backward_loops)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** Write the same backward pass vectorized:
+# `conv2d_backward_im2col(grad_output, x, weight, stride, padding)`, with the same arguments, results
+# and rules as Exercise 2, but **without a Python loop over the batch or the output pixels**. Two ways
+# that work: im2col (the patches as the rows of a matrix, as in notebook 02: grad_weight is one matrix
+# product, and the patches' gradients go back to the pixels they came from with `np.add.at`, because
+# where windows overlap a pixel receives several of them), or a loop over the filter's $k \times k$
+# offsets only, each step one product over the batch and all output pixels. Notebook 07 trains
+# LeNet-5 with it, on batches of 64; the check compares numbers only, on Exercise 2's 25 cases, so it
+# cannot see your loops: keep to the rule yourself. Your own gradient check comes first again, on
+# Exercise 2's input.
+
+# %% tags=["exercise"]
+def conv2d_backward_im2col(grad_output, x, weight, stride, padding):
+    raise NotImplementedError  # your code here: return grad_input, grad_weight, grad_bias
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def conv2d_backward_im2col(grad_output, x, weight, stride, padding):
+    k, s, p = weight.shape[2], stride, padding
+    h_out, w_out = grad_output.shape[2:]
+    x_pad = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    grad_pad, grad_weight = np.zeros_like(x_pad), np.zeros_like(weight)
+    for a in range(k):                                  # the filter's offsets: k * k steps
+        for b in range(k):
+            rows, cols = slice(a, a + s * h_out, s), slice(b, b + s * w_out, s)   # pixels under w[:, :, a, b]
+            grad_weight[:, :, a, b] = np.einsum("nohw,nchw->oc", grad_output, x_pad[:, :, rows, cols], optimize=True)
+            grad_pad[:, :, rows, cols] += np.einsum("nohw,oc->nchw", grad_output, weight[:, :, a, b], optimize=True)
+    grad_input = grad_pad[:, :, p:p + x.shape[2], p:p + x.shape[3]]   # crop the padding
+    return grad_input, grad_weight, grad_output.sum(axis=(0, 2, 3))
+
+# %% tags=["selfcheck"]
+# good_below: the largest relative error you would still call a match (Exercise 1 says how to choose)
+gradient_check_yours(lambda: conv2d_backward_im2col(g_chk, x_chk, w_chk, 2, 1)[0],
+                     lambda: conv2d_forward(x_chk, w_chk, np.zeros(3), stride=2, padding=1)[0], x_chk,
+                     grad_output=g_chk, good_below=1e-6, name="grad_input")
+gradient_check_yours(lambda: conv2d_backward_im2col(g_chk, x_chk, w_chk, 2, 1)[1],
+                     lambda: conv2d_forward(x_chk, w_chk, np.zeros(3), stride=2, padding=1)[0], w_chk,
+                     grad_output=g_chk, good_below=1e-6, name="grad_weight")
+
+# %% tags=["check"]
+_ = check_conv2d_backward_im2col(conv2d_backward_im2col)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Your forward and backward passes, training
+#
+# With a forward pass (notebook 02's `conv2d_im2col`) and a backward pass (Exercise 3) a convolution
+# can learn. Give a layer of one 3×3 filter, starting from zeros, four random 8×8 images, and as
+# targets what the Sobel x filter of notebook 02 makes of them. The loss is the mean squared
+# difference; each step computes the output with your forward pass, the gradient with your backward
+# pass, and moves the weight and the bias against that gradient with a learning rate of 0.2 (plain
+# gradient descent, notebook 06).
+# The table says whose layers run: yours once their checks have passed, `cnnlib`'s until then.
+
+# %% slideshow={"slide_type": "subslide"}
+layers = my_layers("conv2d_im2col", "conv2d_backward_im2col")
+images_8 = rng.normal(size=(4, 1, 8, 8))
+sobel_x = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])[None, None]   # (1, 1, 3, 3)
+targets = conv2d_forward(images_8, sobel_x, np.zeros(1), stride=1, padding=1)[0]        # (4, 1, 8, 8)
+w_learned, b_learned, losses = np.zeros((1, 1, 3, 3)), np.zeros(1), []
+
+# %% slideshow={"slide_type": "subslide"}
+for step in range(60):
+    out = layers.conv2d_im2col(images_8, w_learned, b_learned, 1, 1)        # your forward pass
+    losses.append(np.mean((out - targets) ** 2))
+    grad_out = 2 * (out - targets) / out.size                               # dL/d(out) for the mean
+    _, grad_w, grad_b = layers.conv2d_backward_im2col(grad_out, images_8, w_learned, 1, 1)   # yours
+    w_learned, b_learned = w_learned - 0.2 * grad_w, b_learned - 0.2 * grad_b
+assert losses[-1] < losses[30] < losses[0] and losses[-1] < 1e-8    # (1e-8: float32 layers reach it too)
+assert_close(w_learned, sobel_x, atol=1e-4)
+print(f"loss {losses[0]:.2f} at the start, below 1e-8 after 60 steps; the learned filter:")
+print(np.round(w_learned[0, 0], 3) + 0.0)

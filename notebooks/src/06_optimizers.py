@@ -16,7 +16,9 @@
 #   they agree and when they don't;
 # - train a small ConvNet written only with `cnnlib.numpy_nn` (NumPy, every backward by hand) on
 #   photographs of clothing (Fashion-MNIST) with each optimizer, from 5 seeds, and see how far the
-#   seeds spread.
+#   seeds spread;
+# - write one step of SGD with momentum and one step of Adam yourself, and train a classifier with
+#   them.
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
@@ -27,9 +29,11 @@ from cnnlib.data import balanced_subset, fashion_mnist, load_digits, to_float_im
 from cnnlib.device import env_report
 from cnnlib.exercises.nb06 import BETAS_2, GRADS_2, LR_3, MOMENTUM_3, THETA0_3
 from cnnlib.exercises.nb06 import check_adam_moments, check_adam_step, check_momentum_steps
+from cnnlib.exercises.my_layers import my_layers
 from cnnlib.exercises.nb06 import check_sgd_momentum_step
 from cnnlib.numpy_nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, MSELoss, Parameter, ReLU, Sequential
 from cnnlib.numpy_nn.optim import SGD, Adam, LectureAdam, LectureMomentum
+from cnnlib.numpy_nn.optim_steps import StepAdam, StepSGD
 from cnnlib.plots import compare_seeds, show_images
 from cnnlib.surfaces import optimizer_path, ravine
 from cnnlib.testing import assert_close
@@ -619,7 +623,18 @@ optimizer_explorer()
 # **Exercise 1.** Write one step of PyTorch's SGD with momentum,
 # `sgd_momentum_step(theta, grad, buffer, lr, momentum)`, returning the new (theta, buffer):
 # b ← momentum · b + grad, then θ ← θ − lr · b (section 6; `buffer` holds zeros before the first
-# step). Work on copies: return new arrays and leave the arguments as they are.
+# step). The rules the check holds you to:
+#
+# - return new arrays and leave `theta`, `grad` and `buffer` as they are. (`torch.optim.SGD`
+#   updates its parameters and buffer in place; here a step is a function of its inputs, like the
+#   layers you write, and a step that changes an argument fails with a message that names it.
+#   `theta = theta - lr * buffer` makes a new array; `theta -= lr * buffer` does not.)
+# - `theta` may have any shape (a bias vector, a weight matrix, a convolution's filters) and may
+#   be float32;
+# - NumPy only: don't call `cnnlib`'s or PyTorch's optimizers.
+#
+# The check compares yours with `cnnlib`'s on 21 cases (first and later steps, a zero gradient,
+# large gradients) to a relative tolerance of 10⁻⁶ (float32 results at float32 precision).
 
 # %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 def sgd_momentum_step(theta, grad, buffer, lr, momentum):
@@ -637,9 +652,13 @@ _ = check_sgd_momentum_step(sgd_momentum_step)
 # %% [markdown]
 # **Exercise 2.** Write one step of Adam with bias correction,
 # `adam_step(theta, grad, m, v, step, lr, betas, eps)`, returning the new (theta, m, v), as
-# `torch.optim.Adam` computes it (section 4). `m` and `v` are the running averages so far (zeros
-# before the first step) and `step` is the number of steps taken before this one, so this step's
-# t is step + 1.
+# `torch.optim.Adam` computes it (section 4): ε outside the root. `m` and `v` are the running
+# averages so far (zeros before the first step), and you return them updated but not
+# bias-corrected. `step` is the number of steps taken before this one, so this step's t is
+# step + 1. The rules are those of Exercise 1: new arrays, the arguments left as they are
+# (`torch.optim.Adam` updates `m` and `v` in place; here that fails, naming the argument), any
+# shape, NumPy only. The check runs 21 cases (steps 1 to 1,000, zero and large gradients,
+# float32) at the same tolerance.
 
 # %% tags=["exercise"]
 def adam_step(theta, grad, m, v, step, lr, betas, eps):
@@ -659,9 +678,52 @@ def adam_step(theta, grad, m, v, step, lr, betas, eps):
 _ = check_adam_step(adam_step)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Your optimizers train a classifier
+#
+# Each step function that passes its check is kept in the folder `my_layers/`, and `my_layers(...)`
+# loads it back (or `cnnlib`'s, until yours has passed; the table says which). `StepSGD` and
+# `StepAdam` (in `cnnlib.numpy_nn.optim_steps`) are optimizers that call such a function for every
+# parameter at every step. Section 2's linear classifier on the digits trains for 8 epochs
+# (mini-batches of 32, the same starting weights and batch order) four times: with your momentum
+# step and with `cnnlib`'s `SGD`, with your Adam step and with `cnnlib`'s `Adam`. The labels say
+# whose step ran: "(yours)", or "(cnnlib's)" until yours has passed its check.
+
+# %% slideshow={"slide_type": "subslide"}
+layers = my_layers("sgd_momentum_step", "adam_step")
+sgd_name, adam_name = (f"{step} ({layers.whose[step]})" for step in ("sgd_momentum_step", "adam_step"))
+contenders = {sgd_name: lambda p: StepSGD(p, layers.sgd_momentum_step, lr=0.05, momentum=0.9),
+              "cnnlib's SGD, momentum 0.9": lambda p: SGD(p, lr=0.05, momentum=0.9),
+              adam_name: lambda p: StepAdam(p, layers.adam_step, lr=0.01),
+              "cnnlib's Adam": lambda p: Adam(p, lr=0.01)}
+curves = {}
+for name, make_optimizer in contenders.items():
+    model = Sequential(Flatten(), Linear(64, 10, rng=np.random.default_rng(1)))
+    curves[name] = fit_numpy(model, (x_digits, y_digits), None, make_optimizer(model.parameters()), epochs=8,
+                             batch_size=32, progress=False).train_loss
+
+# %% slideshow={"slide_type": "subslide"}
+for name, curve in curves.items():
+    print(f"{name:>28s}: training loss {curve[0]:.3f} after epoch 1, {curve[-1]:.3f} after epoch 8")
+names = list(curves)
+gaps = [np.abs(np.subtract(curves[names[k]], curves[names[k + 1]])).max() for k in (0, 2)]
+assert max(gaps) < 1e-4
+print("largest difference between the step functions' curves and cnnlib's optimizers': below 1e-4")
+
+# %% alt="Training loss per epoch, epochs 1 to 8, of the linear classifier on the digits trained four times: with the momentum step function from my_layers, labelled yours or cnnlib's (solid, circles), and cnnlib's SGD with momentum (dashed, squares), whose curves lie on top of each other, and with the Adam step function from my_layers (solid, triangles) and cnnlib's Adam (dashed, diamonds), also on top of each other. Both pairs fall steeply over the first two epochs and end near 0.2." slideshow={"slide_type": "subslide"}
+plot_curves(np.arange(1, 9), curves, xlabel="epoch", ylabel="training loss",
+            title="the digits classifier: step functions from my_layers beside cnnlib's optimizers",
+            styles={sgd_name: "-o", "cnnlib's SGD, momentum 0.9": "--s", adam_name: "-^", "cnnlib's Adam": "--D"})
+plt.show()
+
+# %% [markdown]
+# With your steps right, each pair of curves agrees to 10⁻⁴ (the cell above asserts it), whichever
+# code computed them: your optimizer trains this classifier as `cnnlib`'s does.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** Minimise f(θ) = θ² (gradient 2θ) with the lecture's momentum, starting from
 # θ₀ = `THETA0_3` = 1 with η = `LR_3` = 0.1 and γ = `MOMENTUM_3` = 0.9. Give θ₁, θ₂, θ₃ (two
-# decimals are enough). Compare with plain gradient descent, which gives 0.8, 0.64, 0.512.
+# decimals are enough). Then compare with plain gradient descent, which multiplies θ by 1 − 2η at
+# every step.
 
 # %%
 print("theta0 =", THETA0_3, " lr =", LR_3, " momentum =", MOMENTUM_3)

@@ -8,13 +8,15 @@
 #
 # In this notebook you will:
 #
-# - follow an image through **LeNet-5** (CONV-POOL-CONV-POOL-CONV-FC) and count its 61,706 parameters,
+# - follow an image through **LeNet-5** (CONV-POOL-CONV-POOL-CONV-FC) and count its parameters,
 #   then see where the 1998 network differed;
 # - **train LeNet-5** on Fashion-MNIST (the cell prints how long that takes on your machine), compare
 #   it with published results, and measure two questions: tanh or ReLU (the lecture lists both), and
 #   fully connected or convolutional layers for the same number of parameters (the lecture asks it);
 # - look at what it learned: its filters, its feature maps and a **saliency map**;
-# - compute the **receptive field** of every layer, and confirm it with a gradient.
+# - compute the **receptive field** of every layer, and confirm it with a gradient;
+# - assemble **your own LeNet-5** from the layers you wrote in notebooks 01 to 06, and train it beside
+#   cnnlib's layers and `torch.nn` from the same seed.
 #
 # AlexNet and VGG follow in the next notebook, GoogLeNet and ResNet in the one after.
 
@@ -29,13 +31,17 @@ from cnnlib import models
 from cnnlib.arch import summary, tables
 from cnnlib.data import balanced_subset, fashion_mnist, to_float_images
 from cnnlib.device import env_report
-from cnnlib.exercises.nb07 import LENET5_LAYERS, check_lenet5_params, check_receptive_fields
+from cnnlib.exercises import references
+from cnnlib.exercises.my_layers import my_layers
+from cnnlib.exercises.nb07 import LENET5_LAYERS, check_lenet5_forward, check_lenet5_params, check_receptive_fields
+from cnnlib.models import lenet_layers
 from cnnlib.plots import compare_seeds, plot_history, show_images
 from cnnlib.receptive_field import receptive_field
 from cnnlib.shapes import conv_output_size
 from cnnlib.train import evaluate, fit, predict
 from cnnlib.viz.case_studies import hwc
 from cnnlib.viz.saliency import plot_feature_maps, plot_filters, plot_saliency, saliency_map
+from cnnlib.viz.training import plot_losses
 # %config InlineBackend.figure_formats = ['png']
 
 # %% slideshow={"slide_type": "subslide"}
@@ -67,6 +73,25 @@ assert size == 1
 # function is a scaled tanh) and average pooling, and `summary` runs one image through it and
 # records every layer. It is not the 1998 network to the letter; the differences come right after
 # the table.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Before the table below shows it, count LeNet-5's parameters by hand: C1, C3 and
+# C5 are convolutions with 5×5 filters and (F·F·C_in + 1)·C_out parameters; F6 and the output layer
+# are fully connected with (inputs + 1)·outputs; the pooling layers have none. The layers are in
+# `LENET5_LAYERS` as (name, F, C_in, C_out), where a fully connected layer has F = 1. The answer is
+# a whole number, checked exactly.
+
+# %%
+print(LENET5_LAYERS)
+
+# %% tags=["exercise"]
+answer = None  # your answer here
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+answer = sum((f * f * c_in + 1) * c_out for _, f, c_in, c_out in LENET5_LAYERS)
+
+# %% tags=["check"]
+_ = check_lenet5_params(answer)
 
 # %% slideshow={"slide_type": "subslide"}
 s_lenet = summary(models.lenet5(), (1, 32, 32), title="LeNet-5")
@@ -418,6 +443,58 @@ rows, cols = (x.grad[0, 0] != 0).nonzero().unbind(1)
 print(f"rows {rows.min()}..{rows.max()}, columns {cols.min()}..{cols.max()}: {int(rows.max() - rows.min() + 1)} wide")
 assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 23, 8, 23) and rf_lenet[3].receptive_field == 16
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5. Your own LeNet-5
+#
+# In notebooks 01 to 06 you wrote the layers a ConvNet needs, forward and backward: the fully
+# connected layer and ReLU (01), the convolution, vectorized (02 and 05), max pooling (03), the
+# softmax cross-entropy (04) and a step of SGD with momentum (06). Each one that passed its check
+# was kept in the folder `my_layers/` beside the notebooks. `my_layers()` loads them; a layer whose
+# check has not passed yet falls back to cnnlib's, and the table says which is which:
+
+# %%
+mine = my_layers(*lenet_layers.LAYERS_USED)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `cnnlib.models.lenet_layers` assembles them into the ReLU LeNet-5 of section 3, on 28×28 images
+# with C1 padded by 2: `forward` calls the layers in order, `backward` calls their backward passes in
+# the reverse order (read both; Exercise 3 asks you to write `forward`). Three copies train from the
+# same initial weights (seed 0) on the same mini-batches: one with your layers, one with cnnlib's
+# NumPy layers and one built from `torch.nn` and trained by `torch.optim.SGD`, all in float64:
+# 100 steps of SGD with momentum 0.9, learning rate 0.05, batches of 64 from 2,000 training images.
+
+# %% slideshow={"slide_type": "subslide"}
+pick = balanced_subset(train.labels, 200, seed=1)
+x_own, y_own = to_float_images(train.images[pick]).astype(np.float64), train.labels[pick]
+run = dict(steps=100, batch_size=64, lr=0.05, momentum=0.9, seed=0)
+print(f"{len(x_own):,} training images of shape {x_own.shape[1:]}, {np.bincount(y_own).tolist()} per class")
+curves = {"your layers": lenet_layers.train_numpy(mine, x_own, y_own, **run),
+          "cnnlib's layers": lenet_layers.train_numpy(references, x_own, y_own, **run),
+          "torch.nn": lenet_layers.train_torch(x_own, y_own, **run)}
+losses = {name: c[0] for name, c in curves.items()}
+gap_cnnlib = float(np.max(np.abs(losses["cnnlib's layers"] - losses["torch.nn"])))
+gap_yours = float(np.max(np.abs(losses["your layers"] - losses["torch.nn"])))
+print(f"loss at step 1: {losses['torch.nn'][0]:.3f}, mean of the last 10 steps: {losses['torch.nn'][-10:].mean():.3f}")
+print("cnnlib's and torch.nn's losses agree to 1e-9 at every step:", gap_cnnlib < 1e-9)
+print("yours and torch.nn's agree to 1e-9 at every step:", gap_yours < 1e-9)
+assert gap_cnnlib < 1e-9
+
+# %% alt="The training loss at each of 100 steps for LeNet-5 built from your layers (solid), from cnnlib's layers (dashed) and from torch.nn (dotted). The three curves lie on top of each other: they start near 3.4, drop to about 2.3 within two steps, fall noisily below 1 by step 30, and end between 0.4 and 0.8." slideshow={"slide_type": "subslide"}
+labels = {"your layers": f"your layers ({sum(w == 'yours' for w in mine.whose.values())} of 10 yours)"}
+plot_losses({labels.get(name, name): loss for name, loss in losses.items()},
+            title="The same LeNet-5, three implementations", xlabel="step")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# With correct layers the three curves are one: every step computes the same numbers, up to the
+# order of float64 additions. A layer with a bug that its check missed would separate your curve
+# from the others at the first step that uses it. The test accuracy of the network you trained:
+
+# %%
+acc_own = lenet_layers.accuracy(mine, curves["your layers"][1],
+                                to_float_images(test.images[:2000]).astype(np.float64), test.labels[:2000])
+print(f"your LeNet-5 after 100 steps: test accuracy {acc_own:.3f} on the first 2,000 test images")
+
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -440,6 +517,9 @@ assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 23, 8, 23) and rf
 # - **The receptive field** grows by (k − 1)·j per layer, with the jump j multiplied by each stride:
 #   32 pixels for LeNet-5's C5; the gradient of one S4 pixel reaches exactly the 16×16 input
 #   pixels the rule predicts.
+# - **Your own LeNet-5**, assembled from the layers you wrote in notebooks 01 to 06, trains step for
+#   step like the same network built from cnnlib's layers and from `torch.nn`: with correct layers the
+#   three loss curves agree to 1e-9 over 100 steps.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
@@ -461,25 +541,8 @@ assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 23, 8, 23) and rf
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# **Exercise 1.** Count LeNet-5's parameters by hand: C1, C3 and C5 are convolutions with 5×5
-# filters and (F·F·C_in + 1)·C_out parameters; F6 and the output layer are fully connected with
-# (inputs + 1)·outputs; the pooling layers have none. The layers are in `LENET5_LAYERS` as
-# (name, F, C_in, C_out), where a fully connected layer has F = 1.
-
-# %%
-print(LENET5_LAYERS)
-
-# %% tags=["exercise"]
-answer = None  # your answer here
-
-# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
-answer = sum((f * f * c_in + 1) * c_out for _, f, c_in, c_out in LENET5_LAYERS)
-assert answer == s_lenet.total_params
-
-# %% tags=["check"]
-_ = check_lenet5_params(answer)
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# Exercise 1 is in section 1, before the table that shows its answer.
+#
 # **Exercise 2.** Write the receptive-field rule as a function: `layers` is a list of
 # `(kernel, stride)` rows; return the receptive field r after each row, starting from r = 1 and
 # a jump j = 1 at the input. For LeNet-5, `[(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]` gives the
@@ -500,3 +563,30 @@ assert receptive_fields([(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)]) == [r.receptiv
 
 # %% tags=["check"]
 _ = check_receptive_fields(receptive_fields)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** Assemble LeNet-5's forward pass from layer functions, as section 5 does:
+# `lenet5_forward(x, params, layers)` takes images `x` of shape (N, 1, 28, 28), the weights
+# `params` (keys `c1_w`, `c1_b`, `c3_w`, `c3_b`, `c5_w`, `c5_b`, `f6_w`, `f6_b`, `out_w`, `out_b`)
+# and an object `layers` like the one `my_layers()` returns, and gives the logits (N, 10). C1
+# pads by 2, every pooling is 2×2 at stride 2, a ReLU follows C1, C3, C5 and F6 (not the output
+# layer), and the S4 maps are flattened with `reshape(len(h), -1)`. Call only `layers`' functions
+# and NumPy; the checker compares your logits with `cnnlib.models.lenet_layers.forward` at
+# float64 precision.
+
+# %% tags=["exercise"]
+def lenet5_forward(x, params, layers):
+    raise NotImplementedError  # your code here: the logits, shape (N, 10)
+
+# %% tags=["solution"] jupyter={"source_hidden": true} slideshow={"slide_type": "skip"}
+def lenet5_forward(x, params, layers):
+    h = layers.relu_forward(layers.conv2d_im2col(x, params["c1_w"], params["c1_b"], 1, 2))
+    h = layers.max_pool_forward(h, 2, 2)
+    h = layers.relu_forward(layers.conv2d_im2col(h, params["c3_w"], params["c3_b"], 1, 0))
+    h = layers.max_pool_forward(h, 2, 2).reshape(len(h), -1)
+    h = layers.relu_forward(layers.linear_forward(h, params["c5_w"], params["c5_b"]))
+    h = layers.relu_forward(layers.linear_forward(h, params["f6_w"], params["f6_b"]))
+    return layers.linear_forward(h, params["out_w"], params["out_b"])
+
+# %% tags=["check"]
+_ = check_lenet5_forward(lenet5_forward)

@@ -313,7 +313,7 @@ for name, s in (("two towers (paper)", alex_paper), ("one tower (lecture)", alex
           f"GoogLeNet's; {s.total_macs / 1e9:.2f}G multiply-adds, GoogLeNet needs {s_google.total_macs / s.total_macs:.1f}x that")
 assert round(alex_paper.total_params / s_google.total_params, 1) == 8.7
 assert round(alex_lecture.total_params / s_google.total_params, 1) == 8.9
-assert round(s_google.total_macs / alex_paper.total_macs, 1) == 2.2
+assert round(s_google.total_macs / alex_paper.total_macs, 1) == 2.2 and round(s_google.total_macs / 1e9, 2) == 1.58
 assert round(s_google.total_macs / alex_lecture.total_macs, 1) == 1.4
 assert 60e6 / 5e6 == tables.GOOGLENET_LECTURE_CLAIMS["fewer_params_than_alexnet"]
 
@@ -538,7 +538,7 @@ print(tuple(x_train.shape), tuple(x_test.shape), classes[:3], "...")
 # weight layers. Three contenders: plain-8, a plain network of 8 layers; plain-22, a plain network
 # of 22 layers; and residual-22, its twin with the same layers and initial weights plus the shortcuts. Each
 # trains for one epoch (100 mini-batches of 128) with He et al.'s CIFAR-10 settings (SGD,
-# learning rate 0.1, momentum 0.9), for seeds 0, 1 and 2 (about 45 s of CPU):
+# learning rate 0.1, momentum 0.9), for seeds 0, 1 and 2:
 
 # %% slideshow={"slide_type": "subslide"}
 contenders = {"plain-8": (3, False), "plain-22": (10, False), "residual-22": (10, True)}   # name: (blocks, shortcuts)
@@ -815,7 +815,7 @@ assert resnet152.total_macs < vgg19.total_macs and round(resnet152.total_params 
 # - **Depth is not cost**: a ResNet's stem shrinks the image to 56×56 before the first block and
 #   its stages stay narrow where the maps are large, so ResNet-34 costs 4.2× less than VGG-16
 #   without a single bottleneck. Bottlenecks then make ResNet-50 four times wider for about
-#   ResNet-34's cost. The paper's multiply-add counts 1.8/3.6/3.8/7.6/11.3G are reproduced by the code.
+#   ResNet-34's cost. Table 1's "FLOPs" 1.8/3.6/3.8/7.6/11.3G are multiply-adds, as the code counts them.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Sources
@@ -838,8 +838,8 @@ assert resnet152.total_macs < vgg19.total_macs and round(resnet152.total_params 
 #   24.52%, 24.19%); Table 2 (plain-18 27.94%, plain-34 28.54%, ResNet-18 27.88%, ResNet-34
 #   25.03%); Section 4.1 (healthy gradients; bottleneck "similar time complexity", Figure 5);
 #   Section 4.2 (CIFAR-10 training: learning rate 0.1, momentum 0.9, mini-batches of 128);
-#   Table 4 (4.49%); Table 5 (3.57%, six networks). The lecture: 3.6%, "2-3 weeks of training on
-#   8 GPU machine", "2× more compute".
+#   Table 4 (4.49%); Table 5 (3.57%, six networks). The lecture's ResNet slide: 3.6%, "2-3 weeks of
+#   training on 8 GPU machine"; its GoogLeNet slide: "2× more compute".
 # - Ioffe and Szegedy, "Batch normalization" (ICML 2015); Santurkar et al., "How does batch
 #   normalization help optimization?" (NeurIPS 2018); Yang et al., "A mean field theory of batch
 #   normalization" (ICLR 2019); Wu and He, "Group normalization" (ECCV 2018).

@@ -122,8 +122,26 @@ def test_layer_table_must_raise_where_a_filter_does_not_fit(capsys):
     assert not any(h in out for _, h in LAYER_TABLE_MUTATIONS)
 
 
-@pytest.mark.parametrize("right", [layer_table_by_hand, layer_table_numpy, nb08._layer_table],
-                         ids=["loop", "numpy integers", "cnnlib's shapes"])
+def layer_table_recursive(layers, input_hwc):
+    """A third right style: one row, then the rest of the table from that row's output."""
+    if not layers:
+        return []
+    (kind, *args), (h, w, c) = layers[0], (tuple(input_hwc) + (1, 1))[:3]
+    if kind == "fc":
+        n_in = h * w * c
+        return [((args[0],), (n_in + 1) * args[0])] + layer_table_recursive(layers[1:], (args[0], 1, 1))
+    f, s = args[0], args[1]
+    p = args[2] if kind == "conv" else 0
+    if h + 2 * p < f or w + 2 * p < f or (h + 2 * p - f) % s or (w + 2 * p - f) % s:
+        raise ValueError("this filter does not fit")
+    c_out = args[3] if kind == "conv" else c
+    shape = ((h + 2 * p - f) // s + 1, (w + 2 * p - f) // s + 1, c_out)
+    params = (f * f * c + 1) * c_out if kind == "conv" else 0
+    return [(shape, params)] + layer_table_recursive(layers[1:], shape)
+
+
+@pytest.mark.parametrize("right", [layer_table_by_hand, layer_table_numpy, layer_table_recursive],
+                         ids=["loop", "numpy integers", "recursive"])
 def test_layer_table_accepts_right_answers(right, capsys):
     assert nb08.check_layer_table(right) is True
     assert "Exercise 3: correct on all 35 cases!" in capsys.readouterr().out
@@ -184,20 +202,31 @@ def layer_macs_by_hand(layers, input_hwc, positions="out", depth="in", bias=0, t
 def layer_macs_from_summary(layers, input_hwc):
     """Another right style: the product of the output size and the weights per output, row by row."""
     counts, shape = [], input_hwc
-    for row, (out_shape, params) in zip(layers, nb08._layer_table(layers, input_hwc)):
+    for row, (out_shape, params) in zip(layers, layer_table_numpy(layers, input_hwc)):
         outputs = int(np.prod(out_shape))
         if row[0] == "conv":
-            counts.append(outputs * (params // row[4] - 1))          # F*F*C_in weights per output
+            counts.append(outputs * (int(params) // row[4] - 1))     # F*F*C_in weights per output
         elif row[0] == "fc":
-            counts.append(params - row[1])                           # one per weight: all but the biases
+            counts.append(int(params) - row[1])                      # one per weight: all but the biases
         else:
             counts.append(0)
         shape = out_shape
     return counts
 
 
-@pytest.mark.parametrize("right", [layer_macs_by_hand, layer_macs_from_summary, nb08._layer_macs],
-                         ids=["loop", "from the parameters", "reference"])
+def layer_macs_vectorized(layers, input_hwc):
+    """A third right style: shapes first, then every count from the shapes before and after each row."""
+    shapes = [tuple(input_hwc)] + [tuple(int(v) for v in shape) for shape, _ in layer_table_recursive(layers, input_hwc)]
+    counts = []
+    for row, before, after in zip(layers, shapes, shapes[1:]):
+        per_output = {"conv": lambda: row[1] * row[1] * before[2], "fc": lambda: int(np.prod(before)),
+                      "pool": lambda: 0}[row[0]]()
+        counts.append(int(np.prod(after)) * per_output)
+    return counts
+
+
+@pytest.mark.parametrize("right", [layer_macs_by_hand, layer_macs_from_summary, layer_macs_vectorized],
+                         ids=["loop", "from the parameters", "from the shapes"])
 def test_layer_macs_accepts_right_answers(right, capsys):
     assert nb08.check_layer_macs(right) is True
     assert "Exercise 4: correct on all 36 cases!" in capsys.readouterr().out

@@ -41,9 +41,10 @@ def bn_forward_float32(x, gamma, beta, eps):
     return gamma * ((x32 - mean) / np.sqrt(var + np.float32(eps))) + beta          # float32 throughout
 
 
-# A float32 answer is right at float32 precision (issue 25); check_function's tolerance follows the result's
-# dtype once the core branch lands. Until then these fail, and strict=True makes the lead remove the mark then.
-FLOAT32_PENDING = pytest.mark.xfail(strict=True, reason="check_function's float32 tolerance (core branch) not merged")
+# A float32 answer is right at float32 precision (issue 25). A float32 backward still fails on a batch of two,
+# where every grad_x is 0 up to cancellation and float32's round-off (about 1e-6 there) exceeds the tolerance,
+# with core's dtype-following tolerance merged too. strict=True: the mark goes when the checker accepts it.
+FLOAT32_PENDING = pytest.mark.xfail(strict=True, reason="float32 round-off on a batch of two's cancelling grad_x")
 
 
 def _raising(fn):
@@ -211,8 +212,12 @@ def test_batch_norm_backward_stub_and_a_missing_refusal(capsys):
         raise NotImplementedError
     assert nb09_layers.check_batch_norm_backward(batch_norm_backward) is False
     assert "not attempted" in capsys.readouterr().out
-    assert nb09_layers.check_batch_norm_backward(lambda g, x, gamma, eps: nb09_layers._backward_variant(
-        {"grad_output": g, "x": x, "gamma": gamma, "eps": eps})) is False
+    def never_refuses(grad_output, x, gamma, eps):
+        x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+        d = grad_output * gamma
+        grad_x = (d - d.mean(axis=0) - x_hat * (d * x_hat).mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+        return grad_x, (grad_output * x_hat).sum(axis=0), grad_output.sum(axis=0)
+    assert nb09_layers.check_batch_norm_backward(never_refuses) is False
     assert "should raise ValueError here" in capsys.readouterr().out
 
 

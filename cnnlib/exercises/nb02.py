@@ -119,7 +119,7 @@ def check_output_size(output_size) -> bool:
 
 def _conv_cases() -> list[Case]:
     """The cases of both convolutions, conv2d_loops and conv2d_im2col: every geometry a later cell
-    calls them with (02's astronaut and Fashion-MNIST cells, 07's LeNet-5 layers), filters that do
+    calls them with (02's astronaut and Fashion-MNIST cells, 07's LeNet-5 layers, 08's CONV1), filters that do
     not fit, negative values, a batch of one, non-square images and float32."""
     rng = np.random.default_rng(1322)
 
@@ -143,7 +143,7 @@ def _conv_cases() -> list[Case]:
              case(1, 1, 2, 7, 8, 2, 3, 0, "stride 3, larger than the 2x2 filter: some pixels are skipped"),
              case(1, 1, 1, 3, 3, 5, 1, 0, "a filter larger than the input: raise ValueError"),
              case(1, 1, 1, 2, 6, 5, 1, 1, "a filter taller than the padded input (4 rows): raise ValueError")]
-    while len(cases) < 36:
+    while len(cases) < 35:
         f, s, p = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
         h, w = int(rng.integers(f, 8)), int(rng.integers(f, 8))
         if (h + 2 * p - f) % s or (w + 2 * p - f) % s:
@@ -165,7 +165,8 @@ def _conv_cases() -> list[Case]:
               case(2, 1, 6, 28, 28, 5, 1, 2, "LeNet-5's first layer on 28x28 images, padding 2 (07)"),
               case(2, 1, 6, 32, 32, 5, 1, 0, "LeNet-5's first layer on 32x32 images (07)"),
               case(2, 6, 16, 14, 14, 5, 1, 0, "LeNet-5's second layer (07)"),
-              case(2, 16, 120, 5, 5, 5, 1, 0, "LeNet-5's third layer: 5x5 maps, 5x5 filters, one output pixel (07)")]
+              case(2, 16, 120, 5, 5, 5, 1, 0, "LeNet-5's third layer: 5x5 maps, 5x5 filters, one output pixel (07)"),
+              case(1, 3, 96, 67, 67, 11, 4, 0, "AlexNet's CONV1 geometry: 96 filters of 11x11 at stride 4 (08)")]
     return cases
 
 

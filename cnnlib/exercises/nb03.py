@@ -101,6 +101,7 @@ LATER_GEOMETRY = ((1, 2, 28, 28), 2, 2)  # 03's last section pools 02's two edge
 
 def _pool_cases(seed: int, with_grad: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
+    later = np.random.default_rng(seed + 100)   # the values of the later notebooks' geometries (07, 08)
 
     def case(shape, k, s, label, values=None, dtype=np.float64):
         x = (np.asarray(values, dtype=np.float64).reshape(shape) if values is not None
@@ -134,7 +135,11 @@ def _pool_cases(seed: int, with_grad: bool) -> list[Case]:
              case((2, 2, 4, 4), 2, 2, "two images, two channels"),
              case((2, 3, 4, 5), 5, 1, "a 5x5 window taller than the 4x5 image: ValueError"),
              case(LATER_GEOMETRY[0], *LATER_GEOMETRY[1:], "the geometry of this notebook's last section",
-                  np.round(rng.normal(size=2 * 28 * 28), 3))]
+                  np.round(rng.normal(size=2 * 28 * 28), 3)),
+             case((1, 6, 28, 28), 2, 2, "LeNet-5's S2: six 28x28 maps (07)", np.round(later.normal(size=6 * 784), 3)),
+             case((1, 16, 10, 10), 2, 2, "LeNet-5's S4: sixteen 10x10 maps (07)", np.round(later.normal(size=1600), 3)),
+             case((1, 96, 15, 15), 3, 2, "AlexNet's POOL1 geometry: 3x3 windows at stride 2 on 15x15 maps (08)",
+                  np.round(later.normal(size=96 * 225), 3))]
     while len(cases) < 36:
         k = int(rng.integers(1, 4))
         s = int(rng.integers(1, k + 2))       # sometimes larger than the window

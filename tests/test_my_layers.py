@@ -48,6 +48,9 @@ def test_modules_are_imported_under_the_name_the_function_uses(library):
     lib = my_layers.my_layers("relu_forward", "linear_backward")
     assert lib.whose == {"relu_forward": "yours", "linear_backward": "cnnlib's"}
     assert not lib.all_yours and "has not passed check_linear_backward yet (notebook 01)" in lib.table()
+    assert lib.table().startswith("1 of 2 layers are yours; the others are cnnlib's references.")
+    assert my_layers.my_layers("relu_forward").table().startswith("This layer is yours.")
+    assert my_layers.my_layers("adam_step").table().startswith("This layer is not yours yet")
     np.testing.assert_array_equal(lib.relu_forward(np.array([-1.0, 2.0])), [0.0, 2.0])
 
 

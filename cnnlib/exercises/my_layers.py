@@ -187,6 +187,16 @@ def load(layer_id: str):
     return fn, ""
 
 
+def _headline(yours: int, total: int) -> str:
+    if total == 1:
+        return "This layer is yours." if yours else "This layer is not yours yet: cnnlib's reference stands in."
+    if yours == total:
+        return f"All {total} layers are yours."
+    if yours == 0:
+        return f"None of these {total} layers is yours yet: cnnlib's references stand in."
+    return f"{yours} of {total} layers are yours; the others are cnnlib's references."
+
+
 class Library:
     """The learner's layers by id (attributes), with ``whose[id]`` = "yours" or "cnnlib's"."""
 
@@ -205,7 +215,7 @@ class Library:
     def table(self) -> str:
         width = max(len(i) for i in self.whose)
         yours = sum(w == "yours" for w in self.whose.values())
-        lines = [f"{yours} of {len(self.whose)} layers are yours; the others are cnnlib's references."]
+        lines = [_headline(yours, len(self.whose))]
         lines += [f"{i:<{width}}  {w:<8}  {self.why[i] or 'it passed its check (notebook ' + LAYERS[i].notebook + ')'}"
                  for i, w in self.whose.items()]
         return "\n".join(lines)

@@ -164,7 +164,8 @@ def test_lenet5_forward_rejects_each_mutation_for_its_reason(wrong, hint, capsys
     assert hint in out or (hint == "error" and core.latest("lenet5_forward").status == "error"), out
 
 
-@pytest.mark.parametrize("style", [lenet5_forward, lenet5_forward_loops])
+@pytest.mark.parametrize("style", [lenet5_forward, lenet5_forward_loops, lenet5_forward_float32],
+                         ids=["vectorized", "one image at a time", "float32"])
 def test_lenet5_forward_accepts_the_assembly_in_any_style(style, capsys):
     assert nb07.check_lenet5_forward(style) is True
     assert "Exercise 3: correct on all 3 cases!" in capsys.readouterr().out

@@ -571,8 +571,8 @@ _ = check_receptive_fields(receptive_fields)
 # and an object `layers` like the one `my_layers()` returns, and gives the logits (N, 10). C1
 # pads by 2, every pooling is 2×2 at stride 2, a ReLU follows C1, C3, C5 and F6 (not the output
 # layer), and the S4 maps are flattened with `reshape(len(h), -1)`. Call only `layers`' functions
-# and NumPy; the checker compares your logits with `cnnlib.models.lenet_layers.forward` at
-# float64 precision.
+# and NumPy; the checker compares your logits with `cnnlib.models.lenet_layers.forward` on three
+# cases, at float64 precision (at float32 precision if your logits are float32).
 
 # %% tags=["exercise"]
 def lenet5_forward(x, params, layers):

@@ -86,6 +86,13 @@ def test_unknown_layer_names_are_refused_with_the_list():
         my_layers.my_layers("conv")
 
 
+def test_the_layers_07_trains_with_are_named_when_kept(library):
+    from cnnlib.models.lenet_layers import LAYERS_USED
+    assert my_layers.LENET5_LAYERS == set(LAYERS_USED)
+    assert "notebook 07 trains LeNet-5 with your ReLU, forward" in my_layers.keep("relu_forward", relu_forward)
+    assert 'my_layers("residual_block") loads your' in my_layers.keep("residual_block", relu_forward)
+
+
 def test_every_layer_has_a_reference():
     for layer_id in my_layers.LAYERS:
         assert callable(my_layers.reference(layer_id)), layer_id

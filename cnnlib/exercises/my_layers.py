@@ -60,6 +60,10 @@ LAYERS = {layer.id: layer for layer in [
     Layer("residual_block", "09", "residual block, identity shortcut"),
     Layer("residual_block_projection", "09", "residual block, projection shortcut"),
 ]}
+# The layers 07 assembles into LeNet-5 (cnnlib.models.lenet_layers.LAYERS_USED; a test keeps them equal).
+LENET5_LAYERS = frozenset({"conv2d_im2col", "conv2d_backward_im2col", "relu_forward", "relu_backward",
+                           "max_pool_forward", "max_pool_backward", "linear_forward", "linear_backward",
+                           "softmax_cross_entropy", "sgd_momentum_step"})
 # The reference of an id, where the learner's function has another name than the exercise id.
 _REFERENCE_NAME = {"conv2d_backward": "conv2d_backward_loops"}
 
@@ -168,7 +172,9 @@ def keep(layer_id: str, fn) -> str:
         tmp = where / f".{layer_id}.{os.getpid()}.tmp"
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)               # readers (another notebook) never see half a file
-    return f"Kept in {FOLDER}/{layer_id}.py: later notebooks use your {layer.what}."
+    if layer_id in LENET5_LAYERS:
+        return f"Kept in {FOLDER}/{layer_id}.py: notebook 07 trains LeNet-5 with your {layer.what}."
+    return f'Kept in {FOLDER}/{layer_id}.py: my_layers("{layer_id}") loads your {layer.what} back.'
 
 
 def load(layer_id: str):

@@ -233,7 +233,8 @@ print("f(-4) =", round(float(y_elu[0]), 4), " f'(-4) =", round(float(slope_elu[0
 #
 # The rules the checks enforce: return a new array (each check hands your function copies and fails
 # it if it changes an input in place); float32 inputs are among the cases; every entry must match
-# `cnnlib`'s to a relative $10^{-6}$. When a check passes, your function is kept in the folder
+# `cnnlib`'s to a relative $10^{-6}$ (a float32 result at float32 precision, a relative $10^{-4}$);
+# NumPy only: a function that calls `cnnlib` or PyTorch fails the check. When a check passes, your function is kept in the folder
 # `my_layers/` beside the notebooks, and section 6 runs a network on it.
 
 # %% tags=["exercise"]
@@ -253,8 +254,8 @@ _ = check_relu_forward(relu_forward)
 # %% [markdown]
 # Then the backward pass. Before the checker's verdict, check it yourself, in the cell after your
 # function: `gradient_check_yours` nudges each entry of `x` up and down by a tiny step, measures how
-# $\sum$ relu(x)·g changes, and compares that slope with your gradient as a relative error. No two computations in floating point agree
-# exactly, so you must decide how large a relative error still counts as a match: set `good_below`
+# $\sum$ relu(x)·g changes, and compares that slope with your gradient as a relative error. Finite differences and your formula
+# round differently, so they almost never agree exactly: you must decide how large a relative error still counts as a match: set `good_below`
 # to your answer, and be ready to say why. (Notebook 05, back-propagation, measures the errors that
 # round-off and that a bug give.) The inputs avoid 0, where ReLU has no slope to measure.
 

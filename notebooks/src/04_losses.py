@@ -189,14 +189,16 @@ print("float32 and float16: losses 0, 2e4 and 1e4, finite and without warnings, 
 # **Your turn: softmax cross-entropy and its gradient.** Write
 # `softmax_cross_entropy(logits, labels)` for logits of shape `(N, C)` and class indices `labels`
 # of shape `(N,)`. Return the pair `(loss, grad)`: the mean cross-entropy over the batch (a
-# number), and its gradient with respect to the logits (shape `(N, C)`). Don't call `cross_entropy`
-# or PyTorch. The rules the check enforces, on 30 cases:
+# number), and its gradient with respect to the logits (shape `(N, C)`). NumPy only: the check
+# refuses any call of `cnnlib` (its `softmax` and `cross_entropy` included) or PyTorch. The rules
+# the check enforces, on 30 cases:
 #
 # - finite results for logits of ±10⁴, in float64 and in float32, and for a batch whose rows have
 #   very different scales (one row's logits far larger than another's);
 # - `logits` left as it was: the check hands your function copies and fails it if it changes them
 #   in place (work on a new array);
-# - the loss and every entry of the gradient within a relative 10⁻⁶ of `cnnlib`'s.
+# - the loss and every entry of the gradient within a relative 10⁻⁶ of `cnnlib`'s (a float32 result
+#   at float32 precision, a relative 10⁻⁴).
 #
 # Then check your gradient yourself, in the cell after your function, before the checker does: set
 # `good_below` to the largest relative error you would still call a match, and say why (notebook 05,
@@ -477,9 +479,10 @@ print("smooth L1 agrees with PyTorch for beta = 0.5, 1, 2 (and with HuberLoss af
 # **Your turn: smooth L1 and its gradient.** Write `smooth_l1(pred, target)` for two arrays of the
 # same shape: with the lecture's switch point (β = 1) and PyTorch's default mean over all
 # elements, return the pair `(loss, grad)`, the loss (a number) and its gradient with respect to
-# `pred` (`pred`'s shape). Don't call `smooth_l1_loss` or PyTorch. The check runs 29 cases (residuals
+# `pred` (`pred`'s shape). NumPy only: a call of `cnnlib` or PyTorch fails. The check runs 29 cases (residuals
 # exactly at ±1 and 0, all negative, one of 10⁶, float32, arrays of one to three dimensions) with the
-# rules of the exercise above: `pred` and `target` left as they were, and a relative 10⁻⁶.
+# rules of the exercise above: `pred` and `target` left as they were, and a relative 10⁻⁶ (float32
+# results at float32 precision).
 
 # %% tags=["exercise"]
 def smooth_l1(pred, target):

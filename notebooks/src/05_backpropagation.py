@@ -510,15 +510,17 @@ plt.show()
 # **Exercise 1.** Write `two_layer_backward(x, W1, W2, t)` for f = W₂·max(0, W₁x) and
 # L = ‖f − t‖², with x of shape (n,), W₁ (hidden, n), W₂ (m, hidden) and t (m,): return
 # (∂L/∂W₁, ∂L/∂W₂), each with the shape of its weight. Go step by step as in section 1: h, a, f,
-# then ∂L/∂f, ∂L/∂W₂, ∂L/∂a, ∂L/∂h, ∂L/∂W₁. Leave the inputs unchanged. The check compares yours with
-# `cnnlib`'s modules on 14 small cases, one with every hidden unit switched off, to a relative error
-# of 10⁻⁶.
+# then ∂L/∂f, ∂L/∂W₂, ∂L/∂a, ∂L/∂h, ∂L/∂W₁. Leave the inputs unchanged; NumPy only
+# (a call of `cnnlib` or PyTorch fails). The check compares yours with `cnnlib`'s layer functions
+# (linear, ReLU, squared error) on 14 small cases, one with every hidden unit switched off, to a
+# relative error of 10⁻⁶.
 #
 # Before the checker's verdict, check your gradients yourself, as section 4 checked the layers: the
 # cell after the exercise compares them with centred differences of L on the network of section 1.
 # It asks you for `good_below`, the largest relative error you would still call a match. Section 4
 # measured what to expect: a right gradient's relative error was round-off, below 10⁻⁶, and the bugs
-# gave 0.3 and 0.6. Choose a number between the two, and say to yourself why.
+# gave 0.3 and 0.6. Choose a number between round-off's 10⁻⁶ and the bugs' 0.3 (the check calls
+# anything above 10⁻³ too lenient), and say to yourself why.
 
 # %% tags=["exercise"] slideshow={"slide_type": "subslide"}
 def two_layer_backward(x, W1, W2, t):
@@ -556,7 +558,8 @@ _ = check_two_layer_backward(two_layer_backward)
 # the input pixels it never read get a zero gradient. Leave the inputs unchanged. The checker compares
 # yours with `conv2d_backward` on 25 small cases (a batch of one, non-square images, a stride larger
 # than the filter, negative values, examples of very different scale, float32 inputs, and notebook
-# 07's LeNet-5 layers) to a relative error of 10⁻⁶. The cell after the exercise is your own check
+# 07's LeNet-5 layers) to a relative error of 10⁻⁶ (float32 results at float32 precision), NumPy only
+# (a call of `cnnlib`, its `conv2d_forward` included, or PyTorch fails). The cell after the exercise is your own check
 # first, with stride 2 and padding 1, for the input and for the weight: pick your `good_below` as
 # for Exercise 1.
 

@@ -631,7 +631,7 @@ optimizer_explorer()
 #   `theta = theta - lr * buffer` makes a new array; `theta -= lr * buffer` does not.)
 # - `theta` may have any shape (a bias vector, a weight matrix, a convolution's filters) and may
 #   be float32;
-# - NumPy only: don't call `cnnlib`'s or PyTorch's optimizers.
+# - NumPy only: a function that calls anything from `cnnlib` or PyTorch fails before any case runs.
 #
 # The check compares yours with `cnnlib`'s on 21 cases (first and later steps, a zero gradient,
 # large gradients) to a relative tolerance of 10⁻⁶ (float32 results at float32 precision).
@@ -703,7 +703,7 @@ for name, make_optimizer in contenders.items():
 
 # %% slideshow={"slide_type": "subslide"}
 for name, curve in curves.items():
-    print(f"{name:>28s}: training loss {curve[0]:.3f} after epoch 1, {curve[-1]:.3f} after epoch 8")
+    print(f"{name:>28s}: mean training loss {curve[0]:.3f} over epoch 1, {curve[-1]:.3f} over epoch 8")
 names = list(curves)
 gaps = [np.abs(np.subtract(curves[names[k]], curves[names[k + 1]])).max() for k in (0, 2)]
 assert max(gaps) < 1e-4

@@ -479,16 +479,18 @@ print("cnnlib's and torch.nn's losses agree to 1e-9 at every step:", gap_cnnlib 
 print("yours and torch.nn's agree to 1e-9 at every step:", gap_yours < 1e-9)
 assert gap_cnnlib < 1e-9
 
-# %% alt="The training loss at each of 100 steps for LeNet-5 built from your layers (solid), from cnnlib's layers (dashed) and from torch.nn (dotted). The three curves lie on top of each other: they start near 3.4, drop to about 2.3 within two steps, fall noisily below 1 by step 30, and end between 0.4 and 0.8." slideshow={"slide_type": "subslide"}
+# %% alt="The training loss at each of 100 steps for LeNet-5 built from your layers (solid), from cnnlib's layers (dashed) and from torch.nn (dash-dotted). The three curves lie on top of each other: they start near 3.4, drop to about 2.3 at step 2, fall noisily to around 1 by step 30, and average about 0.6 over the last 10 steps." slideshow={"slide_type": "subslide"}
 labels = {"your layers": f"your layers ({sum(w == 'yours' for w in mine.whose.values())} of 10 yours)"}
 plot_losses({labels.get(name, name): loss for name, loss in losses.items()},
             title="The same LeNet-5, three implementations", xlabel="step")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# With correct layers the three curves are one: every step computes the same numbers, up to the
-# order of float64 additions. A layer with a bug that its check missed would separate your curve
-# from the others at the first step that uses it. The test accuracy of the network you trained:
+# With correct layers the three curves are one: every step computes the same numbers, up to float64
+# round-off (below 10⁻⁹ here, as printed above). A bug that a check missed would show: a forward
+# pass's at step 1, a backward pass's or the SGD step's from step 2 on, once the weights it updated
+# are used; the 10⁻⁹ comparison catches a difference too small to see. The test accuracy of the
+# network you trained:
 
 # %%
 acc_own = lenet_layers.accuracy(mine, curves["your layers"][1],
@@ -572,7 +574,9 @@ _ = check_receptive_fields(receptive_fields)
 # pads by 2, every pooling is 2×2 at stride 2, a ReLU follows C1, C3, C5 and F6 (not the output
 # layer), and the S4 maps are flattened with `reshape(len(h), -1)`. Call only `layers`' functions
 # and NumPy; the checker compares your logits with `cnnlib.models.lenet_layers.forward` on three
-# cases, at float64 precision (at float32 precision if your logits are float32).
+# cases, to a relative tolerance of 10⁻⁶ (10⁻⁴, float32 precision, if your logits are float32).
+# C5, F6 and the output layer are `layers.linear_forward` (`c5_w` has shape (120, 400): C5 on a
+# 5×5 map is a fully connected layer).
 
 # %% tags=["exercise"]
 def lenet5_forward(x, params, layers):

@@ -585,7 +585,8 @@ assert conv1_macs == s_alex["conv1"].macs and s_alex["pool1"].macs == 0
 # %% [markdown]
 # **Exercise 4.** Write `layer_macs(layers, input_hwc)`: for the rows of Exercise 3, return one
 # whole number per row, its multiply-adds for one image, counted as above. Where a filter or a
-# window does not fit, raise `ValueError`, as in Exercise 3 (your `layer_table` may help).
+# window does not fit, raise `ValueError`, as in Exercise 3 (your `layer_table` may help). Use
+# NumPy and `conv_output_size`; any other call into `cnnlib` or PyTorch fails.
 
 # %% tags=["exercise"]
 def layer_macs(layers, input_hwc):

@@ -412,7 +412,7 @@ assert differs_in_train and same_in_eval
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Small batches.** The statistics of a small batch are noisy, and at the extreme they are
 # useless: with two images and 1×1 maps, every channel comes out as −1 and +1 whatever the
-# input, and with one image PyTorch refuses to train at all. (Group normalization, Wu and He
+# input, and with one image of 1×1 maps PyTorch refuses to train at all. (Group normalization, Wu and He
 # 2018, normalizes over groups of channels of each image instead, for such cases.)
 
 # %%
@@ -941,8 +941,9 @@ _ = check_inception_size(inception_size)
 # - a feature that is the same in every sample has σ² = 0: eps, inside the square root, keeps the
 #   division finite, and that feature's output is beta;
 # - a batch of one sample has no spread to measure: raise `ValueError`, as PyTorch does (section 3);
-# - do not change x in place;
-# - your result must agree with cnnlib's within 1e-6, relative or absolute; float32 results are fine.
+# - do not change x, gamma or beta in place; NumPy only (a call of `cnnlib` or PyTorch fails);
+# - your result must agree with cnnlib's within 1e-6, relative or absolute (a float32 result at
+#   float32 precision, 1e-4 relative).
 #
 # Its cases include all-negative inputs, features of very different scales in one batch, a large
 # eps and float32 inputs. A passing function is kept in your layer library (`my_layers/`).
@@ -975,7 +976,7 @@ _ = check_batch_norm_forward(batch_norm_forward)
 # grad_x = (d − mean(d) − x̂ · mean(d · x̂)) / sqrt(σ² + eps).
 #
 # Derive it if you like; either way, the same rules as Exercise 6 (a batch of one raises `ValueError`,
-# nothing changed in place, within 1e-6).
+# nothing changed in place, NumPy only, within 1e-6).
 #
 # Check it yourself before the checker does, as in 05_backpropagation: the cell after your function
 # compares each of your three gradients with centred finite differences of your forward pass, on a
@@ -1013,8 +1014,8 @@ _ = check_batch_norm_backward(batch_norm_backward)
 # as it is: option B (section 4) projects it. In the fully connected form of Exercise 4, write
 # `residual_block_projection(x, w1, w2, w_proj)` = relu(relu(x @ w1) @ w2 + x @ w_proj), with x of
 # shape (N, D_in), w1 (D_in, D_out), w2 (D_out, D_out) and w_proj (D_in, D_out). The projection is
-# linear: no ReLU on x @ w_proj before the addition. Do not change the inputs in place; the
-# checker's tolerance is 1e-6, relative or absolute.
+# linear: no ReLU on x @ w_proj before the addition. Do not change the inputs in place; NumPy only
+# (a call of `cnnlib` or PyTorch fails); the checker's tolerance is 1e-6, relative or absolute.
 
 # %% tags=["exercise"]
 def residual_block_projection(x, w1, w2, w_proj):

@@ -24,8 +24,9 @@ def solutions(notebook_id: str) -> str:
 
 
 def test_every_layer_07_trains_with_is_kept():
-    assert sorted(p.stem for p in KEPT.glob("*.py")) >= sorted(LAYERS_USED)
-    assert set(p.stem for p in KEPT.glob("*.py")) <= set(LAYERS)
+    kept = {p.stem for p in KEPT.glob("*.py")}
+    assert kept >= set(LAYERS_USED), sorted(set(LAYERS_USED) - kept)
+    assert kept <= set(LAYERS), sorted(kept - set(LAYERS))
 
 
 @pytest.mark.parametrize("path", sorted(KEPT.glob("*.py")), ids=lambda p: p.stem)

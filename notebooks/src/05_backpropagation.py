@@ -606,7 +606,7 @@ _ = check_conv2d_backward(conv2d_backward_loops)
 # product, and the patches' gradients go back to the pixels they came from with `np.add.at`, because
 # where windows overlap a pixel receives several of them), or a loop over the filter's $k \times k$
 # offsets only, each step one product over the batch and all output pixels. Notebook 07 trains
-# LeNet-5 with it, on batches of 64; the check compares numbers only, on Exercise 2's 25 cases, so it
+# LeNet-5 with it, on mini-batches; the check compares numbers only, on Exercise 2's 25 cases, so it
 # cannot see your loops: keep to the rule yourself. Your own gradient check comes first again, on
 # Exercise 2's input.
 

@@ -943,7 +943,7 @@ _ = check_inception_size(inception_size)
 # - a batch of one sample has no spread to measure: raise `ValueError`, as PyTorch does (section 3);
 # - do not change x, gamma or beta in place; NumPy only (a call of `cnnlib` or PyTorch fails);
 # - your result must agree with cnnlib's within 1e-6, relative or absolute (a float32 result at
-#   float32 precision, 1e-4 relative).
+#   float32 precision).
 #
 # Its cases include all-negative inputs, features of very different scales in one batch, a large
 # eps and float32 inputs. A passing function is kept in your layer library (`my_layers/`).

@@ -85,7 +85,7 @@ def test_an_integer_result_must_be_an_int(capsys):
     assert "yours:\n  5.0" in out
 
     def output_size(n, f, stride, padding):
-        if (n - f + 2 * padding) % stride:
+        if (n - f + 2 * padding) % stride or f > n + 2 * padding:
             raise ValueError("the filter does not fit")
         return np.int64((n - f + 2 * padding) // stride + 1)  # a NumPy integer is an int too
 
@@ -94,8 +94,11 @@ def test_an_integer_result_must_be_an_int(capsys):
 
 # -- shortcuts ------------------------------------------------------------------------------------
 def torch_conv(x, w, b, stride, padding):
-    return F.conv2d(torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b), stride=stride,
-                    padding=padding).numpy()
+    try:
+        return F.conv2d(torch.as_tensor(x), torch.as_tensor(w), torch.as_tensor(b), stride=stride,
+                        padding=padding).numpy()
+    except RuntimeError as err:       # torch's word for a filter larger than the padded input
+        raise ValueError(str(err)) from None
 
 
 def helper_that_calls_cnnlib(x):

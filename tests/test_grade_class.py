@@ -48,7 +48,7 @@ def test_every_kind_gets_exactly_its_points(made):
     score = {row[3]: float(row[9]) for row in rows[1:]}
     assert score == {student: e["points"] for student, e in expected.items()}
     assert {e["kind"] for e in expected.values()} >= {"honest", "partial", "empty", "hanging", *_tool().CHEATS}
-    assert max(score.values()) == 8 and score["s001-honest"] == 8  # the notebook's full marks: some do earn them
+    assert max(score.values()) == 11 and score["s001-honest"] == 11  # 02's full marks (2 + 3 + 3 + 1 + 1 + 1): some earn them
     assert f"{len(expected)} of {len(expected)} submissions graded" in out
 
 

@@ -154,14 +154,35 @@ def bn_backward_chain_rule(grad_output, x, gamma, eps):
     return dxc + dmu / n, (grad_output * x_hat).sum(axis=0), grad_output.sum(axis=0)
 
 
+def bn_backward_loops(grad_output, x, gamma, eps):
+    """Feature by feature and sample by sample, with plain Python sums: a third style."""
+    n, d = x.shape
+    if n < 2:
+        raise ValueError("a batch of one")
+    grad_x, grad_gamma, grad_beta = np.zeros((n, d)), np.zeros(d), np.zeros(d)
+    for j in range(d):
+        mu = sum(x[i, j] for i in range(n)) / n
+        var = sum((x[i, j] - mu) ** 2 for i in range(n)) / n
+        std = (var + eps) ** 0.5
+        x_hat = [(x[i, j] - mu) / std for i in range(n)]
+        dx_hat = [grad_output[i, j] * gamma[j] for i in range(n)]
+        mean_d = sum(dx_hat) / n
+        mean_dx = sum(dx_hat[i] * x_hat[i] for i in range(n)) / n
+        for i in range(n):
+            grad_x[i, j] = (dx_hat[i] - mean_d - x_hat[i] * mean_dx) / std
+        grad_gamma[j] = sum(grad_output[i, j] * x_hat[i] for i in range(n))
+        grad_beta[j] = sum(grad_output[i, j] for i in range(n))
+    return grad_x, grad_gamma, grad_beta
+
+
 def bn_backward_float32(grad_output, x, gamma, eps):
     g, x32, gamma = (np.asarray(a, np.float32) for a in (grad_output, x, gamma))
     return bn_backward_vectorized(g, x32, gamma, np.float32(eps))                  # float32 throughout
 
 
-@pytest.mark.parametrize("right", [bn_backward_vectorized, bn_backward_chain_rule,
+@pytest.mark.parametrize("right", [bn_backward_vectorized, bn_backward_chain_rule, bn_backward_loops,
                                    pytest.param(bn_backward_float32, marks=FLOAT32_PENDING)],
-                         ids=["vectorized", "chain rule", "float32"])
+                         ids=["vectorized", "chain rule", "loops", "float32"])
 def test_batch_norm_backward_accepts_right_answers(right, capsys):
     assert nb09_layers.check_batch_norm_backward(right) is True
     assert "Exercise 7: correct on all 21 cases!" in capsys.readouterr().out

@@ -30,20 +30,17 @@ from pathlib import Path
 
 import nbformat
 
+from student import GOOD_BELOW  # the learner's threshold, left to them as in the student edition
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 CHECK = re.compile(r"^_ = (check_\w+)\((\w+)\)\s*$")
-GOOD_BELOW = re.compile(r"good_below\s*=\s*[^,)\s]+")   # as tools/student.py: the learner's threshold
 
 
 def own_checks(cells, i: int) -> list[str]:
     """The sources of the learner's own gradient checks ("selfcheck" cells) between exercise ``i``'s
     solution and its check, with ``good_below`` left to the learner as in the student edition."""
-    found, at = [], i + 2
-    while at < len(cells) and "selfcheck" in tags(cells[at]):
-        found.append(GOOD_BELOW.sub("good_below=None", cells[at].source))
-        at += 1
-    return found
+    return [GOOD_BELOW.sub("good_below=None", cells[k].source) for k in range(i + 2, check_index(cells, i))]
 
 
 LIBRARIES = ("cnnlib", "torch")  # what a function exercise may use only where the solution does

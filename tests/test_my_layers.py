@@ -8,7 +8,8 @@ import torch
 from cnnlib.exercises import my_layers, references
 from cnnlib.exercises.examples import check_relu_forward
 from cnnlib.exercises.nb01 import check_linear_forward
-from cnnlib.exercises.nb06 import _reference_adam, _reference_sgd_momentum
+from cnnlib.numpy_nn.module import Parameter
+from cnnlib.numpy_nn.optim import SGD, Adam
 
 SCALE = 2.0
 
@@ -98,15 +99,34 @@ def test_every_layer_has_a_reference():
         assert callable(my_layers.reference(layer_id)), layer_id
 
 
-def test_optimizer_references_agree_with_the_checkers_torch_like_ones():
+# One step of cnnlib's optimizer classes, in the learner's signatures.
+def sgd_class_step(theta, grad, buffer, lr, momentum):
+    p = Parameter(theta.copy())
+    opt = SGD([p], lr=lr, momentum=momentum)
+    opt.state[p]["momentum_buffer"] = buffer.copy()  # the buffer of the earlier steps (zeros: the first)
+    p.grad = grad.copy()
+    opt.step()
+    return p.data, opt.state[p]["momentum_buffer"]
+
+
+def adam_class_step(theta, grad, m, v, step, lr, betas, eps):
+    p = Parameter(theta.copy())
+    opt = Adam([p], lr=lr, betas=betas, eps=eps)
+    opt.state[p].update(step=step, exp_avg=m.copy(), exp_avg_sq=v.copy())
+    p.grad = grad.copy()
+    opt.step()
+    return p.data, opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"]
+
+
+def test_optimizer_references_agree_with_cnnlibs_optimizer_classes():
     rng = np.random.default_rng(0)
     theta, grad, buf = rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)
     for a, b in zip(references.sgd_momentum_step(theta, grad, buf, 0.1, 0.9),
-                    _reference_sgd_momentum(theta, grad, buf, 0.1, 0.9)):
+                    sgd_class_step(theta, grad, buf, 0.1, 0.9)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     m, v = rng.normal(size=5), rng.random(5)
     for a, b in zip(references.adam_step(theta, grad, m, v, 3, 0.01, (0.9, 0.999), 1e-8),
-                    _reference_adam(theta, grad, m, v, 3, 0.01, (0.9, 0.999), 1e-8)):
+                    adam_class_step(theta, grad, m, v, 3, 0.01, (0.9, 0.999), 1e-8)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 

@@ -23,8 +23,6 @@ from cnnlib.exercises import references
 from cnnlib.exercises.answers import as_numbers, expect_by_hand, is_close
 from cnnlib.exercises.core import exercise, verdict
 from cnnlib.exercises.functions import Case, Hint, check_function
-from cnnlib.numpy_nn.module import Parameter
-from cnnlib.numpy_nn.optim import SGD, Adam
 
 # The shapes the notebook's last section steps with the learner's functions: Linear(64, 10)'s weight and bias.
 LATER_SHAPES = ((10, 64), (10,))
@@ -42,26 +40,6 @@ def _near_all(a, wrong, e) -> bool:
     return (all(is_close(x, w, rtol=1e-4, atol=1e-9) for x, w in zip(a, wrong))
             and not all(is_close(w, y, rtol=1e-4, atol=1e-9) for w, y in zip(wrong, e))
             and not all(is_close(x, y) for x, y in zip(a, e)))
-
-
-# One step of cnnlib's optimizer classes, in the learner's signatures: tests/test_my_layers.py checks that the
-# checkers' references (cnnlib.exercises.references) agree with them.
-def _reference_sgd_momentum(theta, grad, buffer, lr, momentum):
-    p = Parameter(theta.copy())
-    opt = SGD([p], lr=lr, momentum=momentum)
-    opt.state[p]["momentum_buffer"] = buffer.copy()  # the buffer of the earlier steps (zeros: the first)
-    p.grad = grad.copy()
-    opt.step()
-    return p.data, opt.state[p]["momentum_buffer"]
-
-
-def _reference_adam(theta, grad, m, v, step, lr, betas, eps):
-    p = Parameter(theta.copy())
-    opt = Adam([p], lr=lr, betas=betas, eps=eps)
-    opt.state[p].update(step=step, exp_avg=m.copy(), exp_avg_sq=v.copy())
-    p.grad = grad.copy()
-    opt.step()
-    return p.data, opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"]
 
 
 # -- Exercise 1: one step of SGD with momentum, PyTorch's form: b <- mu b + g, theta <- theta - lr b ---------
